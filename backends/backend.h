@@ -1,0 +1,98 @@
+// The contract every cloud backend implements.
+//
+// A Backend buys, describes and releases instances in one cloud account. The
+// service calls it from its own worker threads (never from gRPC threads), drives
+// the order state machine around it, and owns all persistence.
+//
+// Rules:
+//  1. Thread safety: every method may be called concurrently from many threads.
+//  2. Ownership: the backend owns nothing of the caller's; it may keep its own
+//     state (a cache, a rate limiter, the fake's books).
+//  3. Idempotency: Create() with a client_token already used returns the
+//     instance ids of the first call and buys nothing more (the cloud's
+//     ClientToken). Terminate() of released or unknown ids succeeds.
+//  4. Errors: every method returns
+//       INVALID_ARGUMENT     the cloud rejected a field (the field named),
+//       FAILED_PRECONDITION  a pre-flight check failed (PreconditionFailure
+//                            detail naming the check, e.g. ZONE_SOLD_OUT,
+//                            INSUFFICIENT_BALANCE, SPOT_PRICE_TOO_LOW),
+//       RESOURCE_EXHAUSTED   quota or rate limit (QuotaFailure detail),
+//       UNAVAILABLE          transport or cloud-side fault: safe to retry with
+//                            the same client_token,
+//       UNAUTHENTICATED / PERMISSION_DENIED  bad or insufficient credentials.
+//     Cloud error codes travel in the ErrorInfo detail metadata under
+//     kCloudErrorCodeKey and kCloudRequestIdKey.
+//  5. Describe() returns the instances it knows among `instance_ids` (at most
+//     kMaxDescribeBatch); an id the cloud no longer knows is reported with
+//     state TERMINATED, never silently dropped.
+#ifndef CVM_PROVISIONER_BACKENDS_BACKEND_H_
+#define CVM_PROVISIONER_BACKENDS_BACKEND_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "provisioning/v1/provisioning.pb.h"
+
+namespace cvm {
+
+inline constexpr char kCloudErrorCodeKey[] = "cloud_error_code";
+inline constexpr char kCloudRequestIdKey[] = "cloud_request_id";
+inline constexpr int kMaxDescribeBatch = 100;
+
+// What to create: one spec, `count` instances, one idempotency token.
+struct CreateRequest {
+  provisioning::v1::InstanceSpec spec;
+  int count = 0;
+  // Derived from the order; the same order always sends the same token.
+  std::string client_token;
+  // Tagged onto the instances so they can be found again by order.
+  std::string order_id;
+};
+
+// What the cloud says about one instance.
+struct InstanceStatus {
+  std::string instance_id;
+  provisioning::v1::Instance::State state =
+      provisioning::v1::Instance::STATE_UNSPECIFIED;
+  provisioning::v1::Instance::Restriction restriction =
+      provisioning::v1::Instance::NORMAL;
+  std::vector<std::string> public_ips;
+  std::vector<std::string> private_ips;
+  std::string zone;
+  absl::Time create_time;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Checks, without buying, that `request` could be bought now: the zone
+  // sells the type, quota and balance suffice, a spot price is high enough.
+  // OK or FAILED_PRECONDITION / RESOURCE_EXHAUSTED / INVALID_ARGUMENT /
+  // UNAVAILABLE.
+  virtual absl::Status Preflight(const CreateRequest& request) = 0;
+
+  // Buys request.count instances and returns their ids (exactly count ids).
+  // Idempotent by request.client_token (rule 3).
+  virtual absl::StatusOr<std::vector<std::string>> Create(
+      const CreateRequest& request) = 0;
+
+  // The current state of at most kMaxDescribeBatch instances (rule 5).
+  virtual absl::StatusOr<std::vector<InstanceStatus>> Describe(
+      absl::Span<const std::string> instance_ids) = 0;
+
+  // Releases the instances. Idempotent (rule 3).
+  virtual absl::Status Terminate(absl::Span<const std::string> instance_ids) = 0;
+
+  // The price of `count` instances of `spec`; `backend` is left empty.
+  virtual absl::StatusOr<provisioning::v1::Quote> Quote(
+      const provisioning::v1::InstanceSpec& spec, int count) = 0;
+};
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_BACKENDS_BACKEND_H_

@@ -1,0 +1,83 @@
+// The "fake" backend: an in-memory cloud for development and tests.
+//
+// Instances live a real life on the injected clock: PENDING for
+// pending_duration, then RUNNING, with a public IP public_ip_delay later when
+// one was asked for. Stock, quota, sold-out zones, spot market price and
+// injected failures (FakeBackendConfig) make every error path reachable.
+// Implements the Backend contract (backends/backend.h), so thread-safe and
+// idempotent by client token.
+#ifndef CVM_PROVISIONER_BACKENDS_FAKE_FAKE_BACKEND_H_
+#define CVM_PROVISIONER_BACKENDS_FAKE_FAKE_BACKEND_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
+#include "absl/synchronization/mutex.h"
+#include "backends/backend.h"
+#include "backends/fake/fake_backend_config.pb.h"
+#include "common/clock.h"
+
+namespace cvm {
+
+class FakeBackend : public Backend {
+ public:
+  // INVALID_ARGUMENT when a price in config is not a decimal number.
+  static absl::StatusOr<std::unique_ptr<FakeBackend>> Create(
+      const provisioning::fake::v1::FakeBackendConfig& config, Clock* clock);
+
+  absl::Status Preflight(const CreateRequest& request) override;
+  absl::StatusOr<std::vector<std::string>> Create(
+      const CreateRequest& request) override;
+  absl::StatusOr<std::vector<InstanceStatus>> Describe(
+      absl::Span<const std::string> instance_ids) override;
+  absl::Status Terminate(absl::Span<const std::string> instance_ids) override;
+  absl::StatusOr<provisioning::v1::Quote> Quote(
+      const provisioning::v1::InstanceSpec& spec, int count) override;
+
+  // Number of instances ever created (the fake's books), for tests.
+  int CreatedCount() const;
+
+ private:
+  struct FakeInstance {
+    std::string zone;
+    std::string order_id;
+    absl::Time create_time;
+    bool wants_public_ip = false;
+    bool launch_failed = false;
+    bool terminated = false;
+    int index = 0;
+  };
+
+  FakeBackend(const provisioning::fake::v1::FakeBackendConfig& config,
+              Clock* clock, double price, double spot_price);
+
+  // The first configured failure for `op` in `zone` that fires, or OK.
+  absl::Status InjectedFailure(provisioning::fake::v1::Failure::Operation op,
+                               const std::string& zone);
+  absl::Status CheckLocked(const CreateRequest& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int LiveCountLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  InstanceStatus StatusOfLocked(const std::string& id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const provisioning::fake::v1::FakeBackendConfig config_;
+  Clock* const clock_;
+  const double price_per_hour_;
+  const double spot_market_price_;
+  const absl::Duration pending_duration_;
+  const absl::Duration public_ip_delay_;
+
+  mutable absl::Mutex mu_;
+  absl::BitGen random_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, FakeInstance> instances_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::string>> tokens_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int> stock_ ABSL_GUARDED_BY(mu_);
+  int next_index_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_BACKENDS_FAKE_FAKE_BACKEND_H_
