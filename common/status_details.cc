@@ -25,7 +25,7 @@ absl::Status InvalidFields(const std::vector<FieldViolation>& violations) {
     parts.push_back(absl::StrCat(v.field, ": ", v.description));
   }
   absl::Status status = absl::InvalidArgumentError(
-      absl::StrCat("invalid request: ", absl::StrJoin(parts, "; ")));
+      absl::StrJoin(parts, "; "));
   SetDetail(status, bad_request);
   return WithReason(std::move(status), "INVALID_ARGUMENT");
 }

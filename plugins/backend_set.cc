@@ -123,6 +123,9 @@ std::vector<std::string> BackendSet::Names() const {
 }
 
 absl::StatusOr<ServiceConfig> LoadServiceConfig(const std::string& path) {
+  if (path.empty()) {
+    return InvalidFields({{"config", "is required: the path of a service config file"}});
+  }
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
   std::stringstream buffer;

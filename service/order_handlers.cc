@@ -1,0 +1,120 @@
+#include "service/order_handlers.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_details.h"
+#include "common/status_macros.h"
+#include "service/request_validation.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::v1::DescribeRequest;
+
+constexpr char kPageTokenVersion[] = "p1";
+
+// Ties a page token to the filters it was issued for.
+std::string FilterFingerprint(const DescribeRequest& request) {
+  std::vector<int> states(request.states().begin(), request.states().end());
+  std::sort(states.begin(), states.end());
+  return absl::StrCat(absl::StrJoin(states, ","), "|", request.region());
+}
+
+std::string EncodePageToken(const DescribeRequest& request,
+                            const std::string& last_order_id) {
+  return absl::WebSafeBase64Escape(absl::StrCat(
+      kPageTokenVersion, "\n", last_order_id, "\n", FilterFingerprint(request)));
+}
+
+absl::StatusOr<std::string> DecodePageToken(const DescribeRequest& request) {
+  std::string raw;
+  std::vector<std::string> parts;
+  if (absl::WebSafeBase64Unescape(request.page_token(), &raw)) {
+    parts = absl::StrSplit(raw, '\n');
+  }
+  if (parts.size() != 3 || parts[0] != kPageTokenVersion || parts[1].empty()) {
+    return InvalidFields({{"page_token", "is not a token returned by Describe"}});
+  }
+  if (parts[2] != FilterFingerprint(request)) {
+    return InvalidFields(
+        {{"page_token", "was issued for different states or region filters"}});
+  }
+  return parts[1];
+}
+
+}  // namespace
+
+absl::Status HandlePurchase(OrderWorkflow& workflow, ServiceMetrics* metrics,
+                            const provisioning::v1::PurchaseRequest& request,
+                            provisioning::v1::Order* response) {
+  absl::Status status = ValidatePurchaseRequest(request);
+  if (status.ok()) {
+    absl::StatusOr<Order> order = workflow.Purchase(request);
+    if (order.ok()) *response = *std::move(order);
+    status = order.status();
+  }
+  if (metrics != nullptr) metrics->RecordPurchaseOutcome(status);
+  return status;
+}
+
+absl::Status HandleDescribe(OrderStore& store, const DescribeRequest& request,
+                            provisioning::v1::DescribeResponse* response) {
+  RETURN_IF_ERROR(ValidateDescribeRequest(request));
+  if (!request.order_ids().empty()) {
+    for (const std::string& id : request.order_ids()) {
+      ASSIGN_OR_RETURN(*response->add_orders(), store.GetOrder(id));
+    }
+    return absl::OkStatus();
+  }
+  if (!request.instance_ids().empty()) {
+    std::set<std::string> seen;
+    for (const std::string& id : request.instance_ids()) {
+      ASSIGN_OR_RETURN(Order order, store.GetOrderByInstanceId(id));
+      if (seen.insert(order.order_id()).second) {
+        *response->add_orders() = std::move(order);
+      }
+    }
+    return absl::OkStatus();
+  }
+  ListQuery query;
+  for (int state : request.states()) {
+    query.states.push_back(static_cast<Order::State>(state));
+  }
+  query.region = request.region();
+  query.page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
+  if (!request.page_token().empty()) {
+    ASSIGN_OR_RETURN(query.after_order_id, DecodePageToken(request));
+  }
+  ASSIGN_OR_RETURN(OrderPage page, store.ListOrders(query));
+  for (Order& order : page.orders) *response->add_orders() = std::move(order);
+  if (page.more && response->orders_size() > 0) {
+    response->set_next_page_token(EncodePageToken(
+        request, response->orders(response->orders_size() - 1).order_id()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HandleQuote(OrderWorkflow& workflow,
+                         const provisioning::v1::QuoteRequest& request,
+                         provisioning::v1::Quote* response) {
+  RETURN_IF_ERROR(ValidateQuoteRequest(request));
+  ASSIGN_OR_RETURN(*response, workflow.Quote(request));
+  return absl::OkStatus();
+}
+
+absl::Status HandleTerminate(OrderWorkflow& workflow,
+                             const provisioning::v1::TerminateRequest& request,
+                             provisioning::v1::Order* response) {
+  RETURN_IF_ERROR(ValidateTerminateRequest(request));
+  ASSIGN_OR_RETURN(*response, workflow.Terminate(request.order_id()));
+  return absl::OkStatus();
+}
+
+}  // namespace cvm

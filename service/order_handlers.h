@@ -1,0 +1,33 @@
+// The unary RPC handlers: validate, then act. One function per RPC, each
+// returning absl::Status; ProvisioningService runs them on worker threads and
+// converts the status once at the edge.
+#ifndef CVM_PROVISIONER_SERVICE_ORDER_HANDLERS_H_
+#define CVM_PROVISIONER_SERVICE_ORDER_HANDLERS_H_
+
+#include "absl/status/status.h"
+#include "provisioning/v1/provisioning.pb.h"
+#include "service/metrics.h"
+#include "service/order_workflow.h"
+#include "store/order_store.h"
+
+namespace cvm {
+
+absl::Status HandlePurchase(OrderWorkflow& workflow, ServiceMetrics* metrics,
+                            const provisioning::v1::PurchaseRequest& request,
+                            provisioning::v1::Order* response);
+
+absl::Status HandleDescribe(OrderStore& store,
+                            const provisioning::v1::DescribeRequest& request,
+                            provisioning::v1::DescribeResponse* response);
+
+absl::Status HandleQuote(OrderWorkflow& workflow,
+                         const provisioning::v1::QuoteRequest& request,
+                         provisioning::v1::Quote* response);
+
+absl::Status HandleTerminate(OrderWorkflow& workflow,
+                             const provisioning::v1::TerminateRequest& request,
+                             provisioning::v1::Order* response);
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_SERVICE_ORDER_HANDLERS_H_

@@ -1,0 +1,331 @@
+#include "service/order_workflow.h"
+
+#include <map>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "backends/backend.h"
+#include "common/status_details.h"
+#include "common/status_macros.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+#include "service/request_validation.h"
+
+namespace cvm {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+using provisioning::v1::FailureCause;
+using provisioning::v1::Instance;
+using provisioning::v1::PurchaseRequest;
+
+constexpr int kCreateAttempts = 3;
+
+// A step that moves the order from `from` to `to`, or ABORTED when another
+// actor (Terminate, a duplicate request) moved it first.
+OrderStore::Mutation Step(Order::State from, Order::State to) {
+  return [from, to](Order& order) -> absl::Status {
+    if (order.state() != from) {
+      return WithReason(
+          absl::AbortedError(absl::StrCat(
+              "order ", order.order_id(), " is ", Order::State_Name(order.state()),
+              ", expected ", Order::State_Name(from))),
+          "ORDER_STATE_CHANGED");
+    }
+    order.set_state(to);
+    return absl::OkStatus();
+  };
+}
+
+bool SameRequest(const Order& order, const PurchaseRequest& request) {
+  return order.instance_count() == request.instance_count() &&
+         MessageDifferencer::Equals(order.spec(), request.spec());
+}
+
+void Apply(const InstanceStatus& status, Instance& instance) {
+  instance.set_state(status.state);
+  instance.set_restriction(status.restriction);
+  instance.mutable_public_ips()->Assign(status.public_ips.begin(),
+                                        status.public_ips.end());
+  instance.mutable_private_ips()->Assign(status.private_ips.begin(),
+                                         status.private_ips.end());
+  if (!status.zone.empty()) instance.set_zone(status.zone);
+  if (status.create_time != absl::Time()) {
+    *instance.mutable_create_time() =
+        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+            absl::ToUnixNanos(status.create_time));
+  }
+}
+
+// Moves PROVISIONING to ACTIVE or FAILED and TERMINATING to TERMINATED once
+// the instances say so.
+void Settle(Order& order) {
+  int pending = 0, running_ready = 0, failed = 0, terminated = 0;
+  const bool wants_ip = order.spec().internet().public_ip();
+  for (const Instance& instance : order.instances()) {
+    switch (instance.state()) {
+      case Instance::PENDING:
+        ++pending;
+        break;
+      case Instance::RUNNING:
+        if (!wants_ip || instance.public_ips_size() > 0) ++running_ready;
+        break;
+      case Instance::LAUNCH_FAILED:
+        ++failed;
+        break;
+      case Instance::TERMINATED:
+        ++terminated;
+        break;
+      default:
+        break;
+    }
+  }
+  const int total = order.instances_size();
+  if (order.state() == Order::TERMINATING && terminated == total) {
+    order.set_state(Order::TERMINATED);
+  } else if (order.state() == Order::PROVISIONING && pending == 0) {
+    if (failed + terminated > 0) {
+      order.set_state(Order::FAILED);
+      FailureCause* cause = order.mutable_failure();
+      cause->set_reason("LAUNCH_FAILED");
+      cause->set_message(absl::StrFormat("%d of %d instances failed to launch",
+                                         failed + terminated, total));
+      cause->set_grpc_code(static_cast<int>(absl::StatusCode::kAborted));
+    } else if (running_ready == total) {
+      order.set_state(Order::ACTIVE);
+    }
+  }
+}
+
+bool IsAlive(const Instance& instance) {
+  return instance.state() != Instance::TERMINATED &&
+         instance.state() != Instance::LAUNCH_FAILED;
+}
+
+std::vector<std::string> AliveIds(const Order& order) {
+  std::vector<std::string> ids;
+  for (const Instance& instance : order.instances()) {
+    if (IsAlive(instance)) ids.push_back(instance.instance_id());
+  }
+  return ids;
+}
+
+}  // namespace
+
+std::string ClientTokenFor(const std::string& order_id) {
+  return absl::StrCat("cvmp-", order_id);
+}
+
+absl::Status StatusOfFailure(const FailureCause& failure) {
+  const auto code = failure.grpc_code() > 0 && failure.grpc_code() <= 16
+                        ? static_cast<absl::StatusCode>(failure.grpc_code())
+                        : absl::StatusCode::kUnknown;
+  return WithReason(absl::Status(code, failure.message()), failure.reason(),
+                    {{kCloudErrorCodeKey, failure.cloud_error_code()},
+                     {kCloudRequestIdKey, failure.cloud_request_id()}});
+}
+
+OrderWorkflow::OrderWorkflow(OrderStore* store, const BackendSet* backends)
+    : store_(store), backends_(backends) {}
+
+absl::Status OrderWorkflow::Fail(const std::string& order_id,
+                                 const absl::Status& cause) {
+  FailureCause failure;
+  const std::string reason = ErrorReason(cause);
+  failure.set_reason(reason.empty() ? absl::StatusCodeToString(cause.code()) : reason);
+  failure.set_message(std::string(cause.message()));
+  failure.set_grpc_code(static_cast<int>(cause.code()));
+  if (auto info = GetDetail<google::rpc::ErrorInfo>(cause)) {
+    auto get = [&](const char* key) {
+      auto it = info->metadata().find(key);
+      return it == info->metadata().end() ? std::string() : it->second;
+    };
+    failure.set_cloud_error_code(get(kCloudErrorCodeKey));
+    failure.set_cloud_request_id(get(kCloudRequestIdKey));
+  }
+  absl::StatusOr<Order> stored = store_->UpdateOrder(order_id, [&](Order& order) {
+    order.set_state(Order::FAILED);
+    *order.mutable_failure() = failure;
+    return absl::OkStatus();
+  });
+  if (!stored.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        cause.message(), "; and recording the failure of order ", order_id,
+        " failed: ", stored.status().message()));
+  }
+  return cause;
+}
+
+absl::StatusOr<Order> OrderWorkflow::Purchase(const PurchaseRequest& request) {
+  ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region()));
+  CreateRequest create;
+  create.spec = request.spec();
+  create.count = request.instance_count();
+  if (request.dry_run()) {
+    RETURN_IF_ERROR(routed.backend->Preflight(create));
+    Order preview;
+    *preview.mutable_spec() = request.spec();
+    preview.set_instance_count(request.instance_count());
+    preview.set_state(Order::ACCEPTED);
+    preview.set_backend(routed.name);
+    return preview;
+  }
+
+  Order draft;
+  draft.set_request_id(request.request_id());
+  *draft.mutable_spec() = request.spec();
+  draft.set_instance_count(request.instance_count());
+  draft.set_state(Order::ACCEPTED);
+  draft.set_backend(routed.name);
+  ASSIGN_OR_RETURN(CreateOrderResult result, store_->CreateOrder(std::move(draft)));
+  if (!result.created) {
+    if (!SameRequest(result.order, request)) {
+      return WithReason(
+          absl::AlreadyExistsError(absl::StrCat(
+              "request_id \"", request.request_id(), "\" was used for order ",
+              result.order.order_id(), " with a different spec or instance_count")),
+          "REQUEST_ID_REUSED", {{"order_id", result.order.order_id()}});
+    }
+    if (result.order.state() == Order::FAILED) {
+      return StatusOfFailure(result.order.failure());
+    }
+    return result.order;
+  }
+
+  const std::string id = result.order.order_id();
+  RETURN_IF_ERROR(store_->UpdateOrder(id, Step(Order::ACCEPTED, Order::CHECKING)).status());
+  if (absl::Status s = routed.backend->Preflight(create); !s.ok()) return Fail(id, s);
+  RETURN_IF_ERROR(store_->UpdateOrder(id, Step(Order::CHECKING, Order::SUBMITTED)).status());
+
+  create.client_token = ClientTokenFor(id);
+  create.order_id = id;
+  auto* tag = create.spec.add_tags();
+  tag->set_key(absl::StrCat(kReservedTagPrefix, "order-id"));
+  tag->set_value(id);
+  absl::StatusOr<std::vector<std::string>> ids;
+  for (int attempt = 1; attempt <= kCreateAttempts; ++attempt) {
+    // Retrying with the same client token cannot buy twice.
+    ids = routed.backend->Create(create);
+    if (ids.ok() || ids.status().code() != absl::StatusCode::kUnavailable) break;
+    absl::SleepFor(absl::Milliseconds(100) * attempt);
+  }
+  if (!ids.ok()) return Fail(id, ids.status());
+
+  return store_->UpdateOrder(id, [&](Order& order) -> absl::Status {
+    RETURN_IF_ERROR(Step(Order::SUBMITTED, Order::PROVISIONING)(order));
+    for (const std::string& instance_id : *ids) {
+      Instance* instance = order.add_instances();
+      instance->set_name(absl::StrCat(order.name(), "/instances/", instance_id));
+      instance->set_instance_id(instance_id);
+      instance->set_state(Instance::PENDING);
+      instance->set_restriction(Instance::NORMAL);
+      instance->set_zone(order.spec().zone());
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<provisioning::v1::Quote> OrderWorkflow::Quote(
+    const provisioning::v1::QuoteRequest& request) {
+  ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region()));
+  ASSIGN_OR_RETURN(provisioning::v1::Quote quote,
+                   routed.backend->Quote(request.spec(), request.instance_count()));
+  quote.set_backend(routed.name);
+  return quote;
+}
+
+absl::StatusOr<Order> OrderWorkflow::Terminate(const std::string& order_id) {
+  ASSIGN_OR_RETURN(Order order, store_->GetOrder(order_id));
+  switch (order.state()) {
+    case Order::ACCEPTED:
+    case Order::CHECKING:
+      return store_->UpdateOrder(order_id, [](Order& o) -> absl::Status {
+        if (o.state() != Order::ACCEPTED && o.state() != Order::CHECKING) {
+          return RetryLater("the order is being submitted to the cloud; retry",
+                            absl::Seconds(1));
+        }
+        o.set_state(Order::CANCELLED);
+        return absl::OkStatus();
+      });
+    case Order::SUBMITTED:
+      return RetryLater("the order is being submitted to the cloud; retry",
+                        absl::Seconds(1));
+    case Order::PROVISIONING:
+    case Order::ACTIVE:
+    case Order::FAILED:
+    case Order::TERMINATING:
+      break;
+    default:  // CANCELLED, TERMINATED: nothing left to release.
+      return order;
+  }
+  const std::vector<std::string> alive = AliveIds(order);
+  if (alive.empty() && order.state() == Order::FAILED) return order;
+  // Record the intent first: the poller finishes what a failed call leaves.
+  ASSIGN_OR_RETURN(order, store_->UpdateOrder(order_id, [](Order& o) {
+                     if (o.state() != Order::TERMINATED) o.set_state(Order::TERMINATING);
+                     return absl::OkStatus();
+                   }));
+  ASSIGN_OR_RETURN(Backend * backend, backends_->Get(order.backend()));
+  for (size_t i = 0; i < alive.size(); i += kMaxDescribeBatch) {
+    const size_t n = std::min<size_t>(kMaxDescribeBatch, alive.size() - i);
+    RETURN_IF_ERROR(backend->Terminate(absl::MakeConstSpan(alive).subspan(i, n)));
+  }
+  return order;
+}
+
+absl::Status OrderWorkflow::PollOnce() {
+  ASSIGN_OR_RETURN(std::vector<Order> orders,
+                   store_->OrdersInStates({Order::PROVISIONING, Order::ACTIVE,
+                                           Order::TERMINATING}));
+  std::map<std::string, std::vector<Order>> by_backend;
+  for (Order& order : orders) by_backend[order.backend()].push_back(std::move(order));
+  absl::Status first_error;
+  for (const auto& [name, backend_orders] : by_backend) {
+    absl::Status status = PollBackend(name, backend_orders);
+    if (first_error.ok()) first_error = status;
+  }
+  return first_error;
+}
+
+absl::Status OrderWorkflow::PollBackend(const std::string& backend_name,
+                                        const std::vector<Order>& orders) {
+  ASSIGN_OR_RETURN(Backend * backend, backends_->Get(backend_name));
+  std::vector<std::string> ids;
+  for (const Order& order : orders) {
+    for (const std::string& id : AliveIds(order)) ids.push_back(id);
+  }
+  std::map<std::string, InstanceStatus> seen;
+  absl::Status first_error;
+  for (size_t i = 0; i < ids.size(); i += kMaxDescribeBatch) {
+    const size_t n = std::min<size_t>(kMaxDescribeBatch, ids.size() - i);
+    auto batch = backend->Describe(absl::MakeConstSpan(ids).subspan(i, n));
+    if (!batch.ok()) {
+      if (first_error.ok()) first_error = batch.status();
+      continue;
+    }
+    for (InstanceStatus& status : *batch) seen[status.instance_id] = std::move(status);
+  }
+  for (const Order& order : orders) {
+    auto updated = store_->UpdateOrder(order.order_id(), [&](Order& o) {
+      for (Instance& instance : *o.mutable_instances()) {
+        auto it = seen.find(instance.instance_id());
+        if (it != seen.end()) Apply(it->second, instance);
+      }
+      Settle(o);
+      return absl::OkStatus();
+    });
+    if (!updated.ok() && first_error.ok()) first_error = updated.status();
+    if (updated.ok() && updated->state() == Order::TERMINATING) {
+      // A release that failed earlier is retried (Terminate is idempotent).
+      std::vector<std::string> alive = AliveIds(*updated);
+      if (!alive.empty() && alive.size() <= static_cast<size_t>(kMaxDescribeBatch)) {
+        absl::Status s = backend->Terminate(alive);
+        if (!s.ok() && first_error.ok()) first_error = s;
+      }
+    }
+  }
+  return first_error;
+}
+
+}  // namespace cvm

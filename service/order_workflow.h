@@ -1,0 +1,71 @@
+// The order state machine: purchase, terminate and status polling.
+//
+//   ACCEPTED -> CHECKING -> SUBMITTED -> PROVISIONING -> ACTIVE
+//        \          \           \             \
+//         CANCELLED  FAILED      FAILED        FAILED (launch)   -> TERMINATING -> TERMINATED
+//
+// Every transition is one store update (so one event); a step re-reads the
+// order and proceeds only from the state it expects, so a concurrent
+// Terminate or a duplicate request never makes a second cloud call. The
+// ClientToken sent to the backend derives from the order id, so resubmitting
+// an order can never buy twice.
+//
+// Contract: thread-safe; methods block on backend calls, so call them from
+// worker threads, not gRPC threads. Requests must be validated first
+// (service/request_validation.h).
+#ifndef CVM_PROVISIONER_SERVICE_ORDER_WORKFLOW_H_
+#define CVM_PROVISIONER_SERVICE_ORDER_WORKFLOW_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "plugins/backend_set.h"
+#include "provisioning/v1/provisioning.pb.h"
+#include "store/order_store.h"
+
+namespace cvm {
+
+// The client token of an order: stable for the order's whole life.
+std::string ClientTokenFor(const std::string& order_id);
+
+// The error a failed order answers with (code, message, ErrorInfo).
+absl::Status StatusOfFailure(const provisioning::v1::FailureCause& failure);
+
+class OrderWorkflow {
+ public:
+  OrderWorkflow(OrderStore* store, const BackendSet* backends);
+
+  // Places the order and drives it until the cloud accepted it (state
+  // PROVISIONING), returning the order. Errors: the routing or backend error
+  // (the order is then FAILED with that cause and the same error is returned
+  // to every retry of the request_id); ALREADY_EXISTS when the request_id is
+  // taken by a different request. dry_run: pre-flight only, nothing stored.
+  absl::StatusOr<provisioning::v1::Order> Purchase(
+      const provisioning::v1::PurchaseRequest& request);
+
+  absl::StatusOr<provisioning::v1::Quote> Quote(
+      const provisioning::v1::QuoteRequest& request);
+
+  // Cancels an order not yet sent to the cloud, or releases its instances
+  // (TERMINATING; the poller finishes it). Idempotent. NOT_FOUND for an
+  // unknown order; UNAVAILABLE while the cloud call is in flight.
+  absl::StatusOr<provisioning::v1::Order> Terminate(const std::string& order_id);
+
+  // One polling round: describes every instance of every unsettled order
+  // (batched per backend, kMaxDescribeBatch ids a call) and records changes.
+  // Returns the first error met; the other orders are still polled.
+  absl::Status PollOnce();
+
+ private:
+  absl::Status PollBackend(const std::string& backend_name,
+                           const std::vector<provisioning::v1::Order>& orders);
+  // Stores `cause` on the order (state FAILED) and returns `cause`.
+  absl::Status Fail(const std::string& order_id, const absl::Status& cause);
+
+  OrderStore* const store_;
+  const BackendSet* const backends_;
+};
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_SERVICE_ORDER_WORKFLOW_H_

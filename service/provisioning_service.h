@@ -1,0 +1,63 @@
+// The gRPC surface of provisioning.v1.Provisioning on the callback API.
+//
+// Dispatch only: unary calls run their handler (service/order_handlers.h) on
+// the worker pool, because handlers block on backend calls; Watch streams are
+// WatchReactors. Every handler's absl::Status goes through ToGrpcStatus once.
+// After StartDraining() every new call is refused with UNAVAILABLE.
+#ifndef CVM_PROVISIONER_SERVICE_PROVISIONING_SERVICE_H_
+#define CVM_PROVISIONER_SERVICE_PROVISIONING_SERVICE_H_
+
+#include <atomic>
+
+#include "common/thread_pool.h"
+#include "provisioning/v1/provisioning.grpc.pb.h"
+#include "service/metrics.h"
+#include "service/order_workflow.h"
+#include "service/watch_hub.h"
+#include "store/order_store.h"
+
+namespace cvm {
+
+class ProvisioningService final
+    : public provisioning::v1::Provisioning::CallbackService {
+ public:
+  struct Deps {
+    OrderWorkflow* workflow = nullptr;
+    OrderStore* store = nullptr;
+    WatchHub* hub = nullptr;
+    ThreadPool* pool = nullptr;
+    ServiceMetrics* metrics = nullptr;  // optional
+    size_t max_watch_buffer = 1024;
+  };
+  explicit ProvisioningService(Deps deps) : deps_(deps) {}
+
+  void StartDraining() { draining_.store(true); }
+
+  grpc::ServerUnaryReactor* Purchase(grpc::CallbackServerContext* context,
+                                     const provisioning::v1::PurchaseRequest* request,
+                                     provisioning::v1::Order* response) override;
+  grpc::ServerUnaryReactor* Describe(grpc::CallbackServerContext* context,
+                                     const provisioning::v1::DescribeRequest* request,
+                                     provisioning::v1::DescribeResponse* response) override;
+  grpc::ServerUnaryReactor* Quote(grpc::CallbackServerContext* context,
+                                  const provisioning::v1::QuoteRequest* request,
+                                  provisioning::v1::Quote* response) override;
+  grpc::ServerUnaryReactor* Terminate(grpc::CallbackServerContext* context,
+                                      const provisioning::v1::TerminateRequest* request,
+                                      provisioning::v1::Order* response) override;
+  grpc::ServerWriteReactor<provisioning::v1::WatchEvent>* Watch(
+      grpc::CallbackServerContext* context,
+      const provisioning::v1::WatchRequest* request) override;
+
+ private:
+  // Runs `handler` on the pool and finishes the call with its status.
+  grpc::ServerUnaryReactor* RunOnPool(grpc::CallbackServerContext* context,
+                                      std::function<absl::Status()> handler);
+
+  const Deps deps_;
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_SERVICE_PROVISIONING_SERVICE_H_

@@ -1,0 +1,159 @@
+#include "service/server.h"
+
+#include <cstdio>
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+#include "common/status_details.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "store/memory_order_store.h"
+
+namespace cvm {
+namespace {
+
+using grpc::experimental::ServerRpcInfo;
+
+constexpr char kServiceName[] = "provisioning.v1.Provisioning";
+
+// Every method served, for metrics created up front.
+std::vector<ServiceMetrics::Method> ServedMethods() {
+  std::vector<ServiceMetrics::Method> methods;
+  const auto* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(kServiceName);
+  for (int i = 0; i < service->method_count(); ++i) {
+    const auto* m = service->method(i);
+    methods.push_back({absl::StrCat("/", service->full_name(), "/", m->name()),
+                       m->server_streaming() ? ServerRpcInfo::Type::SERVER_STREAMING
+                                             : ServerRpcInfo::Type::UNARY});
+  }
+  methods.push_back({"/grpc.health.v1.Health/Check", ServerRpcInfo::Type::UNARY});
+  methods.push_back({"/grpc.health.v1.Health/Watch",
+                     ServerRpcInfo::Type::SERVER_STREAMING});
+  methods.push_back({"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                     ServerRpcInfo::Type::BIDI_STREAMING});
+  return methods;
+}
+
+absl::StatusOr<std::unique_ptr<OrderStore>> OpenStore(const std::string& spec,
+                                                      Clock* clock) {
+  if (spec == "memory") return std::make_unique<MemoryOrderStore>(clock);
+  return InvalidFields(
+      {{"store", absl::StrCat("unknown store \"", spec, "\"; supported: memory")}});
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
+  std::unique_ptr<Server> server(new Server(std::move(options)));
+  absl::Status status = server->Start();
+  if (!status.ok()) {
+    server->Shutdown();
+    return status;
+  }
+  return server;
+}
+
+absl::Status Server::Start() {
+  absl::StatusOr<std::unique_ptr<OrderStore>> store =
+      OpenStore(options_.store, options_.clock);
+  if (!store.ok()) return store.status();
+  store_ = *std::move(store);
+
+  BackendContext context;
+  context.clock = options_.clock;
+  absl::StatusOr<std::unique_ptr<BackendSet>> backends =
+      BackendSet::Create(options_.config, BackendRegistry::Global(), context);
+  if (!backends.ok()) return backends.status();
+  backends_ = *std::move(backends);
+  workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get());
+
+  absl::StatusOr<std::unique_ptr<ServiceMetrics>> metrics =
+      ServiceMetrics::Create(ServedMethods());
+  if (!metrics.ok()) return metrics.status();
+  metrics_ = *std::move(metrics);
+  store_->SetListener([this](const OrderEvent& event) {
+    metrics_->RecordOrderEvent(event);
+    hub_.Publish(event);
+  });
+  if (!options_.metrics_listen.empty()) {
+    try {
+      exposer_ = std::make_unique<prometheus::Exposer>(options_.metrics_listen);
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot serve metrics on ", options_.metrics_listen, ": ", e.what()));
+    }
+    exposer_->RegisterCollectable(metrics_->registry());
+    metrics_port_ = exposer_->GetListeningPorts().at(0);
+  }
+
+  pool_ = std::make_unique<ThreadPool>(options_.worker_threads);
+  ProvisioningService::Deps deps;
+  deps.workflow = workflow_.get();
+  deps.store = store_.get();
+  deps.hub = &hub_;
+  deps.pool = pool_.get();
+  deps.metrics = metrics_.get();
+  deps.max_watch_buffer = options_.max_watch_buffer;
+  service_ = std::make_unique<ProvisioningService>(deps);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(service_.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(metrics_->NewInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  grpc_server_ = builder.BuildAndStart();
+  if (grpc_server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve gRPC on ", options_.listen));
+  }
+  grpc_server_->GetHealthCheckService()->SetServingStatus(true);
+  grpc_server_->GetHealthCheckService()->SetServingStatus(kServiceName, true);
+  poller_ = std::thread([this] { PollLoop(); });
+  return absl::OkStatus();
+}
+
+void Server::PollLoop() {
+  while (!stop_polling_.WaitForNotificationWithTimeout(options_.poll_interval)) {
+    absl::Status status = workflow_->PollOnce();
+    if (!status.ok()) {
+      std::fprintf(stderr, "provisioner: polling: %s\n", status.ToString().c_str());
+    }
+  }
+}
+
+void Server::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (grpc_server_ != nullptr) {
+    grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+  }
+  if (service_ != nullptr) service_->StartDraining();
+  hub_.Close(WithReason(RetryLater("the server is shutting down; reconnect and "
+                                   "resume from the last revision",
+                                   absl::Seconds(1)),
+                        "SERVER_DRAINING"));
+  if (pool_ != nullptr && !pool_->WaitIdle(options_.drain_timeout)) {
+    std::fprintf(stderr, "provisioner: drain timeout: cancelling calls in flight\n");
+  }
+  if (grpc_server_ != nullptr) {
+    grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+  if (poller_.joinable()) {
+    stop_polling_.Notify();
+    poller_.join();
+  }
+  if (pool_ != nullptr) pool_->Stop();
+  exposer_.reset();
+}
+
+Server::~Server() { Shutdown(); }
+
+}  // namespace cvm

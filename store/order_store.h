@@ -1,0 +1,107 @@
+// The store contract: orders, their instances, and the revisioned event log.
+//
+// Every change to an order is one atomic step that bumps the store-wide
+// revision by one and appends an OrderEvent (the order as it became) to the
+// event log; the listener sees events in revision order. The event log is the
+// single source of change for Watch, metrics and (later) other replicas.
+//
+// Rules:
+//  1. Thread safety: all methods may be called concurrently.
+//  2. request_id is unique: CreateOrder() of a request_id already stored
+//     returns the stored order with created = false and changes nothing.
+//  3. Errors: NOT_FOUND for an unknown order, instance or request id;
+//     OUT_OF_RANGE from EventsAfter() when the log no longer holds the
+//     revisions asked for; UNAVAILABLE for storage I/O that may succeed later;
+//     a mutation's own error is returned unchanged and nothing is written.
+//  4. Listener callbacks run synchronously after the change is durable and
+//     before the mutating call returns; they must not call back into the store
+//     and must be quick (enqueue, never block).
+#ifndef CVM_PROVISIONER_STORE_ORDER_STORE_H_
+#define CVM_PROVISIONER_STORE_ORDER_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "provisioning/v1/provisioning.pb.h"
+
+namespace cvm {
+
+using provisioning::v1::Order;
+
+// One change: the order after it, and the state it had before.
+struct OrderEvent {
+  int64_t revision = 0;
+  Order::State previous_state = Order::STATE_UNSPECIFIED;  // unset on create
+  Order order;
+};
+
+struct CreateOrderResult {
+  Order order;
+  bool created = false;
+};
+
+struct ListQuery {
+  std::vector<Order::State> states;  // empty: all
+  std::string region;                // empty: all
+  int page_size = 50;
+  // Return orders older than this order id (exclusive); empty: from newest.
+  std::string after_order_id;
+};
+
+struct OrderPage {
+  std::vector<Order> orders;  // newest first
+  bool more = false;          // another page follows the last order
+};
+
+// Every order matching a filter at one revision.
+struct OrderSnapshot {
+  int64_t revision = 0;
+  std::vector<Order> orders;
+};
+
+class OrderStore {
+ public:
+  using Listener = std::function<void(const OrderEvent&)>;
+  using Mutation = std::function<absl::Status(Order&)>;
+
+  virtual ~OrderStore() = default;
+
+  // Stores `order` (its request_id set, state ACCEPTED) under a new order id;
+  // sets name, order_id, create/update time and revision (rule 2).
+  virtual absl::StatusOr<CreateOrderResult> CreateOrder(Order order) = 0;
+
+  // Applies `mutate` to the stored order atomically. When the mutation leaves
+  // the order unchanged nothing is written and no event is emitted.
+  virtual absl::StatusOr<Order> UpdateOrder(const std::string& order_id,
+                                            const Mutation& mutate) = 0;
+
+  virtual absl::StatusOr<Order> GetOrder(const std::string& order_id) = 0;
+  virtual absl::StatusOr<Order> GetOrderByRequestId(
+      const std::string& request_id) = 0;
+  virtual absl::StatusOr<Order> GetOrderByInstanceId(
+      const std::string& instance_id) = 0;
+  virtual absl::StatusOr<OrderPage> ListOrders(const ListQuery& query) = 0;
+
+  // Every order (or just `order_id` when not empty) at the current revision.
+  virtual absl::StatusOr<OrderSnapshot> Snapshot(const std::string& order_id) = 0;
+
+  // Events with revision > `revision`, oldest first, optionally for one order
+  // (rule 3: OUT_OF_RANGE when some of them were dropped from the log).
+  virtual absl::StatusOr<std::vector<OrderEvent>> EventsAfter(
+      int64_t revision, const std::string& order_id) = 0;
+
+  // Orders in any of `states`, oldest first (for the poller and recovery).
+  virtual absl::StatusOr<std::vector<Order>> OrdersInStates(
+      const std::vector<Order::State>& states) = 0;
+
+  // Installs the one listener (rule 4). Call before any mutation.
+  virtual void SetListener(Listener listener) = 0;
+};
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_STORE_ORDER_STORE_H_
