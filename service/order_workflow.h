@@ -1,8 +1,10 @@
 // The order state machine: purchase, terminate and status polling.
 //
 //   ACCEPTED -> CHECKING -> SUBMITTED -> PROVISIONING -> ACTIVE
-//        \          \           \             \
-//         CANCELLED  FAILED      FAILED        FAILED (launch)   -> TERMINATING -> TERMINATED
+//   ACCEPTED, CHECKING       -> CANCELLED   (Terminate before the cloud call)
+//   CHECKING, SUBMITTED      -> FAILED      (pre-flight or cloud error)
+//   PROVISIONING             -> FAILED      (an instance failed to launch)
+//   PROVISIONING, ACTIVE, FAILED -> TERMINATING -> TERMINATED
 //
 // Every transition is one store update (so one event); a step re-reads the
 // order and proceeds only from the state it expects, so a concurrent

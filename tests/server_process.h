@@ -1,0 +1,62 @@
+// Runs the real provisioner binary as a child process for end-to-end tests.
+//
+// Start() launches it on free ports (--listen and --metrics_listen on port 0)
+// and waits for its "serving" line; the destructor SIGKILLs a child still
+// running. Not thread-safe: one test thread drives one process.
+#ifndef CVM_PROVISIONER_TESTS_SERVER_PROCESS_H_
+#define CVM_PROVISIONER_TESTS_SERVER_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace cvm::testing {
+
+// Path of a file in the test's runfiles, e.g. "service/provisioner".
+std::string RunfilePath(const std::string& relative);
+
+struct ProcessResult {
+  int exit_code = -1;  // -signal when killed by a signal
+  std::string output;  // stdout and stderr
+};
+
+// Runs `args` (args[0] is the binary) to completion.
+absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& args,
+                                         absl::Duration timeout);
+
+class ServerProcess {
+ public:
+  // Starts the provisioner with `--config=config_path` plus `extra_args`.
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
+      const std::string& config_path,
+      const std::vector<std::string>& extra_args = {});
+  ~ServerProcess();
+
+  int port() const { return port_; }
+  int metrics_port() const { return metrics_port_; }
+  std::string target() const;
+
+  void Signal(int signal);
+  // Exit code (or -signal) once the process ends; DEADLINE_EXCEEDED if it
+  // is still running after `timeout`.
+  absl::StatusOr<int> Wait(absl::Duration timeout);
+
+ private:
+  ServerProcess() = default;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int metrics_port_ = 0;
+  int stdout_fd_ = -1;
+};
+
+// GET http://127.0.0.1:port/path; the body, or UNAVAILABLE.
+absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
+
+}  // namespace cvm::testing
+
+#endif  // CVM_PROVISIONER_TESTS_SERVER_PROCESS_H_
