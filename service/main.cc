@@ -1,11 +1,10 @@
-// provisioner: the gRPC provisioning service. Flags: --listen,
-// --metrics_listen, --config (required), --store. SIGTERM/SIGINT drain it.
-#include <csignal>
+// provisioner: the gRPC provisioning service. SIGTERM/SIGINT drain it.
 #include <cstdio>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "service/server.h"
+#include "service/termination_signals.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address (port 0: any free port)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464", "Prometheus /metrics address; empty: off");
@@ -13,20 +12,14 @@ ABSL_FLAG(std::string, config, "", "backends and routing (.textproto or .json); 
 ABSL_FLAG(std::string, store, "memory", "order store: memory");
 
 static int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "provisioner: %s: %s\n",
-               absl::StatusCodeToString(status.code()).c_str(),
+  std::fprintf(stderr, "provisioner: %s: %s\n", absl::StatusCodeToString(status.code()).c_str(),
                std::string(status.message()).c_str());
   return 1;
 }
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  sigset_t signals;  // blocked in every thread; main waits for them below
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
+  cvm::BlockTerminationSignals();  // before any thread starts
   cvm::Server::Options options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
@@ -36,13 +29,10 @@ int main(int argc, char** argv) {
   options.config = *config;
   auto server = cvm::Server::Create(options);
   if (!server.ok()) return Fail(server.status());
-  std::printf("provisioner: serving gRPC on port %d, metrics on port %d\n",
-              (*server)->port(), (*server)->metrics_port());
+  std::printf("provisioner: serving gRPC on port %d, metrics on port %d\n", (*server)->port(),
+              (*server)->metrics_port());
   std::fflush(stdout);
-  int signal = 0;
-  sigwait(&signals, &signal);
-  std::printf("provisioner: signal %d, draining\n", signal);
-  std::fflush(stdout);
+  std::printf("provisioner: signal %d, draining\n", cvm::WaitForTerminationSignal());
   (*server)->Shutdown();
   return 0;
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package the build, the service and the tests need.
 # Idempotent: skips apt entirely when everything is already installed.
+# grpc-proto: grpc.health / grpc.reflection protos (test clients).
+# golang-github-gogo-googleapis-dev: google/rpc/{status,error_details}.proto.
 set -euo pipefail
 
 PACKAGES=(
@@ -11,6 +13,7 @@ PACKAGES=(
   libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev
   python3 python3-grpcio python3-protobuf
   prometheus curl
+  grpc-proto golang-github-gogo-googleapis-dev
 )
 
 missing=()
