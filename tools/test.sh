@@ -16,7 +16,8 @@ for t in "${targets[@]}"; do
   rm -f "bazel-testlogs/$(echo "${t#//}" | tr ':' '/')/test.xml" 2>/dev/null
 done
 
-bazel test "${targets[@]}"
+# Every test runs each time, so each test.xml is from this run.
+bazel test --keep_going --nocache_test_results "${targets[@]}"
 bazel_rc=$?
 
 /usr/bin/python3 tools/count_tests.py "${targets[@]}"

@@ -1,0 +1,170 @@
+#include "backends/conformance/backend_conformance.h"
+
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/money.h"
+#include "common/status_details.h"
+#include "gmock/gmock.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::v1::Instance;
+using ::testing::SizeIs;
+
+TEST_P(BackendConformanceTest, PreflightPassesForABuyableSpec) {
+  EXPECT_TRUE(backend_->Preflight(Request("preflight-ok", 1)).ok());
+}
+
+TEST_P(BackendConformanceTest, PreflightOfASoldOutZoneFailsNamingTheCheck) {
+  CreateRequest request = Request("sold-out", 1);
+  request.spec = GetParam().sold_out_spec;
+  absl::Status status = backend_->Preflight(request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  auto failure = GetDetail<google::rpc::PreconditionFailure>(status);
+  ASSERT_TRUE(failure.has_value()) << status;
+  ASSERT_THAT(failure->violations(), SizeIs(1));
+  EXPECT_FALSE(failure->violations(0).type().empty());
+}
+
+TEST_P(BackendConformanceTest, SpotPriceBelowTheMarketFailsPreflight) {
+  CreateRequest request = Request("spot-low", 1);
+  request.spec.mutable_spot()->set_max_price_per_hour("0.000001");
+  absl::Status status = backend_->Preflight(request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_TRUE(GetDetail<google::rpc::PreconditionFailure>(status).has_value());
+}
+
+TEST_P(BackendConformanceTest, CreateReturnsExactlyCountDistinctIds) {
+  auto ids = backend_->Create(Request("count-3", 3));
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_THAT(*ids, SizeIs(3));
+  EXPECT_EQ(std::set<std::string>(ids->begin(), ids->end()).size(), 3u);
+}
+
+TEST_P(BackendConformanceTest, SameClientTokenReturnsTheSameIds) {
+  auto first = backend_->Create(Request("same-token", 2));
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = backend_->Create(Request("same-token", 2));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(*first, *second);
+}
+
+TEST_P(BackendConformanceTest, DifferentClientTokensBuyDifferentInstances) {
+  auto a = backend_->Create(Request("token-a", 2));
+  auto b = backend_->Create(Request("token-b", 2));
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::set<std::string> all(a->begin(), a->end());
+  all.insert(b->begin(), b->end());
+  EXPECT_EQ(all.size(), 4u);
+}
+
+TEST_P(BackendConformanceTest, InstancesBecomeRunningWithPublicAndPrivateIps) {
+  auto ids = backend_->Create(Request("lifecycle", 2));
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  auto early = backend_->Describe(*ids);
+  ASSERT_TRUE(early.ok()) << early.status();
+  ASSERT_THAT(*early, SizeIs(2));
+  for (const InstanceStatus& s : *early) {
+    EXPECT_TRUE(s.state == Instance::PENDING || s.state == Instance::RUNNING)
+        << Instance::State_Name(s.state);
+  }
+  GetParam().advance_time(GetParam().time_to_active);
+  auto later = backend_->Describe(*ids);
+  ASSERT_TRUE(later.ok()) << later.status();
+  ASSERT_THAT(*later, SizeIs(2));
+  for (const InstanceStatus& s : *later) {
+    EXPECT_EQ(s.state, Instance::RUNNING) << s.instance_id;
+    EXPECT_THAT(s.public_ips, SizeIs(1)) << s.instance_id;
+    EXPECT_THAT(s.private_ips, SizeIs(1)) << s.instance_id;
+    EXPECT_EQ(s.zone, GetParam().buyable_spec.zone());
+  }
+}
+
+TEST_P(BackendConformanceTest, UnknownInstanceIsReportedTerminated) {
+  const std::vector<std::string> ids = {"ins-doesnotexist"};
+  auto statuses = backend_->Describe(ids);
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  ASSERT_THAT(*statuses, SizeIs(1));
+  EXPECT_EQ((*statuses)[0].instance_id, "ins-doesnotexist");
+  EXPECT_EQ((*statuses)[0].state, Instance::TERMINATED);
+}
+
+TEST_P(BackendConformanceTest, DescribeOfMoreThanOneHundredIdsIsInvalid) {
+  std::vector<std::string> ids;
+  for (int i = 0; i <= kMaxDescribeBatch; ++i) ids.push_back(absl::StrCat("ins-", i));
+  EXPECT_EQ(backend_->Describe(ids).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(BackendConformanceTest, TerminateReleasesAndIsIdempotent) {
+  auto ids = backend_->Create(Request("terminate", 2));
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  ASSERT_TRUE(backend_->Terminate(*ids).ok());
+  GetParam().advance_time(GetParam().time_to_active);
+  auto statuses = backend_->Describe(*ids);
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  for (const InstanceStatus& s : *statuses) EXPECT_EQ(s.state, Instance::TERMINATED);
+  EXPECT_TRUE(backend_->Terminate(*ids).ok());
+  const std::vector<std::string> unknown = {"ins-neverexisted"};
+  EXPECT_TRUE(backend_->Terminate(unknown).ok());
+}
+
+TEST_P(BackendConformanceTest, QuoteHasACurrencyAndAPositivePrice) {
+  auto quote = backend_->Quote(GetParam().buyable_spec, 2);
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  EXPECT_FALSE(quote->currency().empty());
+  auto unit = ParseMoneyMicros(quote->unit_price_per_hour());
+  auto total = ParseMoneyMicros(quote->total_price_per_hour());
+  ASSERT_TRUE(unit.ok() && total.ok()) << quote->DebugString();
+  EXPECT_GT(*unit, 0);
+  EXPECT_EQ(*total, *unit * 2);
+}
+
+TEST_P(BackendConformanceTest, PrepaidQuoteHasATotalForThePeriod) {
+  provisioning::v1::InstanceSpec spec = GetParam().buyable_spec;
+  spec.mutable_prepaid()->set_period_months(3);
+  auto quote = backend_->Quote(spec, 1);
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  auto total = ParseMoneyMicros(quote->total_price_prepaid());
+  ASSERT_TRUE(total.ok()) << quote->DebugString();
+  EXPECT_GT(*total, 0);
+}
+
+TEST_P(BackendConformanceTest, ConcurrentCreatesWithDistinctTokensNeverShareIds) {
+  absl::Mutex mu;
+  std::vector<std::string> all;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      auto ids = backend_->Create(Request(absl::StrCat("concurrent-", t), 2));
+      ASSERT_TRUE(ids.ok()) << ids.status();
+      absl::MutexLock lock(&mu);
+      all.insert(all.end(), ids->begin(), ids->end());
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_THAT(all, SizeIs(16));
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 16u);
+}
+
+TEST_P(BackendConformanceTest, ConcurrentCreatesWithOneTokenBuyOnce) {
+  absl::Mutex mu;
+  std::set<std::vector<std::string>> answers;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      auto ids = backend_->Create(Request("one-token", 3));
+      ASSERT_TRUE(ids.ok()) << ids.status();
+      absl::MutexLock lock(&mu);
+      answers.insert(*ids);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_THAT(answers, SizeIs(1));
+}
+
+}  // namespace
+}  // namespace cvm

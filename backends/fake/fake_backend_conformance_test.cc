@@ -1,0 +1,37 @@
+// Runs the backend conformance suite against the fake backend.
+#include "backends/conformance/backend_conformance.h"
+#include "backends/fake/fake_backend.h"
+#include "common/clock.h"
+
+namespace cvm {
+namespace {
+
+ConformanceEnv FakeEnv() {
+  static FakeClock* clock = new FakeClock;
+  ConformanceEnv env;
+  env.name = "Fake";
+  env.make_backend = [] {
+    provisioning::fake::v1::FakeBackendConfig config;
+    config.add_sold_out_zones("ap-guangzhou-1");
+    auto backend = FakeBackend::Create(config, clock);
+    return backend.ok() ? std::unique_ptr<Backend>(std::move(*backend)) : nullptr;
+  };
+  env.advance_time = [](absl::Duration d) { clock->Advance(d); };
+  auto& spec = env.buyable_spec;
+  spec.set_region("ap-guangzhou");
+  spec.set_zone("ap-guangzhou-3");
+  spec.set_instance_type("S5.MEDIUM2");
+  spec.set_image_id("img-pi0ii46r");
+  spec.mutable_internet()->set_public_ip(true);
+  spec.mutable_internet()->set_max_bandwidth_out_mbps(10);
+  spec.mutable_pay_as_you_go();
+  env.sold_out_spec = spec;
+  env.sold_out_spec.set_zone("ap-guangzhou-1");
+  return env;
+}
+
+INSTANTIATE_TEST_SUITE_P(Fake, BackendConformanceTest, ::testing::Values(FakeEnv()),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace cvm
