@@ -37,23 +37,24 @@ bool IsIdChar(char c) {
 }
 
 // Identifiers such as regions, zones, instance types and cloud ids:
-// 1-max characters of [A-Za-z0-9._-].
-void CheckId(Violations& v, const std::string& field, const std::string& value,
+// 1-max characters of [A-Za-z0-9._-]. True when `value` is a valid id.
+bool CheckId(Violations& v, const std::string& field, const std::string& value,
              bool required, size_t max = 64) {
   if (value.empty()) {
     if (required) v.Add(field, "is required");
-    return;
+    return false;
   }
   if (value.size() > max) {
     v.Add(field, absl::StrCat("must be at most ", max, " characters"));
-    return;
+    return false;
   }
   for (char c : value) {
     if (!IsIdChar(c)) {
       v.Add(field, "may contain only letters, digits, '.', '_' and '-'");
-      return;
+      return false;
     }
   }
+  return true;
 }
 
 bool IsValidUtf8(const std::string& s) {
@@ -197,10 +198,9 @@ void CheckSpec(Violations& v, const InstanceSpec& spec, bool present) {
     v.Add("spec", "is required");
     return;
   }
-  CheckId(v, "spec.region", spec.region(), /*required=*/true);
-  CheckId(v, "spec.zone", spec.zone(), /*required=*/true);
-  if (!spec.region().empty() && !spec.zone().empty() &&
-      !absl::StartsWith(spec.zone(), spec.region() + "-")) {
+  const bool region_ok = CheckId(v, "spec.region", spec.region(), /*required=*/true);
+  const bool zone_ok = CheckId(v, "spec.zone", spec.zone(), /*required=*/true);
+  if (region_ok && zone_ok && !absl::StartsWith(spec.zone(), spec.region() + "-")) {
     v.Add("spec.zone", absl::StrCat("zone \"", spec.zone(),
                                     "\" is not in region \"", spec.region(), "\""));
   }
