@@ -1,0 +1,45 @@
+"""Small helpers shared by the Python client example and the Python e2e test.
+
+Needs the generated modules on sys.path: provisioning/v1/provisioning_pb2*.py
+(Bazel target //proto:provisioning_py) and, for error details,
+google/rpc/*_pb2.py (@googleapis_rpc//:rpc_py).
+"""
+from provisioning.v1 import provisioning_pb2 as pb
+
+ORDER_STATE = pb.Order.State.Name
+INSTANCE_STATE = pb.Instance.State.Name
+
+
+def purchase_request(request_id, count, zone="ap-guangzhou-3", billing="pay_as_you_go"):
+    """A valid purchase of `count` instances with a public IP."""
+    spec = pb.InstanceSpec(
+        region="ap-guangzhou",
+        zone=zone,
+        instance_type="S5.MEDIUM2",
+        image_id="img-pi0ii46r",
+        internet=pb.InternetAccess(
+            public_ip=True,
+            max_bandwidth_out_mbps=10,
+            charge_type=pb.InternetAccess.TRAFFIC_POSTPAID_BY_HOUR,
+        ),
+    )
+    if billing == "pay_as_you_go":
+        spec.pay_as_you_go.SetInParent()
+    elif billing == "spot":
+        spec.spot.max_price_per_hour = "0.05"
+    return pb.PurchaseRequest(request_id=request_id, spec=spec, instance_count=count)
+
+
+def describe_event(event):
+    """One line per watch event: revision, type, order state, instances."""
+    lines = []
+    for order in event.orders:
+        instances = " ".join(
+            f"{i.instance_id}:{INSTANCE_STATE(i.state)}:{','.join(i.public_ips) or '-'}"
+            for i in order.instances
+        )
+        lines.append(
+            f"revision {event.revision:<4} {pb.WatchEvent.Type.Name(event.type):<8} "
+            f"{order.order_id} {ORDER_STATE(order.state):<12} {instances}"
+        )
+    return "\n".join(lines) or f"revision {event.revision} {pb.WatchEvent.Type.Name(event.type)}"
