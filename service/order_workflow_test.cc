@@ -1,0 +1,213 @@
+#include "service/order_workflow.h"
+
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "backends/fake/fake_backend_config.pb.h"
+#include "common/clock.h"
+#include "common/status_details.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "store/memory_order_store.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::fake::v1::Failure;
+using provisioning::fake::v1::FakeBackendConfig;
+using provisioning::v1::Instance;
+using provisioning::v1::PurchaseRequest;
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
+
+PurchaseRequest Purchase(const std::string& request_id, int count,
+                         const std::string& zone = "ap-guangzhou-3") {
+  PurchaseRequest r;
+  r.set_request_id(request_id);
+  r.set_instance_count(count);
+  auto* spec = r.mutable_spec();
+  spec->set_region("ap-guangzhou");
+  spec->set_zone(zone);
+  spec->set_instance_type("S5.MEDIUM2");
+  spec->set_image_id("img-1");
+  spec->mutable_internet()->set_public_ip(true);
+  spec->mutable_pay_as_you_go();
+  return r;
+}
+
+class OrderWorkflowTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Build(FakeBackendConfig()); }
+
+  void Build(FakeBackendConfig fake) {
+    fake.mutable_pending_duration()->set_seconds(2);
+    fake.mutable_public_ip_delay()->set_seconds(1);
+    fake.add_sold_out_zones("ap-guangzhou-1");
+    provisioning::config::v1::ServiceConfig config;
+    auto* backend = config.add_backends();
+    backend->set_name("fake");
+    backend->set_plugin("fake");
+    backend->mutable_config()->PackFrom(fake);
+    BackendContext context;
+    context.clock = &clock_;
+    auto backends = BackendSet::Create(config, BackendRegistry::Global(), context);
+    ASSERT_TRUE(backends.ok()) << backends.status();
+    backends_ = *std::move(backends);
+    store_ = std::make_unique<MemoryOrderStore>(&clock_);
+    store_->SetListener([this](const OrderEvent& e) {
+      absl::MutexLock lock(&mu_);
+      states_.push_back(e.order.state());
+    });
+    workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get());
+  }
+
+  std::vector<Order::State> States() {
+    absl::MutexLock lock(&mu_);
+    return states_;
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<BackendSet> backends_;
+  std::unique_ptr<MemoryOrderStore> store_;
+  std::unique_ptr<OrderWorkflow> workflow_;
+  absl::Mutex mu_;
+  std::vector<Order::State> states_;
+};
+
+TEST_F(OrderWorkflowTest, PurchaseWalksEveryStateThenPollingActivates) {
+  auto order = workflow_->Purchase(Purchase("r1", 2));
+  ASSERT_TRUE(order.ok()) << order.status();
+  EXPECT_EQ(order->state(), Order::PROVISIONING);
+  ASSERT_THAT(order->instances(), SizeIs(2));
+  EXPECT_EQ(order->backend(), "fake");
+  EXPECT_THAT(States(), ElementsAre(Order::ACCEPTED, Order::CHECKING, Order::SUBMITTED,
+                                    Order::PROVISIONING));
+
+  ASSERT_TRUE(workflow_->PollOnce().ok());
+  EXPECT_EQ(store_->GetOrder(order->order_id())->state(), Order::PROVISIONING);
+  clock_.Advance(absl::Seconds(2));
+  ASSERT_TRUE(workflow_->PollOnce().ok());
+  Order running = *store_->GetOrder(order->order_id());
+  EXPECT_EQ(running.state(), Order::PROVISIONING);  // no public IP yet
+  EXPECT_EQ(running.instances(0).state(), Instance::RUNNING);
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(workflow_->PollOnce().ok());
+  Order active = *store_->GetOrder(order->order_id());
+  EXPECT_EQ(active.state(), Order::ACTIVE);
+  for (const Instance& i : active.instances()) EXPECT_THAT(i.public_ips(), SizeIs(1));
+}
+
+TEST_F(OrderWorkflowTest, SameRequestIdIsIdempotentAndADifferentSpecIsRejected) {
+  auto first = workflow_->Purchase(Purchase("same", 1));
+  auto again = workflow_->Purchase(Purchase("same", 1));
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(first->order_id(), again->order_id());
+  EXPECT_EQ(first->instances(0).instance_id(), again->instances(0).instance_id());
+  absl::Status other = workflow_->Purchase(Purchase("same", 2)).status();
+  EXPECT_EQ(other.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ErrorReason(other), "REQUEST_ID_REUSED");
+  EXPECT_THAT(store_->ListOrders(ListQuery())->orders, SizeIs(1));
+}
+
+TEST_F(OrderWorkflowTest, PreflightFailureIsStoredAndReturnedToEveryRetry) {
+  absl::Status status = workflow_->Purchase(Purchase("sold", 1, "ap-guangzhou-1")).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(status), "ZONE_SOLD_OUT");
+  Order stored = *store_->GetOrderByRequestId("sold");
+  EXPECT_EQ(stored.state(), Order::FAILED);
+  EXPECT_EQ(stored.failure().reason(), "ZONE_SOLD_OUT");
+  EXPECT_THAT(stored.instances(), SizeIs(0));
+  absl::Status retry = workflow_->Purchase(Purchase("sold", 1, "ap-guangzhou-1")).status();
+  EXPECT_EQ(retry.code(), status.code());
+  EXPECT_EQ(ErrorReason(retry), "ZONE_SOLD_OUT");
+}
+
+TEST_F(OrderWorkflowTest, DryRunStoresNothing) {
+  PurchaseRequest request = Purchase("dry", 3);
+  request.set_dry_run(true);
+  auto preview = workflow_->Purchase(request);
+  ASSERT_TRUE(preview.ok()) << preview.status();
+  EXPECT_EQ(preview->backend(), "fake");
+  EXPECT_TRUE(preview->name().empty());
+  EXPECT_THAT(store_->ListOrders(ListQuery())->orders, SizeIs(0));
+  request.mutable_spec()->set_zone("ap-guangzhou-1");
+  EXPECT_EQ(workflow_->Purchase(request).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(OrderWorkflowTest, TerminateReleasesAndIsIdempotent) {
+  auto order = workflow_->Purchase(Purchase("t", 2));
+  ASSERT_TRUE(order.ok());
+  auto terminating = workflow_->Terminate(order->order_id());
+  ASSERT_TRUE(terminating.ok()) << terminating.status();
+  EXPECT_EQ(terminating->state(), Order::TERMINATING);
+  ASSERT_TRUE(workflow_->PollOnce().ok());
+  Order done = *store_->GetOrder(order->order_id());
+  EXPECT_EQ(done.state(), Order::TERMINATED);
+  auto again = workflow_->Terminate(order->order_id());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->revision(), done.revision());
+  EXPECT_EQ(workflow_->Terminate("ord-unknown").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(OrderWorkflowTest, CreateFailureIsRetriedThenRecorded) {
+  FakeBackendConfig fake;
+  Failure* failure = fake.add_failures();
+  failure->set_operation(Failure::CREATE);
+  failure->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+  failure->set_reason("CLOUD_UNAVAILABLE");
+  failure->set_cloud_error_code("InternalError");
+  Build(fake);
+  absl::Status status = workflow_->Purchase(Purchase("down", 1)).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  Order stored = *store_->GetOrderByRequestId("down");
+  EXPECT_EQ(stored.state(), Order::FAILED);
+  EXPECT_EQ(stored.failure().reason(), "CLOUD_UNAVAILABLE");
+  EXPECT_EQ(stored.failure().cloud_error_code(), "InternalError");
+}
+
+TEST_F(OrderWorkflowTest, LaunchFailureFailsTheOrderAfterPolling) {
+  FakeBackendConfig fake;
+  fake.add_failures()->set_operation(Failure::LAUNCH);
+  Build(fake);
+  auto order = workflow_->Purchase(Purchase("launch", 1));
+  ASSERT_TRUE(order.ok());
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_TRUE(workflow_->PollOnce().ok());
+  Order failed = *store_->GetOrder(order->order_id());
+  EXPECT_EQ(failed.state(), Order::FAILED);
+  EXPECT_EQ(failed.failure().reason(), "LAUNCH_FAILED");
+  EXPECT_EQ(failed.instances(0).state(), Instance::LAUNCH_FAILED);
+}
+
+TEST_F(OrderWorkflowTest, QuoteNamesTheBackend) {
+  provisioning::v1::QuoteRequest request;
+  *request.mutable_spec() = Purchase("q", 1).spec();
+  request.set_instance_count(2);
+  auto quote = workflow_->Quote(request);
+  ASSERT_TRUE(quote.ok());
+  EXPECT_EQ(quote->backend(), "fake");
+  EXPECT_FALSE(quote->total_price_per_hour().empty());
+}
+
+TEST_F(OrderWorkflowTest, ConcurrentRetriesOfOneRequestBuyOnce) {
+  std::vector<std::thread> threads;
+  absl::Mutex mu;
+  std::set<std::string> order_ids;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      auto order = workflow_->Purchase(Purchase("race", 3));
+      ASSERT_TRUE(order.ok()) << order.status();
+      absl::MutexLock lock(&mu);
+      order_ids.insert(order->order_id());
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_THAT(order_ids, SizeIs(1));
+  Order order = *store_->GetOrderByRequestId("race");
+  EXPECT_THAT(order.instances(), SizeIs(3));
+  EXPECT_THAT(store_->ListOrders(ListQuery())->orders, SizeIs(1));
+}
+
+}  // namespace
+}  // namespace cvm
