@@ -55,25 +55,31 @@ std::string Tc3Date(int64_t timestamp) {
   return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(timestamp), absl::UTCTimeZone());
 }
 
+std::string Sha256Hex(absl::string_view data) { return Hex(Sha256(data)); }
+
+std::string Tc3SignCanonical(absl::string_view secret_key, absl::string_view service,
+                             int64_t timestamp, absl::string_view canonical_request) {
+  const std::string date = Tc3Date(timestamp);
+  std::string to_sign;
+  to_sign.reserve(160);
+  absl::StrAppend(&to_sign, kAlgorithm, "\n", timestamp, "\n", date, "/", service,
+                  "/tc3_request\n");
+  AppendHex(Sha256(canonical_request), to_sign);
+
+  const std::string secret = absl::StrCat("TC3", secret_key);
+  const Digest date_key = Hmac(secret.data(), secret.size(), date);
+  const Digest service_key = Hmac(date_key, service);
+  const Digest signing_key = Hmac(service_key, "tc3_request");
+  return Hex(Hmac(signing_key, to_sign));
+}
+
 std::string Tc3Signature(const Tc3Input& in) {
   std::string canonical;
   canonical.reserve(128 + in.content_type.size() + in.host.size());
   absl::StrAppend(&canonical, "POST\n/\n\ncontent-type:", in.content_type, "\nhost:", in.host,
                   "\n\n", kSignedHeaders, "\n");
   AppendHex(Sha256(in.payload), canonical);
-
-  const std::string date = Tc3Date(in.timestamp);
-  std::string to_sign;
-  to_sign.reserve(160);
-  absl::StrAppend(&to_sign, kAlgorithm, "\n", in.timestamp, "\n", date, "/", in.service,
-                  "/tc3_request\n");
-  AppendHex(Sha256(canonical), to_sign);
-
-  const std::string secret = absl::StrCat("TC3", in.secret_key);
-  const Digest date_key = Hmac(secret.data(), secret.size(), date);
-  const Digest service_key = Hmac(date_key, in.service);
-  const Digest signing_key = Hmac(service_key, "tc3_request");
-  return Hex(Hmac(signing_key, to_sign));
+  return Tc3SignCanonical(in.secret_key, in.service, in.timestamp, canonical);
 }
 
 std::string Tc3Authorization(const Tc3Input& in) {

@@ -40,6 +40,14 @@ std::string Tc3Date(int64_t timestamp);
 // hex(HMAC-SHA256) signature of `input`.
 std::string Tc3Signature(const Tc3Input& input);
 
+// The signature of an already built canonical request (for verifiers that
+// sign whatever headers a client listed).
+std::string Tc3SignCanonical(absl::string_view secret_key, absl::string_view service,
+                             int64_t timestamp, absl::string_view canonical_request);
+
+// hex(sha256(data)), as used for the payload hash.
+std::string Sha256Hex(absl::string_view data);
+
 // The complete Authorization header value.
 std::string Tc3Authorization(const Tc3Input& input);
 
