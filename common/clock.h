@@ -47,6 +47,26 @@ class FakeClock : public Clock {
   absl::Time now_ ABSL_GUARDED_BY(mu_);
 };
 
+// Another clock's time plus an offset that only grows: a real clock that
+// tests and emulators can move forward.
+class OffsetClock : public Clock {
+ public:
+  explicit OffsetClock(const Clock* base) : base_(base) {}
+  absl::Time Now() const override {
+    absl::MutexLock lock(&mu_);
+    return base_->Now() + offset_;
+  }
+  void Advance(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    if (d > absl::ZeroDuration()) offset_ += d;
+  }
+
+ private:
+  const Clock* const base_;
+  mutable absl::Mutex mu_;
+  absl::Duration offset_ ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace cvm
 
 #endif  // CVM_PROVISIONER_COMMON_CLOCK_H_

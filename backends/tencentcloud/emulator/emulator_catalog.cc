@@ -1,0 +1,146 @@
+// The read-only side of the emulator: offers, prices, quotas and balance.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "backends/tencentcloud/emulator/cvm_emulator.h"
+#include "common/money.h"
+
+namespace cvm::tencentcloud {
+namespace {
+
+using provisioning::tencentcloud::emulator::v1::Account;
+
+// Prices in responses are JSON numbers, as Tencent sends them.
+double Number(int64_t micros) { return static_cast<double>(micros) / 1e6; }
+
+// The Values of the filter called `name`, or an empty array.
+Json FilterValues(const Json& params, const std::string& name) {
+  for (const Json& filter : params.value("Filters", Json::array())) {
+    if (filter.value("Name", "") == name) return filter.value("Values", Json::array());
+  }
+  return Json::array();
+}
+
+bool Allows(const Json& values, const std::string& value) {
+  return values.empty() || std::find(values.begin(), values.end(), value) != values.end();
+}
+
+}  // namespace
+
+absl::StatusOr<CvmEmulator::Offer> CvmEmulator::FindOffer(const std::string& region,
+                                                          const Json& params,
+                                                          Json* error) const {
+  const std::string zone = params.value("/Placement/Zone"_json_pointer, "");
+  const std::string type = params.value("InstanceType", "");
+  if (zone.empty()) *error = ApiError("MissingParameter", "Placement.Zone is required.");
+  if (type.empty()) *error = ApiError("MissingParameter", "InstanceType is required.");
+  if (zone.empty() || type.empty()) return absl::InvalidArgumentError("missing");
+  for (const auto& z : config_.zones()) {
+    if (z.zone() != zone) continue;
+    if (z.region() != region) {
+      *error = ApiError("InvalidZone.MismatchRegion",
+                        absl::StrCat("Zone ", zone, " is not in region ", region, "."));
+      return absl::InvalidArgumentError("region");
+    }
+    for (const auto& t : z.types()) {
+      if (t.instance_type() == type) return Offer{&z, &t};
+    }
+    *error = ApiError("InvalidParameterValue.InstanceTypeNotFound",
+                      absl::StrCat("Instance type ", type, " is not sold in ", zone, "."));
+    return absl::NotFoundError("type");
+  }
+  *error = ApiError("InvalidParameterValue.InvalidZone",
+                    absl::StrCat("Zone ", zone, " does not exist."));
+  return absl::NotFoundError("zone");
+}
+
+int64_t CvmEmulator::HourlyMicros(const Offer& offer, const std::string& charge_type) const {
+  const std::string& price = charge_type == "SPOTPAID" ? offer.type->spot_price_per_hour()
+                                                       : offer.type->price_per_hour();
+  return ParseMoneyMicros(price).value_or(0);  // checked in Create()
+}
+
+Json CvmEmulator::InquiryPrice(const std::string& region, const Json& params) const {
+  Json error;
+  absl::StatusOr<Offer> offer = FindOffer(region, params, &error);
+  if (!offer.ok()) return error;
+  const std::string charge = params.value("InstanceChargeType", "POSTPAID_BY_HOUR");
+  const int count = params.value("InstanceCount", 1);
+  const int64_t hourly = HourlyMicros(*offer, charge);
+  Json instance_price;
+  if (charge == "PREPAID") {
+    const int months = params.value("/InstanceChargePrepaid/Period"_json_pointer, 1);
+    // A month is 730 hours; prepaid is 20 % cheaper than by the hour.
+    const int64_t original = hourly * 730 * months * count;
+    instance_price = {{"OriginalPrice", Number(original)},
+                      {"DiscountPrice", Number(original * 8 / 10)}};
+  } else {
+    // UnitPrice is per instance-hour; the order costs UnitPrice x InstanceCount.
+    instance_price = {{"UnitPrice", Number(hourly)},
+                      {"UnitPriceDiscount", Number(hourly)},
+                      {"ChargeUnit", "HOUR"}};
+  }
+  return Json{{"Price", {{"InstancePrice", instance_price}}}};
+}
+
+Json CvmEmulator::DescribeAccountQuota(const AccountBooks& books, const Account& account,
+                                       const std::string& region, const Json& params) const {
+  const Json zones = FilterValues(params, "zone");
+  Json postpaid = Json::array(), spot = Json::array();
+  for (const auto& z : config_.zones()) {
+    if (z.region() != region || !Allows(zones, z.zone())) continue;
+    const int used = UsedInZone(books, z.zone(), false);
+    const int used_vcpus = UsedInZone(books, z.zone(), true);
+    postpaid.push_back({{"Zone", z.zone()},
+                        {"UsedQuota", used},
+                        {"RemainingQuota", std::max(0, account.postpaid_quota_per_zone() - used)},
+                        {"TotalQuota", account.postpaid_quota_per_zone()}});
+    spot.push_back({{"Zone", z.zone()},
+                    {"UsedQuota", used_vcpus},
+                    {"RemainingQuota", std::max(0, account.spot_vcpu_quota_per_zone() - used_vcpus)},
+                    {"TotalQuota", account.spot_vcpu_quota_per_zone()}});
+  }
+  return Json{{"AppId", account.uin()},
+              {"AccountQuotaOverview",
+               {{"Region", region},
+                {"AccountQuota", {{"PostPaidQuotaSet", postpaid}, {"SpotPaidQuotaSet", spot}}}}}};
+}
+
+Json CvmEmulator::DescribeZoneConfigs(const std::string& region, const Json& params) const {
+  const Json zones = FilterValues(params, "zone");
+  const Json types = FilterValues(params, "instance-type");
+  const Json charges = FilterValues(params, "instance-charge-type");
+  Json set = Json::array();
+  for (const auto& z : config_.zones()) {
+    if (z.region() != region || !Allows(zones, z.zone())) continue;
+    for (const auto& t : z.types()) {
+      if (!Allows(types, t.instance_type())) continue;
+      const int left = stock_.at(z.zone() + "/" + t.instance_type());
+      for (const std::string charge : {"POSTPAID_BY_HOUR", "SPOTPAID"}) {
+        if (!Allows(charges, charge)) continue;
+        set.push_back({{"Zone", z.zone()},
+                       {"InstanceType", t.instance_type()},
+                       {"InstanceChargeType", charge},
+                       {"Status", left == 0 ? "SOLD_OUT" : "SELL"},
+                       {"Cpu", t.cpu()},
+                       {"Memory", t.memory_gb()},
+                       {"InstanceQuota", left < 0 ? 1000 : left},
+                       {"Price", {{"UnitPrice", Number(HourlyMicros({&z, &t}, charge))},
+                                  {"ChargeUnit", "HOUR"}}}});
+      }
+    }
+  }
+  return Json{{"InstanceTypeQuotaSet", set}};
+}
+
+Json CvmEmulator::DescribeAccountBalance(const AccountBooks& books) const {
+  return Json{{"Balance", books.balance_cents},
+              {"RealBalance", books.balance_cents},
+              {"CashAccountBalance", books.balance_cents},
+              {"IncomeIntoAccountBalance", 0},
+              {"PresentAccountBalance", 0},
+              {"FreezeAmount", 0},
+              {"OweAmount", 0}};
+}
+
+}  // namespace cvm::tencentcloud

@@ -1,0 +1,107 @@
+#include "backends/tencentcloud/emulator/emulator_server.h"
+
+#include <atomic>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
+#include "backends/tencentcloud/emulator/tc3_verifier.h"
+#include "httplib.h"
+
+namespace cvm::tencentcloud {
+namespace {
+
+constexpr char kCvmVersion[] = "2017-03-12";
+constexpr char kBillingVersion[] = "2018-07-09";
+
+std::string NewRequestId() {
+  static std::atomic<uint64_t> counter{0};
+  const uint64_t n = counter.fetch_add(1) + 1;
+  return absl::StrFormat("emu-%08x-%04x-%04x-%012x", n >> 32, (n >> 16) & 0xffff, n & 0xffff,
+                         n * 2654435761u & 0xffffffffffffu);
+}
+
+void Reply(httplib::Response& response, Json body) {
+  body["RequestId"] = NewRequestId();
+  response.status = 200;
+  response.set_content(Json{{"Response", body}}.dump(), "application/json");
+}
+
+absl::Duration SkewOf(const EmulatorConfig& config) {
+  if (!config.has_max_clock_skew()) return absl::Minutes(5);
+  return absl::Seconds(config.max_clock_skew().seconds());
+}
+
+}  // namespace
+
+EmulatorServer::EmulatorServer() : clock_(RealClock::Get()) {}
+
+absl::StatusOr<std::unique_ptr<EmulatorServer>> EmulatorServer::Start(
+    const EmulatorConfig& config, const std::string& host, int port) {
+  std::unique_ptr<EmulatorServer> server(new EmulatorServer);
+  auto emulator = CvmEmulator::Create(config, &server->clock_);
+  if (!emulator.ok()) return emulator.status();
+  server->emulator_ = *std::move(emulator);
+  server->http_ = std::make_unique<httplib::Server>();
+  server->Route();
+  server->port_ = port == 0 ? server->http_->bind_to_any_port(host)
+                            : (server->http_->bind_to_port(host, port) ? port : -1);
+  if (server->port_ <= 0) {
+    return absl::UnavailableError(absl::StrCat("emulator cannot listen on ", host, ":", port));
+  }
+  server->thread_ = std::thread([s = server.get()] { s->http_->listen_after_bind(); });
+  return server;
+}
+
+EmulatorServer::~EmulatorServer() {
+  if (http_ != nullptr) http_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void EmulatorServer::Route() {
+  http_->Post("/", [this](const httplib::Request& request, httplib::Response& response) {
+    SignedRequest signed_request;
+    for (const auto& [name, value] : request.headers) {
+      signed_request.headers[absl::AsciiStrToLower(name)] = value;
+    }
+    signed_request.body = request.body;
+    const std::string action = request.get_header_value("X-TC-Action");
+    const std::string version = request.get_header_value("X-TC-Version");
+    if (action.empty() || version.empty()) {
+      return Reply(response, ApiError("MissingParameter", "X-TC-Action and X-TC-Version are required."));
+    }
+    VerifyResult auth = VerifyTc3(
+        signed_request, absl::Now(), SkewOf(emulator_->config()),
+        [this](const std::string& id) { return emulator_->SecretKeyOf(id); });
+    if (!auth.ok) return Reply(response, ApiError(auth.error_code, auth.message));
+    const std::string service = version == kBillingVersion ? "billing"
+                                : version == kCvmVersion   ? "cvm"
+                                                           : "";
+    if (service.empty()) {
+      return Reply(response, ApiError("InvalidParameterValue",
+                                      "Unsupported X-TC-Version " + version + "."));
+    }
+    Json params = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (params.is_discarded() || !params.is_object()) {
+      return Reply(response, ApiError("InvalidParameter", "The body is not a JSON object."));
+    }
+    Reply(response, emulator_->Handle(auth.secret_id, service, action,
+                                      request.get_header_value("X-TC-Region"), params));
+  });
+  http_->Post("/_emulator/advance", [this](const httplib::Request& request,
+                                           httplib::Response& response) {
+    Json body = Json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.contains("Seconds") || !body["Seconds"].is_number()) {
+      response.status = 400;
+      response.set_content(R"({"Error":"body must be {\"Seconds\": N}"})", "application/json");
+      return;
+    }
+    clock_.Advance(absl::Seconds(body["Seconds"].get<double>()));
+    response.set_content(Json{{"Now", absl::FormatTime(clock_.Now())}}.dump(),
+                         "application/json");
+  });
+  http_->Get("/_emulator/books", [this](const httplib::Request&, httplib::Response& response) {
+    response.set_content(emulator_->Books().dump(), "application/json");
+  });
+}
+
+}  // namespace cvm::tencentcloud
