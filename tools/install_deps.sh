@@ -16,16 +16,34 @@ PACKAGES=(
   grpc-proto golang-github-gogo-googleapis-dev
 )
 
+# The official Tencent Cloud Node SDK, an independent client for the
+# emulator tests (tests/node), from the npm registry, with the machine's
+# Node.js (20 or newer: the tests use node:test's junit reporter).
+install_node_sdk() {
+  local dir="${CVM_NODE_DIR:-/var/cache/cvm-provisioner/node}"
+  local want
+  want=$(sed -n 's/.*"tencentcloud-sdk-nodejs-cvm": "\(.*\)".*/\1/p' tests/node/package.json)
+  if grep -qs "\"version\": \"$want\"" "$dir/node_modules/tencentcloud-sdk-nodejs-cvm/package.json"; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null; then
+    apt-get update -q && apt-get install -y -q --no-install-recommends nodejs npm
+  fi
+  mkdir -p "$dir"
+  cp tests/node/package.json "$dir/package.json"
+  (cd "$dir" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-echo "installing: ${missing[*]}" >&2
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_node_sdk

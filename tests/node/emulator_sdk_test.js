@@ -1,0 +1,139 @@
+// The official Tencent Cloud Node SDK as a client of the CVM emulator: pins
+// the emulator (and so our own signer, which the emulator checks) to Tencent's
+// real protocol rather than to our reading of it.
+//
+// Env: EMULATOR_PORT, EMULATOR_SECRET_ID, EMULATOR_SECRET_KEY (run_node_tests.sh).
+const test = require("node:test");
+const assert = require("node:assert");
+const http = require("node:http");
+const { CommonClient } = require("tencentcloud-sdk-nodejs-common");
+const CvmClient = require("tencentcloud-sdk-nodejs-cvm").cvm.v20170312.Client;
+
+const PORT = process.env.EMULATOR_PORT;
+const ID = process.env.EMULATOR_SECRET_ID;
+const KEY = process.env.EMULATOR_SECRET_KEY;
+const profile = { httpProfile: { endpoint: `127.0.0.1:${PORT}`, protocol: "http://" } };
+
+function cvm(secretId = ID, secretKey = KEY) {
+  return new CvmClient({ credential: { secretId, secretKey }, region: "ap-guangzhou", profile });
+}
+
+function advance(seconds) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { host: "127.0.0.1", port: PORT, path: "/_emulator/advance", method: "POST" },
+      (response) => { response.resume(); response.on("end", resolve); });
+    request.on("error", reject);
+    request.end(JSON.stringify({ Seconds: seconds }));
+  });
+}
+
+async function rejectsWith(promise, code) {
+  await assert.rejects(promise, (error) => {
+    assert.equal(error.code, code, `expected ${code}, got ${error.code}: ${error.message}`);
+    assert.ok(error.requestId, "errors carry the RequestId");
+    return true;
+  });
+}
+
+const purchase = {
+  Placement: { Zone: "ap-guangzhou-3" },
+  InstanceType: "S5.MEDIUM2",
+  ImageId: "img-pi0ii46r",
+  InstanceCount: 2,
+  InternetAccessible: { PublicIpAssigned: true, InternetMaxBandwidthOut: 10 },
+};
+
+test("signed RunInstances buys; the same ClientToken buys nothing more", async () => {
+  const client = cvm();
+  const first = await client.RunInstances({ ...purchase, ClientToken: "sdk-token-1" });
+  assert.equal(first.InstanceIdSet.length, 2);
+  assert.match(first.RequestId, /.+/);
+  const again = await client.RunInstances({ ...purchase, ClientToken: "sdk-token-1" });
+  assert.deepEqual(again.InstanceIdSet, first.InstanceIdSet);
+});
+
+test("DescribeInstances follows an instance from PENDING to RUNNING with a public IP", async () => {
+  const client = cvm();
+  const run = await client.RunInstances({ ...purchase, InstanceCount: 1, ClientToken: "sdk-life" });
+  const before = await client.DescribeInstances({ InstanceIds: run.InstanceIdSet });
+  assert.equal(before.TotalCount, 1);
+  assert.equal(before.InstanceSet[0].InstanceState, "PENDING");
+  await advance(600);
+  const after = await client.DescribeInstances({ InstanceIds: run.InstanceIdSet });
+  const instance = after.InstanceSet[0];
+  assert.equal(instance.InstanceState, "RUNNING");
+  assert.equal(instance.PublicIpAddresses.length, 1);
+  assert.equal(instance.PrivateIpAddresses.length, 1);
+  assert.equal(instance.Placement.Zone, "ap-guangzhou-3");
+});
+
+test("a wrong SecretKey gets AuthFailure.SignatureFailure", async () => {
+  await rejectsWith(cvm(ID, "not-the-key").DescribeInstances({}), "AuthFailure.SignatureFailure");
+});
+
+test("an unknown SecretId gets AuthFailure.SecretIdNotFound", async () => {
+  await rejectsWith(cvm("AKIDunknown", KEY).DescribeInstances({}), "AuthFailure.SecretIdNotFound");
+});
+
+test("a stale timestamp gets AuthFailure.SignatureExpire", async () => {
+  // The SDK stamps requests with `new Date()`: run it ten minutes in the past.
+  const RealDate = Date;
+  const skew = 10 * 60 * 1000;
+  global.Date = class extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(RealDate.now() - skew); else super(...args);
+    }
+    static now() { return RealDate.now() - skew; }
+  };
+  try {
+    await rejectsWith(cvm().DescribeInstances({}), "AuthFailure.SignatureExpire");
+  } finally {
+    global.Date = RealDate;
+  }
+});
+
+test("a sold-out zone is reported as such and sells nothing", async () => {
+  const client = cvm();
+  const zones = await client.DescribeZoneInstanceConfigInfos({
+    Filters: [{ Name: "zone", Values: ["ap-guangzhou-1"] }],
+  });
+  assert.ok(zones.InstanceTypeQuotaSet.length > 0);
+  assert.ok(zones.InstanceTypeQuotaSet.every((offer) => offer.Status === "SOLD_OUT"));
+  await rejectsWith(
+    client.RunInstances({ ...purchase, Placement: { Zone: "ap-guangzhou-1" }, ClientToken: "sdk-sold" }),
+    "ResourceInsufficient.AvailabilityZoneSoldOut");
+});
+
+test("InquiryPriceRunInstances and DescribeAccountQuota answer", async () => {
+  const client = cvm();
+  const price = await client.InquiryPriceRunInstances({ ...purchase, InstanceCount: 1 });
+  assert.ok(price.Price.InstancePrice.UnitPrice > 0);
+  const quota = await client.DescribeAccountQuota({});
+  const zone = quota.AccountQuotaOverview.AccountQuota.PostPaidQuotaSet.find(
+    (q) => q.Zone === "ap-guangzhou-3");
+  assert.ok(zone.UsedQuota >= 3);
+  assert.equal(zone.UsedQuota + zone.RemainingQuota, zone.TotalQuota);
+});
+
+test("billing DescribeAccountBalance through the SDK's CommonClient", async () => {
+  const billing = new CommonClient("billing.tencentcloudapi.com", "2018-07-09", {
+    credential: { secretId: ID, secretKey: KEY }, region: "", profile,
+  });
+  const balance = await billing.request("DescribeAccountBalance", {});
+  assert.equal(typeof balance.Balance, "number");
+  assert.ok(balance.Balance > 0);
+});
+
+test("TerminateInstances releases; the instance then vanishes", async () => {
+  const client = cvm();
+  const run = await client.RunInstances({ ...purchase, InstanceCount: 1, ClientToken: "sdk-term" });
+  await client.TerminateInstances({ InstanceIds: run.InstanceIdSet });
+  const terminating = await client.DescribeInstances({ InstanceIds: run.InstanceIdSet });
+  assert.equal(terminating.InstanceSet[0].InstanceState, "TERMINATING");
+  await advance(60);
+  const gone = await client.DescribeInstances({ InstanceIds: run.InstanceIdSet });
+  assert.equal(gone.TotalCount, 0);
+  await rejectsWith(client.TerminateInstances({ InstanceIds: run.InstanceIdSet }),
+                    "InvalidInstanceId.NotFound");
+});
