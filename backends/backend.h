@@ -23,8 +23,10 @@
 //     Cloud error codes travel in the ErrorInfo detail metadata under
 //     kCloudErrorCodeKey and kCloudRequestIdKey.
 //  5. Describe() returns the instances it knows among `instance_ids` (at most
-//     kMaxDescribeBatch); an id the cloud no longer knows is reported with
-//     state TERMINATED, never silently dropped.
+//     kMaxDescribeBatch, all in `region`); an id the cloud no longer knows is
+//     reported with state TERMINATED, never silently dropped.
+//  6. Instances live in a region (clouds answer per region): Describe() and
+//     Terminate() take the region the instances were bought in.
 #ifndef CVM_PROVISIONER_BACKENDS_BACKEND_H_
 #define CVM_PROVISIONER_BACKENDS_BACKEND_H_
 
@@ -83,10 +85,11 @@ class Backend {
 
   // The current state of at most kMaxDescribeBatch instances (rule 5).
   virtual absl::StatusOr<std::vector<InstanceStatus>> Describe(
-      absl::Span<const std::string> instance_ids) = 0;
+      const std::string& region, absl::Span<const std::string> instance_ids) = 0;
 
   // Releases the instances. Idempotent (rule 3).
-  virtual absl::Status Terminate(absl::Span<const std::string> instance_ids) = 0;
+  virtual absl::Status Terminate(const std::string& region,
+                                 absl::Span<const std::string> instance_ids) = 0;
 
   // The price of `count` instances of `spec`; `backend` is left empty.
   virtual absl::StatusOr<provisioning::v1::Quote> Quote(

@@ -269,7 +269,8 @@ absl::StatusOr<Order> OrderWorkflow::Terminate(const std::string& order_id) {
   ASSIGN_OR_RETURN(Backend * backend, backends_->Get(order.backend()));
   for (size_t i = 0; i < alive.size(); i += kMaxDescribeBatch) {
     const size_t n = std::min<size_t>(kMaxDescribeBatch, alive.size() - i);
-    RETURN_IF_ERROR(backend->Terminate(absl::MakeConstSpan(alive).subspan(i, n)));
+    RETURN_IF_ERROR(
+        backend->Terminate(order.spec().region(), absl::MakeConstSpan(alive).subspan(i, n)));
   }
   return order;
 }
@@ -278,18 +279,22 @@ absl::Status OrderWorkflow::PollOnce() {
   ASSIGN_OR_RETURN(std::vector<Order> orders,
                    store_->OrdersInStates({Order::PROVISIONING, Order::ACTIVE,
                                            Order::TERMINATING}));
-  std::map<std::string, std::vector<Order>> by_backend;
-  for (Order& order : orders) by_backend[order.backend()].push_back(std::move(order));
+  // One batch of DescribeInstances calls per backend and region.
+  std::map<std::pair<std::string, std::string>, std::vector<Order>> groups;
+  for (Order& order : orders) {
+    groups[{order.backend(), order.spec().region()}].push_back(std::move(order));
+  }
   absl::Status first_error;
-  for (const auto& [name, backend_orders] : by_backend) {
-    absl::Status status = PollBackend(name, backend_orders);
+  for (const auto& [key, group] : groups) {
+    absl::Status status = PollGroup(key.first, key.second, group);
     if (first_error.ok()) first_error = status;
   }
   return first_error;
 }
 
-absl::Status OrderWorkflow::PollBackend(const std::string& backend_name,
-                                        const std::vector<Order>& orders) {
+absl::Status OrderWorkflow::PollGroup(const std::string& backend_name,
+                                      const std::string& region,
+                                      const std::vector<Order>& orders) {
   ASSIGN_OR_RETURN(Backend * backend, backends_->Get(backend_name));
   std::vector<std::string> ids;
   for (const Order& order : orders) {
@@ -299,7 +304,7 @@ absl::Status OrderWorkflow::PollBackend(const std::string& backend_name,
   absl::Status first_error;
   for (size_t i = 0; i < ids.size(); i += kMaxDescribeBatch) {
     const size_t n = std::min<size_t>(kMaxDescribeBatch, ids.size() - i);
-    auto batch = backend->Describe(absl::MakeConstSpan(ids).subspan(i, n));
+    auto batch = backend->Describe(region, absl::MakeConstSpan(ids).subspan(i, n));
     if (!batch.ok()) {
       if (first_error.ok()) first_error = batch.status();
       continue;
@@ -320,7 +325,7 @@ absl::Status OrderWorkflow::PollBackend(const std::string& backend_name,
       // A release that failed earlier is retried (Terminate is idempotent).
       std::vector<std::string> alive = AliveIds(*updated);
       if (!alive.empty() && alive.size() <= static_cast<size_t>(kMaxDescribeBatch)) {
-        absl::Status s = backend->Terminate(alive);
+        absl::Status s = backend->Terminate(region, alive);
         if (!s.ok() && first_error.ok()) first_error = s;
       }
     }

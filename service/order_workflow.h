@@ -59,8 +59,9 @@ class OrderWorkflow {
   absl::Status PollOnce();
 
  private:
-  absl::Status PollBackend(const std::string& backend_name,
-                           const std::vector<provisioning::v1::Order>& orders);
+  // Polls the orders of one backend in one region.
+  absl::Status PollGroup(const std::string& backend_name, const std::string& region,
+                         const std::vector<provisioning::v1::Order>& orders);
   // Stores `cause` on the order (state FAILED) and returns `cause`.
   absl::Status Fail(const std::string& order_id, const absl::Status& cause);
 

@@ -65,7 +65,7 @@ TEST_P(BackendConformanceTest, DifferentClientTokensBuyDifferentInstances) {
 TEST_P(BackendConformanceTest, InstancesBecomeRunningWithPublicAndPrivateIps) {
   auto ids = backend_->Create(Request("lifecycle", 2));
   ASSERT_TRUE(ids.ok()) << ids.status();
-  auto early = backend_->Describe(*ids);
+  auto early = backend_->Describe(Region(), *ids);
   ASSERT_TRUE(early.ok()) << early.status();
   ASSERT_THAT(*early, SizeIs(2));
   for (const InstanceStatus& s : *early) {
@@ -73,7 +73,7 @@ TEST_P(BackendConformanceTest, InstancesBecomeRunningWithPublicAndPrivateIps) {
         << Instance::State_Name(s.state);
   }
   GetParam().advance_time(GetParam().time_to_active);
-  auto later = backend_->Describe(*ids);
+  auto later = backend_->Describe(Region(), *ids);
   ASSERT_TRUE(later.ok()) << later.status();
   ASSERT_THAT(*later, SizeIs(2));
   for (const InstanceStatus& s : *later) {
@@ -86,7 +86,7 @@ TEST_P(BackendConformanceTest, InstancesBecomeRunningWithPublicAndPrivateIps) {
 
 TEST_P(BackendConformanceTest, UnknownInstanceIsReportedTerminated) {
   const std::vector<std::string> ids = {"ins-doesnotexist"};
-  auto statuses = backend_->Describe(ids);
+  auto statuses = backend_->Describe(Region(), ids);
   ASSERT_TRUE(statuses.ok()) << statuses.status();
   ASSERT_THAT(*statuses, SizeIs(1));
   EXPECT_EQ((*statuses)[0].instance_id, "ins-doesnotexist");
@@ -96,20 +96,20 @@ TEST_P(BackendConformanceTest, UnknownInstanceIsReportedTerminated) {
 TEST_P(BackendConformanceTest, DescribeOfMoreThanOneHundredIdsIsInvalid) {
   std::vector<std::string> ids;
   for (int i = 0; i <= kMaxDescribeBatch; ++i) ids.push_back(absl::StrCat("ins-", i));
-  EXPECT_EQ(backend_->Describe(ids).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(backend_->Describe(Region(), ids).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(BackendConformanceTest, TerminateReleasesAndIsIdempotent) {
   auto ids = backend_->Create(Request("terminate", 2));
   ASSERT_TRUE(ids.ok()) << ids.status();
-  ASSERT_TRUE(backend_->Terminate(*ids).ok());
+  ASSERT_TRUE(backend_->Terminate(Region(), *ids).ok());
   GetParam().advance_time(GetParam().time_to_active);
-  auto statuses = backend_->Describe(*ids);
+  auto statuses = backend_->Describe(Region(), *ids);
   ASSERT_TRUE(statuses.ok()) << statuses.status();
   for (const InstanceStatus& s : *statuses) EXPECT_EQ(s.state, Instance::TERMINATED);
-  EXPECT_TRUE(backend_->Terminate(*ids).ok());
+  EXPECT_TRUE(backend_->Terminate(Region(), *ids).ok());
   const std::vector<std::string> unknown = {"ins-neverexisted"};
-  EXPECT_TRUE(backend_->Terminate(unknown).ok());
+  EXPECT_TRUE(backend_->Terminate(Region(), unknown).ok());
 }
 
 TEST_P(BackendConformanceTest, QuoteHasACurrencyAndAPositivePrice) {

@@ -49,6 +49,8 @@ class BackendConformanceTest : public ::testing::TestWithParam<ConformanceEnv> {
     return request;
   }
 
+  const std::string& Region() const { return GetParam().buyable_spec.region(); }
+
   std::unique_ptr<Backend> backend_;
 };
 

@@ -201,7 +201,7 @@ InstanceStatus FakeBackend::StatusOfLocked(const std::string& id) const {
 }
 
 absl::StatusOr<std::vector<InstanceStatus>> FakeBackend::Describe(
-    absl::Span<const std::string> instance_ids) {
+    const std::string& /*region*/, absl::Span<const std::string> instance_ids) {
   if (instance_ids.size() > kMaxDescribeBatch) {
     return InvalidFields({{"instance_ids", absl::StrCat("at most ", kMaxDescribeBatch,
                                                         " ids per call")}});
@@ -213,7 +213,8 @@ absl::StatusOr<std::vector<InstanceStatus>> FakeBackend::Describe(
   return result;
 }
 
-absl::Status FakeBackend::Terminate(absl::Span<const std::string> instance_ids) {
+absl::Status FakeBackend::Terminate(const std::string& /*region*/,
+                                    absl::Span<const std::string> instance_ids) {
   RETURN_IF_ERROR(InjectedFailure(Failure::TERMINATE, ""));
   absl::MutexLock lock(&mu_);
   for (const std::string& id : instance_ids) {

@@ -32,8 +32,9 @@ class FakeBackend : public Backend {
   absl::StatusOr<std::vector<std::string>> Create(
       const CreateRequest& request) override;
   absl::StatusOr<std::vector<InstanceStatus>> Describe(
-      absl::Span<const std::string> instance_ids) override;
-  absl::Status Terminate(absl::Span<const std::string> instance_ids) override;
+      const std::string& region, absl::Span<const std::string> instance_ids) override;
+  absl::Status Terminate(const std::string& region,
+                         absl::Span<const std::string> instance_ids) override;
   absl::StatusOr<provisioning::v1::Quote> Quote(
       const provisioning::v1::InstanceSpec& spec, int count) override;
 

@@ -59,7 +59,7 @@ TEST_F(FakeBackendTest, QuotaCountsLiveInstances) {
   absl::Status status = backend->Preflight(Request("b", 1));
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(GetDetail<google::rpc::QuotaFailure>(status).has_value());
-  ASSERT_TRUE(backend->Terminate(*ids).ok());
+  ASSERT_TRUE(backend->Terminate("ap-guangzhou", *ids).ok());
   EXPECT_TRUE(backend->Preflight(Request("b", 1)).ok());
 }
 
@@ -101,9 +101,9 @@ TEST_F(FakeBackendTest, LaunchFailureShowsAfterThePendingPhase) {
   auto backend = Make(config);
   auto ids = backend->Create(Request("a", 1));
   ASSERT_TRUE(ids.ok());
-  EXPECT_EQ((*backend->Describe(*ids))[0].state, Instance::PENDING);
+  EXPECT_EQ((*backend->Describe("ap-guangzhou", *ids))[0].state, Instance::PENDING);
   clock_.Advance(absl::Seconds(5));
-  EXPECT_EQ((*backend->Describe(*ids))[0].state, Instance::LAUNCH_FAILED);
+  EXPECT_EQ((*backend->Describe("ap-guangzhou", *ids))[0].state, Instance::LAUNCH_FAILED);
 }
 
 TEST_F(FakeBackendTest, PublicIpArrivesAfterItsDelay) {
@@ -116,11 +116,11 @@ TEST_F(FakeBackendTest, PublicIpArrivesAfterItsDelay) {
   auto ids = backend->Create(request);
   ASSERT_TRUE(ids.ok());
   clock_.Advance(absl::Seconds(2));
-  auto running = backend->Describe(*ids);
+  auto running = backend->Describe("ap-guangzhou", *ids);
   EXPECT_EQ((*running)[0].state, Instance::RUNNING);
   EXPECT_THAT((*running)[0].public_ips, SizeIs(0));
   clock_.Advance(absl::Seconds(3));
-  EXPECT_THAT((*backend->Describe(*ids))[0].public_ips, SizeIs(1));
+  EXPECT_THAT((*backend->Describe("ap-guangzhou", *ids))[0].public_ips, SizeIs(1));
 }
 
 TEST_F(FakeBackendTest, RejectsBadConfig) {

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "absl/strings/ascii.h"
+#include "absl/time/clock.h"
 #include "absl/strings/str_format.h"
 #include "backends/tencentcloud/emulator/tc3_verifier.h"
 #include "httplib.h"
@@ -49,6 +50,15 @@ absl::StatusOr<std::unique_ptr<EmulatorServer>> EmulatorServer::Start(
     return absl::UnavailableError(absl::StrCat("emulator cannot listen on ", host, ":", port));
   }
   server->thread_ = std::thread([s = server.get()] { s->http_->listen_after_bind(); });
+  // stop() is a no-op until the loop runs: wait for it, so that a server
+  // destroyed right away still shuts down.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!server->http_->is_running() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  if (!server->http_->is_running()) {
+    return absl::UnavailableError("emulator HTTP loop did not start");
+  }
   return server;
 }
 

@@ -1,0 +1,78 @@
+#include "backends/tencentcloud/api_client.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "backends/tencentcloud/error_mapping.h"
+#include "backends/tencentcloud/tc3_signer.h"
+
+namespace cvm::tencentcloud {
+
+ApiClient::ApiClient(std::unique_ptr<CredentialsProvider> credentials,
+                     std::string endpoint_override, std::unique_ptr<HttpClient> http,
+                     Clock* clock)
+    : credentials_(std::move(credentials)),
+      endpoint_override_(std::move(endpoint_override)),
+      http_(std::move(http)),
+      clock_(clock) {}
+
+absl::StatusOr<Json> ApiClient::Call(const ApiCall& call) {
+  absl::StatusOr<Credentials> credentials = credentials_->Get();
+  if (!credentials.ok()) return credentials.status();
+
+  std::string url, host;
+  if (endpoint_override_.empty()) {
+    host = absl::StrCat(call.service, ".tencentcloudapi.com");
+    url = absl::StrCat("https://", host, "/");
+  } else {
+    absl::string_view base = absl::StripSuffix(endpoint_override_, "/");
+    url = absl::StrCat(base, "/");
+    absl::string_view without_scheme = base;
+    if (!absl::ConsumePrefix(&without_scheme, "https://")) {
+      absl::ConsumePrefix(&without_scheme, "http://");
+    }
+    host = std::string(without_scheme);
+  }
+  const std::string body = call.params.dump();
+  Tc3Input sign;
+  sign.secret_id = credentials->secret_id;
+  sign.secret_key = credentials->secret_key;
+  sign.service = call.service;
+  sign.host = host;
+  sign.payload = body;
+  sign.timestamp = absl::ToUnixSeconds(clock_->Now());
+
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Type", std::string(sign.content_type)},
+      {"X-TC-Action", call.action},
+      {"X-TC-Version", call.version},
+      {"X-TC-Timestamp", absl::StrCat(sign.timestamp)},
+      {"Authorization", Tc3Authorization(sign)},
+  };
+  if (!call.region.empty()) headers.push_back({"X-TC-Region", call.region});
+  if (!credentials->token.empty()) headers.push_back({"X-TC-Token", credentials->token});
+
+  absl::StatusOr<HttpResponse> response = http_->Post(url, headers, body);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) {
+    const std::string what =
+        absl::StrCat("Tencent Cloud ", call.action, ": HTTP ", response->status);
+    return response->status >= 500 ? absl::UnavailableError(what) : absl::UnknownError(what);
+  }
+  Json parsed = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.contains("Response") ||
+      !parsed["Response"].is_object()) {
+    return absl::UnavailableError(
+        absl::StrCat("Tencent Cloud ", call.action, ": malformed answer"));
+  }
+  Json result = std::move(parsed["Response"]);
+  const std::string request_id = result.value("RequestId", "");
+  if (result.contains("Error")) {
+    return StatusFromApiError(result["Error"].value("Code", "UnknownError"),
+                              result["Error"].value("Message", ""), request_id, call.action);
+  }
+  result.erase("RequestId");
+  return result;
+}
+
+}  // namespace cvm::tencentcloud

@@ -1,0 +1,54 @@
+// One signed Tencent Cloud API call: JSON parameters in, the "Response"
+// object out, errors mapped (error_mapping.h).
+//
+// Contract: thread-safe. UNAVAILABLE for transport failures, HTTP 5xx and
+// malformed answers (all safe to retry when the call is idempotent);
+// otherwise the mapped Tencent error.
+#ifndef CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_API_CLIENT_H_
+#define CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_API_CLIENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "backends/tencentcloud/credentials.h"
+#include "backends/tencentcloud/http_client.h"
+#include "common/clock.h"
+#include "nlohmann/json.hpp"
+
+namespace cvm::tencentcloud {
+
+using Json = nlohmann::json;
+
+inline constexpr char kCvmVersion[] = "2017-03-12";
+inline constexpr char kBillingVersion[] = "2018-07-09";
+
+struct ApiCall {
+  std::string service;  // "cvm", "billing"
+  std::string version;  // kCvmVersion, ...
+  std::string action;   // "RunInstances"
+  std::string region;   // empty for global actions
+  Json params = Json::object();
+};
+
+class ApiClient {
+ public:
+  // endpoint_override: "" for https://<service>.tencentcloudapi.com, else a
+  // base URL such as "http://127.0.0.1:9000". `clock` stamps requests (real
+  // time: the server checks it).
+  ApiClient(std::unique_ptr<CredentialsProvider> credentials, std::string endpoint_override,
+            std::unique_ptr<HttpClient> http, Clock* clock);
+
+  // The Response object without RequestId, or the error.
+  absl::StatusOr<Json> Call(const ApiCall& call);
+
+ private:
+  const std::unique_ptr<CredentialsProvider> credentials_;
+  const std::string endpoint_override_;
+  const std::unique_ptr<HttpClient> http_;
+  Clock* const clock_;
+};
+
+}  // namespace cvm::tencentcloud
+
+#endif  // CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_API_CLIENT_H_

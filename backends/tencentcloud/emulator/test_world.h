@@ -1,0 +1,24 @@
+// A small emulator world for tests, and a backend config pointing at it.
+#ifndef CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_EMULATOR_TEST_WORLD_H_
+#define CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_EMULATOR_TEST_WORLD_H_
+
+#include <string>
+
+#include "backends/tencentcloud/emulator/emulator_config.pb.h"
+
+namespace cvm::tencentcloud {
+
+using provisioning::tencentcloud::emulator::v1::EmulatorConfig;
+
+inline constexpr char kTestSecretId[] = "AKIDtest000000000000000000000000";
+inline constexpr char kTestSecretKey[] = "test-secret-key-000000000000000";
+
+// One rich account (kTestSecretId) and, for pre-flight tests, accounts that
+// are poor ("AKIDpoor", 1 cent) and cramped ("AKIDcramped", quota 1).
+// ap-guangzhou-3 sells S5.MEDIUM2 (2 vCPU, 0.16/h, spot 0.04) and S5.LARGE8;
+// ap-guangzhou-1 is sold out.
+EmulatorConfig TestWorld();
+
+}  // namespace cvm::tencentcloud
+
+#endif  // CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_EMULATOR_TEST_WORLD_H_

@@ -1,0 +1,299 @@
+#include "backends/tencentcloud/tencent_backend.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "common/money.h"
+#include "common/status_details.h"
+#include "common/status_macros.h"
+
+namespace cvm::tencentcloud {
+namespace {
+
+using provisioning::v1::Disk;
+using provisioning::v1::Instance;
+using provisioning::v1::InstanceSpec;
+using provisioning::v1::InternetAccess;
+
+const char* ChargeType(const InstanceSpec& spec) {
+  if (spec.has_spot()) return "SPOTPAID";
+  if (spec.has_prepaid()) return "PREPAID";
+  return "POSTPAID_BY_HOUR";
+}
+
+const char* DiskType(Disk::Type type) {
+  switch (type) {
+    case Disk::CLOUD_SSD: return "CLOUD_SSD";
+    case Disk::CLOUD_BSSD: return "CLOUD_BSSD";
+    case Disk::CLOUD_HSSD: return "CLOUD_HSSD";
+    default: return "CLOUD_PREMIUM";
+  }
+}
+
+const char* InternetChargeType(InternetAccess::ChargeType type) {
+  switch (type) {
+    case InternetAccess::BANDWIDTH_POSTPAID_BY_HOUR: return "BANDWIDTH_POSTPAID_BY_HOUR";
+    case InternetAccess::BANDWIDTH_PREPAID: return "BANDWIDTH_PREPAID";
+    default: return "TRAFFIC_POSTPAID_BY_HOUR";
+  }
+}
+
+// Tencent sends prices as JSON numbers with at most a few decimals; rounding
+// to micro-units recovers the exact decimal.
+int64_t Micros(const Json& number) {
+  return number.is_number() ? std::llround(number.get<double>() * 1e6) : 0;
+}
+
+Instance::State StateOf(const std::string& state) {
+  if (state == "PENDING" || state == "STARTING") return Instance::PENDING;
+  if (state == "RUNNING" || state == "REBOOTING") return Instance::RUNNING;
+  if (state == "STOPPED" || state == "STOPPING") return Instance::STOPPED;
+  if (state == "SHUTDOWN") return Instance::SHUTDOWN;
+  if (state == "LAUNCH_FAILED") return Instance::LAUNCH_FAILED;
+  if (state == "TERMINATING") return Instance::TERMINATED;
+  return Instance::STATE_UNSPECIFIED;
+}
+
+Instance::Restriction RestrictionOf(const Json& instance) {
+  const std::string restrict = instance.value("RestrictState", "NORMAL");
+  const std::string source = instance.value("IsolatedSource", "NOTISOLATED");
+  if (source == "ARREAR") return Instance::ISOLATED_ARREARS;
+  if (restrict == "EXPIRED" || source == "EXPIRE") return Instance::EXPIRED;
+  return Instance::NORMAL;
+}
+
+std::vector<std::string> Strings(const Json& array) {
+  std::vector<std::string> out;
+  if (array.is_array()) {
+    for (const Json& item : array) {
+      if (item.is_string()) out.push_back(item.get<std::string>());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Json RunInstancesParams(const InstanceSpec& spec, int count) {
+  Json params = {{"Placement", {{"Zone", spec.zone()}}},
+                 {"InstanceChargeType", ChargeType(spec)},
+                 {"InstanceType", spec.instance_type()},
+                 {"ImageId", spec.image_id()},
+                 {"InstanceCount", count}};
+  if (spec.has_system_disk()) {
+    params["SystemDisk"] = {{"DiskType", DiskType(spec.system_disk().type())},
+                            {"DiskSize", spec.system_disk().size_gb()}};
+  }
+  for (const Disk& disk : spec.data_disks()) {
+    params["DataDisks"].push_back({{"DiskType", DiskType(disk.type())},
+                                   {"DiskSize", disk.size_gb()}});
+  }
+  if (spec.has_network()) {
+    params["VirtualPrivateCloud"] = {{"VpcId", spec.network().vpc_id()},
+                                     {"SubnetId", spec.network().subnet_id()}};
+  }
+  if (spec.internet().public_ip()) {
+    params["InternetAccessible"] = {
+        {"PublicIpAssigned", true},
+        {"InternetMaxBandwidthOut", spec.internet().max_bandwidth_out_mbps()},
+        {"InternetChargeType", InternetChargeType(spec.internet().charge_type())}};
+  }
+  if (!spec.instance_name().empty()) params["InstanceName"] = spec.instance_name();
+  if (!spec.security_group_ids().empty()) {
+    params["SecurityGroupIds"] = Strings(Json(std::vector<std::string>(
+        spec.security_group_ids().begin(), spec.security_group_ids().end())));
+  }
+  if (!spec.login_key_ids().empty()) {
+    params["LoginSettings"] = {{"KeyIds", std::vector<std::string>(spec.login_key_ids().begin(),
+                                                                    spec.login_key_ids().end())}};
+  }
+  if (spec.has_spot()) {
+    params["InstanceMarketOptions"] = {
+        {"MarketType", "spot"},
+        {"SpotOptions",
+         {{"MaxPrice", spec.spot().max_price_per_hour()}, {"SpotInstanceType", "one-time"}}}};
+  }
+  if (spec.has_prepaid()) {
+    params["InstanceChargePrepaid"] = {
+        {"Period", spec.prepaid().period_months()},
+        {"RenewFlag", spec.prepaid().auto_renew() ? "NOTIFY_AND_AUTO_RENEW"
+                                                  : "NOTIFY_AND_MANUAL_RENEW"}};
+  }
+  if (!spec.tags().empty()) {
+    Json tags = Json::array();
+    for (const auto& tag : spec.tags()) tags.push_back({{"Key", tag.key()}, {"Value", tag.value()}});
+    params["TagSpecification"] = {{{"ResourceType", "instance"}, {"Tags", tags}}};
+  }
+  return params;
+}
+
+absl::StatusOr<Json> TencentBackend::Cvm(const std::string& action, const std::string& region,
+                                         Json params) {
+  return api_->Call(ApiCall{"cvm", kCvmVersion, action, region, std::move(params)});
+}
+
+absl::Status TencentBackend::Preflight(const CreateRequest& request) {
+  const InstanceSpec& spec = request.spec;
+  ASSIGN_OR_RETURN(
+      Json offers,
+      Cvm("DescribeZoneInstanceConfigInfos", spec.region(),
+          {{"Filters",
+            {{{"Name", "zone"}, {"Values", {spec.zone()}}},
+             {{"Name", "instance-type"}, {"Values", {spec.instance_type()}}},
+             {{"Name", "instance-charge-type"},
+              {"Values", {spec.has_spot() ? "SPOTPAID" : "POSTPAID_BY_HOUR"}}}}}}));
+  const Json set = offers.value("InstanceTypeQuotaSet", Json::array());
+  if (set.empty() || set[0].value("Status", "") != "SELL") {
+    return PreconditionFailed("ZONE_SOLD_OUT", spec.zone(),
+                              absl::StrCat(spec.zone(), " sells no ", spec.instance_type()));
+  }
+  const Json& offer = set[0];
+  if (offer.contains("InstanceQuota") && offer["InstanceQuota"].get<int>() < request.count) {
+    return PreconditionFailed(
+        "INSUFFICIENT_STOCK", spec.instance_type(),
+        absl::StrCat(offer["InstanceQuota"].get<int>(), " left in ", spec.zone(), ", ",
+                     request.count, " requested"));
+  }
+  const int64_t unit_micros = Micros(offer.value("/Price/UnitPrice"_json_pointer, Json()));
+  if (spec.has_spot()) {
+    absl::StatusOr<int64_t> max = ParseMoneyMicros(spec.spot().max_price_per_hour());
+    if (max.ok() && *max < unit_micros) {
+      return PreconditionFailed(
+          "SPOT_PRICE_TOO_LOW", spec.instance_type(),
+          absl::StrCat("max price ", spec.spot().max_price_per_hour(),
+                       " is below the market price ", FormatMoneyMicros(unit_micros)));
+    }
+  }
+
+  ASSIGN_OR_RETURN(Json quota, Cvm("DescribeAccountQuota", spec.region(),
+                                   {{"Filters", {{{"Name", "zone"}, {"Values", {spec.zone()}}}}}}));
+  const char* set_name = spec.has_spot() ? "SpotPaidQuotaSet" : "PostPaidQuotaSet";
+  const int needed = spec.has_spot() ? request.count * offer.value("Cpu", 1) : request.count;
+  for (const Json& zone : quota.value(
+           Json::json_pointer(absl::StrCat("/AccountQuotaOverview/AccountQuota/", set_name)),
+           Json::array())) {
+    if (zone.value("Zone", "") != spec.zone() || spec.has_prepaid()) continue;
+    const int remaining = zone.value("RemainingQuota", 0);
+    if (remaining < needed) {
+      return QuotaExceeded(absl::StrCat(spec.has_spot() ? "spot vCPUs" : "instances", " in ",
+                                        spec.zone()),
+                           absl::StrCat(remaining, " remaining, ", needed, " needed"));
+    }
+  }
+
+  int64_t cost_micros = unit_micros * request.count;  // about one hour
+  if (spec.has_prepaid()) {
+    ASSIGN_OR_RETURN(provisioning::v1::Quote quote, Quote(spec, request.count));
+    cost_micros = ParseMoneyMicros(quote.total_price_prepaid()).value_or(0);
+  }
+  ASSIGN_OR_RETURN(Json balance,
+                   api_->Call(ApiCall{"billing", kBillingVersion, "DescribeAccountBalance", "",
+                                      Json::object()}));
+  const int64_t balance_micros = balance.value("Balance", int64_t{0}) * 10000;  // cents
+  if (balance_micros < cost_micros) {
+    return PreconditionFailed(
+        "INSUFFICIENT_BALANCE", "account",
+        absl::StrCat("balance ", FormatMoneyMicros(balance_micros), " does not cover ",
+                     FormatMoneyMicros(cost_micros),
+                     spec.has_prepaid() ? " (the prepaid order)" : " (about one hour)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> TencentBackend::Create(const CreateRequest& request) {
+  Json params = RunInstancesParams(request.spec, request.count);
+  params["ClientToken"] = request.client_token;
+  ASSIGN_OR_RETURN(Json result, Cvm("RunInstances", request.spec.region(), std::move(params)));
+  std::vector<std::string> ids = Strings(result.value("InstanceIdSet", Json::array()));
+  if (static_cast<int>(ids.size()) != request.count) {
+    return absl::UnavailableError(absl::StrFormat(
+        "RunInstances returned %d instance ids for %d instances", ids.size(), request.count));
+  }
+  return ids;
+}
+
+absl::StatusOr<std::vector<InstanceStatus>> TencentBackend::Describe(
+    const std::string& region, absl::Span<const std::string> instance_ids) {
+  if (instance_ids.size() > kMaxDescribeBatch) {
+    return InvalidFields({{"instance_ids", absl::StrCat("at most ", kMaxDescribeBatch)}});
+  }
+  std::vector<InstanceStatus> result;
+  if (instance_ids.empty()) return result;
+  ASSIGN_OR_RETURN(Json answer,
+                   Cvm("DescribeInstances", region,
+                       {{"InstanceIds", std::vector<std::string>(instance_ids.begin(),
+                                                                 instance_ids.end())},
+                        {"Limit", kMaxDescribeBatch}}));
+  std::map<std::string, Json> seen;
+  for (const Json& instance : answer.value("InstanceSet", Json::array())) {
+    seen[instance.value("InstanceId", "")] = instance;
+  }
+  for (const std::string& id : instance_ids) {
+    InstanceStatus status;
+    status.instance_id = id;
+    auto it = seen.find(id);
+    if (it == seen.end()) {  // released: Tencent no longer lists it
+      status.state = Instance::TERMINATED;
+      result.push_back(std::move(status));
+      continue;
+    }
+    const Json& i = it->second;
+    status.state = StateOf(i.value("InstanceState", ""));
+    status.restriction = RestrictionOf(i);
+    status.public_ips = Strings(i.value("PublicIpAddresses", Json::array()));
+    status.private_ips = Strings(i.value("PrivateIpAddresses", Json::array()));
+    status.zone = i.value("/Placement/Zone"_json_pointer, "");
+    absl::Time created;
+    std::string error;
+    if (absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", i.value("CreatedTime", ""), &created, &error)) {
+      status.create_time = created;
+    }
+    result.push_back(std::move(status));
+  }
+  return result;
+}
+
+absl::Status TencentBackend::Terminate(const std::string& region,
+                                       absl::Span<const std::string> instance_ids) {
+  if (instance_ids.empty()) return absl::OkStatus();
+  if (instance_ids.size() > kMaxDescribeBatch) {
+    return InvalidFields({{"instance_ids", absl::StrCat("at most ", kMaxDescribeBatch)}});
+  }
+  std::vector<std::string> ids(instance_ids.begin(), instance_ids.end());
+  absl::StatusOr<Json> done = Cvm("TerminateInstances", region, {{"InstanceIds", ids}});
+  if (done.ok() || done.status().code() != absl::StatusCode::kNotFound) {
+    return done.status();
+  }
+  // Some are already gone (Tencent rejects the whole call): release the rest.
+  ASSIGN_OR_RETURN(std::vector<InstanceStatus> statuses, Describe(region, instance_ids));
+  std::vector<std::string> alive;
+  for (const InstanceStatus& status : statuses) {
+    if (status.state != Instance::TERMINATED) alive.push_back(status.instance_id);
+  }
+  if (alive.empty()) return absl::OkStatus();
+  return Cvm("TerminateInstances", region, {{"InstanceIds", alive}}).status();
+}
+
+absl::StatusOr<provisioning::v1::Quote> TencentBackend::Quote(const InstanceSpec& spec,
+                                                              int count) {
+  ASSIGN_OR_RETURN(Json answer,
+                   Cvm("InquiryPriceRunInstances", spec.region(), RunInstancesParams(spec, count)));
+  const Json price = answer.value("/Price/InstancePrice"_json_pointer, Json::object());
+  provisioning::v1::Quote quote;
+  quote.set_currency("CNY");
+  if (spec.has_prepaid()) {
+    const Json total = price.contains("DiscountPrice") ? price["DiscountPrice"]
+                                                       : price.value("OriginalPrice", Json());
+    quote.set_total_price_prepaid(FormatMoneyMicros(Micros(total)));
+  } else {
+    const Json unit = price.contains("UnitPriceDiscount") ? price["UnitPriceDiscount"]
+                                                          : price.value("UnitPrice", Json());
+    quote.set_unit_price_per_hour(FormatMoneyMicros(Micros(unit)));
+    quote.set_total_price_per_hour(FormatMoneyMicros(Micros(unit) * count));
+  }
+  return quote;
+}
+
+}  // namespace cvm::tencentcloud

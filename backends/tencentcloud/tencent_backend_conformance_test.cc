@@ -1,0 +1,51 @@
+// The backend conformance suite against the tencentcloud backend, talking
+// signed HTTP to the CVM emulator (no mock of our own client).
+#include "absl/strings/str_cat.h"
+#include "backends/conformance/backend_conformance.h"
+#include "backends/tencentcloud/emulator/emulator_server.h"
+#include "backends/tencentcloud/emulator/test_world.h"
+#include "backends/tencentcloud/tencentcloud_config.pb.h"
+#include "plugins/registry.h"
+
+namespace cvm::tencentcloud {
+namespace {
+
+EmulatorServer* Emulator() {
+  static EmulatorServer* server = [] {
+    auto started = EmulatorServer::Start(TestWorld(), "127.0.0.1", 0);
+    if (!started.ok()) std::abort();
+    return started->release();
+  }();
+  return server;
+}
+
+ConformanceEnv TencentEnv() {
+  ConformanceEnv env;
+  env.name = "TencentCloudOnEmulator";
+  env.make_backend = []() -> std::unique_ptr<Backend> {
+    provisioning::tencentcloud::v1::TencentCloudConfig config;
+    config.set_endpoint_override(absl::StrCat("http://127.0.0.1:", Emulator()->port()));
+    config.mutable_credentials()->set_secret_id(kTestSecretId);
+    config.mutable_credentials()->set_secret_key(kTestSecretKey);
+    auto backend = BackendRegistry::Global().Find("tencentcloud")->Create(config, {});
+    return backend.ok() ? *std::move(backend) : nullptr;
+  };
+  env.advance_time = [](absl::Duration d) { Emulator()->clock().Advance(d); };
+  auto& spec = env.buyable_spec;
+  spec.set_region("ap-guangzhou");
+  spec.set_zone("ap-guangzhou-3");
+  spec.set_instance_type("S5.MEDIUM2");
+  spec.set_image_id("img-pi0ii46r");
+  spec.mutable_internet()->set_public_ip(true);
+  spec.mutable_internet()->set_max_bandwidth_out_mbps(10);
+  spec.mutable_pay_as_you_go();
+  env.sold_out_spec = spec;
+  env.sold_out_spec.set_zone("ap-guangzhou-1");
+  return env;
+}
+
+INSTANTIATE_TEST_SUITE_P(TencentCloud, BackendConformanceTest, ::testing::Values(TencentEnv()),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace cvm::tencentcloud

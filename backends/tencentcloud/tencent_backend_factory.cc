@@ -1,0 +1,54 @@
+// Registers the "tencentcloud" plugin (config:
+// provisioning.tencentcloud.v1.TencentCloudConfig).
+#include "backends/tencentcloud/tencent_backend.h"
+#include "backends/tencentcloud/tencentcloud_config.pb.h"
+#include "plugins/registry.h"
+
+namespace cvm::tencentcloud {
+namespace {
+
+using provisioning::tencentcloud::v1::TencentCloudConfig;
+
+absl::Duration DurationOr(const google::protobuf::Duration& d, bool set,
+                          absl::Duration fallback) {
+  return set ? absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos()) : fallback;
+}
+
+class TencentBackendFactory : public BackendFactory {
+ public:
+  std::string name() const override { return "tencentcloud"; }
+  std::unique_ptr<google::protobuf::Message> CreateEmptyConfig() const override {
+    return std::make_unique<TencentCloudConfig>();
+  }
+  absl::StatusOr<std::unique_ptr<Backend>> Create(
+      const google::protobuf::Message& message,
+      const BackendContext& /*context*/) const override {
+    const auto& config = static_cast<const TencentCloudConfig&>(message);
+    std::unique_ptr<CredentialsProvider> credentials;
+    if (config.has_credentials()) {
+      if (config.credentials().secret_id().empty() ||
+          config.credentials().secret_key().empty()) {
+        return absl::InvalidArgumentError(
+            "credentials: secret_id and secret_key are both required when credentials is set");
+      }
+      credentials = StaticCredentialsProvider({config.credentials().secret_id(),
+                                               config.credentials().secret_key(),
+                                               config.credentials().token()});
+    } else {
+      credentials = DefaultCredentialsChain(config.profile_path());
+    }
+    auto http = std::make_unique<HttpClient>(
+        DurationOr(config.connect_timeout(), config.has_connect_timeout(), absl::Seconds(3)),
+        DurationOr(config.request_timeout(), config.has_request_timeout(), absl::Seconds(15)));
+    // Requests are stamped with real time: Tencent checks it. The context's
+    // clock may be a test clock.
+    auto api = std::make_unique<ApiClient>(std::move(credentials), config.endpoint_override(),
+                                           std::move(http), RealClock::Get());
+    return std::unique_ptr<Backend>(new TencentBackend(std::move(api)));
+  }
+};
+
+REGISTER_BACKEND_FACTORY(TencentBackendFactory);
+
+}  // namespace
+}  // namespace cvm::tencentcloud

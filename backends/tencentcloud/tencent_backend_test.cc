@@ -1,0 +1,188 @@
+// The tencentcloud backend against the CVM emulator over real HTTP:
+// pre-flight failures each give their own status and details and buy
+// nothing; cloud errors keep Tencent's code; credentials never leak.
+#include "absl/strings/str_cat.h"
+#include "backends/tencentcloud/emulator/emulator_server.h"
+#include "backends/tencentcloud/emulator/test_world.h"
+#include "backends/tencentcloud/tencentcloud_config.pb.h"
+#include "common/status_details.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plugins/registry.h"
+
+namespace cvm::tencentcloud {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::SizeIs;
+
+class TencentBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = EmulatorServer::Start(TestWorld(), "127.0.0.1", 0);
+    ASSERT_TRUE(server.ok()) << server.status();
+    emulator_ = *std::move(server);
+  }
+
+  std::unique_ptr<Backend> BackendFor(const std::string& id, const std::string& key) {
+    return BackendAt(emulator_->port(), id, key);
+  }
+
+  std::unique_ptr<Backend> BackendAt(int port, const std::string& id, const std::string& key) {
+    provisioning::tencentcloud::v1::TencentCloudConfig config;
+    config.set_endpoint_override(absl::StrCat("http://127.0.0.1:", port));
+    config.mutable_credentials()->set_secret_id(id);
+    config.mutable_credentials()->set_secret_key(key);
+    auto backend = BackendRegistry::Global().Find("tencentcloud")->Create(config, {});
+    EXPECT_TRUE(backend.ok()) << backend.status();
+    return backend.ok() ? *std::move(backend) : nullptr;
+  }
+
+  static CreateRequest Request(int count, const std::string& zone = "ap-guangzhou-3") {
+    CreateRequest request;
+    request.spec.set_region("ap-guangzhou");
+    request.spec.set_zone(zone);
+    request.spec.set_instance_type("S5.MEDIUM2");
+    request.spec.set_image_id("img-pi0ii46r");
+    request.spec.mutable_pay_as_you_go();
+    request.count = count;
+    request.client_token = "token-" + zone + "-" + std::to_string(count);
+    return request;
+  }
+
+  // Instances the emulator's books say the account bought.
+  int Bought(const std::string& id) {
+    const Json books = emulator_->emulator().Books();
+    return books.contains(id) ? books[id]["Created"].get<int>() : 0;
+  }
+
+  std::unique_ptr<EmulatorServer> emulator_;
+};
+
+TEST_F(TencentBackendTest, SoldOutZoneFailsPreflightAndBuysNothing) {
+  auto backend = BackendFor(kTestSecretId, kTestSecretKey);
+  absl::Status status = backend->Preflight(Request(1, "ap-guangzhou-1"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  auto failure = GetDetail<google::rpc::PreconditionFailure>(status);
+  ASSERT_TRUE(failure.has_value());
+  EXPECT_EQ(failure->violations(0).type(), "ZONE_SOLD_OUT");
+  EXPECT_EQ(failure->violations(0).subject(), "ap-guangzhou-1");
+  EXPECT_EQ(Bought(kTestSecretId), 0);
+}
+
+TEST_F(TencentBackendTest, TooLittleStockFailsPreflight) {
+  auto backend = BackendFor(kTestSecretId, kTestSecretKey);
+  CreateRequest request = Request(4);
+  request.spec.set_instance_type("S5.LARGE8");  // 3 left
+  absl::Status status = backend->Preflight(request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_EQ(ErrorReason(status), "INSUFFICIENT_STOCK");
+  EXPECT_THAT(std::string(status.message()), HasSubstr("3 left"));
+}
+
+TEST_F(TencentBackendTest, NoQuotaIsResourceExhaustedWithTheNumbers) {
+  auto backend = BackendFor("AKIDcramped", "cramped-key");
+  absl::Status status = backend->Preflight(Request(2));
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  auto quota = GetDetail<google::rpc::QuotaFailure>(status);
+  ASSERT_TRUE(quota.has_value());
+  EXPECT_THAT(quota->violations(0).subject(), HasSubstr("ap-guangzhou-3"));
+  EXPECT_THAT(quota->violations(0).description(), HasSubstr("1 remaining, 2 needed"));
+  EXPECT_EQ(Bought("AKIDcramped"), 0);
+}
+
+TEST_F(TencentBackendTest, SpotQuotaCountsVcpus) {
+  auto backend = BackendFor("AKIDcramped", "cramped-key");  // 2 spot vCPUs
+  CreateRequest request = Request(2);
+  request.spec.mutable_spot()->set_max_price_per_hour("0.10");
+  absl::Status status = backend->Preflight(request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("2 remaining, 4 needed"));
+}
+
+TEST_F(TencentBackendTest, LowBalanceFailsPreflightAndBuysNothing) {
+  auto backend = BackendFor("AKIDpoor", "poor-key");
+  absl::Status status = backend->Preflight(Request(2));
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  auto failure = GetDetail<google::rpc::PreconditionFailure>(status);
+  ASSERT_TRUE(failure.has_value());
+  EXPECT_EQ(failure->violations(0).type(), "INSUFFICIENT_BALANCE");
+  EXPECT_THAT(failure->violations(0).description(), HasSubstr("0.32"));  // 2 x 0.16
+  EXPECT_EQ(Bought("AKIDpoor"), 0);
+}
+
+TEST_F(TencentBackendTest, SpotPriceBelowMarketFailsPreflight) {
+  auto backend = BackendFor(kTestSecretId, kTestSecretKey);
+  CreateRequest request = Request(1);
+  request.spec.mutable_spot()->set_max_price_per_hour("0.03");
+  absl::Status status = backend->Preflight(request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_EQ(ErrorReason(status), "SPOT_PRICE_TOO_LOW");
+  EXPECT_THAT(std::string(status.message()), HasSubstr("0.04"));
+  request.spec.mutable_spot()->set_max_price_per_hour("0.04");
+  EXPECT_TRUE(backend->Preflight(request).ok());
+}
+
+TEST_F(TencentBackendTest, CloudErrorsKeepTencentsCodeAndRequestId) {
+  auto backend = BackendFor("AKIDpoor", "poor-key");
+  absl::Status status = backend->Create(Request(1)).status();  // skipping pre-flight
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  auto info = GetDetail<google::rpc::ErrorInfo>(status);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), "INSUFFICIENT_BALANCE");
+  EXPECT_EQ(info->metadata().at(kCloudErrorCodeKey), "InvalidAccount.InsufficientBalance");
+  EXPECT_FALSE(info->metadata().at(kCloudRequestIdKey).empty());
+  EXPECT_EQ(Bought("AKIDpoor"), 0);
+}
+
+TEST_F(TencentBackendTest, WrongKeyIsUnauthenticatedAndTheKeyNeverShows) {
+  auto backend = BackendFor(kTestSecretId, "a-wrong-secret-key");
+  absl::Status status = backend->Preflight(Request(1));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << status;
+  EXPECT_EQ(GetDetail<google::rpc::ErrorInfo>(status)->metadata().at(kCloudErrorCodeKey),
+            "AuthFailure.SignatureFailure");
+  EXPECT_THAT(status.ToString(), Not(HasSubstr("a-wrong-secret-key")));
+}
+
+TEST_F(TencentBackendTest, UnreachableEndpointIsUnavailable) {
+  const int port = emulator_->port();
+  emulator_.reset();  // nothing listens there any more
+  auto backend = BackendAt(port, kTestSecretId, kTestSecretKey);
+  EXPECT_EQ(backend->Preflight(Request(1)).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(TencentBackendTest, CreateTagsInstancesAndReusesTheClientToken) {
+  auto backend = BackendFor(kTestSecretId, kTestSecretKey);
+  CreateRequest request = Request(2);
+  auto* tag = request.spec.add_tags();
+  tag->set_key("provisioner:order-id");
+  tag->set_value("ord-1");
+  auto first = backend->Create(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = backend->Create(request);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*first, *second);
+  EXPECT_EQ(Bought(kTestSecretId), 2);
+  // The order's tag is on the instances, so they can be found by tag.
+  const Json found = emulator_->emulator().Handle(
+      kTestSecretId, "cvm", "DescribeInstances", "ap-guangzhou",
+      {{"Filters", {{{"Name", "tag:provisioner:order-id"}, {"Values", {"ord-1"}}}}}});
+  EXPECT_EQ(found["TotalCount"], 2);
+}
+
+TEST_F(TencentBackendTest, QuotesPayAsYouGoAndPrepaid) {
+  auto backend = BackendFor(kTestSecretId, kTestSecretKey);
+  CreateRequest request = Request(3);
+  auto hourly = backend->Quote(request.spec, 3);
+  ASSERT_TRUE(hourly.ok()) << hourly.status();
+  EXPECT_EQ(hourly->unit_price_per_hour(), "0.16");
+  EXPECT_EQ(hourly->total_price_per_hour(), "0.48");
+  request.spec.mutable_prepaid()->set_period_months(1);
+  auto prepaid = backend->Quote(request.spec, 1);
+  ASSERT_TRUE(prepaid.ok()) << prepaid.status();
+  EXPECT_EQ(prepaid->total_price_prepaid(), "93.44");  // 0.16 x 730 h x 0.8
+}
+
+}  // namespace
+}  // namespace cvm::tencentcloud
