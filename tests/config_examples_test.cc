@@ -21,7 +21,8 @@ TEST_P(ConfigExampleTest, LoadsAndBuildsItsBackends) {
 }
 
 INSTANTIATE_TEST_SUITE_P(DeployConfig, ConfigExampleTest,
-                         ::testing::Values("fake.textproto", "fake-routing.textproto"),
+                         ::testing::Values("fake.textproto", "fake-routing.textproto",
+                                           "local-emulator.textproto", "tencentcloud.textproto"),
                          [](const auto& info) {
                            std::string name = info.param.substr(0, info.param.find('.'));
                            for (char& c : name) {

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Installs what the build needs, builds offline and starts the service on its
-# embedded default: in-memory store and the fake backend (no credentials).
-# gRPC on 127.0.0.1:50051, Prometheus metrics on 127.0.0.1:9464/metrics.
-# Extra arguments are passed to the server (e.g. --listen=0.0.0.0:50051).
+# embedded default: in-memory store and the tencentcloud backend talking to
+# the local CVM emulator (no credentials, no network).
+#   gRPC     127.0.0.1:50051
+#   metrics  127.0.0.1:9464/metrics
+#   emulator 127.0.0.1:9000 (Tencent Cloud's API; POST /_emulator/advance
+#            {"Seconds": N} moves its clock)
+# Extra arguments go to the server. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install_deps.sh
-bazel build //service:provisioner //proto:provisioning_py @googleapis_rpc//:rpc_py
-exec bazel-bin/service/provisioner --config=deploy/config/fake.textproto "$@"
+bazel build //service:provisioner //backends/tencentcloud/emulator:cvm_emulator_server \
+  //proto:provisioning_py
+bazel-bin/backends/tencentcloud/emulator/cvm_emulator_server --port=9000 \
+  --config=backends/tencentcloud/emulator/default_config.textproto &
+emulator=$!
+trap 'kill $emulator 2>/dev/null || true' EXIT INT TERM
+bazel-bin/service/provisioner --config=deploy/config/local-emulator.textproto "$@"
