@@ -20,16 +20,21 @@ def main():
     parser.add_argument("--target", default="127.0.0.1:50051")
     parser.add_argument("--count", type=int, default=3)
     parser.add_argument("--request-id", default=f"example-{int(time.time())}")
+    parser.add_argument("--spot-max-price", help="buy spot instances at most this price/hour")
     args = parser.parse_args()
 
     stub = pb_grpc.ProvisioningStub(grpc.insecure_channel(args.target))
     try:
-        order = stub.Purchase(purchase_request(args.request_id, args.count), timeout=60)
+        request = purchase_request(args.request_id, args.count)
+        if args.spot_max_price:
+            request.spec.spot.max_price_per_hour = args.spot_max_price
+        order = stub.Purchase(request, timeout=60)
     except grpc.RpcError as error:
         print(f"purchase failed: {error.code().name}: {error.details()}", file=sys.stderr)
         return 1
+    billing = order.spec.WhichOneof("billing")
     print(f"order {order.name} {pb.Order.State.Name(order.state)}: "
-          f"{len(order.instances)} instances")
+          f"{len(order.instances)} {billing} instances from backend {order.backend}")
     for event in stub.Watch(pb.WatchRequest(order_id=order.order_id), timeout=300):
         print(describe_event(event), flush=True)
         state = event.orders[0].state

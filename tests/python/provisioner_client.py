@@ -10,8 +10,8 @@ ORDER_STATE = pb.Order.State.Name
 INSTANCE_STATE = pb.Instance.State.Name
 
 
-def purchase_request(request_id, count, zone="ap-guangzhou-3", billing="pay_as_you_go"):
-    """A valid purchase of `count` instances with a public IP."""
+def purchase_request(request_id, count, zone="ap-guangzhou-3"):
+    """A valid pay-as-you-go purchase of `count` instances with a public IP."""
     spec = pb.InstanceSpec(
         region="ap-guangzhou",
         zone=zone,
@@ -23,10 +23,7 @@ def purchase_request(request_id, count, zone="ap-guangzhou-3", billing="pay_as_y
             charge_type=pb.InternetAccess.TRAFFIC_POSTPAID_BY_HOUR,
         ),
     )
-    if billing == "pay_as_you_go":
-        spec.pay_as_you_go.SetInParent()
-    elif billing == "spot":
-        spec.spot.max_price_per_hour = "0.05"
+    spec.pay_as_you_go.SetInParent()
     return pb.PurchaseRequest(request_id=request_id, spec=spec, instance_count=count)
 
 
