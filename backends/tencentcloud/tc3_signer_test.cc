@@ -1,5 +1,6 @@
 #include "backends/tencentcloud/tc3_signer.h"
 
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -62,6 +63,29 @@ TEST(Tc3SignerTest, DateRollsOverAtUtcMidnight) {
   // A different date changes the derived key, not just the string to sign.
   EXPECT_NE(Tc3Signature(before), Tc3Signature(VectorB()));
   EXPECT_THAT(Tc3Authorization(before), HasSubstr("/2021-12-31/cvm/"));
+}
+
+TEST(Tc3SignerTest, DateMatchesTheCivilCalendarAcrossLeapYearsAndCenturies) {
+  // Every day boundary (and the second before it) from 1969 to 2101.
+  for (int64_t t = -86400; t < 4133980800; t += 86400) {
+    for (int64_t s : {t, t + 86399}) {
+      ASSERT_EQ(Tc3Date(s), absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(s),
+                                             absl::UTCTimeZone()))
+          << s;
+    }
+  }
+  EXPECT_EQ(Tc3Date(951782400), "2000-02-29");
+  EXPECT_EQ(Tc3Date(4107542400), "2100-03-01");  // 2100 is not a leap year
+}
+
+TEST(Tc3SignerTest, CachedSigningKeyFollowsKeyDateAndService) {
+  // The derived key is cached per thread: switching any input must not reuse it.
+  Tc3Input a = VectorA();
+  Tc3Input b = VectorB();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Tc3Signature(a), "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168");
+    EXPECT_EQ(Tc3Signature(b), "96473b50fe407833672a5d6d067238d88bb44c8abcc39ef83baa3132afbfadd3");
+  }
 }
 
 TEST(Tc3SignerTest, NonAsciiBodiesAreSignedAsUtf8Bytes) {
