@@ -5,18 +5,46 @@
 #include "absl/strings/strip.h"
 #include "backends/tencentcloud/error_mapping.h"
 #include "backends/tencentcloud/tc3_signer.h"
+#include "common/status_details.h"
 
 namespace cvm::tencentcloud {
 
+namespace {
+
+// RequestLimitExceeded answers retried per call, with doubling backoff.
+constexpr int kRateLimitRetries = 5;
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(200);
+
+}  // namespace
+
 ApiClient::ApiClient(std::unique_ptr<CredentialsProvider> credentials,
                      std::string endpoint_override, std::unique_ptr<HttpClient> http,
+                     std::unique_ptr<RateLimiter> limiter, absl::Duration max_rate_wait,
                      Clock* clock)
     : credentials_(std::move(credentials)),
       endpoint_override_(std::move(endpoint_override)),
       http_(std::move(http)),
+      limiter_(std::move(limiter)),
+      max_rate_wait_(max_rate_wait),
       clock_(clock) {}
 
 absl::StatusOr<Json> ApiClient::Call(const ApiCall& call) {
+  absl::Duration backoff = kFirstBackoff;
+  for (int attempt = 0;; ++attempt) {
+    absl::Status paced = limiter_->Acquire(call.action, call.region, max_rate_wait_);
+    if (!paced.ok()) return paced;
+    absl::StatusOr<Json> result = CallOnce(call);
+    // Tencent executes nothing when it answers RequestLimitExceeded.
+    if (result.ok() || attempt == kRateLimitRetries ||
+        ErrorReason(result.status()) != "CLOUD_RATE_LIMITED") {
+      return result;
+    }
+    absl::SleepFor(backoff);
+    backoff *= 2;
+  }
+}
+
+absl::StatusOr<Json> ApiClient::CallOnce(const ApiCall& call) {
   absl::StatusOr<Credentials> credentials = credentials_->Get();
   if (!credentials.ok()) return credentials.status();
 

@@ -1,8 +1,10 @@
 // One signed Tencent Cloud API call: JSON parameters in, the "Response"
 // object out, errors mapped (error_mapping.h).
 //
-// Contract: thread-safe. UNAVAILABLE for transport failures, HTTP 5xx and
-// malformed answers (all safe to retry when the call is idempotent);
+// Contract: thread-safe. Calls are paced by the rate limiter at Tencent's
+// per-action limits, and a RequestLimitExceeded answer (which executed
+// nothing) is retried with backoff. UNAVAILABLE for transport failures, HTTP
+// 5xx and malformed answers (all safe to retry when the call is idempotent);
 // otherwise the mapped Tencent error.
 #ifndef CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_API_CLIENT_H_
 #define CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_API_CLIENT_H_
@@ -13,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "backends/tencentcloud/credentials.h"
 #include "backends/tencentcloud/http_client.h"
+#include "backends/tencentcloud/rate_limiter.h"
 #include "common/clock.h"
 #include "nlohmann/json.hpp"
 
@@ -37,15 +40,22 @@ class ApiClient {
   // base URL such as "http://127.0.0.1:9000". `clock` stamps requests (real
   // time: the server checks it).
   ApiClient(std::unique_ptr<CredentialsProvider> credentials, std::string endpoint_override,
-            std::unique_ptr<HttpClient> http, Clock* clock);
+            std::unique_ptr<HttpClient> http, std::unique_ptr<RateLimiter> limiter,
+            absl::Duration max_rate_wait, Clock* clock);
 
   // The Response object without RequestId, or the error.
   absl::StatusOr<Json> Call(const ApiCall& call);
 
+  const RateLimiter& limiter() const { return *limiter_; }
+
  private:
+  absl::StatusOr<Json> CallOnce(const ApiCall& call);
+
   const std::unique_ptr<CredentialsProvider> credentials_;
   const std::string endpoint_override_;
   const std::unique_ptr<HttpClient> http_;
+  const std::unique_ptr<RateLimiter> limiter_;
+  const absl::Duration max_rate_wait_;
   Clock* const clock_;
 };
 

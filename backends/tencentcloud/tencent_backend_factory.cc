@@ -2,6 +2,7 @@
 // provisioning.tencentcloud.v1.TencentCloudConfig).
 #include "backends/tencentcloud/tencent_backend.h"
 #include "backends/tencentcloud/tencentcloud_config.pb.h"
+#include "absl/strings/str_cat.h"
 #include "plugins/registry.h"
 
 namespace cvm::tencentcloud {
@@ -40,10 +41,23 @@ class TencentBackendFactory : public BackendFactory {
     auto http = std::make_unique<HttpClient>(
         DurationOr(config.connect_timeout(), config.has_connect_timeout(), absl::Seconds(3)),
         DurationOr(config.request_timeout(), config.has_request_timeout(), absl::Seconds(15)));
-    // Requests are stamped with real time: Tencent checks it. The context's
-    // clock may be a test clock.
-    auto api = std::make_unique<ApiClient>(std::move(credentials), config.endpoint_override(),
-                                           std::move(http), RealClock::Get());
+    std::map<std::string, double> limits = DefaultRateLimits();
+    for (const auto& [action, rate] : config.rate_limits()) {
+      if (rate < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("rate_limits[", action, "]: must not be negative"));
+      }
+      limits[action] = rate;
+    }
+    // Requests are stamped and paced with real time: Tencent checks it. The
+    // context's clock may be a test clock.
+    auto limiter = std::make_unique<RateLimiter>(RealClock::Get(), std::move(limits),
+                                                 kDefaultRatePerSecond);
+    auto api = std::make_unique<ApiClient>(
+        std::move(credentials), config.endpoint_override(), std::move(http),
+        std::move(limiter),
+        DurationOr(config.max_rate_wait(), config.has_max_rate_wait(), absl::Seconds(60)),
+        RealClock::Get());
     return std::unique_ptr<Backend>(new TencentBackend(std::move(api)));
   }
 };

@@ -297,9 +297,35 @@ int CvmEmulator::UsedInZone(const AccountBooks& books, const std::string& zone,
   return used;
 }
 
+bool CvmEmulator::Admit(const std::string& secret_id, const std::string& action,
+                        absl::Time now) {
+  static const std::map<std::string, int> kPublished = {
+      {"RunInstances", 10},      {"TerminateInstances", 10},     {"InquiryPriceRunInstances", 10},
+      {"DescribeInstances", 40}, {"DescribeInstancesStatus", 40}};
+  int limit = 20;
+  if (auto it = config_.rate_limits().find(action); it != config_.rate_limits().end()) {
+    limit = it->second;
+  } else if (auto p = kPublished.find(action); p != kPublished.end()) {
+    limit = p->second;
+  }
+  const int64_t second = absl::ToUnixSeconds(now);
+  absl::MutexLock lock(&mu_);
+  Window& window = windows_[secret_id + "/" + action];
+  if (window.second != second) window = Window{second, 0};
+  if (window.count >= limit) {
+    ++rate_limited_;
+    return false;
+  }
+  ++window.count;
+  int& busiest = busiest_second_[action];
+  busiest = std::max(busiest, window.count);
+  return true;
+}
+
 Json CvmEmulator::Books() const {
   absl::MutexLock lock(&mu_);
   Json out = Json::object();
+  out["RateLimits"] = Json{{"BusiestSecond", busiest_second_}, {"Refused", rate_limited_}};
   for (const auto& [secret_id, books] : books_) {
     int live = 0;
     for (const auto& [id, instance] : books.instances) {

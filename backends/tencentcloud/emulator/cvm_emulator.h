@@ -44,8 +44,13 @@ class CvmEmulator {
   Json Handle(const std::string& secret_id, const std::string& service,
               const std::string& action, const std::string& region, const Json& params);
 
+  // Counts one request of `action` by the account in the wall-clock second
+  // of `now`; false when that second already had the action's limit.
+  bool Admit(const std::string& secret_id, const std::string& action, absl::Time now);
+
   // The books, for tests: per account, instances ever created, live ones,
-  // client tokens seen.
+  // client tokens seen; and "RateLimits": the most requests seen in one
+  // second per action, and how many were refused.
   Json Books() const;
 
   const EmulatorConfig& config() const { return config_; }
@@ -111,6 +116,14 @@ class CvmEmulator {
   std::map<std::string, AccountBooks> books_ ABSL_GUARDED_BY(mu_);  // by secret id
   int next_index_ ABSL_GUARDED_BY(mu_) = 1;
   std::map<std::string, int> stock_ ABSL_GUARDED_BY(mu_);  // "zone/type" -> left
+
+  struct Window {
+    int64_t second = 0;
+    int count = 0;
+  };
+  std::map<std::string, Window> windows_ ABSL_GUARDED_BY(mu_);  // "secret/action"
+  std::map<std::string, int> busiest_second_ ABSL_GUARDED_BY(mu_);  // by action
+  int rate_limited_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace cvm::tencentcloud

@@ -90,6 +90,10 @@ void EmulatorServer::Route() {
       return Reply(response, ApiError("InvalidParameterValue",
                                       "Unsupported X-TC-Version " + version + "."));
     }
+    if (!emulator_->Admit(auth.secret_id, action, absl::Now())) {
+      return Reply(response, ApiError("RequestLimitExceeded",
+                                      "Too many " + action + " requests in this second."));
+    }
     Json params = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
     if (params.is_discarded() || !params.is_object()) {
       return Reply(response, ApiError("InvalidParameter", "The body is not a JSON object."));
