@@ -11,9 +11,18 @@ namespace cvm::tencentcloud {
 
 namespace {
 
-// RequestLimitExceeded answers retried per call, with doubling backoff.
-constexpr int kRateLimitRetries = 5;
-constexpr absl::Duration kFirstBackoff = absl::Milliseconds(200);
+// Retries per call, with doubling backoff: for RequestLimitExceeded (Tencent
+// executed nothing) and for transport failures / 5xx when repeating the call
+// cannot buy twice (every action but a RunInstances without ClientToken).
+constexpr int kRetries = 8;
+constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
+
+bool Retryable(const ApiCall& call, const absl::Status& status) {
+  if (ErrorReason(status) == "CLOUD_RATE_LIMITED") return true;
+  if (status.code() != absl::StatusCode::kUnavailable) return false;
+  return call.action != "RunInstances" || call.params.contains("ClientToken");
+}
 
 }  // namespace
 
@@ -34,13 +43,11 @@ absl::StatusOr<Json> ApiClient::Call(const ApiCall& call) {
     absl::Status paced = limiter_->Acquire(call.action, call.region, max_rate_wait_);
     if (!paced.ok()) return paced;
     absl::StatusOr<Json> result = CallOnce(call);
-    // Tencent executes nothing when it answers RequestLimitExceeded.
-    if (result.ok() || attempt == kRateLimitRetries ||
-        ErrorReason(result.status()) != "CLOUD_RATE_LIMITED") {
+    if (result.ok() || attempt == kRetries || !Retryable(call, result.status())) {
       return result;
     }
     absl::SleepFor(backoff);
-    backoff *= 2;
+    backoff = std::min(backoff * 2, kMaxBackoff);
   }
 }
 

@@ -2,10 +2,10 @@
 // object out, errors mapped (error_mapping.h).
 //
 // Contract: thread-safe. Calls are paced by the rate limiter at Tencent's
-// per-action limits, and a RequestLimitExceeded answer (which executed
-// nothing) is retried with backoff. UNAVAILABLE for transport failures, HTTP
-// 5xx and malformed answers (all safe to retry when the call is idempotent);
-// otherwise the mapped Tencent error.
+// per-action limits. A RequestLimitExceeded answer (which executed nothing)
+// is retried with backoff, and so are transport failures, HTTP 5xx and
+// malformed answers unless repeating could buy twice (a RunInstances without
+// ClientToken). After the retries: UNAVAILABLE, or the mapped Tencent error.
 #ifndef CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_API_CLIENT_H_
 #define CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_API_CLIENT_H_
 

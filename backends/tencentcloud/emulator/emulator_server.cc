@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "absl/strings/str_format.h"
 #include "backends/tencentcloud/emulator/tc3_verifier.h"
+#include "google/protobuf/util/json_util.h"
 #include "httplib.h"
 
 namespace cvm::tencentcloud {
@@ -36,12 +37,29 @@ absl::Duration SkewOf(const EmulatorConfig& config) {
 
 EmulatorServer::EmulatorServer() : clock_(RealClock::Get()) {}
 
+provisioning::tencentcloud::emulator::v1::Fault EmulatorServer::PickFault(
+    const std::string& action) {
+  absl::MutexLock lock(&faults_mu_);
+  for (const auto& fault : faults_) {
+    if (!fault.action().empty() && fault.action() != action) continue;
+    if (absl::Bernoulli(random_, fault.probability())) {
+      ++injected_[provisioning::tencentcloud::emulator::v1::Fault::Kind_Name(fault.kind())];
+      return fault;
+    }
+  }
+  return {};
+}
+
 absl::StatusOr<std::unique_ptr<EmulatorServer>> EmulatorServer::Start(
     const EmulatorConfig& config, const std::string& host, int port) {
   std::unique_ptr<EmulatorServer> server(new EmulatorServer);
   auto emulator = CvmEmulator::Create(config, &server->clock_);
   if (!emulator.ok()) return emulator.status();
   server->emulator_ = *std::move(emulator);
+  {
+    absl::MutexLock lock(&server->faults_mu_);
+    server->faults_.assign(config.faults().begin(), config.faults().end());
+  }
   server->http_ = std::make_unique<httplib::Server>();
   server->Route();
   server->port_ = port == 0 ? server->http_->bind_to_any_port(host)
@@ -98,8 +116,46 @@ void EmulatorServer::Route() {
     if (params.is_discarded() || !params.is_object()) {
       return Reply(response, ApiError("InvalidParameter", "The body is not a JSON object."));
     }
-    Reply(response, emulator_->Handle(auth.secret_id, service, action,
-                                      request.get_header_value("X-TC-Region"), params));
+    using provisioning::tencentcloud::emulator::v1::Fault;
+    const Fault fault = PickFault(action);
+    const absl::Duration delay =
+        fault.has_delay() ? absl::Seconds(fault.delay().seconds()) +
+                                absl::Nanoseconds(fault.delay().nanos())
+                          : absl::Seconds(2);
+    switch (fault.kind()) {
+      case Fault::SERVER_ERROR:
+        response.status = 503;
+        return;
+      case Fault::TIMEOUT:
+        absl::SleepFor(delay);
+        response.status = 504;
+        return;
+      case Fault::LATENCY:
+        absl::SleepFor(delay);
+        break;
+      default:
+        break;
+    }
+    Json answer = emulator_->Handle(auth.secret_id, service, action,
+                                    request.get_header_value("X-TC-Region"), params);
+    if (fault.kind() == Fault::LOST_RESPONSE) {
+      response.status = 502;  // done, but the caller never hears of it
+      return;
+    }
+    Reply(response, std::move(answer));
+  });
+  http_->Post("/_emulator/faults", [this](const httplib::Request& request,
+                                          httplib::Response& response) {
+    provisioning::tencentcloud::emulator::v1::FaultList list;
+    if (!google::protobuf::util::JsonStringToMessage(request.body, &list).ok()) {
+      response.status = 400;
+      response.set_content(R"({"Error":"body must be a FaultList in proto JSON"})",
+                           "application/json");
+      return;
+    }
+    absl::MutexLock lock(&faults_mu_);
+    faults_.assign(list.faults().begin(), list.faults().end());
+    response.set_content(R"({"Faults":"replaced"})", "application/json");
   });
   http_->Post("/_emulator/advance", [this](const httplib::Request& request,
                                            httplib::Response& response) {
@@ -114,8 +170,15 @@ void EmulatorServer::Route() {
                          "application/json");
   });
   http_->Get("/_emulator/books", [this](const httplib::Request&, httplib::Response& response) {
-    response.set_content(emulator_->Books().dump(), "application/json");
+    response.set_content(Books().dump(), "application/json");
   });
+}
+
+Json EmulatorServer::Books() {
+  Json books = emulator_->Books();
+  absl::MutexLock lock(&faults_mu_);
+  books["FaultsInjected"] = injected_;
+  return books;
 }
 
 }  // namespace cvm::tencentcloud

@@ -4,7 +4,10 @@
 //                             X-TC-Version, X-TC-Timestamp, X-TC-Region,
 //                             Authorization), answered {"Response": {...}}
 //   POST /_emulator/advance   {"Seconds": N}: move the emulator's clock
-//   GET  /_emulator/books     what each account bought (for tests)
+//   GET  /_emulator/books     what each account bought, rate-limit and
+//                             fault counts (for tests)
+//   POST /_emulator/faults    {"faults": [Fault...]} (emulator_config.proto,
+//                             proto JSON): replaces the injected faults
 //
 // The version picks the service: 2017-03-12 is CVM, 2018-07-09 billing.
 // Signatures are checked against real time; instance lifecycles follow the
@@ -16,7 +19,9 @@
 #include <string>
 #include <thread>
 
+#include "absl/random/random.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "backends/tencentcloud/emulator/cvm_emulator.h"
 #include "common/clock.h"
 
@@ -36,13 +41,23 @@ class EmulatorServer {
 
   int port() const { return port_; }
   CvmEmulator& emulator() { return *emulator_; }
+  // The emulator's books plus "FaultsInjected" (count by kind).
+  Json Books();
   OffsetClock& clock() { return clock_; }
 
  private:
   EmulatorServer();
   void Route();
 
+  // The fault to inject into one request of `action` (KIND_UNSPECIFIED: none).
+  provisioning::tencentcloud::emulator::v1::Fault PickFault(const std::string& action);
+
   OffsetClock clock_;
+  absl::Mutex faults_mu_;
+  std::vector<provisioning::tencentcloud::emulator::v1::Fault> faults_
+      ABSL_GUARDED_BY(faults_mu_);
+  absl::BitGen random_ ABSL_GUARDED_BY(faults_mu_);
+  std::map<std::string, int> injected_ ABSL_GUARDED_BY(faults_mu_);  // by kind
   std::unique_ptr<CvmEmulator> emulator_;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
