@@ -30,10 +30,7 @@ class EndToEndTest : public ::testing::Test {
 
   void TearDown() override {
     if (server_ == nullptr) return;
-    server_->Signal(SIGTERM);
-    auto code = server_->Wait(absl::Seconds(30));
-    ASSERT_TRUE(code.ok()) << code.status();
-    EXPECT_EQ(*code, 0);
+    EXPECT_EQ(server_->Stop(absl::Seconds(30)).value_or(-1), 0);
   }
 
   std::unique_ptr<ServerProcess> server_;

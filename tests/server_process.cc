@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <cstring>
 
 #include "absl/strings/numbers.h"
@@ -145,6 +146,23 @@ std::string ServerProcess::target() const { return absl::StrCat("127.0.0.1:", po
 
 void ServerProcess::Signal(int signal) {
   if (pid_ > 0) kill(pid_, signal);
+}
+
+absl::StatusOr<int> ServerProcess::Stop(absl::Duration timeout) {
+  Signal(SIGTERM);
+  return Wait(timeout);
+}
+
+std::string WriteEmulatorConfig(const std::string& name, int port, const std::string& secret_id,
+                                const std::string& secret_key, const std::string& extra) {
+  const std::string path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
+  std::ofstream(path) << "backends { name: \"tencent\" plugin: \"tencentcloud\" config {\n"
+                      << "[type.googleapis.com/provisioning.tencentcloud.v1.TencentCloudConfig] {\n"
+                      << "endpoint_override: \"http://127.0.0.1:" << port << "\"\n"
+                      << "credentials { secret_id: \"" << secret_id << "\" secret_key: \""
+                      << secret_key << "\" }\n"
+                      << extra << "\n} } }\n";
+  return path;
 }
 
 absl::StatusOr<int> ServerProcess::Wait(absl::Duration timeout) {

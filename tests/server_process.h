@@ -42,6 +42,8 @@ class ServerProcess {
   std::string target() const;
 
   void Signal(int signal);
+  // SIGTERM, then the exit code once the process ends within `timeout`.
+  absl::StatusOr<int> Stop(absl::Duration timeout);
   // Exit code (or -signal) once the process ends; DEADLINE_EXCEEDED if it
   // is still running after `timeout`.
   absl::StatusOr<int> Wait(absl::Duration timeout);
@@ -53,6 +55,13 @@ class ServerProcess {
   int metrics_port_ = 0;
   int stdout_fd_ = -1;
 };
+
+// Writes a service config (in TEST_TMPDIR, named `name`) with one
+// "tencentcloud" backend called "tencent" pointing at a CVM emulator on
+// `port`; `extra` is appended inside the backend's config message (e.g.
+// "request_timeout { seconds: 1 }"). Returns the path.
+std::string WriteEmulatorConfig(const std::string& name, int port, const std::string& secret_id,
+                                const std::string& secret_key, const std::string& extra = "");
 
 // GET http://127.0.0.1:port/path; the body, or UNAVAILABLE.
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path);

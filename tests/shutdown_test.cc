@@ -99,10 +99,7 @@ TEST(ShutdownTest, SigtermDuringWatchAndPurchaseDrainsCleanly) {
 TEST(ShutdownTest, IdleServerExitsZeroOnSigterm) {
   auto server = ServerProcess::Start(RunfilePath("tests/testdata/slow_create.textproto"));
   ASSERT_TRUE(server.ok()) << server.status();
-  (*server)->Signal(SIGTERM);
-  auto code = (*server)->Wait(absl::Seconds(30));
-  ASSERT_TRUE(code.ok()) << code.status();
-  EXPECT_EQ(*code, 0);
+  EXPECT_EQ((*server)->Stop(absl::Seconds(30)).value_or(-1), 0);
 }
 
 }  // namespace

@@ -2,10 +2,8 @@
 // client-side pacing keeps every action within Tencent's per-second limits
 // (the emulator refuses nothing), and every purchase ends ACTIVE with exactly
 // one instance bought for it.
-#include <signal.h>
 
 #include <atomic>
-#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -27,13 +25,9 @@ constexpr int kClientThreads = 50;
 TEST(TencentBurstTest, TwoHundredPurchasesStayWithinTheRateLimitsAndAllActivate) {
   auto emulator = tencentcloud::EmulatorServer::Start(tencentcloud::TestWorld(), "127.0.0.1", 0);
   ASSERT_TRUE(emulator.ok()) << emulator.status();
-  const std::string config = std::string(std::getenv("TEST_TMPDIR")) + "/burst.textproto";
-  std::ofstream(config) << "backends { name: \"tencent\" plugin: \"tencentcloud\" config {\n"
-                        << "[type.googleapis.com/provisioning.tencentcloud.v1.TencentCloudConfig] {\n"
-                        << "endpoint_override: \"http://127.0.0.1:" << (*emulator)->port() << "\"\n"
-                        << "credentials { secret_id: \"" << tencentcloud::kTestSecretId
-                        << "\" secret_key: \"" << tencentcloud::kTestSecretKey << "\" } } } }\n";
-  auto server = ServerProcess::Start(config);
+  auto server = ServerProcess::Start(
+      WriteEmulatorConfig("burst.textproto", (*emulator)->port(), tencentcloud::kTestSecretId,
+                          tencentcloud::kTestSecretKey));
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = NewStub((*server)->target());
 
@@ -85,10 +79,7 @@ TEST(TencentBurstTest, TwoHundredPurchasesStayWithinTheRateLimitsAndAllActivate)
   EXPECT_LE(limits["BusiestSecond"]["DescribeInstances"].get<int>(), 40);
   EXPECT_EQ(books[tencentcloud::kTestSecretId]["Created"].get<int>(), kPurchases);
 
-  (*server)->Signal(SIGTERM);
-  auto code = (*server)->Wait(absl::Seconds(30));
-  ASSERT_TRUE(code.ok()) << code.status();
-  EXPECT_EQ(*code, 0);
+  EXPECT_EQ((*server)->Stop(absl::Seconds(30)).value_or(-1), 0);
 }
 
 }  // namespace

@@ -1,8 +1,6 @@
 // End-to-end on the embedded default path: the provisioner binary with the
 // tencentcloud backend, buying from the CVM emulator over signed HTTP.
-#include <signal.h>
 
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "backends/tencentcloud/emulator/emulator_server.h"
@@ -27,13 +25,9 @@ class TencentEndToEndTest : public ::testing::Test {
     auto emulator = tencentcloud::EmulatorServer::Start(tencentcloud::TestWorld(), "127.0.0.1", 0);
     ASSERT_TRUE(emulator.ok()) << emulator.status();
     emulator_ = *std::move(emulator);
-    const std::string config = std::string(std::getenv("TEST_TMPDIR")) + "/tencent.textproto";
-    std::ofstream(config) << "backends { name: \"tencent\" plugin: \"tencentcloud\" config {\n"
-                          << "[type.googleapis.com/provisioning.tencentcloud.v1.TencentCloudConfig] {\n"
-                          << "endpoint_override: \"http://127.0.0.1:" << emulator_->port() << "\"\n"
-                          << "credentials { secret_id: \"" << tencentcloud::kTestSecretId
-                          << "\" secret_key: \"" << tencentcloud::kTestSecretKey << "\" } } } }\n";
-    auto server = ServerProcess::Start(config);
+    auto server = ServerProcess::Start(
+        WriteEmulatorConfig("tencent.textproto", emulator_->port(), tencentcloud::kTestSecretId,
+                            tencentcloud::kTestSecretKey));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     stub_ = NewStub(server_->target());
@@ -41,10 +35,7 @@ class TencentEndToEndTest : public ::testing::Test {
 
   void TearDown() override {
     if (server_ == nullptr) return;
-    server_->Signal(SIGTERM);
-    auto code = server_->Wait(absl::Seconds(30));
-    ASSERT_TRUE(code.ok()) << code.status();
-    EXPECT_EQ(*code, 0);
+    EXPECT_EQ(server_->Stop(absl::Seconds(30)).value_or(-1), 0);
   }
 
   // Watches the order until it is in `state`, moving the emulator's clock

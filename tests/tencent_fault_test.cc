@@ -2,9 +2,7 @@
 // requests: server errors, timeouts, and responses lost after the instances
 // were created. Every order ends ACTIVE with exactly the instances it asked
 // for: none missing, none bought twice (the ClientToken makes retries safe).
-#include <signal.h>
 
-#include <fstream>
 #include <set>
 #include <thread>
 
@@ -47,14 +45,9 @@ TEST(TencentFaultTest, TwentyPercentFaultsStillBuyExactlyWhatWasOrdered) {
   }
   auto emulator = tencentcloud::EmulatorServer::Start(world, "127.0.0.1", 0);
   ASSERT_TRUE(emulator.ok()) << emulator.status();
-  const std::string config = std::string(std::getenv("TEST_TMPDIR")) + "/faults.textproto";
-  std::ofstream(config) << "backends { name: \"tencent\" plugin: \"tencentcloud\" config {\n"
-                        << "[type.googleapis.com/provisioning.tencentcloud.v1.TencentCloudConfig] {\n"
-                        << "endpoint_override: \"http://127.0.0.1:" << (*emulator)->port() << "\"\n"
-                        << "request_timeout { nanos: 500000000 }\n"
-                        << "credentials { secret_id: \"" << tencentcloud::kTestSecretId
-                        << "\" secret_key: \"" << tencentcloud::kTestSecretKey << "\" } } } }\n";
-  auto server = ServerProcess::Start(config);
+  auto server = ServerProcess::Start(WriteEmulatorConfig(
+      "faults.textproto", (*emulator)->port(), tencentcloud::kTestSecretId,
+      tencentcloud::kTestSecretKey, "request_timeout { nanos: 500000000 }"));
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = NewStub((*server)->target());
 
@@ -107,10 +100,7 @@ TEST(TencentFaultTest, TwentyPercentFaultsStillBuyExactlyWhatWasOrdered) {
   EXPECT_EQ(books[tencentcloud::kTestSecretId]["Created"].get<int>(), ordered);
   EXPECT_GT(books["FaultsInjected"].value("LOST_RESPONSE", 0), 0);
 
-  (*server)->Signal(SIGTERM);
-  auto code = (*server)->Wait(absl::Seconds(30));
-  ASSERT_TRUE(code.ok()) << code.status();
-  EXPECT_EQ(*code, 0);
+  EXPECT_EQ((*server)->Stop(absl::Seconds(30)).value_or(-1), 0);
 }
 
 }  // namespace

@@ -36,6 +36,20 @@ struct ConformanceEnv {
   absl::Duration time_to_active = absl::Minutes(10);
 };
 
+// A pay-as-you-go S5.MEDIUM2 in ap-guangzhou-3 with a public IP: what both
+// the fake and the emulator sell by default.
+inline provisioning::v1::InstanceSpec GuangzhouSpec() {
+  provisioning::v1::InstanceSpec spec;
+  spec.set_region("ap-guangzhou");
+  spec.set_zone("ap-guangzhou-3");
+  spec.set_instance_type("S5.MEDIUM2");
+  spec.set_image_id("img-pi0ii46r");
+  spec.mutable_internet()->set_public_ip(true);
+  spec.mutable_internet()->set_max_bandwidth_out_mbps(10);
+  spec.mutable_pay_as_you_go();
+  return spec;
+}
+
 class BackendConformanceTest : public ::testing::TestWithParam<ConformanceEnv> {
  protected:
   void SetUp() override { backend_ = GetParam().make_backend(); }

@@ -1,6 +1,7 @@
 #include "backends/fake/fake_backend.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "common/money.h"
@@ -15,11 +16,6 @@ using provisioning::fake::v1::FakeBackendConfig;
 using provisioning::v1::Instance;
 using provisioning::v1::InstanceSpec;
 
-absl::Duration DurationOr(const google::protobuf::Duration& d, bool set,
-                          absl::Duration fallback) {
-  if (!set) return fallback;
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
 
 absl::StatusOr<double> PriceOr(const std::string& text, double fallback,
                                const std::string& field) {

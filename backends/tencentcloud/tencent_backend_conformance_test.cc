@@ -31,15 +31,8 @@ ConformanceEnv TencentEnv() {
     return backend.ok() ? *std::move(backend) : nullptr;
   };
   env.advance_time = [](absl::Duration d) { Emulator()->clock().Advance(d); };
-  auto& spec = env.buyable_spec;
-  spec.set_region("ap-guangzhou");
-  spec.set_zone("ap-guangzhou-3");
-  spec.set_instance_type("S5.MEDIUM2");
-  spec.set_image_id("img-pi0ii46r");
-  spec.mutable_internet()->set_public_ip(true);
-  spec.mutable_internet()->set_max_bandwidth_out_mbps(10);
-  spec.mutable_pay_as_you_go();
-  env.sold_out_spec = spec;
+  env.buyable_spec = GuangzhouSpec();
+  env.sold_out_spec = env.buyable_spec;
   env.sold_out_spec.set_zone("ap-guangzhou-1");
   return env;
 }

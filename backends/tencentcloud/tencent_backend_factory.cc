@@ -3,6 +3,7 @@
 #include "backends/tencentcloud/tencent_backend.h"
 #include "backends/tencentcloud/tencentcloud_config.pb.h"
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
 #include "plugins/registry.h"
 
 namespace cvm::tencentcloud {
@@ -10,10 +11,6 @@ namespace {
 
 using provisioning::tencentcloud::v1::TencentCloudConfig;
 
-absl::Duration DurationOr(const google::protobuf::Duration& d, bool set,
-                          absl::Duration fallback) {
-  return set ? absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos()) : fallback;
-}
 
 class TencentBackendFactory : public BackendFactory {
  public:

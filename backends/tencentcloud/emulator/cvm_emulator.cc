@@ -3,6 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "common/money.h"
@@ -12,10 +13,6 @@ namespace {
 
 using provisioning::tencentcloud::emulator::v1::Account;
 
-absl::Duration DurationOr(const google::protobuf::Duration& d, bool set,
-                          absl::Duration fallback) {
-  return set ? absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos()) : fallback;
-}
 
 // How long a terminated instance shows TERMINATING before it vanishes.
 constexpr absl::Duration kTerminatingFor = absl::Seconds(2);

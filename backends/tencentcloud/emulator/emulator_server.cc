@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "absl/strings/str_format.h"
 #include "backends/tencentcloud/emulator/tc3_verifier.h"
+#include "common/proto_time.h"
 #include "google/protobuf/util/json_util.h"
 #include "httplib.h"
 
@@ -29,8 +30,7 @@ void Reply(httplib::Response& response, Json body) {
 }
 
 absl::Duration SkewOf(const EmulatorConfig& config) {
-  if (!config.has_max_clock_skew()) return absl::Minutes(5);
-  return absl::Seconds(config.max_clock_skew().seconds());
+  return DurationOr(config.max_clock_skew(), config.has_max_clock_skew(), absl::Minutes(5));
 }
 
 }  // namespace
@@ -118,10 +118,7 @@ void EmulatorServer::Route() {
     }
     using provisioning::tencentcloud::emulator::v1::Fault;
     const Fault fault = PickFault(action);
-    const absl::Duration delay =
-        fault.has_delay() ? absl::Seconds(fault.delay().seconds()) +
-                                absl::Nanoseconds(fault.delay().nanos())
-                          : absl::Seconds(2);
+    const absl::Duration delay = DurationOr(fault.delay(), fault.has_delay(), absl::Seconds(2));
     switch (fault.kind()) {
       case Fault::SERVER_ERROR:
         response.status = 503;
