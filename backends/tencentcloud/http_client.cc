@@ -53,6 +53,16 @@ void HttpClient::Return(void* handle) {
 absl::StatusOr<HttpResponse> HttpClient::Post(
     const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
     const std::string& body) {
+  return Perform(url, headers, &body);
+}
+
+absl::StatusOr<HttpResponse> HttpClient::Get(const std::string& url) {
+  return Perform(url, {}, nullptr);
+}
+
+absl::StatusOr<HttpResponse> HttpClient::Perform(
+    const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
+    const std::string* body) {
   CURL* curl = static_cast<CURL*>(Borrow());
   if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
   curl_easy_reset(curl);  // keeps the connection cache
@@ -63,9 +73,11 @@ absl::StatusOr<HttpResponse> HttpClient::Post(
   list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
   HttpResponse response;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  if (body != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
+  }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
@@ -81,8 +93,8 @@ absl::StatusOr<HttpResponse> HttpClient::Post(
   curl_slist_free_all(list);
   Return(curl);
   if (code != CURLE_OK) {
-    return absl::UnavailableError(
-        absl::StrCat("POST ", url, ": ", curl_easy_strerror(code)));
+    return absl::UnavailableError(absl::StrCat(body != nullptr ? "POST " : "GET ", url, ": ",
+                                               curl_easy_strerror(code)));
   }
   return response;
 }

@@ -1,4 +1,4 @@
-// HTTPS POST on libcurl, with connection reuse.
+// HTTP(S) POST and GET on libcurl, with connection reuse.
 //
 // Contract: thread-safe. Each call borrows a curl handle from a pool (kept
 // alive between calls, so connections are reused) and returns it. TLS peer
@@ -34,7 +34,13 @@ class HttpClient {
       const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
       const std::string& body);
 
+  absl::StatusOr<HttpResponse> Get(const std::string& url);
+
  private:
+  // Runs one request; `body` null for GET.
+  absl::StatusOr<HttpResponse> Perform(
+      const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
+      const std::string* body);
   void* Borrow();
   void Return(void* handle);
 

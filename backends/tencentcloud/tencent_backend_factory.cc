@@ -33,7 +33,11 @@ class TencentBackendFactory : public BackendFactory {
                                                config.credentials().secret_key(),
                                                config.credentials().token()});
     } else {
-      credentials = DefaultCredentialsChain(config.profile_path());
+      ChainOptions chain;
+      chain.profile_path = config.profile_path();
+      if (!config.metadata_endpoint().empty()) chain.metadata_endpoint = config.metadata_endpoint();
+      if (!config.sts_endpoint().empty()) chain.sts_endpoint = config.sts_endpoint();
+      credentials = DefaultCredentialsChain(std::move(chain));
     }
     auto http = std::make_unique<HttpClient>(
         DurationOr(config.connect_timeout(), config.has_connect_timeout(), absl::Seconds(3)),
