@@ -70,7 +70,9 @@ absl::StatusOr<std::unique_ptr<BackendSet>> BackendSet::Create(
                        typed->GetDescriptor()->full_name(), ", not ",
                        instance.config().type_url()));
     }
-    absl::StatusOr<std::unique_ptr<Backend>> backend = factory->Create(*typed, context);
+    BackendContext named = context;
+    named.name = instance.name();
+    absl::StatusOr<std::unique_ptr<Backend>> backend = factory->Create(*typed, named);
     if (!backend.ok()) {
       return absl::Status(backend.status().code(),
                           absl::StrCat(field, " (", instance.name(), "): ",

@@ -25,12 +25,17 @@
 #include "backends/backend.h"
 #include "common/clock.h"
 #include "google/protobuf/message.h"
+#include "prometheus/registry.h"
 
 namespace cvm {
 
 // What a factory gets besides its config.
 struct BackendContext {
   Clock* clock = RealClock::Get();
+  // The configured backend's name (a metrics label, log prefix).
+  std::string name;
+  // Where the backend registers its metrics; null: no metrics.
+  prometheus::Registry* registry = nullptr;
 };
 
 class BackendFactory {

@@ -63,18 +63,19 @@ absl::Status Server::Start() {
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
 
+  absl::StatusOr<std::unique_ptr<ServiceMetrics>> metrics =
+      ServiceMetrics::Create(ServedMethods());
+  if (!metrics.ok()) return metrics.status();
+  metrics_ = *std::move(metrics);
   BackendContext context;
   context.clock = options_.clock;
+  context.registry = metrics_->registry().get();
   absl::StatusOr<std::unique_ptr<BackendSet>> backends =
       BackendSet::Create(options_.config, BackendRegistry::Global(), context);
   if (!backends.ok()) return backends.status();
   backends_ = *std::move(backends);
   workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get());
 
-  absl::StatusOr<std::unique_ptr<ServiceMetrics>> metrics =
-      ServiceMetrics::Create(ServedMethods());
-  if (!metrics.ok()) return metrics.status();
-  metrics_ = *std::move(metrics);
   store_->SetListener([this](const OrderEvent& event) {
     metrics_->RecordOrderEvent(event);
     hub_.Publish(event);

@@ -2,6 +2,8 @@
 // tencentcloud backend, buying from the CVM emulator over signed HTTP.
 
 
+#include <fstream>
+
 #include "absl/strings/str_cat.h"
 #include "backends/tencentcloud/emulator/emulator_server.h"
 #include "backends/tencentcloud/emulator/test_world.h"
@@ -83,6 +85,25 @@ TEST_F(TencentEndToEndTest, PayAsYouGoInstancesBecomeActiveWithIps) {
     EXPECT_EQ(instance.public_ips_size(), 1);
   }
   EXPECT_EQ(Bought(), 2);
+
+  // The cloud calls are on /metrics, and the scrape still passes promtool.
+  auto scrape = HttpGet(server_->metrics_port(), "/metrics");
+  ASSERT_TRUE(scrape.ok()) << scrape.status();
+  EXPECT_EQ(MetricValue(*scrape, "provisioner_cloud_calls_total",
+                        {"action=\"RunInstances\"", "outcome=\"OK\"", "backend=\"tencent\""}),
+            1);
+  EXPECT_GE(MetricValue(*scrape, "provisioner_cloud_calls_total",
+                        {"action=\"DescribeInstances\"", "outcome=\"OK\""}),
+            1);
+  EXPECT_EQ(MetricValue(*scrape, "provisioner_cloud_call_duration_seconds_count",
+                        {"action=\"RunInstances\""}),
+            1);
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/scrape.txt";
+  std::ofstream(path) << *scrape;
+  auto promtool = RunProcess({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + path},
+                             absl::Seconds(60));
+  ASSERT_TRUE(promtool.ok()) << promtool.status();
+  EXPECT_EQ(promtool->exit_code, 0) << promtool->output;
 }
 
 TEST_F(TencentEndToEndTest, SpotInstanceAtOrAboveTheMarketPriceIsBought) {

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "backends/backend.h"
 #include "backends/tencentcloud/error_mapping.h"
 #include "backends/tencentcloud/tc3_signer.h"
 #include "common/status_details.h"
@@ -18,6 +19,17 @@ constexpr int kRetries = 8;
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
 
+// The outcome label of one call: OK, Tencent's error code, or what failed.
+std::string Outcome(const absl::Status& status) {
+  if (status.ok()) return "OK";
+  if (auto info = GetDetail<google::rpc::ErrorInfo>(status)) {
+    auto code = info->metadata().find(kCloudErrorCodeKey);
+    if (code != info->metadata().end() && !code->second.empty()) return code->second;
+    if (!info->reason().empty()) return info->reason();
+  }
+  return "TRANSPORT_ERROR";
+}
+
 bool Retryable(const ApiCall& call, const absl::Status& status) {
   if (ErrorReason(status) == "CLOUD_RATE_LIMITED") return true;
   if (status.code() != absl::StatusCode::kUnavailable) return false;
@@ -29,23 +41,29 @@ bool Retryable(const ApiCall& call, const absl::Status& status) {
 ApiClient::ApiClient(std::unique_ptr<CredentialsProvider> credentials,
                      std::string endpoint_override, std::unique_ptr<HttpClient> http,
                      std::unique_ptr<RateLimiter> limiter, absl::Duration max_rate_wait,
-                     Clock* clock)
+                     std::unique_ptr<ApiMetrics> metrics, Clock* clock)
     : credentials_(std::move(credentials)),
       endpoint_override_(std::move(endpoint_override)),
       http_(std::move(http)),
       limiter_(std::move(limiter)),
       max_rate_wait_(max_rate_wait),
+      metrics_(std::move(metrics)),
       clock_(clock) {}
 
 absl::StatusOr<Json> ApiClient::Call(const ApiCall& call) {
   absl::Duration backoff = kFirstBackoff;
   for (int attempt = 0;; ++attempt) {
-    absl::Status paced = limiter_->Acquire(call.action, call.region, max_rate_wait_);
-    if (!paced.ok()) return paced;
+    absl::StatusOr<absl::Duration> waited =
+        limiter_->Acquire(call.action, call.region, max_rate_wait_);
+    if (!waited.ok()) return waited.status();
+    metrics_->RecordRateWait(call.action, *waited);
+    const absl::Time start = absl::Now();
     absl::StatusOr<Json> result = CallOnce(call);
+    metrics_->RecordCall(call.action, Outcome(result.status()), absl::Now() - start);
     if (result.ok() || attempt == kRetries || !Retryable(call, result.status())) {
       return result;
     }
+    metrics_->RecordRetry(call.action);
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, kMaxBackoff);
   }
@@ -92,13 +110,16 @@ absl::StatusOr<Json> ApiClient::CallOnce(const ApiCall& call) {
   if (response->status != 200) {
     const std::string what =
         absl::StrCat("Tencent Cloud ", call.action, ": HTTP ", response->status);
-    return response->status >= 500 ? absl::UnavailableError(what) : absl::UnknownError(what);
+    return WithReason(
+        response->status >= 500 ? absl::UnavailableError(what) : absl::UnknownError(what),
+        "HTTP_ERROR");
   }
   Json parsed = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.contains("Response") ||
       !parsed["Response"].is_object()) {
-    return absl::UnavailableError(
-        absl::StrCat("Tencent Cloud ", call.action, ": malformed answer"));
+    return WithReason(absl::UnavailableError(
+                          absl::StrCat("Tencent Cloud ", call.action, ": malformed answer")),
+                      "MALFORMED_ANSWER");
   }
   Json result = std::move(parsed["Response"]);
   const std::string request_id = result.value("RequestId", "");

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "backends/tencentcloud/api_metrics.h"
 #include "backends/tencentcloud/credentials.h"
 #include "backends/tencentcloud/http_client.h"
 #include "backends/tencentcloud/rate_limiter.h"
@@ -41,7 +42,7 @@ class ApiClient {
   // time: the server checks it).
   ApiClient(std::unique_ptr<CredentialsProvider> credentials, std::string endpoint_override,
             std::unique_ptr<HttpClient> http, std::unique_ptr<RateLimiter> limiter,
-            absl::Duration max_rate_wait, Clock* clock);
+            absl::Duration max_rate_wait, std::unique_ptr<ApiMetrics> metrics, Clock* clock);
 
   // The Response object without RequestId, or the error.
   absl::StatusOr<Json> Call(const ApiCall& call);
@@ -56,6 +57,7 @@ class ApiClient {
   const std::unique_ptr<HttpClient> http_;
   const std::unique_ptr<RateLimiter> limiter_;
   const absl::Duration max_rate_wait_;
+  const std::unique_ptr<ApiMetrics> metrics_;
   Clock* const clock_;
 };
 

@@ -21,11 +21,12 @@ RateLimiter::RateLimiter(Clock* clock, std::map<std::string, double> limits,
       default_rate_(default_rate),
       sleep_(sleep ? std::move(sleep) : Sleep([](absl::Duration d) { absl::SleepFor(d); })) {}
 
-absl::Status RateLimiter::Acquire(const std::string& action, const std::string& region,
-                                  absl::Duration max_wait) {
+absl::StatusOr<absl::Duration> RateLimiter::Acquire(const std::string& action,
+                                                    const std::string& region,
+                                                    absl::Duration max_wait) {
   auto limit = limits_.find(action);
   const double rate = limit == limits_.end() ? default_rate_ : limit->second;
-  if (rate <= 0) return absl::OkStatus();  // unlimited
+  if (rate <= 0) return absl::ZeroDuration();  // unlimited
   const absl::Duration interval = absl::Seconds(1) / rate;
   absl::Duration wait;
   {
@@ -46,7 +47,7 @@ absl::Status RateLimiter::Acquire(const std::string& action, const std::string& 
     total_wait_ += wait;
   }
   if (wait > absl::ZeroDuration()) sleep_(wait);
-  return absl::OkStatus();
+  return wait;
 }
 
 absl::Duration RateLimiter::total_wait() const {

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -37,8 +37,9 @@ class RateLimiter {
   RateLimiter(Clock* clock, std::map<std::string, double> limits, double default_rate,
               Sleep sleep = nullptr);
 
-  absl::Status Acquire(const std::string& action, const std::string& region,
-                       absl::Duration max_wait);
+  // The time waited for the slot.
+  absl::StatusOr<absl::Duration> Acquire(const std::string& action, const std::string& region,
+                                         absl::Duration max_wait);
 
   // Total time callers were made to wait, for metrics and tests.
   absl::Duration total_wait() const;

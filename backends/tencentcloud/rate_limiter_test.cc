@@ -59,7 +59,7 @@ TEST_F(RateLimiterTest, UnknownActionsUseTheDefaultRate) {
 TEST_F(RateLimiterTest, TooLongAWaitIsRefusedWithoutReservingASlot) {
   RateLimiter limiter(&clock_, {{"RunInstances", 1}}, 20);  // real sleep never needed
   ASSERT_TRUE(limiter.Acquire("RunInstances", "r", absl::Seconds(5)).ok());
-  absl::Status refused = limiter.Acquire("RunInstances", "r", absl::Milliseconds(100));
+  absl::Status refused = limiter.Acquire("RunInstances", "r", absl::Milliseconds(100)).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   clock_.Advance(absl::Seconds(1));
   // The refused call took no slot: the next one goes right away.

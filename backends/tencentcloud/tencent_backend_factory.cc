@@ -19,8 +19,7 @@ class TencentBackendFactory : public BackendFactory {
     return std::make_unique<TencentCloudConfig>();
   }
   absl::StatusOr<std::unique_ptr<Backend>> Create(
-      const google::protobuf::Message& message,
-      const BackendContext& /*context*/) const override {
+      const google::protobuf::Message& message, const BackendContext& context) const override {
     const auto& config = static_cast<const TencentCloudConfig&>(message);
     std::unique_ptr<CredentialsProvider> credentials;
     if (config.has_credentials()) {
@@ -54,11 +53,14 @@ class TencentBackendFactory : public BackendFactory {
     // context's clock may be a test clock.
     auto limiter = std::make_unique<RateLimiter>(RealClock::Get(), std::move(limits),
                                                  kDefaultRatePerSecond);
+    absl::StatusOr<std::unique_ptr<ApiMetrics>> metrics =
+        ApiMetrics::Create(context.registry, context.name);
+    if (!metrics.ok()) return metrics.status();
     auto api = std::make_unique<ApiClient>(
         std::move(credentials), config.endpoint_override(), std::move(http),
         std::move(limiter),
         DurationOr(config.max_rate_wait(), config.has_max_rate_wait(), absl::Seconds(60)),
-        RealClock::Get());
+        *std::move(metrics), RealClock::Get());
     return std::unique_ptr<Backend>(new TencentBackend(std::move(api)));
   }
 };
