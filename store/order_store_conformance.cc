@@ -1,0 +1,196 @@
+#include "store/order_store_conformance.h"
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+
+namespace cvm {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
+
+Order Draft(const std::string& request_id, const std::string& region = "ap-guangzhou") {
+  Order order;
+  order.set_request_id(request_id);
+  order.set_state(Order::ACCEPTED);
+  order.mutable_spec()->set_region(region);
+  order.set_instance_count(1);
+  return order;
+}
+
+OrderStore::Mutation SetState(Order::State state) {
+  return [state](Order& o) {
+    o.set_state(state);
+    return absl::OkStatus();
+  };
+}
+
+
+TEST_P(OrderStoreConformanceTest, CreateAssignsIdNameTimesAndRevision) {
+  Order order = Create("r1");
+  EXPECT_THAT(order.order_id(), ::testing::StartsWith("ord-"));
+  EXPECT_EQ(order.name(), "orders/" + order.order_id());
+  EXPECT_EQ(order.revision(), 1);
+  EXPECT_GT(order.create_time().seconds(), 0);
+  EXPECT_EQ(Create("r2").revision(), 2);
+}
+
+TEST_P(OrderStoreConformanceTest, SameRequestIdReturnsTheStoredOrder) {
+  Order first = Create("dup");
+  Order again = Draft("dup");
+  again.set_instance_count(7);
+  auto result = store_->CreateOrder(again);
+  ASSERT_TRUE(result.ok());
+  EXPECT_FALSE(result->created);
+  EXPECT_EQ(result->order.order_id(), first.order_id());
+  EXPECT_EQ(result->order.instance_count(), 1);
+  EXPECT_EQ(store_->GetOrderByRequestId("dup")->order_id(), first.order_id());
+}
+
+TEST_P(OrderStoreConformanceTest, UpdateEmitsOneEventWithThePreviousState) {
+  std::vector<OrderEvent> events;
+  store_->SetListener([&](const OrderEvent& e) { events.push_back(e); });
+  Order order = Create("r1");
+  auto updated = store_->UpdateOrder(order.order_id(), SetState(Order::CHECKING));
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated->revision(), 2);
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_EQ(events[0].previous_state, Order::STATE_UNSPECIFIED);
+  EXPECT_EQ(events[1].previous_state, Order::ACCEPTED);
+  EXPECT_EQ(events[1].order.state(), Order::CHECKING);
+  EXPECT_EQ(events[1].revision, 2);
+}
+
+TEST_P(OrderStoreConformanceTest, UnchangedMutationWritesNothing) {
+  Order order = Create("r1");
+  int events = 0;
+  store_->SetListener([&](const OrderEvent&) { ++events; });
+  auto same = store_->UpdateOrder(order.order_id(), SetState(Order::ACCEPTED));
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->revision(), 1);
+  EXPECT_EQ(events, 0);
+}
+
+TEST_P(OrderStoreConformanceTest, FailedMutationWritesNothing) {
+  Order order = Create("r1");
+  auto failed = store_->UpdateOrder(order.order_id(), [](Order& o) {
+    o.set_state(Order::FAILED);
+    return absl::AbortedError("no");
+  });
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(store_->GetOrder(order.order_id())->state(), Order::ACCEPTED);
+  EXPECT_EQ(store_->UpdateOrder("ord-missing", SetState(Order::FAILED)).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_P(OrderStoreConformanceTest, FindsOrdersByInstanceId) {
+  Order order = Create("r1");
+  ASSERT_TRUE(store_->UpdateOrder(order.order_id(), [](Order& o) {
+                  o.add_instances()->set_instance_id("ins-1");
+                  return absl::OkStatus();
+                }).ok());
+  EXPECT_EQ(store_->GetOrderByInstanceId("ins-1")->order_id(), order.order_id());
+  EXPECT_EQ(store_->GetOrderByInstanceId("ins-2").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_P(OrderStoreConformanceTest, ListsNewestFirstWithPagesAndFilters) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(Create(absl::StrCat("r", i), i % 2 ? "ap-shanghai" : "ap-guangzhou")
+                      .order_id());
+  }
+  ListQuery query;
+  query.page_size = 2;
+  auto page = store_->ListOrders(query);
+  ASSERT_TRUE(page.ok());
+  ASSERT_THAT(page->orders, SizeIs(2));
+  EXPECT_EQ(page->orders[0].order_id(), ids[4]);
+  EXPECT_EQ(page->orders[1].order_id(), ids[3]);
+  EXPECT_TRUE(page->more);
+  query.after_order_id = ids[3];
+  page = store_->ListOrders(query);
+  EXPECT_EQ(page->orders[0].order_id(), ids[2]);
+  query.after_order_id = ids[1];
+  page = store_->ListOrders(query);
+  ASSERT_THAT(page->orders, SizeIs(1));
+  EXPECT_FALSE(page->more);
+
+  ListQuery shanghai;
+  shanghai.region = "ap-shanghai";
+  EXPECT_THAT(store_->ListOrders(shanghai)->orders, SizeIs(2));
+  ASSERT_TRUE(store_->UpdateOrder(ids[0], SetState(Order::FAILED)).ok());
+  ListQuery failed;
+  failed.states = {Order::FAILED};
+  auto failed_page = store_->ListOrders(failed);
+  ASSERT_THAT(failed_page->orders, SizeIs(1));
+  EXPECT_EQ(failed_page->orders[0].order_id(), ids[0]);
+  EXPECT_THAT(*store_->OrdersInStates({Order::FAILED}), SizeIs(1));
+  EXPECT_THAT(*store_->OrdersInStates({Order::ACCEPTED}), SizeIs(4));
+}
+
+TEST_P(OrderStoreConformanceTest, SnapshotHoldsTheCurrentRevision) {
+  Order a = Create("a");
+  Create("b");
+  auto all = store_->Snapshot("");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->revision, 2);
+  EXPECT_THAT(all->orders, SizeIs(2));
+  auto one = store_->Snapshot(a.order_id());
+  ASSERT_THAT(one->orders, SizeIs(1));
+  EXPECT_EQ(store_->Snapshot("ord-missing").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(OrderStoreConformanceTest, EventsAfterReplaysInOrderPerOrderOrAll) {
+  Order a = Create("a");
+  Order b = Create("b");
+  ASSERT_TRUE(store_->UpdateOrder(a.order_id(), SetState(Order::CHECKING)).ok());
+  auto all = store_->EventsAfter(1, "");
+  ASSERT_TRUE(all.ok());
+  std::vector<int64_t> revisions;
+  for (const auto& e : *all) revisions.push_back(e.revision);
+  EXPECT_THAT(revisions, ElementsAre(2, 3));
+  auto only_a = store_->EventsAfter(0, a.order_id());
+  ASSERT_THAT(*only_a, SizeIs(2));
+  EXPECT_EQ((*only_a)[1].order.state(), Order::CHECKING);
+  EXPECT_THAT(*store_->EventsAfter(3, ""), SizeIs(0));
+  EXPECT_EQ(store_->EventsAfter(4, "").status().code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST_P(OrderStoreConformanceTest, TrimmedRevisionsAreOutOfRange) {
+  std::unique_ptr<OrderStore> store = GetParam().make(&clock_, /*max_events=*/2);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store->CreateOrder(Draft(absl::StrCat(i))).ok());
+  EXPECT_EQ(store->EventsAfter(0, "").status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(store->EventsAfter(1, "").status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(*store->EventsAfter(2, ""), SizeIs(2));
+}
+
+TEST_P(OrderStoreConformanceTest, OneRequestIdCreatesOneOrderUnderConcurrency) {
+  OrderStore& store = *store_;
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      auto result = store.CreateOrder(Draft("same"));
+      if (result.ok() && result->created) created.fetch_add(1);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_THAT(store.ListOrders(ListQuery())->orders, SizeIs(1));
+}
+
+}  // namespace
+
+Order OrderStoreConformanceTest::Create(const std::string& request_id,
+                                        const std::string& region) {
+  auto result = store_->CreateOrder(Draft(request_id, region));
+  EXPECT_TRUE(result.ok() && result->created) << result.status();
+  clock_.Advance(absl::Milliseconds(1));
+  return result.ok() ? result->order : Order();
+}
+
+}  // namespace cvm

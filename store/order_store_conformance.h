@@ -1,0 +1,41 @@
+// The order store conformance suite: the rules of store/order_store.h, run
+// against every implementation. A store's test instantiates it:
+//
+//   INSTANTIATE_TEST_SUITE_P(Memory, OrderStoreConformanceTest,
+//                            ::testing::Values(StoreFactory{"Memory", make}),
+//                            [](const auto& info) { return info.param.name; });
+//
+// `make` returns a fresh, empty store on the given clock keeping at most
+// `max_events` events.
+#ifndef CVM_PROVISIONER_STORE_ORDER_STORE_CONFORMANCE_H_
+#define CVM_PROVISIONER_STORE_ORDER_STORE_CONFORMANCE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "gtest/gtest.h"
+#include "store/order_store.h"
+
+namespace cvm {
+
+struct StoreFactory {
+  std::string name;
+  std::function<std::unique_ptr<OrderStore>(Clock* clock, size_t max_events)> make;
+};
+
+class OrderStoreConformanceTest : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override { store_ = GetParam().make(&clock_, 100000); }
+
+  // Stores a new order; the clock moves 1 ms so ids order by creation.
+  Order Create(const std::string& request_id, const std::string& region = "ap-guangzhou");
+
+  FakeClock clock_;
+  std::unique_ptr<OrderStore> store_;
+};
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_STORE_ORDER_STORE_CONFORMANCE_H_
