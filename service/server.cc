@@ -10,7 +10,9 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "absl/strings/strip.h"
 #include "store/memory_order_store.h"
+#include "store/sqlite_order_store.h"
 
 namespace cvm {
 namespace {
@@ -41,8 +43,14 @@ std::vector<ServiceMetrics::Method> ServedMethods() {
 absl::StatusOr<std::unique_ptr<OrderStore>> OpenStore(const std::string& spec,
                                                       Clock* clock) {
   if (spec == "memory") return std::make_unique<MemoryOrderStore>(clock);
-  return InvalidFields(
-      {{"store", absl::StrCat("unknown store \"", spec, "\"; supported: memory")}});
+  absl::string_view path = spec;
+  if (absl::ConsumePrefix(&path, "sqlite:") && !path.empty()) {
+    auto store = SqliteOrderStore::Open(std::string(path), clock);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<OrderStore>(std::move(*store));
+  }
+  return InvalidFields({{"store", absl::StrCat("unknown store \"", spec,
+                                               "\"; supported: memory, sqlite:PATH")}});
 }
 
 }  // namespace

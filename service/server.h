@@ -39,7 +39,7 @@ class Server {
     // Prometheus /metrics address; empty disables it; port 0 picks one.
     std::string metrics_listen = "127.0.0.1:9464";
     provisioning::config::v1::ServiceConfig config;
-    // "memory" (orders are lost on restart). Durable stores come later.
+    // "memory" (orders are lost on restart) or "sqlite:PATH" (durable).
     std::string store = "memory";
     Clock* clock = RealClock::Get();
     absl::Duration poll_interval = absl::Milliseconds(500);

@@ -172,7 +172,8 @@ TEST(StartupTest, UnknownStoreFailsNamingTheSupportedOnes) {
                            absl::Seconds(30));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->exit_code, 1);
-  EXPECT_THAT(result->output, HasSubstr("unknown store \"cassandra\"; supported: memory"));
+  EXPECT_THAT(result->output,
+              HasSubstr("unknown store \"cassandra\"; supported: memory, sqlite:PATH"));
 }
 
 }  // namespace

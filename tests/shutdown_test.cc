@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/status_details.h"
 #include "gmock/gmock.h"
@@ -32,7 +33,9 @@ std::string ReasonOf(const grpc::Status& status) {
 }
 
 TEST(ShutdownTest, SigtermDuringWatchAndPurchaseDrainsCleanly) {
-  auto server = ServerProcess::Start(RunfilePath("tests/testdata/slow_create.textproto"));
+  const std::string store =
+      absl::StrCat("--store=sqlite:", std::getenv("TEST_TMPDIR"), "/drain.db");
+  auto server = ServerProcess::Start(RunfilePath("tests/testdata/slow_create.textproto"), {store});
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = NewStub((*server)->target());
 
@@ -94,6 +97,24 @@ TEST(ShutdownTest, SigtermDuringWatchAndPurchaseDrainsCleanly) {
   auto code = (*server)->Wait(absl::Seconds(30));
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0);
+
+  // Restarted on the same store: the in-flight order is there and complete,
+  // the refused one is absent, nothing is half-written.
+  auto restarted =
+      ServerProcess::Start(RunfilePath("tests/testdata/slow_create.textproto"), {store});
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  auto after = NewStub((*restarted)->target());
+  provisioning::v1::DescribeResponse all;
+  ASSERT_TRUE(after->Describe(ContextWithDeadline(10).get(), provisioning::v1::DescribeRequest(),
+                              &all)
+                  .ok());
+  ASSERT_EQ(all.orders_size(), 1);
+  EXPECT_EQ(all.orders(0).request_id(), "drain-inflight");
+  EXPECT_EQ(all.orders(0).order_id(), bought.order_id());
+  EXPECT_EQ(all.orders(0).instances_size(), 2);
+  EXPECT_NE(all.orders(0).state(), Order::SUBMITTED);
+  EXPECT_NE(all.orders(0).state(), Order::CHECKING);
+  EXPECT_EQ((*restarted)->Stop(absl::Seconds(30)).value_or(-1), 0);
 }
 
 TEST(ShutdownTest, IdleServerExitsZeroOnSigterm) {

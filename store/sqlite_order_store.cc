@@ -1,0 +1,369 @@
+#include "store/sqlite_order_store.h"
+
+#include <sqlite3.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace cvm {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+using google::protobuf::util::TimeUtil;
+
+// Numbered schema migrations, applied in order, each once.
+constexpr const char* kMigrations[] = {
+    // 1: orders, their instance index and the event log.
+    "CREATE TABLE orders (order_id TEXT PRIMARY KEY, request_id TEXT NOT NULL UNIQUE,"
+    "  state INTEGER NOT NULL, region TEXT NOT NULL, body BLOB NOT NULL);"
+    "CREATE INDEX orders_by_state ON orders(state);"
+    "CREATE TABLE instances (instance_id TEXT PRIMARY KEY, order_id TEXT NOT NULL);"
+    "CREATE TABLE events (revision INTEGER PRIMARY KEY, order_id TEXT NOT NULL,"
+    "  previous_state INTEGER NOT NULL, body BLOB NOT NULL);"
+    "CREATE INDEX events_by_order ON events(order_id, revision);",
+};
+
+absl::Status Error(sqlite3* db, absl::string_view what) {
+  return absl::UnavailableError(absl::StrCat("sqlite: ", what, ": ", sqlite3_errmsg(db)));
+}
+
+absl::Status Exec(sqlite3* db, const std::string& sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message == nullptr ? "" : message;
+    sqlite3_free(message);
+    return absl::UnavailableError(absl::StrCat("sqlite: ", text, " in: ", sql.substr(0, 80)));
+  }
+  return absl::OkStatus();
+}
+
+// A prepared statement, finalized on destruction.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql) : db_(db) {
+    ok_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) == SQLITE_OK;
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  bool ok() const { return ok_; }
+  Statement& Text(int i, const std::string& value) {
+    sqlite3_bind_text(stmt_, i, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Int(int i, int64_t value) {
+    sqlite3_bind_int64(stmt_, i, value);
+    return *this;
+  }
+  Statement& Blob(int i, const std::string& value) {
+    sqlite3_bind_blob(stmt_, i, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return ok_ ? sqlite3_step(stmt_) : SQLITE_ERROR; }
+  absl::Status Run(absl::string_view what) {
+    return Step() == SQLITE_DONE ? absl::OkStatus() : Error(db_, what);
+  }
+  int64_t ColumnInt(int i) { return sqlite3_column_int64(stmt_, i); }
+  std::string ColumnBlob(int i) {
+    const void* data = sqlite3_column_blob(stmt_, i);
+    return std::string(static_cast<const char*>(data), sqlite3_column_bytes(stmt_, i));
+  }
+
+ private:
+  sqlite3* const db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  bool ok_ = false;
+};
+
+absl::StatusOr<Order> Parse(const std::string& blob) {
+  Order order;
+  if (!order.ParseFromString(blob)) return absl::InternalError("sqlite: unparsable order row");
+  return order;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteOrderStore>> SqliteOrderStore::Open(
+    const std::string& path, Clock* clock, size_t max_events) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      nullptr) != SQLITE_OK) {
+    absl::Status status = Error(db, absl::StrCat("open ", path));
+    sqlite3_close(db);
+    return status;
+  }
+  std::unique_ptr<SqliteOrderStore> store(new SqliteOrderStore(db, clock, max_events));
+  absl::MutexLock lock(&store->mu_);
+  // WAL: readers never block the writer; NORMAL sync survives process crashes.
+  absl::Status status = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                 "PRAGMA busy_timeout=5000;");
+  if (status.ok()) status = store->Migrate();
+  if (!status.ok()) return status;
+  Statement last(db, "SELECT COALESCE(MAX(revision), 0) FROM events");
+  if (last.Step() != SQLITE_ROW) return Error(db, "reading the revision");
+  store->revision_ = last.ColumnInt(0);
+  return store;
+}
+
+SqliteOrderStore::SqliteOrderStore(sqlite3* db, Clock* clock, size_t max_events)
+    : db_(db), clock_(clock), max_events_(std::max<size_t>(max_events, 1)) {}
+
+SqliteOrderStore::~SqliteOrderStore() { sqlite3_close(db_); }
+
+absl::Status SqliteOrderStore::Migrate() {
+  absl::Status status = Exec(db_,
+                             "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                             "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  if (!status.ok()) return status;
+  Statement current(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (current.Step() != SQLITE_ROW) return Error(db_, "reading the schema version");
+  const int64_t applied = current.ColumnInt(0);
+  const int64_t known = sizeof(kMigrations) / sizeof(kMigrations[0]);
+  if (applied > known) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sqlite: the database has schema version ", applied, ", newer than this binary's ",
+        known));
+  }
+  for (int64_t version = applied + 1; version <= known; ++version) {
+    status = Exec(db_, absl::StrCat("BEGIN IMMEDIATE;", kMigrations[version - 1],
+                                    "INSERT INTO schema_migrations VALUES (", version,
+                                    ", datetime('now')); COMMIT;"));
+    if (!status.ok()) {
+      Exec(db_, "ROLLBACK").IgnoreError();
+      return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void SqliteOrderStore::SetListener(Listener listener) {
+  absl::MutexLock lock(&mu_);
+  listener_ = std::move(listener);
+}
+
+absl::StatusOr<OrderEvent> SqliteOrderStore::WriteLocked(Order order, Order::State previous,
+                                                         bool insert) {
+  order.set_revision(revision_ + 1);
+  *order.mutable_update_time() =
+      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
+  const std::string body = order.SerializeAsString();
+  Statement write(db_, insert ? "INSERT INTO orders (state, region, body, order_id, request_id)"
+                                " VALUES (?1, ?2, ?3, ?4, ?5)"
+                              : "UPDATE orders SET state = ?1, region = ?2, body = ?3"
+                                " WHERE order_id = ?4");
+  write.Int(1, order.state()).Text(2, order.spec().region()).Blob(3, body).Text(4, order.order_id());
+  if (insert) write.Text(5, order.request_id());
+  absl::Status status = write.Run("writing an order");
+  for (const auto& instance : order.instances()) {
+    if (!status.ok()) break;
+    status = Statement(db_, "INSERT OR REPLACE INTO instances VALUES (?1, ?2)")
+                 .Text(1, instance.instance_id())
+                 .Text(2, order.order_id())
+                 .Run("indexing an instance");
+  }
+  if (status.ok()) {
+    status = Statement(db_, "INSERT INTO events VALUES (?1, ?2, ?3, ?4)")
+                 .Int(1, order.revision())
+                 .Text(2, order.order_id())
+                 .Int(3, previous)
+                 .Blob(4, body)
+                 .Run("appending an event");
+  }
+  if (status.ok()) {
+    status = Statement(db_, "DELETE FROM events WHERE revision <= ?1")
+                 .Int(1, order.revision() - static_cast<int64_t>(max_events_))
+                 .Run("trimming the event log");
+  }
+  if (!status.ok()) return status;
+  return OrderEvent{order.revision(), previous, std::move(order)};
+}
+
+absl::StatusOr<CreateOrderResult> SqliteOrderStore::CreateOrder(Order order) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<Order> existing =
+      OneOrder("SELECT body FROM orders WHERE request_id = ?1", order.request_id(), "");
+  if (existing.ok()) return CreateOrderResult{*existing, false};
+  if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
+  const absl::Time now = clock_->Now();
+  const std::string id =
+      absl::StrFormat("ord-%012x%04x", absl::ToUnixMillis(now), sequence_++ & 0xffff);
+  order.set_order_id(id);
+  order.set_name(absl::StrCat("orders/", id));
+  *order.mutable_create_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+  absl::Status status = Exec(db_, "BEGIN IMMEDIATE");
+  if (!status.ok()) return status;
+  absl::StatusOr<OrderEvent> event = WriteLocked(order, Order::STATE_UNSPECIFIED, true);
+  status = event.ok() ? Exec(db_, "COMMIT") : event.status();
+  if (!status.ok()) {
+    Exec(db_, "ROLLBACK").IgnoreError();
+    return status;
+  }
+  revision_ = event->revision;
+  if (listener_) listener_(*event);
+  return CreateOrderResult{event->order, true};
+}
+
+absl::StatusOr<Order> SqliteOrderStore::UpdateOrder(const std::string& order_id,
+                                                    const Mutation& mutate) {
+  absl::MutexLock lock(&mu_);
+  absl::Status status = Exec(db_, "BEGIN IMMEDIATE");
+  if (!status.ok()) return status;
+  absl::StatusOr<Order> current = OneOrder("SELECT body FROM orders WHERE order_id = ?1",
+                                           order_id, absl::StrCat("order ", order_id));
+  absl::StatusOr<OrderEvent> event;
+  Order updated;
+  bool changed = false;
+  if (!current.ok()) {
+    status = current.status();
+  } else {
+    updated = *current;
+    status = mutate(updated);
+    changed = status.ok() && !MessageDifferencer::Equals(updated, *current);
+    if (changed) {
+      event = WriteLocked(updated, current->state(), false);
+      status = event.ok() ? Exec(db_, "COMMIT") : event.status();
+    }
+  }
+  if (!status.ok() || !changed) {
+    Exec(db_, "ROLLBACK").IgnoreError();
+    if (!status.ok()) return status;
+    return updated;
+  }
+  revision_ = event->revision;
+  if (listener_) listener_(*event);
+  return event->order;
+}
+
+absl::StatusOr<Order> SqliteOrderStore::OneOrder(const std::string& sql, const std::string& arg,
+                                                 const std::string& what) {
+  Statement query(db_, sql);
+  query.Text(1, arg);
+  const int rc = query.Step();
+  if (rc == SQLITE_DONE) {
+    return absl::NotFoundError(what.empty() ? "not found" : absl::StrCat(what, " not found"));
+  }
+  if (rc != SQLITE_ROW) return Error(db_, "reading an order");
+  return Parse(query.ColumnBlob(0));
+}
+
+absl::StatusOr<Order> SqliteOrderStore::GetOrder(const std::string& order_id) {
+  absl::MutexLock lock(&mu_);
+  return OneOrder("SELECT body FROM orders WHERE order_id = ?1", order_id,
+                  absl::StrCat("order ", order_id));
+}
+
+absl::StatusOr<Order> SqliteOrderStore::GetOrderByRequestId(const std::string& request_id) {
+  absl::MutexLock lock(&mu_);
+  return OneOrder("SELECT body FROM orders WHERE request_id = ?1", request_id,
+                  absl::StrCat("the order with request_id ", request_id));
+}
+
+absl::StatusOr<Order> SqliteOrderStore::GetOrderByInstanceId(const std::string& instance_id) {
+  absl::MutexLock lock(&mu_);
+  return OneOrder(
+      "SELECT o.body FROM instances i JOIN orders o ON o.order_id = i.order_id"
+      " WHERE i.instance_id = ?1",
+      instance_id, absl::StrCat("instance ", instance_id));
+}
+
+absl::StatusOr<std::vector<Order>> SqliteOrderStore::QueryOrders(
+    const std::string& sql, const std::vector<std::string>& args) {
+  Statement query(db_, sql);
+  for (size_t i = 0; i < args.size(); ++i) query.Text(static_cast<int>(i + 1), args[i]);
+  std::vector<Order> orders;
+  int rc;
+  while ((rc = query.Step()) == SQLITE_ROW) {
+    absl::StatusOr<Order> order = Parse(query.ColumnBlob(0));
+    if (!order.ok()) return order.status();
+    orders.push_back(*std::move(order));
+  }
+  if (rc != SQLITE_DONE) return Error(db_, "listing orders");
+  return orders;
+}
+
+absl::StatusOr<OrderPage> SqliteOrderStore::ListOrders(const ListQuery& query) {
+  std::string sql = "SELECT body FROM orders WHERE 1 = 1";
+  std::vector<std::string> args;
+  if (!query.after_order_id.empty()) {
+    sql += absl::StrCat(" AND order_id < ?", args.size() + 1);
+    args.push_back(query.after_order_id);
+  }
+  if (!query.region.empty()) {
+    sql += absl::StrCat(" AND region = ?", args.size() + 1);
+    args.push_back(query.region);
+  }
+  if (!query.states.empty()) {
+    std::vector<int> states(query.states.begin(), query.states.end());
+    sql += absl::StrCat(" AND state IN (", absl::StrJoin(states, ","), ")");
+  }
+  sql += absl::StrCat(" ORDER BY order_id DESC LIMIT ", query.page_size + 1);
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<std::vector<Order>> orders = QueryOrders(sql, args);
+  if (!orders.ok()) return orders.status();
+  OrderPage page;
+  page.more = static_cast<int>(orders->size()) > query.page_size;
+  if (page.more) orders->pop_back();
+  page.orders = *std::move(orders);
+  return page;
+}
+
+absl::StatusOr<OrderSnapshot> SqliteOrderStore::Snapshot(const std::string& order_id) {
+  absl::MutexLock lock(&mu_);
+  OrderSnapshot snapshot;
+  snapshot.revision = revision_;
+  if (!order_id.empty()) {
+    absl::StatusOr<Order> order = OneOrder("SELECT body FROM orders WHERE order_id = ?1",
+                                           order_id, absl::StrCat("order ", order_id));
+    if (!order.ok()) return order.status();
+    snapshot.orders.push_back(*std::move(order));
+    return snapshot;
+  }
+  absl::StatusOr<std::vector<Order>> orders =
+      QueryOrders("SELECT body FROM orders ORDER BY order_id", {});
+  if (!orders.ok()) return orders.status();
+  snapshot.orders = *std::move(orders);
+  return snapshot;
+}
+
+absl::StatusOr<std::vector<OrderEvent>> SqliteOrderStore::EventsAfter(
+    int64_t revision, const std::string& order_id) {
+  absl::MutexLock lock(&mu_);
+  Statement oldest_query(db_, "SELECT COALESCE(MIN(revision), 0) FROM events");
+  if (oldest_query.Step() != SQLITE_ROW) return Error(db_, "reading the event log");
+  const int64_t oldest = oldest_query.ColumnInt(0) == 0 ? revision_ + 1 : oldest_query.ColumnInt(0);
+  if (revision > revision_ || revision < oldest - 1) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "revision %d is not available: the event log holds %d to %d", revision, oldest - 1,
+        revision_));
+  }
+  Statement query(db_, order_id.empty()
+                           ? "SELECT revision, previous_state, body FROM events"
+                             " WHERE revision > ?1 ORDER BY revision"
+                           : "SELECT revision, previous_state, body FROM events"
+                             " WHERE revision > ?1 AND order_id = ?2 ORDER BY revision");
+  query.Int(1, revision);
+  if (!order_id.empty()) query.Text(2, order_id);
+  std::vector<OrderEvent> events;
+  int rc;
+  while ((rc = query.Step()) == SQLITE_ROW) {
+    absl::StatusOr<Order> order = Parse(query.ColumnBlob(2));
+    if (!order.ok()) return order.status();
+    events.push_back({query.ColumnInt(0), static_cast<Order::State>(query.ColumnInt(1)),
+                      *std::move(order)});
+  }
+  if (rc != SQLITE_DONE) return Error(db_, "reading events");
+  return events;
+}
+
+absl::StatusOr<std::vector<Order>> SqliteOrderStore::OrdersInStates(
+    const std::vector<Order::State>& states) {
+  std::vector<int> numbers(states.begin(), states.end());
+  absl::MutexLock lock(&mu_);
+  return QueryOrders(absl::StrCat("SELECT body FROM orders WHERE state IN (",
+                                  absl::StrJoin(numbers, ","), ") ORDER BY order_id"),
+                     {});
+}
+
+}  // namespace cvm

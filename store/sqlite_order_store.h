@@ -1,0 +1,72 @@
+// An OrderStore in one SQLite file (WAL journal): orders survive a restart,
+// request_id stays unique across restarts, and the event log (with its
+// revisions) continues where it stopped.
+//
+// Schema changes are numbered migrations applied in order at Open() and
+// recorded in the schema_migrations table. One process owns the file (several
+// replicas use the PostgreSQL store); all calls are serialized on one
+// connection, each mutation is one transaction.
+//
+// Errors: UNAVAILABLE when SQLite reports an I/O or busy error; INTERNAL for
+// a row that does not parse (corruption).
+#ifndef CVM_PROVISIONER_STORE_SQLITE_ORDER_STORE_H_
+#define CVM_PROVISIONER_STORE_SQLITE_ORDER_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "store/order_store.h"
+
+struct sqlite3;
+
+namespace cvm {
+
+class SqliteOrderStore : public OrderStore {
+ public:
+  // Opens (creating if needed) the database at `path` and migrates it.
+  static absl::StatusOr<std::unique_ptr<SqliteOrderStore>> Open(const std::string& path,
+                                                                Clock* clock,
+                                                                size_t max_events = 100000);
+  ~SqliteOrderStore() override;
+
+  absl::StatusOr<CreateOrderResult> CreateOrder(Order order) override;
+  absl::StatusOr<Order> UpdateOrder(const std::string& order_id,
+                                    const Mutation& mutate) override;
+  absl::StatusOr<Order> GetOrder(const std::string& order_id) override;
+  absl::StatusOr<Order> GetOrderByRequestId(const std::string& request_id) override;
+  absl::StatusOr<Order> GetOrderByInstanceId(const std::string& instance_id) override;
+  absl::StatusOr<OrderPage> ListOrders(const ListQuery& query) override;
+  absl::StatusOr<OrderSnapshot> Snapshot(const std::string& order_id) override;
+  absl::StatusOr<std::vector<OrderEvent>> EventsAfter(int64_t revision,
+                                                      const std::string& order_id) override;
+  absl::StatusOr<std::vector<Order>> OrdersInStates(
+      const std::vector<Order::State>& states) override;
+  void SetListener(Listener listener) override;
+
+ private:
+  SqliteOrderStore(sqlite3* db, Clock* clock, size_t max_events);
+  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes `order` and its event in the open transaction; returns the event.
+  absl::StatusOr<OrderEvent> WriteLocked(Order order, Order::State previous, bool insert)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<Order>> QueryOrders(const std::string& sql,
+                                                 const std::vector<std::string>& args)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<Order> OneOrder(const std::string& sql, const std::string& arg,
+                                 const std::string& what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  sqlite3* const db_;
+  Clock* const clock_;
+  const size_t max_events_;
+  absl::Mutex mu_;
+  int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
+  uint32_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  Listener listener_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_STORE_SQLITE_ORDER_STORE_H_

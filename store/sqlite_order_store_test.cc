@@ -1,0 +1,84 @@
+// The store conformance suite against SQLite, plus what only a durable store
+// can promise: orders, request ids and revisions survive a reopen.
+#include "store/sqlite_order_store.h"
+
+#include <atomic>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "store/order_store_conformance.h"
+
+namespace cvm {
+namespace {
+
+std::string FreshPath() {
+  static std::atomic<int> counter{0};
+  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/orders-", counter.fetch_add(1), ".db");
+}
+
+std::unique_ptr<OrderStore> MakeSqlite(Clock* clock, size_t max_events) {
+  auto store = SqliteOrderStore::Open(FreshPath(), clock, max_events);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::unique_ptr<OrderStore>(std::move(*store)) : nullptr;
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, OrderStoreConformanceTest,
+                         ::testing::Values(StoreFactory{"Sqlite", MakeSqlite}),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(SqliteOrderStoreTest, OrdersRequestIdsAndRevisionsSurviveAReopen) {
+  FakeClock clock;
+  const std::string path = FreshPath();
+  std::string order_id;
+  {
+    auto store = SqliteOrderStore::Open(path, &clock);
+    ASSERT_TRUE(store.ok()) << store.status();
+    Order draft;
+    draft.set_request_id("durable");
+    draft.set_state(Order::ACCEPTED);
+    auto created = (*store)->CreateOrder(draft);
+    ASSERT_TRUE(created.ok());
+    order_id = created->order.order_id();
+    ASSERT_TRUE((*store)
+                    ->UpdateOrder(order_id,
+                                  [](Order& o) {
+                                    o.set_state(Order::PROVISIONING);
+                                    o.add_instances()->set_instance_id("ins-1");
+                                    return absl::OkStatus();
+                                  })
+                    .ok());
+  }
+  auto reopened = SqliteOrderStore::Open(path, &clock);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  auto order = (*reopened)->GetOrder(order_id);
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(order->state(), Order::PROVISIONING);
+  EXPECT_EQ((*reopened)->GetOrderByInstanceId("ins-1")->order_id(), order_id);
+  Order again;
+  again.set_request_id("durable");
+  auto retried = (*reopened)->CreateOrder(again);
+  ASSERT_TRUE(retried.ok());
+  EXPECT_FALSE(retried->created);
+  EXPECT_EQ(retried->order.order_id(), order_id);
+  auto events = (*reopened)->EventsAfter(0, "");
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].revision, 2);
+  // Revisions continue after the reopen.
+  auto next = (*reopened)->UpdateOrder(order_id, [](Order& o) {
+    o.set_state(Order::ACTIVE);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->revision(), 3);
+}
+
+TEST(SqliteOrderStoreTest, UnwritablePathIsUnavailable) {
+  FakeClock clock;
+  auto store = SqliteOrderStore::Open("/nonexistent-dir/orders.db", &clock);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace cvm
