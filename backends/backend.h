@@ -87,6 +87,11 @@ class Backend {
   virtual absl::StatusOr<std::vector<InstanceStatus>> Describe(
       const std::string& region, absl::Span<const std::string> instance_ids) = 0;
 
+  // The live instances the cloud holds for `order_id` (found by the order's
+  // tag), for recovering an order whose Create outcome is unknown.
+  virtual absl::StatusOr<std::vector<std::string>> FindByOrder(const std::string& region,
+                                                               const std::string& order_id) = 0;
+
   // Releases the instances. Idempotent (rule 3).
   virtual absl::Status Terminate(const std::string& region,
                                  absl::Span<const std::string> instance_ids) = 0;

@@ -193,10 +193,27 @@ absl::StatusOr<Order> OrderWorkflow::Purchase(const PurchaseRequest& request) {
     return result.order;
   }
 
-  const std::string id = result.order.order_id();
-  RETURN_IF_ERROR(store_->UpdateOrder(id, Step(Order::ACCEPTED, Order::CHECKING)).status());
-  if (absl::Status s = routed.backend->Preflight(create); !s.ok()) return Fail(id, s);
-  RETURN_IF_ERROR(store_->UpdateOrder(id, Step(Order::CHECKING, Order::SUBMITTED)).status());
+  return Advance(result.order, /*recovering=*/false);
+}
+
+absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering) {
+  ASSIGN_OR_RETURN(Backend * backend, backends_->Get(order.backend()));
+  const std::string id = order.order_id();
+  CreateRequest create;
+  create.spec = order.spec();
+  create.count = order.instance_count();
+  Order::State state = order.state();
+  if (state == Order::ACCEPTED) {
+    RETURN_IF_ERROR(store_->UpdateOrder(id, Step(Order::ACCEPTED, Order::CHECKING)).status());
+    state = Order::CHECKING;
+  }
+  if (state == Order::CHECKING) {
+    // Pre-flight buys nothing, so it is simply run (again, when recovering).
+    if (absl::Status s = backend->Preflight(create); !s.ok()) return Fail(id, s);
+    RETURN_IF_ERROR(store_->UpdateOrder(id, Step(Order::CHECKING, Order::SUBMITTED)).status());
+    state = Order::SUBMITTED;
+  }
+  if (state != Order::SUBMITTED) return store_->GetOrder(id);
 
   create.client_token = ClientTokenFor(id);
   create.order_id = id;
@@ -204,11 +221,19 @@ absl::StatusOr<Order> OrderWorkflow::Purchase(const PurchaseRequest& request) {
   tag->set_key(absl::StrCat(kReservedTagPrefix, "order-id"));
   tag->set_value(id);
   absl::StatusOr<std::vector<std::string>> ids;
-  for (int attempt = 1; attempt <= kCreateAttempts; ++attempt) {
-    // Retrying with the same client token cannot buy twice.
-    ids = routed.backend->Create(create);
-    if (ids.ok() || ids.status().code() != absl::StatusCode::kUnavailable) break;
-    absl::SleepFor(absl::Milliseconds(100) * attempt);
+  if (recovering) {
+    // The cloud may have bought the order before the crash: adopt what
+    // carries its tag instead of trusting the token to be remembered.
+    ids = backend->FindByOrder(order.spec().region(), id);
+    if (!ids.ok()) return ids.status();  // stays SUBMITTED; retried next start
+  }
+  if (!ids.ok() || ids->empty()) {
+    for (int attempt = 1; attempt <= kCreateAttempts; ++attempt) {
+      // Retrying with the same client token cannot buy twice.
+      ids = backend->Create(create);
+      if (ids.ok() || ids.status().code() != absl::StatusCode::kUnavailable) break;
+      absl::SleepFor(absl::Milliseconds(100) * attempt);
+    }
   }
   if (!ids.ok()) return Fail(id, ids.status());
 
@@ -224,6 +249,24 @@ absl::StatusOr<Order> OrderWorkflow::Purchase(const PurchaseRequest& request) {
     }
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<std::vector<Order>> OrderWorkflow::Unfinished() {
+  return store_->OrdersInStates({Order::ACCEPTED, Order::CHECKING, Order::SUBMITTED});
+}
+
+absl::Status OrderWorkflow::Recover(const std::vector<Order>& unfinished) {
+  absl::Status first_error;
+  for (const Order& order : unfinished) {
+    absl::Status status = Advance(order, /*recovering=*/true).status();
+    // A definitive cloud answer has already failed the order; only errors
+    // that leave it unfinished (store, transport) are reported.
+    absl::StatusOr<Order> now = store_->GetOrder(order.order_id());
+    if (!status.ok() && now.ok() && now->state() != Order::FAILED && first_error.ok()) {
+      first_error = status;
+    }
+  }
+  return first_error;
 }
 
 absl::StatusOr<provisioning::v1::Quote> OrderWorkflow::Quote(

@@ -48,6 +48,16 @@ class OrderWorkflow {
   absl::StatusOr<provisioning::v1::Quote> Quote(
       const provisioning::v1::QuoteRequest& request);
 
+  // Orders left ACCEPTED, CHECKING or SUBMITTED. Read at start-up, before
+  // serving, so the list holds only what a previous process left.
+  absl::StatusOr<std::vector<provisioning::v1::Order>> Unfinished();
+
+  // Drives `unfinished` on: pre-flight again, and for SUBMITTED first adopt
+  // the instances the cloud holds under the order's tag, else resubmit with
+  // the same ClientToken. Never buys an order twice. Returns the first error
+  // that left an order unfinished (it is retried at the next start).
+  absl::Status Recover(const std::vector<provisioning::v1::Order>& unfinished);
+
   // Cancels an order not yet sent to the cloud, or releases its instances
   // (TERMINATING; the poller finishes it). Idempotent. NOT_FOUND for an
   // unknown order; UNAVAILABLE while the cloud call is in flight.
@@ -62,6 +72,10 @@ class OrderWorkflow {
   // Polls the orders of one backend in one region.
   absl::Status PollGroup(const std::string& backend_name, const std::string& region,
                          const std::vector<provisioning::v1::Order>& orders);
+  // Moves a stored order from ACCEPTED / CHECKING / SUBMITTED to PROVISIONING
+  // (or FAILED); `recovering` looks for instances under the order's tag first.
+  absl::StatusOr<provisioning::v1::Order> Advance(const provisioning::v1::Order& order,
+                                                  bool recovering);
   // Stores `cause` on the order (state FAILED) and returns `cause`.
   absl::Status Fail(const std::string& order_id, const absl::Status& cause);
 

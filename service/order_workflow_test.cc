@@ -1,5 +1,6 @@
 #include "service/order_workflow.h"
 
+#include <set>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -188,6 +189,59 @@ TEST_F(OrderWorkflowTest, QuoteNamesTheBackend) {
   ASSERT_TRUE(quote.ok());
   EXPECT_EQ(quote->backend(), "fake");
   EXPECT_FALSE(quote->total_price_per_hour().empty());
+}
+
+// An order as a crashed process left it: stored, in `state`, nothing else.
+Order Leftover(OrderStore& store, const std::string& request_id, Order::State state,
+               const std::string& zone = "ap-guangzhou-3") {
+  Order draft;
+  draft.set_request_id(request_id);
+  *draft.mutable_spec() = Purchase(request_id, 2, zone).spec();
+  draft.set_instance_count(2);
+  draft.set_state(Order::ACCEPTED);
+  draft.set_backend("fake");
+  Order order = store.CreateOrder(draft)->order;
+  return *store.UpdateOrder(order.order_id(), [state](Order& o) {
+    o.set_state(state);
+    return absl::OkStatus();
+  });
+}
+
+TEST_F(OrderWorkflowTest, RecoveryAdoptsInstancesBoughtBeforeTheCrash) {
+  Order order = Leftover(*store_, "crashed-after-buy", Order::SUBMITTED);
+  Backend* fake = *backends_->Get("fake");
+  CreateRequest bought;  // what the crashed process had sent
+  bought.spec = order.spec();
+  bought.count = 2;
+  bought.client_token = ClientTokenFor(order.order_id());
+  bought.order_id = order.order_id();
+  auto ids = fake->Create(bought);
+  ASSERT_TRUE(ids.ok());
+
+  ASSERT_TRUE(workflow_->Recover(*workflow_->Unfinished()).ok());
+  Order recovered = *store_->GetOrder(order.order_id());
+  EXPECT_EQ(recovered.state(), Order::PROVISIONING);
+  std::vector<std::string> adopted;
+  for (const auto& i : recovered.instances()) adopted.push_back(i.instance_id());
+  EXPECT_EQ(std::set<std::string>(adopted.begin(), adopted.end()),
+            std::set<std::string>(ids->begin(), ids->end()));
+  EXPECT_THAT(*fake->FindByOrder("ap-guangzhou", order.order_id()), SizeIs(2));  // none more
+}
+
+TEST_F(OrderWorkflowTest, RecoveryResubmitsWhatWasNeverBought) {
+  Order submitted = Leftover(*store_, "crashed-before-buy", Order::SUBMITTED);
+  Order accepted = Leftover(*store_, "crashed-accepted", Order::ACCEPTED);
+  Order sold_out = Leftover(*store_, "crashed-checking", Order::CHECKING, "ap-guangzhou-1");
+  ASSERT_TRUE(workflow_->Recover(*workflow_->Unfinished()).ok());
+  Backend* fake = *backends_->Get("fake");
+  for (const Order& order : {submitted, accepted}) {
+    Order now = *store_->GetOrder(order.order_id());
+    EXPECT_EQ(now.state(), Order::PROVISIONING) << order.request_id();
+    EXPECT_THAT(now.instances(), SizeIs(2));
+    EXPECT_THAT(*fake->FindByOrder("ap-guangzhou", order.order_id()), SizeIs(2));
+  }
+  EXPECT_EQ(store_->GetOrder(sold_out.order_id())->state(), Order::FAILED);
+  EXPECT_THAT(*workflow_->Unfinished(), SizeIs(0));
 }
 
 TEST_F(OrderWorkflowTest, ConcurrentRetriesOfOneRequestBuyOnce) {

@@ -83,6 +83,8 @@ absl::Status Server::Start() {
   if (!backends.ok()) return backends.status();
   backends_ = *std::move(backends);
   workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get());
+  absl::StatusOr<std::vector<Order>> unfinished = workflow_->Unfinished();
+  if (!unfinished.ok()) return unfinished.status();
 
   store_->SetListener([this](const OrderEvent& event) {
     metrics_->RecordOrderEvent(event);
@@ -125,6 +127,14 @@ absl::Status Server::Start() {
   }
   grpc_server_->GetHealthCheckService()->SetServingStatus(true);
   grpc_server_->GetHealthCheckService()->SetServingStatus(kServiceName, true);
+  // Orders a previous process left unfinished are driven on in the
+  // background; a failure there leaves them for the next start.
+  pool_->Schedule([this, unfinished = *std::move(unfinished)] {
+    absl::Status recovered = workflow_->Recover(unfinished);
+    if (!recovered.ok()) {
+      std::fprintf(stderr, "provisioner: recovery: %s\n", recovered.ToString().c_str());
+    }
+  });
   poller_ = std::thread([this] { PollLoop(); });
   return absl::OkStatus();
 }

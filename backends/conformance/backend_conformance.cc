@@ -1,5 +1,6 @@
 #include "backends/conformance/backend_conformance.h"
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -45,12 +46,24 @@ TEST_P(BackendConformanceTest, CreateReturnsExactlyCountDistinctIds) {
   EXPECT_EQ(std::set<std::string>(ids->begin(), ids->end()).size(), 3u);
 }
 
-TEST_P(BackendConformanceTest, SameClientTokenReturnsTheSameIds) {
+TEST_P(BackendConformanceTest, SameClientTokenReturnsTheSameIdsAndBuysNothing) {
   auto first = backend_->Create(Request("same-token", 2));
   ASSERT_TRUE(first.ok()) << first.status();
+  const int bought = Bought();
   auto second = backend_->Create(Request("same-token", 2));
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(*first, *second);
+  EXPECT_EQ(Bought(), bought);
+  if (GetParam().instances_bought) EXPECT_GE(bought, 2);
+}
+
+TEST_P(BackendConformanceTest, CreateInASoldOutZoneFailsAndBuysNothing) {
+  CreateRequest request = Request("sold-out-create", 1);
+  request.spec = GetParam().sold_out_spec;
+  const int bought = Bought();
+  auto ids = backend_->Create(request);
+  EXPECT_FALSE(ids.ok()) << "bought " << ids->size() << " in a sold-out zone";
+  EXPECT_EQ(Bought(), bought);
 }
 
 TEST_P(BackendConformanceTest, DifferentClientTokensBuyDifferentInstances) {
@@ -84,6 +97,25 @@ TEST_P(BackendConformanceTest, InstancesBecomeRunningWithPublicAndPrivateIps) {
   }
 }
 
+TEST_P(BackendConformanceTest, FindByOrderReturnsTheOrdersLiveInstances) {
+  CreateRequest request = Request("find-by-order", 2);
+  auto* tag = request.spec.add_tags();  // the workflow tags every order so
+  tag->set_key("provisioner:order-id");
+  tag->set_value(request.order_id);
+  auto ids = backend_->Create(request);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  auto found = backend_->FindByOrder(Region(), request.order_id);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(std::set<std::string>(found->begin(), found->end()),
+            std::set<std::string>(ids->begin(), ids->end()));
+  auto none = backend_->FindByOrder(Region(), "ord-never-placed");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(backend_->Terminate(Region(), *ids).ok());
+  GetParam().advance_time(GetParam().time_to_active);
+  EXPECT_TRUE(backend_->FindByOrder(Region(), request.order_id)->empty());
+}
+
 TEST_P(BackendConformanceTest, UnknownInstanceIsReportedTerminated) {
   const std::vector<std::string> ids = {"ins-doesnotexist"};
   auto statuses = backend_->Describe(Region(), ids);
@@ -93,10 +125,32 @@ TEST_P(BackendConformanceTest, UnknownInstanceIsReportedTerminated) {
   EXPECT_EQ((*statuses)[0].state, Instance::TERMINATED);
 }
 
-TEST_P(BackendConformanceTest, DescribeOfMoreThanOneHundredIdsIsInvalid) {
+TEST_P(BackendConformanceTest, DescribeReportsEveryIdKnownOrNot) {
+  auto bought = backend_->Create(Request("known-and-unknown", 1));
+  ASSERT_TRUE(bought.ok()) << bought.status();
+  const std::vector<std::string> ids = {"ins-unknown1", (*bought)[0], "ins-unknown2"};
+  auto statuses = backend_->Describe(Region(), ids);
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  ASSERT_THAT(*statuses, SizeIs(3));
+  std::map<std::string, Instance::State> by_id;
+  for (const InstanceStatus& s : *statuses) by_id[s.instance_id] = s.state;
+  ASSERT_THAT(by_id, SizeIs(3));
+  EXPECT_EQ(by_id["ins-unknown1"], Instance::TERMINATED);
+  EXPECT_EQ(by_id["ins-unknown2"], Instance::TERMINATED);
+  EXPECT_TRUE(by_id[(*bought)[0]] == Instance::PENDING ||
+              by_id[(*bought)[0]] == Instance::RUNNING)
+      << Instance::State_Name(by_id[(*bought)[0]]);
+}
+
+TEST_P(BackendConformanceTest, DescribeTakesAFullBatchButNoMore) {
   std::vector<std::string> ids;
-  for (int i = 0; i <= kMaxDescribeBatch; ++i) ids.push_back(absl::StrCat("ins-", i));
-  EXPECT_EQ(backend_->Describe(Region(), ids).status().code(), absl::StatusCode::kInvalidArgument);
+  for (int i = 0; i < kMaxDescribeBatch; ++i) ids.push_back(absl::StrCat("ins-batch", i));
+  auto full = backend_->Describe(Region(), ids);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_THAT(*full, SizeIs(kMaxDescribeBatch));
+  ids.push_back("ins-one-too-many");
+  EXPECT_EQ(backend_->Describe(Region(), ids).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(BackendConformanceTest, TerminateReleasesAndIsIdempotent) {

@@ -7,9 +7,15 @@
 //                            ::testing::Values(MakeFakeEnv()),
 //                            [](const auto& info) { return info.param.name; });
 //
-// and links //backends/conformance:backend_conformance (alwayslink). Each case
-// calls make_backend() for a fresh backend; advance_time() moves the
-// backend's clock (a FakeClock, or the emulator's control endpoint).
+// and links //backends/conformance:backend_conformance (alwayslink = 1, so the
+// TEST_P cases defined in backend_conformance.cc are registered even though
+// the test names nothing from it). Each case calls make_backend() for a fresh
+// backend (it must not return null); advance_time() moves the backend's
+// clock (a FakeClock, or the emulator's control endpoint) and must never
+// sleep. buyable_spec must stay buyable throughout (a case buys at most 16
+// instances, public IP requested); sold_out_spec must name a zone whose
+// pre-flight fails with FAILED_PRECONDITION. Every case uses client tokens no
+// other case uses, so one cloud (an emulator) may be shared by all cases.
 #ifndef CVM_PROVISIONER_BACKENDS_CONFORMANCE_BACKEND_CONFORMANCE_H_
 #define CVM_PROVISIONER_BACKENDS_CONFORMANCE_BACKEND_CONFORMANCE_H_
 
@@ -34,6 +40,10 @@ struct ConformanceEnv {
   provisioning::v1::InstanceSpec sold_out_spec;
   // Long enough for a new instance to be RUNNING with its public IP.
   absl::Duration time_to_active = absl::Minutes(10);
+  // Optional: how many instances `backend` has bought so far (the cloud's
+  // books). When set, the idempotency cases also check that a repeated
+  // client_token buys nothing more; when empty they check the ids only.
+  std::function<int(Backend& backend)> instances_bought;
 };
 
 // A pay-as-you-go S5.MEDIUM2 in ap-guangzhou-3 with a public IP: what both
@@ -52,7 +62,10 @@ inline provisioning::v1::InstanceSpec GuangzhouSpec() {
 
 class BackendConformanceTest : public ::testing::TestWithParam<ConformanceEnv> {
  protected:
-  void SetUp() override { backend_ = GetParam().make_backend(); }
+  void SetUp() override {
+    backend_ = GetParam().make_backend();
+    ASSERT_NE(backend_, nullptr) << GetParam().name << ": make_backend() failed";
+  }
 
   CreateRequest Request(const std::string& token, int count) const {
     CreateRequest request;
@@ -64,6 +77,11 @@ class BackendConformanceTest : public ::testing::TestWithParam<ConformanceEnv> {
   }
 
   const std::string& Region() const { return GetParam().buyable_spec.region(); }
+
+  // The backend's instances_bought(), or 0 when the env has no such hook.
+  int Bought() const {
+    return GetParam().instances_bought ? GetParam().instances_bought(*backend_) : 0;
+  }
 
   std::unique_ptr<Backend> backend_;
 };

@@ -209,6 +209,17 @@ absl::StatusOr<std::vector<InstanceStatus>> FakeBackend::Describe(
   return result;
 }
 
+absl::StatusOr<std::vector<std::string>> FakeBackend::FindByOrder(
+    const std::string& /*region*/, const std::string& order_id) {
+  RETURN_IF_ERROR(InjectedFailure(Failure::DESCRIBE, ""));
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> ids;
+  for (const auto& [id, instance] : instances_) {
+    if (instance.order_id == order_id && !instance.terminated) ids.push_back(id);
+  }
+  return ids;
+}
+
 absl::Status FakeBackend::Terminate(const std::string& /*region*/,
                                     absl::Span<const std::string> instance_ids) {
   RETURN_IF_ERROR(InjectedFailure(Failure::TERMINATE, ""));

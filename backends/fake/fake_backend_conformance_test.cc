@@ -17,6 +17,10 @@ ConformanceEnv FakeEnv() {
     return backend.ok() ? std::unique_ptr<Backend>(std::move(*backend)) : nullptr;
   };
   env.advance_time = [](absl::Duration d) { clock->Advance(d); };
+  env.instances_bought = [](Backend& backend) {
+    auto* fake = dynamic_cast<FakeBackend*>(&backend);
+    return fake == nullptr ? -1 : fake->CreatedCount();
+  };
   env.buyable_spec = GuangzhouSpec();
   env.sold_out_spec = env.buyable_spec;
   env.sold_out_spec.set_zone("ap-guangzhou-1");

@@ -255,6 +255,22 @@ absl::StatusOr<std::vector<InstanceStatus>> TencentBackend::Describe(
   return result;
 }
 
+absl::StatusOr<std::vector<std::string>> TencentBackend::FindByOrder(
+    const std::string& region, const std::string& order_id) {
+  ASSIGN_OR_RETURN(
+      Json answer,
+      Cvm("DescribeInstances", region,
+          {{"Filters", {{{"Name", "tag:provisioner:order-id"}, {"Values", {order_id}}}}},
+           {"Limit", kMaxDescribeBatch}}));
+  std::vector<std::string> ids;
+  for (const Json& instance : answer.value("InstanceSet", Json::array())) {
+    if (instance.value("InstanceState", "") != "TERMINATING") {
+      ids.push_back(instance.value("InstanceId", ""));
+    }
+  }
+  return ids;
+}
+
 absl::Status TencentBackend::Terminate(const std::string& region,
                                        absl::Span<const std::string> instance_ids) {
   if (instance_ids.empty()) return absl::OkStatus();

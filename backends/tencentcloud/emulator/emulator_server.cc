@@ -150,8 +150,7 @@ void EmulatorServer::Route() {
                            "application/json");
       return;
     }
-    absl::MutexLock lock(&faults_mu_);
-    faults_.assign(list.faults().begin(), list.faults().end());
+    SetFaults({list.faults().begin(), list.faults().end()});
     response.set_content(R"({"Faults":"replaced"})", "application/json");
   });
   http_->Post("/_emulator/advance", [this](const httplib::Request& request,
@@ -169,6 +168,12 @@ void EmulatorServer::Route() {
   http_->Get("/_emulator/books", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(Books().dump(), "application/json");
   });
+}
+
+void EmulatorServer::SetFaults(
+    const std::vector<provisioning::tencentcloud::emulator::v1::Fault>& faults) {
+  absl::MutexLock lock(&faults_mu_);
+  faults_ = faults;
 }
 
 Json EmulatorServer::Books() {

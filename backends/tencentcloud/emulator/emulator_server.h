@@ -43,6 +43,8 @@ class EmulatorServer {
   CvmEmulator& emulator() { return *emulator_; }
   // The emulator's books plus "FaultsInjected" (count by kind).
   Json Books();
+  // Replaces the injected faults (as POST /_emulator/faults does).
+  void SetFaults(const std::vector<provisioning::tencentcloud::emulator::v1::Fault>& faults);
   OffsetClock& clock() { return clock_; }
 
  private:
