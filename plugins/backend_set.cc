@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -74,9 +75,21 @@ absl::StatusOr<std::unique_ptr<BackendSet>> BackendSet::Create(
     named.name = instance.name();
     absl::StatusOr<std::unique_ptr<Backend>> backend = factory->Create(*typed, named);
     if (!backend.ok()) {
-      return absl::Status(backend.status().code(),
+      absl::Status status(backend.status().code(),
                           absl::StrCat(field, " (", instance.name(), "): ",
                                        backend.status().message()));
+      // Keep the plugin's details; its field paths become config paths.
+      backend.status().ForEachPayload(
+          [&status](absl::string_view type_url, const absl::Cord& payload) {
+            status.SetPayload(type_url, payload);
+          });
+      if (auto bad = GetDetail<google::rpc::BadRequest>(status)) {
+        for (auto& violation : *bad->mutable_field_violations()) {
+          violation.set_field(absl::StrCat(field, ".config.", violation.field()));
+        }
+        SetDetail(status, *bad);
+      }
+      return status;
     }
     set->backends_.emplace(instance.name(), *std::move(backend));
   }
