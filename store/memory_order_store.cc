@@ -6,6 +6,8 @@
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
+#include "common/status_macros.h"
+#include "store/order_ids.h"
 
 namespace cvm {
 namespace {
@@ -54,9 +56,10 @@ absl::StatusOr<CreateOrderResult> MemoryOrderStore::CreateOrder(Order order) {
     return CreateOrderResult{orders_.at(existing->second), false};
   }
   const absl::Time now = clock_->Now();
-  // Ids sort by creation time: 12 hex digits of milliseconds, 4 of sequence.
-  const std::string id = absl::StrFormat(
-      "ord-%012x%04x", absl::ToUnixMillis(now), sequence_++ & 0xffff);
+  ASSIGN_OR_RETURN(const std::string id,
+                   MintOrderId(now, sequence_, [&](const std::string& id) -> absl::StatusOr<bool> {
+                     return orders_.count(id) > 0;
+                   }));
   order.set_order_id(id);
   order.set_name(absl::StrCat("orders/", id));
   *order.mutable_create_time() = ToProto(now);

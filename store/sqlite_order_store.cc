@@ -7,6 +7,8 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
+#include "common/status_macros.h"
+#include "store/order_ids.h"
 
 namespace cvm {
 namespace {
@@ -187,8 +189,14 @@ absl::StatusOr<CreateOrderResult> SqliteOrderStore::CreateOrder(Order order) {
   if (existing.ok()) return CreateOrderResult{*existing, false};
   if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
   const absl::Time now = clock_->Now();
-  const std::string id =
-      absl::StrFormat("ord-%012x%04x", absl::ToUnixMillis(now), sequence_++ & 0xffff);
+  ASSIGN_OR_RETURN(
+      const std::string id,
+      MintOrderId(now, sequence_, [&](const std::string& id) -> absl::StatusOr<bool> {
+        absl::StatusOr<Order> taken = OneOrder("SELECT body FROM orders WHERE order_id = ?1", id, "");
+        if (taken.ok()) return true;
+        if (taken.status().code() == absl::StatusCode::kNotFound) return false;
+        return taken.status();
+      }));
   order.set_order_id(id);
   order.set_name(absl::StrCat("orders/", id));
   *order.mutable_create_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
