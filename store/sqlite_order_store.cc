@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -9,12 +11,16 @@
 #include "google/protobuf/util/time_util.h"
 #include "common/status_macros.h"
 #include "store/order_ids.h"
+#include "store/sqlite_statement.h"
 
 namespace cvm {
 namespace {
 
 using google::protobuf::util::MessageDifferencer;
 using google::protobuf::util::TimeUtil;
+using sqlite::Error;
+using sqlite::Exec;
+using sqlite::Statement;
 
 // Numbered schema migrations, applied in order, each once.
 constexpr const char* kMigrations[] = {
@@ -26,57 +32,6 @@ constexpr const char* kMigrations[] = {
     "CREATE TABLE events (revision INTEGER PRIMARY KEY, order_id TEXT NOT NULL,"
     "  previous_state INTEGER NOT NULL, body BLOB NOT NULL);"
     "CREATE INDEX events_by_order ON events(order_id, revision);",
-};
-
-absl::Status Error(sqlite3* db, absl::string_view what) {
-  return absl::UnavailableError(absl::StrCat("sqlite: ", what, ": ", sqlite3_errmsg(db)));
-}
-
-absl::Status Exec(sqlite3* db, const std::string& sql) {
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message == nullptr ? "" : message;
-    sqlite3_free(message);
-    return absl::UnavailableError(absl::StrCat("sqlite: ", text, " in: ", sql.substr(0, 80)));
-  }
-  return absl::OkStatus();
-}
-
-// A prepared statement, finalized on destruction.
-class Statement {
- public:
-  Statement(sqlite3* db, const std::string& sql) : db_(db) {
-    ok_ = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) == SQLITE_OK;
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  bool ok() const { return ok_; }
-  Statement& Text(int i, const std::string& value) {
-    sqlite3_bind_text(stmt_, i, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& Int(int i, int64_t value) {
-    sqlite3_bind_int64(stmt_, i, value);
-    return *this;
-  }
-  Statement& Blob(int i, const std::string& value) {
-    sqlite3_bind_blob(stmt_, i, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int Step() { return ok_ ? sqlite3_step(stmt_) : SQLITE_ERROR; }
-  absl::Status Run(absl::string_view what) {
-    return Step() == SQLITE_DONE ? absl::OkStatus() : Error(db_, what);
-  }
-  int64_t ColumnInt(int i) { return sqlite3_column_int64(stmt_, i); }
-  std::string ColumnBlob(int i) {
-    const void* data = sqlite3_column_blob(stmt_, i);
-    return std::string(static_cast<const char*>(data), sqlite3_column_bytes(stmt_, i));
-  }
-
- private:
-  sqlite3* const db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  bool ok_ = false;
 };
 
 absl::StatusOr<Order> Parse(const std::string& blob) {
@@ -98,8 +53,10 @@ absl::StatusOr<std::unique_ptr<SqliteOrderStore>> SqliteOrderStore::Open(
   }
   std::unique_ptr<SqliteOrderStore> store(new SqliteOrderStore(db, clock, max_events));
   absl::MutexLock lock(&store->mu_);
-  // WAL: readers never block the writer; NORMAL sync survives process crashes.
-  absl::Status status = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+  // WAL: readers never block the writer. FULL: a commit is on disk (fsync)
+  // before the call returns, so an order survives power loss, not just a
+  // crash; group commit (Write()) shares that fsync between concurrent writes.
+  absl::Status status = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                  "PRAGMA busy_timeout=5000;");
   if (status.ok()) status = store->Migrate();
   if (!status.ok()) return status;
@@ -147,7 +104,7 @@ void SqliteOrderStore::SetListener(Listener listener) {
 
 absl::StatusOr<OrderEvent> SqliteOrderStore::WriteLocked(Order order, Order::State previous,
                                                          bool insert) {
-  order.set_revision(revision_ + 1);
+  order.set_revision(++revision_);
   *order.mutable_update_time() =
       TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
   const std::string body = order.SerializeAsString();
@@ -182,66 +139,119 @@ absl::StatusOr<OrderEvent> SqliteOrderStore::WriteLocked(Order order, Order::Sta
   return OrderEvent{order.revision(), previous, std::move(order)};
 }
 
-absl::StatusOr<CreateOrderResult> SqliteOrderStore::CreateOrder(Order order) {
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<Order> existing =
-      OneOrder("SELECT body FROM orders WHERE request_id = ?1", order.request_id(), "");
-  if (existing.ok()) return CreateOrderResult{*existing, false};
-  if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
-  const absl::Time now = clock_->Now();
-  ASSIGN_OR_RETURN(
-      const std::string id,
-      MintOrderId(now, sequence_, [&](const std::string& id) -> absl::StatusOr<bool> {
-        absl::StatusOr<Order> taken = OneOrder("SELECT body FROM orders WHERE order_id = ?1", id, "");
-        if (taken.ok()) return true;
-        if (taken.status().code() == absl::StatusCode::kNotFound) return false;
-        return taken.status();
-      }));
-  order.set_order_id(id);
-  order.set_name(absl::StrCat("orders/", id));
-  *order.mutable_create_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
-  absl::Status status = Exec(db_, "BEGIN IMMEDIATE");
-  if (!status.ok()) return status;
-  absl::StatusOr<OrderEvent> event = WriteLocked(order, Order::STATE_UNSPECIFIED, true);
-  status = event.ok() ? Exec(db_, "COMMIT") : event.status();
-  if (!status.ok()) {
-    Exec(db_, "ROLLBACK").IgnoreError();
-    return status;
+absl::Status SqliteOrderStore::Write(PendingWrite& write) {
+  {
+    absl::MutexLock queue_lock(&queue_mu_);
+    queue_.push_back(&write);
   }
-  revision_ = event->revision;
-  if (listener_) listener_(*event);
-  return CreateOrderResult{event->order, true};
+  // Whoever holds mu_ next commits everything queued by then (group commit);
+  // a write already committed by an earlier holder just returns.
+  absl::MutexLock lock(&mu_);
+  std::vector<PendingWrite*> batch;
+  {
+    absl::MutexLock queue_lock(&queue_mu_);
+    if (write.done) return write.status;
+    batch.swap(queue_);
+  }
+  CommitLocked(batch);
+  return write.status;
+}
+
+void SqliteOrderStore::CommitLocked(const std::vector<PendingWrite*>& batch) {
+  const int64_t first_revision = revision_;
+  const uint32_t first_sequence = sequence_;
+  absl::Status io = Exec(db_, "BEGIN IMMEDIATE");
+  for (PendingWrite* write : batch) {
+    if (!io.ok()) break;
+    io = write->apply(*write);
+  }
+  if (io.ok()) io = Exec(db_, "COMMIT");
+  if (io.ok()) ++commits_;
+  if (!io.ok()) {
+    // Nothing of the batch was written: every write in it fails alike.
+    Exec(db_, "ROLLBACK").IgnoreError();
+    revision_ = first_revision;
+    sequence_ = first_sequence;
+  }
+  absl::MutexLock queue_lock(&queue_mu_);
+  for (PendingWrite* write : batch) {
+    if (!io.ok()) {
+      write->status = io;
+      write->event.reset();
+    } else if (write->event.has_value() && listener_) {
+      listener_(*write->event);  // durable now, in revision order
+    }
+    write->done = true;
+  }
+}
+
+int64_t SqliteOrderStore::commits() const {
+  absl::MutexLock lock(&mu_);
+  return commits_;
+}
+
+absl::StatusOr<CreateOrderResult> SqliteOrderStore::CreateOrder(Order order) {
+  PendingWrite write;
+  write.apply = [this, &order](PendingWrite& self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    absl::StatusOr<Order> existing =
+        OneOrder("SELECT body FROM orders WHERE request_id = ?1", order.request_id(), "");
+    if (existing.ok()) {
+      self.order = *std::move(existing);
+      return absl::OkStatus();
+    }
+    if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
+    const absl::Time now = clock_->Now();
+    absl::StatusOr<std::string> id =
+        MintOrderId(now, sequence_, [&](const std::string& id) -> absl::StatusOr<bool> {
+          absl::StatusOr<Order> taken =
+              OneOrder("SELECT body FROM orders WHERE order_id = ?1", id, "");
+          if (taken.ok()) return true;
+          if (taken.status().code() == absl::StatusCode::kNotFound) return false;
+          return taken.status();
+        });
+    if (!id.ok()) {
+      if (id.status().code() != absl::StatusCode::kResourceExhausted) return id.status();
+      self.status = id.status();  // the write's own error; the batch goes on
+      return absl::OkStatus();
+    }
+    order.set_order_id(*id);
+    order.set_name(absl::StrCat("orders/", *id));
+    *order.mutable_create_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+    absl::StatusOr<OrderEvent> event = WriteLocked(order, Order::STATE_UNSPECIFIED, true);
+    if (!event.ok()) return event.status();
+    self.order = event->order;
+    self.event = *std::move(event);
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(Write(write));
+  return CreateOrderResult{std::move(write.order), write.event.has_value()};
 }
 
 absl::StatusOr<Order> SqliteOrderStore::UpdateOrder(const std::string& order_id,
                                                     const Mutation& mutate) {
-  absl::MutexLock lock(&mu_);
-  absl::Status status = Exec(db_, "BEGIN IMMEDIATE");
-  if (!status.ok()) return status;
-  absl::StatusOr<Order> current = OneOrder("SELECT body FROM orders WHERE order_id = ?1",
-                                           order_id, absl::StrCat("order ", order_id));
-  absl::StatusOr<OrderEvent> event;
-  Order updated;
-  bool changed = false;
-  if (!current.ok()) {
-    status = current.status();
-  } else {
-    updated = *current;
-    status = mutate(updated);
-    changed = status.ok() && !MessageDifferencer::Equals(updated, *current);
-    if (changed) {
-      event = WriteLocked(updated, current->state(), false);
-      status = event.ok() ? Exec(db_, "COMMIT") : event.status();
+  PendingWrite write;
+  write.apply = [&](PendingWrite& self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    absl::StatusOr<Order> current = OneOrder("SELECT body FROM orders WHERE order_id = ?1",
+                                             order_id, absl::StrCat("order ", order_id));
+    if (!current.ok()) {
+      // NOT_FOUND is this write's answer; anything else is I/O.
+      if (current.status().code() != absl::StatusCode::kNotFound) return current.status();
+      self.status = current.status();
+      return absl::OkStatus();
     }
-  }
-  if (!status.ok() || !changed) {
-    Exec(db_, "ROLLBACK").IgnoreError();
-    if (!status.ok()) return status;
-    return updated;
-  }
-  revision_ = event->revision;
-  if (listener_) listener_(*event);
-  return event->order;
+    self.order = *current;
+    self.status = mutate(self.order);
+    if (!self.status.ok() || MessageDifferencer::Equals(self.order, *current)) {
+      return absl::OkStatus();  // the mutation's own error, or no change
+    }
+    absl::StatusOr<OrderEvent> event = WriteLocked(self.order, current->state(), false);
+    if (!event.ok()) return event.status();
+    self.order = event->order;
+    self.event = *std::move(event);
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(Write(write));
+  return std::move(write.order);
 }
 
 absl::StatusOr<Order> SqliteOrderStore::OneOrder(const std::string& sql, const std::string& arg,

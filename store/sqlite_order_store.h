@@ -5,7 +5,11 @@
 // Schema changes are numbered migrations applied in order at Open() and
 // recorded in the schema_migrations table. One process owns the file (several
 // replicas use the PostgreSQL store); all calls are serialized on one
-// connection, each mutation is one transaction.
+// connection. Writes are group-committed: concurrent CreateOrder/UpdateOrder
+// calls that queue while a commit is in progress are applied one after the
+// other in the next transaction and share its fsync (synchronous=FULL). Each
+// call still returns only once its change is on disk; an I/O error fails every
+// write of its transaction and writes none of them.
 //
 // Errors: UNAVAILABLE when SQLite reports an I/O or busy error; INTERNAL for
 // a row that does not parse (corruption).
@@ -13,7 +17,9 @@
 #define CVM_PROVISIONER_STORE_SQLITE_ORDER_STORE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -46,10 +52,31 @@ class SqliteOrderStore : public OrderStore {
       const std::vector<Order::State>& states) override;
   void SetListener(Listener listener) override;
 
+  // Transactions committed so far (writes / commits = the group-commit factor).
+  int64_t commits() const;
+
  private:
+  // A write waiting for the next group commit.
+  struct PendingWrite {
+    // Runs inside the batch's transaction with mu_ held; returns only I/O
+    // errors (which abort the whole batch). Sets the fields below.
+    std::function<absl::Status(PendingWrite&)> apply;
+    absl::Status status;              // the write's own outcome
+    Order order;                      // the order as stored (or found)
+    std::optional<OrderEvent> event;  // set when the write changed something
+    bool done = false;                // guarded by queue_mu_
+  };
+
   SqliteOrderStore(sqlite3* db, Clock* clock, size_t max_events);
+  // Queues `write` and returns once a commit that holds it finished: the I/O
+  // error of that commit, else write.status.
+  absl::Status Write(PendingWrite& write) ABSL_LOCKS_EXCLUDED(mu_, queue_mu_);
+  // One transaction for `batch`, then the listener for each event.
+  void CommitLocked(const std::vector<PendingWrite*>& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Writes `order` and its event in the open transaction; returns the event.
+  // Writes `order` at the next revision and its event in the open
+  // transaction; returns the event.
   absl::StatusOr<OrderEvent> WriteLocked(Order order, Order::State previous, bool insert)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<Order>> QueryOrders(const std::string& sql,
@@ -61,10 +88,13 @@ class SqliteOrderStore : public OrderStore {
   sqlite3* const db_;
   Clock* const clock_;
   const size_t max_events_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   uint32_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
   Listener listener_ ABSL_GUARDED_BY(mu_);
+  int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Mutex queue_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
 };
 
 }  // namespace cvm

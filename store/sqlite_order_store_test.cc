@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -72,6 +74,64 @@ TEST(SqliteOrderStoreTest, OrdersRequestIdsAndRevisionsSurviveAReopen) {
   });
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->revision(), 3);
+}
+
+TEST(SqliteOrderStoreTest, ConcurrentWritesShareCommitsInRevisionOrder) {
+  FakeClock clock;
+  auto store = SqliteOrderStore::Open(FreshPath(), &clock);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<int64_t> heard;  // the listener runs under the store's lock
+  (*store)->SetListener([&](const OrderEvent& event) { heard.push_back(event.revision); });
+  constexpr int kThreads = 16, kOrdersEach = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kOrdersEach; ++i) {
+        Order draft;
+        draft.set_request_id(absl::StrCat("t", t, "-", i));
+        draft.set_state(Order::ACCEPTED);
+        auto created = (*store)->CreateOrder(draft);
+        if (!created.ok() || !created->created) ++failures;
+        // An update of the same order in a later batch.
+        auto updated = (*store)->UpdateOrder(created->order.order_id(), [](Order& o) {
+          o.set_state(Order::CHECKING);
+          return absl::OkStatus();
+        });
+        if (!updated.ok() || updated->state() != Order::CHECKING) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  constexpr int kWrites = 2 * kThreads * kOrdersEach;
+  ASSERT_EQ(heard.size(), static_cast<size_t>(kWrites));
+  for (int i = 0; i < kWrites; ++i) ASSERT_EQ(heard[i], i + 1) << "at " << i;
+  // Writes queued behind a commit shared the next one.
+  EXPECT_LT((*store)->commits(), kWrites);
+  EXPECT_GT((*store)->commits(), 0);
+  auto events = (*store)->EventsAfter(0, "");
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->size(), static_cast<size_t>(kWrites));
+}
+
+TEST(SqliteOrderStoreTest, AMutationErrorInABatchLeavesTheOthersWritten) {
+  FakeClock clock;
+  auto store = SqliteOrderStore::Open(FreshPath(), &clock);
+  ASSERT_TRUE(store.ok()) << store.status();
+  Order draft;
+  draft.set_request_id("keep");
+  draft.set_state(Order::ACCEPTED);
+  const std::string id = (*store)->CreateOrder(draft)->order.order_id();
+  auto refused = (*store)->UpdateOrder(id, [](Order&) {
+    return absl::FailedPreconditionError("no");
+  });
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*store)->UpdateOrder("ord-missing", [](Order&) { return absl::OkStatus(); })
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ((*store)->GetOrder(id)->revision(), 1);
 }
 
 TEST(SqliteOrderStoreTest, UnwritablePathIsUnavailable) {
