@@ -9,7 +9,8 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address (port 0: any free port)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464", "Prometheus /metrics address; empty: off");
 ABSL_FLAG(std::string, config, "", "backends and routing (.textproto or .json); required");
-ABSL_FLAG(std::string, store, "memory", "order store: memory or sqlite:PATH");
+ABSL_FLAG(std::string, store, "sqlite:provisioner.db",
+          "order store: sqlite:PATH (durable, the default) or memory (lost on exit)");
 
 static int Fail(const absl::Status& status) {
   std::fprintf(stderr, "provisioner: %s: %s\n", absl::StatusCodeToString(status.code()).c_str(),

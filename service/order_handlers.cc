@@ -51,16 +51,23 @@ absl::StatusOr<std::string> DecodePageToken(const DescribeRequest& request) {
 
 }  // namespace
 
-absl::Status HandlePurchase(OrderWorkflow& workflow, ServiceMetrics* metrics,
+absl::Status HandlePurchase(OrderWorkflow& workflow, OrderDriver& driver,
+                            ServiceMetrics* metrics,
                             const provisioning::v1::PurchaseRequest& request,
                             provisioning::v1::Order* response) {
   absl::Status status = ValidatePurchaseRequest(request);
   if (status.ok()) {
-    absl::StatusOr<Order> order = workflow.Purchase(request);
-    if (order.ok()) *response = *std::move(order);
-    status = order.status();
+    absl::StatusOr<CreateOrderResult> accepted = workflow.Accept(request);
+    if (accepted.ok()) {
+      // When the driver is stopping (drain) the order stays ACCEPTED in the
+      // store and the next start submits it: accepted is still accepted.
+      if (accepted->created) driver.Enqueue(accepted->order.order_id(), false);
+      *response = std::move(accepted->order);
+    }
+    status = accepted.status();
   }
-  if (metrics != nullptr) metrics->RecordPurchaseOutcome(status);
+  // Accepted orders count when the driver has their outcome.
+  if (metrics != nullptr && !status.ok()) metrics->RecordPurchaseOutcome(status);
   return status;
 }
 

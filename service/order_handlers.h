@@ -7,12 +7,16 @@
 #include "absl/status/status.h"
 #include "provisioning/v1/provisioning.pb.h"
 #include "service/metrics.h"
+#include "service/order_driver.h"
 #include "service/order_workflow.h"
 #include "store/order_store.h"
 
 namespace cvm {
 
-absl::Status HandlePurchase(OrderWorkflow& workflow, ServiceMetrics* metrics,
+// Answers once the order is durably ACCEPTED and hands it to `driver`, which
+// takes it to the cloud in the background (clients Watch or Describe it).
+absl::Status HandlePurchase(OrderWorkflow& workflow, OrderDriver& driver,
+                            ServiceMetrics* metrics,
                             const provisioning::v1::PurchaseRequest& request,
                             provisioning::v1::Order* response);
 

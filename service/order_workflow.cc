@@ -111,6 +111,12 @@ std::vector<std::string> AliveIds(const Order& order) {
   return ids;
 }
 
+// An error after which the same call may succeed.
+bool MayPass(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
 }  // namespace
 
 std::string ClientTokenFor(const std::string& order_id) {
@@ -121,7 +127,11 @@ absl::Status StatusOfFailure(const FailureCause& failure) {
   const auto code = failure.grpc_code() > 0 && failure.grpc_code() <= 16
                         ? static_cast<absl::StatusCode>(failure.grpc_code())
                         : absl::StatusCode::kUnknown;
-  return WithReason(absl::Status(code, failure.message()), failure.reason(),
+  absl::Status status(code, failure.message());
+  for (const google::protobuf::Any& detail : failure.details()) {
+    status.SetPayload(detail.type_url(), absl::Cord(detail.value()));
+  }
+  return WithReason(std::move(status), failure.reason(),
                     {{kCloudErrorCodeKey, failure.cloud_error_code()},
                      {kCloudRequestIdKey, failure.cloud_request_id()}});
 }
@@ -136,6 +146,13 @@ absl::Status OrderWorkflow::Fail(const std::string& order_id,
   failure.set_reason(reason.empty() ? absl::StatusCodeToString(cause.code()) : reason);
   failure.set_message(std::string(cause.message()));
   failure.set_grpc_code(static_cast<int>(cause.code()));
+  const std::string error_info_url = TypeUrl(google::rpc::ErrorInfo());
+  cause.ForEachPayload([&](absl::string_view type_url, const absl::Cord& value) {
+    if (type_url == error_info_url) return;  // rebuilt from reason and codes
+    google::protobuf::Any* detail = failure.add_details();
+    detail->set_type_url(std::string(type_url));
+    detail->set_value(std::string(value));
+  });
   if (auto info = GetDetail<google::rpc::ErrorInfo>(cause)) {
     auto get = [&](const char* key) {
       auto it = info->metadata().find(key);
@@ -157,18 +174,18 @@ absl::Status OrderWorkflow::Fail(const std::string& order_id,
   return cause;
 }
 
-absl::StatusOr<Order> OrderWorkflow::Purchase(const PurchaseRequest& request) {
+absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& request) {
   ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region()));
-  CreateRequest create;
-  create.spec = request.spec();
-  create.count = request.instance_count();
   if (request.dry_run()) {
+    CreateRequest create;
+    create.spec = request.spec();
+    create.count = request.instance_count();
     RETURN_IF_ERROR(routed.backend->Preflight(create));
-    Order preview;
-    *preview.mutable_spec() = request.spec();
-    preview.set_instance_count(request.instance_count());
-    preview.set_state(Order::ACCEPTED);
-    preview.set_backend(routed.name);
+    CreateOrderResult preview;
+    *preview.order.mutable_spec() = request.spec();
+    preview.order.set_instance_count(request.instance_count());
+    preview.order.set_state(Order::ACCEPTED);
+    preview.order.set_backend(routed.name);
     return preview;
   }
 
@@ -190,9 +207,22 @@ absl::StatusOr<Order> OrderWorkflow::Purchase(const PurchaseRequest& request) {
     if (result.order.state() == Order::FAILED) {
       return StatusOfFailure(result.order.failure());
     }
-    return result.order;
   }
+  return result;
+}
 
+absl::StatusOr<Order> OrderWorkflow::Submit(const std::string& order_id, bool recovering) {
+  ASSIGN_OR_RETURN(Order order, store_->GetOrder(order_id));
+  return Advance(order, recovering);
+}
+
+absl::StatusOr<Order> OrderWorkflow::Get(const std::string& order_id) {
+  return store_->GetOrder(order_id);
+}
+
+absl::StatusOr<Order> OrderWorkflow::Purchase(const PurchaseRequest& request) {
+  ASSIGN_OR_RETURN(CreateOrderResult result, Accept(request));
+  if (!result.created) return result.order;
   return Advance(result.order, /*recovering=*/false);
 }
 
@@ -209,7 +239,9 @@ absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering
   }
   if (state == Order::CHECKING) {
     // Pre-flight buys nothing, so it is simply run (again, when recovering).
-    if (absl::Status s = backend->Preflight(create); !s.ok()) return Fail(id, s);
+    if (absl::Status s = backend->Preflight(create); !s.ok()) {
+      return MayPass(s) ? s : Fail(id, s);  // nothing bought: retried later
+    }
     RETURN_IF_ERROR(store_->UpdateOrder(id, Step(Order::CHECKING, Order::SUBMITTED)).status());
     state = Order::SUBMITTED;
   }
@@ -235,7 +267,12 @@ absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering
       absl::SleepFor(absl::Milliseconds(100) * attempt);
     }
   }
-  if (!ids.ok()) return Fail(id, ids.status());
+  if (!ids.ok()) {
+    // The cloud may have bought it even so (a lost response): the order stays
+    // SUBMITTED and is recovered (by tag, then the same token), never failed.
+    if (MayPass(ids.status())) return ids.status();
+    return Fail(id, ids.status());
+  }
 
   return store_->UpdateOrder(id, [&](Order& order) -> absl::Status {
     RETURN_IF_ERROR(Step(Order::SUBMITTED, Order::PROVISIONING)(order));

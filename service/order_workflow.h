@@ -37,8 +37,25 @@ class OrderWorkflow {
  public:
   OrderWorkflow(OrderStore* store, const BackendSet* backends);
 
-  // Places the order and drives it until the cloud accepted it (state
-  // PROVISIONING), returning the order. Errors: the routing or backend error
+  // Stores the order (state ACCEPTED) and returns it with created = true;
+  // the caller then has it submitted (Submit(), on the OrderDriver). A known
+  // request_id returns its order with created = false, or the failure of a
+  // FAILED one; ALREADY_EXISTS when the request_id is taken by a different
+  // request; routing errors. dry_run: pre-flight only, nothing stored.
+  absl::StatusOr<CreateOrderResult> Accept(const provisioning::v1::PurchaseRequest& request);
+
+  // Drives a stored order from ACCEPTED / CHECKING / SUBMITTED until the
+  // cloud accepted it (PROVISIONING) or it FAILED. `recovering`: look for
+  // instances under the order's tag before (re)submitting. Errors that may
+  // pass (UNAVAILABLE, DEADLINE_EXCEEDED from the cloud or the store) leave
+  // the order unfinished, to be submitted again; any other error FAILS it.
+  absl::StatusOr<provisioning::v1::Order> Submit(const std::string& order_id,
+                                                 bool recovering);
+
+  absl::StatusOr<provisioning::v1::Order> Get(const std::string& order_id);
+
+  // Accept() then Submit(), in the caller's thread: places the order and
+  // drives it until the cloud accepted it (state PROVISIONING), returning the order. Errors: the routing or backend error
   // (the order is then FAILED with that cause and the same error is returned
   // to every retry of the request_id); ALREADY_EXISTS when the request_id is
   // taken by a different request. dry_run: pre-flight only, nothing stored.

@@ -121,6 +121,14 @@ TEST_F(OrderWorkflowTest, PreflightFailureIsStoredAndReturnedToEveryRetry) {
   absl::Status retry = workflow_->Purchase(Purchase("sold", 1, "ap-guangzhou-1")).status();
   EXPECT_EQ(retry.code(), status.code());
   EXPECT_EQ(ErrorReason(retry), "ZONE_SOLD_OUT");
+  // The check's own details are kept on the order and returned again.
+  ASSERT_THAT(stored.failure().details(), SizeIs(1));
+  auto original = GetDetail<google::rpc::PreconditionFailure>(status);
+  auto replayed = GetDetail<google::rpc::PreconditionFailure>(retry);
+  ASSERT_TRUE(original.has_value());
+  ASSERT_TRUE(replayed.has_value());
+  EXPECT_EQ(replayed->SerializeAsString(), original->SerializeAsString());
+  EXPECT_EQ(replayed->violations(0).type(), "ZONE_SOLD_OUT");
 }
 
 TEST_F(OrderWorkflowTest, DryRunStoresNothing) {
@@ -151,20 +159,70 @@ TEST_F(OrderWorkflowTest, TerminateReleasesAndIsIdempotent) {
   EXPECT_EQ(workflow_->Terminate("ord-unknown").status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(OrderWorkflowTest, CreateFailureIsRetriedThenRecorded) {
+TEST_F(OrderWorkflowTest, CreateUnavailableLeavesTheOrderSubmittedForRecovery) {
   FakeBackendConfig fake;
   Failure* failure = fake.add_failures();
   failure->set_operation(Failure::CREATE);
   failure->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
   failure->set_reason("CLOUD_UNAVAILABLE");
-  failure->set_cloud_error_code("InternalError");
   Build(fake);
   absl::Status status = workflow_->Purchase(Purchase("down", 1)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  // The cloud may have bought it: never FAILED, submitted again later.
   Order stored = *store_->GetOrderByRequestId("down");
+  EXPECT_EQ(stored.state(), Order::SUBMITTED);
+  EXPECT_EQ(workflow_->Submit(stored.order_id(), /*recovering=*/true).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_->GetOrder(stored.order_id())->state(), Order::SUBMITTED);
+}
+
+TEST_F(OrderWorkflowTest, PreflightUnavailableLeavesTheOrderChecking) {
+  FakeBackendConfig fake;
+  Failure* failure = fake.add_failures();
+  failure->set_operation(Failure::PREFLIGHT);
+  failure->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+  Build(fake);
+  EXPECT_EQ(workflow_->Purchase(Purchase("flaky", 1)).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store_->GetOrderByRequestId("flaky")->state(), Order::CHECKING);
+}
+
+TEST_F(OrderWorkflowTest, CreateRefusalIsRecorded) {
+  FakeBackendConfig fake;
+  Failure* failure = fake.add_failures();
+  failure->set_operation(Failure::CREATE);
+  failure->set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  failure->set_reason("INSUFFICIENT_BALANCE");
+  failure->set_cloud_error_code("FailedOperation.InsufficientBalance");
+  Build(fake);
+  absl::Status status = workflow_->Purchase(Purchase("broke", 1)).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  Order stored = *store_->GetOrderByRequestId("broke");
   EXPECT_EQ(stored.state(), Order::FAILED);
-  EXPECT_EQ(stored.failure().reason(), "CLOUD_UNAVAILABLE");
-  EXPECT_EQ(stored.failure().cloud_error_code(), "InternalError");
+  EXPECT_EQ(stored.failure().reason(), "INSUFFICIENT_BALANCE");
+  EXPECT_EQ(stored.failure().cloud_error_code(), "FailedOperation.InsufficientBalance");
+}
+
+TEST_F(OrderWorkflowTest, AcceptStoresWithoutCallingTheCloud) {
+  FakeBackendConfig fake;
+  Failure* failure = fake.add_failures();
+  failure->set_operation(Failure::PREFLIGHT);
+  failure->set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  Build(fake);
+  auto accepted = workflow_->Accept(Purchase("later", 2));
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_TRUE(accepted->created);
+  EXPECT_EQ(accepted->order.state(), Order::ACCEPTED);
+  auto again = workflow_->Accept(Purchase("later", 2));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->order.order_id(), accepted->order.order_id());
+  // Submitting runs pre-flight; its refusal fails the order, and a retry of
+  // the request gets that failure.
+  EXPECT_EQ(workflow_->Submit(accepted->order.order_id(), false).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(workflow_->Accept(Purchase("later", 2)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(OrderWorkflowTest, LaunchFailureFailsTheOrderAfterPolling) {

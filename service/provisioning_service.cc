@@ -36,7 +36,8 @@ grpc::ServerUnaryReactor* ProvisioningService::Purchase(
     const provisioning::v1::PurchaseRequest* request,
     provisioning::v1::Order* response) {
   return RunOnPool(context, [this, request, response] {
-    return HandlePurchase(*deps_.workflow, deps_.metrics, *request, response);
+    return HandlePurchase(*deps_.workflow, *deps_.driver, deps_.metrics, *request,
+                          response);
   });
 }
 

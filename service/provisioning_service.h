@@ -12,6 +12,7 @@
 #include "common/thread_pool.h"
 #include "provisioning/v1/provisioning.grpc.pb.h"
 #include "service/metrics.h"
+#include "service/order_driver.h"
 #include "service/order_workflow.h"
 #include "service/watch_hub.h"
 #include "store/order_store.h"
@@ -23,6 +24,7 @@ class ProvisioningService final
  public:
   struct Deps {
     OrderWorkflow* workflow = nullptr;
+    OrderDriver* driver = nullptr;
     OrderStore* store = nullptr;
     WatchHub* hub = nullptr;
     ThreadPool* pool = nullptr;

@@ -102,8 +102,14 @@ absl::Status Server::Start() {
   }
 
   pool_ = std::make_unique<ThreadPool>(options_.worker_threads);
+  OrderDriver::Options driver_options;
+  driver_options.workers = options_.submit_threads;
+  driver_ = std::make_unique<OrderDriver>(
+      workflow_.get(), driver_options,
+      [this](const absl::Status& outcome) { metrics_->RecordPurchaseOutcome(outcome); });
   ProvisioningService::Deps deps;
   deps.workflow = workflow_.get();
+  deps.driver = driver_.get();
   deps.store = store_.get();
   deps.hub = &hub_;
   deps.pool = pool_.get();
@@ -128,13 +134,8 @@ absl::Status Server::Start() {
   grpc_server_->GetHealthCheckService()->SetServingStatus(true);
   grpc_server_->GetHealthCheckService()->SetServingStatus(kServiceName, true);
   // Orders a previous process left unfinished are driven on in the
-  // background; a failure there leaves them for the next start.
-  pool_->Schedule([this, unfinished = *std::move(unfinished)] {
-    absl::Status recovered = workflow_->Recover(unfinished);
-    if (!recovered.ok()) {
-      std::fprintf(stderr, "provisioner: recovery: %s\n", recovered.ToString().c_str());
-    }
-  });
+  // background, instances under their tag adopted before any resubmission.
+  for (const Order& order : *unfinished) driver_->Enqueue(order.order_id(), true);
   poller_ = std::thread([this] { PollLoop(); });
   return absl::OkStatus();
 }
@@ -162,6 +163,9 @@ void Server::Shutdown() {
   if (pool_ != nullptr && !pool_->WaitIdle(options_.drain_timeout)) {
     std::fprintf(stderr, "provisioner: drain timeout: cancelling calls in flight\n");
   }
+  // Cloud calls in flight finish (still NOT_SERVING and refusing calls);
+  // queued orders stay ACCEPTED in the store for the next start.
+  if (driver_ != nullptr) driver_->Stop();
   if (grpc_server_ != nullptr) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }

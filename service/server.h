@@ -24,6 +24,7 @@
 #include "plugins/service_config.pb.h"
 #include "prometheus/exposer.h"
 #include "service/metrics.h"
+#include "service/order_driver.h"
 #include "service/order_workflow.h"
 #include "service/provisioning_service.h"
 #include "service/watch_hub.h"
@@ -39,13 +40,15 @@ class Server {
     // Prometheus /metrics address; empty disables it; port 0 picks one.
     std::string metrics_listen = "127.0.0.1:9464";
     provisioning::config::v1::ServiceConfig config;
-    // "memory" (orders are lost on restart) or "sqlite:PATH" (durable).
+    // "sqlite:PATH" (durable) or "memory" (orders are lost on restart).
     std::string store = "memory";
     Clock* clock = RealClock::Get();
     absl::Duration poll_interval = absl::Milliseconds(500);
     // How long Shutdown() lets in-flight calls finish.
     absl::Duration drain_timeout = absl::Seconds(20);
     int worker_threads = 16;
+    // Threads taking accepted orders to the cloud (they wait on its rate limits).
+    int submit_threads = 8;
     size_t max_watch_buffer = 1024;
   };
 
@@ -69,6 +72,7 @@ class Server {
   std::unique_ptr<OrderStore> store_;
   std::unique_ptr<BackendSet> backends_;
   std::unique_ptr<OrderWorkflow> workflow_;
+  std::unique_ptr<OrderDriver> driver_;
   std::unique_ptr<ServiceMetrics> metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   WatchHub hub_;

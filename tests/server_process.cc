@@ -1,5 +1,6 @@
 #include "tests/server_process.h"
 
+
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -7,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -108,6 +111,14 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
                                    "--metrics_listen=127.0.0.1:0",
                                    absl::StrCat("--config=", config_path)};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
+  if (std::none_of(extra_args.begin(), extra_args.end(), [](const std::string& arg) {
+        return absl::StartsWith(arg, "--store=");
+      })) {
+    // The default store (SQLite) in a file of this test's own.
+    static int started = 0;
+    args.push_back(absl::StrCat("--store=sqlite:", std::getenv("TEST_TMPDIR"), "/server-",
+                                getpid(), "-", ++started, ".db"));
+  }
   std::unique_ptr<ServerProcess> process(new ServerProcess);
   absl::StatusOr<pid_t> pid = Spawn(args, /*merge_stderr=*/false, &process->stdout_fd_);
   if (!pid.ok()) return pid.status();

@@ -76,10 +76,10 @@ TEST_F(TencentEndToEndTest, PayAsYouGoInstancesBecomeActiveWithIps) {
       stub_->Purchase(ContextWithDeadline(30).get(), PurchaseOf("tc-payg", 2), &order);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(order.backend(), "tencent");
-  ASSERT_EQ(order.instances_size(), 2);
-  EXPECT_THAT(order.instances(0).instance_id(), ::testing::StartsWith("ins-"));
   Order active = WatchUntil(order.order_id(), Order::ACTIVE);
   ASSERT_EQ(active.state(), Order::ACTIVE);
+  ASSERT_EQ(active.instances_size(), 2);
+  EXPECT_THAT(active.instances(0).instance_id(), ::testing::StartsWith("ins-"));
   for (const Instance& instance : active.instances()) {
     EXPECT_EQ(instance.state(), Instance::RUNNING);
     EXPECT_EQ(instance.public_ips_size(), 1);
@@ -119,8 +119,10 @@ TEST_F(TencentEndToEndTest, SpotBelowTheMarketFailsPreflightAndBuysNothing) {
   auto request = PurchaseOf("tc-spot-low", 1);
   request.mutable_spec()->mutable_spot()->set_max_price_per_hour("0.01");
   Order order;
-  grpc::Status status = stub_->Purchase(ContextWithDeadline(30).get(), request, &order);
+  grpc::Status status = PurchaseToTheEnd(*stub_, request, &order, absl::Seconds(30));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_EQ(order.state(), Order::FAILED);
+  EXPECT_EQ(order.failure().reason(), "SPOT_PRICE_TOO_LOW");
   google::rpc::Status rich;
   ASSERT_TRUE(rich.ParseFromString(status.error_details()));
   google::rpc::PreconditionFailure failure;
@@ -135,6 +137,8 @@ TEST_F(TencentEndToEndTest, TerminateReleasesTheInstances) {
   Order order;
   ASSERT_TRUE(
       stub_->Purchase(ContextWithDeadline(30).get(), PurchaseOf("tc-term", 1), &order).ok());
+  // Once the cloud named the instances there is something to release.
+  ASSERT_EQ(WatchUntil(order.order_id(), Order::ACTIVE).state(), Order::ACTIVE);
   provisioning::v1::TerminateRequest request;
   request.set_order_id(order.order_id());
   Order terminating;

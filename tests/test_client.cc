@@ -1,5 +1,8 @@
 #include "tests/test_client.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
 #include <chrono>
 
 #include "absl/strings/match.h"
@@ -47,6 +50,66 @@ double MetricValue(const std::string& scrape, const std::string& name,
     if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) return value;
   }
   return -1;
+}
+
+absl::StatusOr<provisioning::v1::Order> AwaitOrder(
+    provisioning::v1::Provisioning::Stub& stub, const std::string& order_id,
+    const std::function<bool(const provisioning::v1::Order&)>& done,
+    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  provisioning::v1::Order last;
+  while (true) {
+    provisioning::v1::DescribeRequest request;
+    request.add_order_ids(order_id);
+    provisioning::v1::DescribeResponse response;
+    grpc::Status status = stub.Describe(ContextWithDeadline(10).get(), request, &response);
+    if (status.ok() && response.orders_size() == 1) {
+      last = response.orders(0);
+      if (done(last)) return last;
+    }
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "order ", order_id, " is still ", provisioning::v1::Order::State_Name(last.state()),
+          status.ok() ? "" : absl::StrCat(" (", status.error_message(), ")")));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
+absl::StatusOr<provisioning::v1::Order> AwaitFinal(
+    provisioning::v1::Provisioning::Stub& stub, const std::string& order_id,
+    absl::Duration timeout) {
+  using provisioning::v1::Order;
+  return AwaitOrder(
+      stub, order_id,
+      [](const Order& order) {
+        return order.state() == Order::ACTIVE || order.state() == Order::FAILED ||
+               order.state() == Order::CANCELLED || order.state() == Order::TERMINATED;
+      },
+      timeout);
+}
+
+grpc::Status PurchaseToTheEnd(provisioning::v1::Provisioning::Stub& stub,
+                              const provisioning::v1::PurchaseRequest& request,
+                              provisioning::v1::Order* final, absl::Duration timeout) {
+  provisioning::v1::Order accepted;
+  grpc::Status status = stub.Purchase(ContextWithDeadline(30).get(), request, &accepted);
+  if (!status.ok()) return status;
+  absl::StatusOr<provisioning::v1::Order> done = AwaitFinal(stub, accepted.order_id(), timeout);
+  if (!done.ok()) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                        std::string(done.status().message()));
+  }
+  *final = *done;
+  if (done->state() == provisioning::v1::Order::ACTIVE) return grpc::Status::OK;
+  provisioning::v1::Order again;
+  status = stub.Purchase(ContextWithDeadline(30).get(), request, &again);
+  if (status.ok()) {
+    return grpc::Status(grpc::StatusCode::UNKNOWN,
+                        absl::StrCat("order ended ",
+                                     provisioning::v1::Order::State_Name(done->state())));
+  }
+  return status;
 }
 
 }  // namespace cvm::testing

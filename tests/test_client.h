@@ -2,9 +2,12 @@
 #ifndef CVM_PROVISIONER_TESTS_TEST_CLIENT_H_
 #define CVM_PROVISIONER_TESTS_TEST_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "provisioning/v1/provisioning.grpc.pb.h"
 
@@ -17,6 +20,25 @@ provisioning::v1::PurchaseRequest PurchaseOf(const std::string& request_id, int 
 
 // A client context with a deadline `seconds` from now.
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(int seconds);
+
+// Describes `order_id` until `done(order)` holds; the last order seen, or
+// DEADLINE_EXCEEDED (with the last state) after `timeout`.
+absl::StatusOr<provisioning::v1::Order> AwaitOrder(
+    provisioning::v1::Provisioning::Stub& stub, const std::string& order_id,
+    const std::function<bool(const provisioning::v1::Order&)>& done,
+    absl::Duration timeout);
+
+// AwaitOrder until the order is ACTIVE, FAILED, CANCELLED or TERMINATED.
+absl::StatusOr<provisioning::v1::Order> AwaitFinal(
+    provisioning::v1::Provisioning::Stub& stub, const std::string& order_id,
+    absl::Duration timeout);
+
+// Purchases, waits until the order is final, and returns how it ended: OK
+// with `final` ACTIVE, or the order's failure as a retry of the same
+// request returns it (code and details), or the Purchase call's own error.
+grpc::Status PurchaseToTheEnd(provisioning::v1::Provisioning::Stub& stub,
+                              const provisioning::v1::PurchaseRequest& request,
+                              provisioning::v1::Order* final, absl::Duration timeout);
 
 // The value of the sample whose line starts with `name{` and contains every
 // `label="value"` pair given; -1 when absent.

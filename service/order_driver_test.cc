@@ -1,0 +1,157 @@
+#include "service/order_driver.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "backends/fake/fake_backend_config.pb.h"
+#include "common/clock.h"
+#include "gtest/gtest.h"
+#include "store/memory_order_store.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::fake::v1::Failure;
+using provisioning::fake::v1::FakeBackendConfig;
+using provisioning::v1::PurchaseRequest;
+
+PurchaseRequest Purchase(const std::string& request_id) {
+  PurchaseRequest r;
+  r.set_request_id(request_id);
+  r.set_instance_count(1);
+  auto* spec = r.mutable_spec();
+  spec->set_region("ap-guangzhou");
+  spec->set_zone("ap-guangzhou-3");
+  spec->set_instance_type("S5.MEDIUM2");
+  spec->set_image_id("img-1");
+  spec->mutable_pay_as_you_go();
+  return r;
+}
+
+class OrderDriverTest : public ::testing::Test {
+ protected:
+  void Build(FakeBackendConfig fake, int workers = 4) {
+    provisioning::config::v1::ServiceConfig config;
+    auto* backend = config.add_backends();
+    backend->set_name("fake");
+    backend->set_plugin("fake");
+    backend->mutable_config()->PackFrom(fake);
+    BackendContext context;
+    context.clock = &clock_;
+    auto backends = BackendSet::Create(config, BackendRegistry::Global(), context);
+    ASSERT_TRUE(backends.ok()) << backends.status();
+    backends_ = *std::move(backends);
+    store_ = std::make_unique<MemoryOrderStore>(&clock_);
+    workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get());
+    OrderDriver::Options options;
+    options.workers = workers;
+    options.first_retry = absl::Milliseconds(1);
+    options.max_retry = absl::Milliseconds(5);
+    driver_ = std::make_unique<OrderDriver>(workflow_.get(), options,
+                                            [this](const absl::Status& status) {
+                                              absl::MutexLock lock(&mu_);
+                                              outcomes_.push_back(status);
+                                            });
+  }
+
+  // Accepts and enqueues `n` orders; returns their ids.
+  std::vector<std::string> AcceptMany(int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      auto accepted = workflow_->Accept(Purchase(absl::StrCat("r", i)));
+      EXPECT_TRUE(accepted.ok()) << accepted.status();
+      if (!accepted.ok()) continue;
+      EXPECT_EQ(accepted->order.state(), Order::ACCEPTED);
+      ids.push_back(accepted->order.order_id());
+      EXPECT_TRUE(driver_->Enqueue(ids.back(), /*recovering=*/false));
+    }
+    return ids;
+  }
+
+  std::vector<absl::Status> Outcomes() {
+    absl::MutexLock lock(&mu_);
+    return outcomes_;
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<BackendSet> backends_;
+  std::unique_ptr<MemoryOrderStore> store_;
+  std::unique_ptr<OrderWorkflow> workflow_;
+  std::unique_ptr<OrderDriver> driver_;
+  absl::Mutex mu_;
+  std::vector<absl::Status> outcomes_;
+};
+
+TEST_F(OrderDriverTest, AcceptedOrdersReachTheCloud) {
+  Build(FakeBackendConfig());
+  const std::vector<std::string> ids = AcceptMany(20);
+  ASSERT_TRUE(driver_->WaitIdle(absl::Seconds(30)));
+  for (const std::string& id : ids) {
+    Order order = *store_->GetOrder(id);
+    EXPECT_EQ(order.state(), Order::PROVISIONING) << id;
+    EXPECT_EQ(order.instances_size(), 1) << id;
+  }
+  const std::vector<absl::Status> outcomes = Outcomes();
+  ASSERT_EQ(outcomes.size(), 20u);
+  for (const absl::Status& status : outcomes) EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST_F(OrderDriverTest, ErrorsThatMayPassAreRetriedWithoutBuyingTwice) {
+  FakeBackendConfig fake;
+  Failure* failure = fake.add_failures();
+  failure->set_operation(Failure::CREATE);
+  failure->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+  failure->set_probability(0.6);
+  failure = fake.add_failures();
+  failure->set_operation(Failure::PREFLIGHT);
+  failure->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
+  failure->set_probability(0.3);
+  Build(fake);
+  const std::vector<std::string> ids = AcceptMany(10);
+  ASSERT_TRUE(driver_->WaitIdle(absl::Seconds(60)));
+  for (const std::string& id : ids) {
+    Order order = *store_->GetOrder(id);
+    EXPECT_EQ(order.state(), Order::PROVISIONING) << id;
+    EXPECT_EQ(order.instances_size(), 1) << id;
+  }
+  EXPECT_EQ(Outcomes().size(), 10u);  // one outcome per order, however many tries
+}
+
+TEST_F(OrderDriverTest, ADefinitiveRefusalFailsTheOrderOnce) {
+  FakeBackendConfig fake;
+  Failure* failure = fake.add_failures();
+  failure->set_operation(Failure::PREFLIGHT);
+  failure->set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
+  failure->set_reason("ZONE_SOLD_OUT");
+  Build(fake);
+  const std::vector<std::string> ids = AcceptMany(1);
+  ASSERT_TRUE(driver_->WaitIdle(absl::Seconds(30)));
+  Order order = *store_->GetOrder(ids[0]);
+  EXPECT_EQ(order.state(), Order::FAILED);
+  EXPECT_EQ(order.failure().reason(), "ZONE_SOLD_OUT");
+  const std::vector<absl::Status> outcomes = Outcomes();
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(OrderDriverTest, StopLeavesQueuedOrdersUnfinishedInTheStore) {
+  FakeBackendConfig fake;
+  fake.mutable_create_latency()->set_nanos(20 * 1000 * 1000);
+  Build(fake, /*workers=*/1);
+  const std::vector<std::string> ids = AcceptMany(20);
+  driver_->Stop();
+  EXPECT_FALSE(driver_->Enqueue("ord-late", false));
+  int submitted = 0, unfinished = 0;
+  for (const std::string& id : ids) {
+    const Order::State state = store_->GetOrder(id)->state();
+    if (state == Order::PROVISIONING) ++submitted;
+    if (state == Order::ACCEPTED) ++unfinished;
+  }
+  EXPECT_EQ(submitted + unfinished, 20);  // nothing half-done, nothing lost
+  EXPECT_GT(unfinished, 0);
+  EXPECT_EQ(workflow_->Unfinished()->size(), static_cast<size_t>(unfinished));
+}
+
+}  // namespace
+}  // namespace cvm
