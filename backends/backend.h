@@ -44,6 +44,8 @@ namespace cvm {
 inline constexpr char kCloudErrorCodeKey[] = "cloud_error_code";
 inline constexpr char kCloudRequestIdKey[] = "cloud_request_id";
 inline constexpr int kMaxDescribeBatch = 100;
+// Every instance bought for an order carries this tag, valued the order id.
+inline constexpr char kOrderTagKey[] = "provisioner:order-id";
 
 // What to create: one spec, `count` instances, one idempotency token.
 struct CreateRequest {
@@ -53,6 +55,12 @@ struct CreateRequest {
   std::string client_token;
   // Tagged onto the instances so they can be found again by order.
   std::string order_id;
+};
+
+// An instance carrying kOrderTagKey, found by ListTagged().
+struct TaggedInstance {
+  std::string instance_id;
+  std::string order_id;  // the tag's value
 };
 
 // What the cloud says about one instance.
@@ -91,6 +99,14 @@ class Backend {
   // tag), for recovering an order whose Create outcome is unknown.
   virtual absl::StatusOr<std::vector<std::string>> FindByOrder(const std::string& region,
                                                                const std::string& order_id) = 0;
+
+  // Every live instance in `region` carrying kOrderTagKey, whatever the order:
+  // the sweep for orphans (instances no order accounts for). A backend that
+  // cannot list by tag keeps this default, UNIMPLEMENTED, and is not swept.
+  virtual absl::StatusOr<std::vector<TaggedInstance>> ListTagged(const std::string& region) {
+    (void)region;
+    return absl::UnimplementedError("this backend cannot list instances by tag");
+  }
 
   // Releases the instances. Idempotent (rule 3).
   virtual absl::Status Terminate(const std::string& region,

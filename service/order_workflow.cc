@@ -250,7 +250,7 @@ absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering
   create.client_token = ClientTokenFor(id);
   create.order_id = id;
   auto* tag = create.spec.add_tags();
-  tag->set_key(absl::StrCat(kReservedTagPrefix, "order-id"));
+  tag->set_key(kOrderTagKey);
   tag->set_value(id);
   absl::StatusOr<std::vector<std::string>> ids;
   if (recovering) {

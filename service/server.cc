@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
+#include "common/proto_time.h"
 #include "common/status_details.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -137,6 +138,9 @@ absl::Status Server::Start() {
   // background, instances under their tag adopted before any resubmission.
   for (const Order& order : *unfinished) driver_->Enqueue(order.order_id(), true);
   poller_ = std::thread([this] { PollLoop(); });
+  sweeper_ = std::make_unique<OrphanSweeper>(store_.get(), backends_.get(), options_.config,
+                                             metrics_->registry().get());
+  sweeper_thread_ = std::thread([this] { SweepLoop(); });
   return absl::OkStatus();
 }
 
@@ -147,6 +151,19 @@ void Server::PollLoop() {
       std::fprintf(stderr, "provisioner: polling: %s\n", status.ToString().c_str());
     }
   }
+}
+
+void Server::SweepLoop() {
+  const absl::Duration interval =
+      DurationOr(options_.config.orphans().interval(),
+                 options_.config.orphans().has_interval(), absl::Minutes(5));
+  do {
+    absl::StatusOr<std::vector<Orphan>> orphans = sweeper_->SweepOnce();
+    if (!orphans.ok()) {
+      std::fprintf(stderr, "provisioner: orphan sweep: %s\n",
+                   orphans.status().ToString().c_str());
+    }
+  } while (!stop_polling_.WaitForNotificationWithTimeout(interval));
 }
 
 void Server::Shutdown() {
@@ -169,10 +186,9 @@ void Server::Shutdown() {
   if (grpc_server_ != nullptr) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
-  if (poller_.joinable()) {
-    stop_polling_.Notify();
-    poller_.join();
-  }
+  if (poller_.joinable() || sweeper_thread_.joinable()) stop_polling_.Notify();
+  if (poller_.joinable()) poller_.join();
+  if (sweeper_thread_.joinable()) sweeper_thread_.join();
   if (pool_ != nullptr) pool_->Stop();
   exposer_.reset();
 }

@@ -25,6 +25,7 @@
 #include "prometheus/exposer.h"
 #include "service/metrics.h"
 #include "service/order_driver.h"
+#include "service/orphan_sweeper.h"
 #include "service/order_workflow.h"
 #include "service/provisioning_service.h"
 #include "service/watch_hub.h"
@@ -67,12 +68,15 @@ class Server {
   explicit Server(Options options) : options_(std::move(options)) {}
   absl::Status Start();
   void PollLoop();
+  // Sweeps for orphans at start and every config.orphans.interval.
+  void SweepLoop();
 
   const Options options_;
   std::unique_ptr<OrderStore> store_;
   std::unique_ptr<BackendSet> backends_;
   std::unique_ptr<OrderWorkflow> workflow_;
   std::unique_ptr<OrderDriver> driver_;
+  std::unique_ptr<OrphanSweeper> sweeper_;
   std::unique_ptr<ServiceMetrics> metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   WatchHub hub_;
@@ -80,6 +84,7 @@ class Server {
   std::unique_ptr<ProvisioningService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::thread poller_;
+  std::thread sweeper_thread_;
   absl::Notification stop_polling_;
   bool shut_down_ = false;
   int port_ = 0;

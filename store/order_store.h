@@ -70,8 +70,9 @@ class OrderStore {
 
   virtual ~OrderStore() = default;
 
-  // Stores `order` (its request_id set, state ACCEPTED) under a new order id;
-  // sets name, order_id, create/update time and revision (rule 2).
+  // Stores `order` (its request_id set; state ACCEPTED for a purchase, or as
+  // given, e.g. an adopted instance's PROVISIONING order) under a new order
+  // id; sets name, order_id, create/update time and revision (rule 2).
   virtual absl::StatusOr<CreateOrderResult> CreateOrder(Order order) = 0;
 
   // Applies `mutate` to the stored order atomically. When the mutation leaves

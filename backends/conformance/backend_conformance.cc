@@ -1,5 +1,6 @@
 #include "backends/conformance/backend_conformance.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
@@ -100,7 +101,7 @@ TEST_P(BackendConformanceTest, InstancesBecomeRunningWithPublicAndPrivateIps) {
 TEST_P(BackendConformanceTest, FindByOrderReturnsTheOrdersLiveInstances) {
   CreateRequest request = Request("find-by-order", 2);
   auto* tag = request.spec.add_tags();  // the workflow tags every order so
-  tag->set_key("provisioner:order-id");
+  tag->set_key(kOrderTagKey);
   tag->set_value(request.order_id);
   auto ids = backend_->Create(request);
   ASSERT_TRUE(ids.ok()) << ids.status();
@@ -114,6 +115,34 @@ TEST_P(BackendConformanceTest, FindByOrderReturnsTheOrdersLiveInstances) {
   ASSERT_TRUE(backend_->Terminate(Region(), *ids).ok());
   GetParam().advance_time(GetParam().time_to_active);
   EXPECT_TRUE(backend_->FindByOrder(Region(), request.order_id)->empty());
+}
+
+TEST_P(BackendConformanceTest, ListTaggedNamesEachLiveInstancesOrder) {
+  std::map<std::string, std::string> want;  // instance id -> order id
+  std::vector<std::string> first_ids;
+  for (const auto& [name, count] : {std::pair<std::string, int>{"tagged-a", 2}, {"tagged-b", 1}}) {
+    CreateRequest request = Request(name, count);
+    auto* tag = request.spec.add_tags();
+    tag->set_key(kOrderTagKey);
+    tag->set_value(request.order_id);
+    auto ids = backend_->Create(request);
+    ASSERT_TRUE(ids.ok()) << ids.status();
+    for (const std::string& id : *ids) want[id] = request.order_id;
+    if (first_ids.empty()) first_ids = *ids;
+  }
+  auto listed = backend_->ListTagged(Region());
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  std::map<std::string, std::string> got;
+  for (const TaggedInstance& t : *listed) got[t.instance_id] = t.order_id;
+  for (const auto& [id, order_id] : want) EXPECT_EQ(got[id], order_id) << id;
+  // Released instances are no longer listed.
+  ASSERT_TRUE(backend_->Terminate(Region(), first_ids).ok());
+  GetParam().advance_time(GetParam().time_to_active);
+  listed = backend_->ListTagged(Region());
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  for (const TaggedInstance& t : *listed) {
+    EXPECT_EQ(std::count(first_ids.begin(), first_ids.end(), t.instance_id), 0) << t.instance_id;
+  }
 }
 
 TEST_P(BackendConformanceTest, UnknownInstanceIsReportedTerminated) {

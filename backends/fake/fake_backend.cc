@@ -220,6 +220,19 @@ absl::StatusOr<std::vector<std::string>> FakeBackend::FindByOrder(
   return ids;
 }
 
+absl::StatusOr<std::vector<TaggedInstance>> FakeBackend::ListTagged(
+    const std::string& /*region*/) {
+  RETURN_IF_ERROR(InjectedFailure(Failure::DESCRIBE, ""));
+  absl::MutexLock lock(&mu_);
+  std::vector<TaggedInstance> tagged;
+  for (const auto& [id, instance] : instances_) {
+    if (!instance.order_id.empty() && !instance.terminated) {
+      tagged.push_back({id, instance.order_id});
+    }
+  }
+  return tagged;
+}
+
 absl::Status FakeBackend::Terminate(const std::string& /*region*/,
                                     absl::Span<const std::string> instance_ids) {
   RETURN_IF_ERROR(InjectedFailure(Failure::TERMINATE, ""));

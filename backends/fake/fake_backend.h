@@ -33,6 +33,7 @@ class FakeBackend : public Backend {
       const CreateRequest& request) override;
   absl::StatusOr<std::vector<InstanceStatus>> Describe(
       const std::string& region, absl::Span<const std::string> instance_ids) override;
+  absl::StatusOr<std::vector<TaggedInstance>> ListTagged(const std::string& region) override;
   absl::StatusOr<std::vector<std::string>> FindByOrder(const std::string& region,
                                                        const std::string& order_id) override;
   absl::Status Terminate(const std::string& region,

@@ -260,7 +260,8 @@ absl::StatusOr<std::vector<std::string>> TencentBackend::FindByOrder(
   ASSIGN_OR_RETURN(
       Json answer,
       Cvm("DescribeInstances", region,
-          {{"Filters", {{{"Name", "tag:provisioner:order-id"}, {"Values", {order_id}}}}},
+          {{"Filters",
+            {{{"Name", absl::StrCat("tag:", kOrderTagKey)}, {"Values", {order_id}}}}},
            {"Limit", kMaxDescribeBatch}}));
   std::vector<std::string> ids;
   for (const Json& instance : answer.value("InstanceSet", Json::array())) {
@@ -269,6 +270,31 @@ absl::StatusOr<std::vector<std::string>> TencentBackend::FindByOrder(
     }
   }
   return ids;
+}
+
+absl::StatusOr<std::vector<TaggedInstance>> TencentBackend::ListTagged(
+    const std::string& region) {
+  std::vector<TaggedInstance> tagged;
+  // Pages of 100 (DescribeInstances' maximum) until TotalCount is reached.
+  for (int offset = 0;; offset += kMaxDescribeBatch) {
+    ASSIGN_OR_RETURN(
+        Json answer,
+        Cvm("DescribeInstances", region,
+            {{"Filters", {{{"Name", "tag-key"}, {"Values", {kOrderTagKey}}}}},
+             {"Offset", offset},
+             {"Limit", kMaxDescribeBatch}}));
+    const Json set = answer.value("InstanceSet", Json::array());
+    for (const Json& instance : set) {
+      if (instance.value("InstanceState", "") == "TERMINATING") continue;
+      for (const Json& tag : instance.value("Tags", Json::array())) {
+        if (tag.value("Key", "") == kOrderTagKey) {
+          tagged.push_back({instance.value("InstanceId", ""), tag.value("Value", "")});
+        }
+      }
+    }
+    if (set.empty() || offset + kMaxDescribeBatch >= answer.value("TotalCount", 0)) break;
+  }
+  return tagged;
 }
 
 absl::Status TencentBackend::Terminate(const std::string& region,

@@ -251,6 +251,13 @@ Json CvmEmulator::DescribeInstances(AccountBooks& books, const Json& params) {
           }
         }
         keep = keep && tagged;
+      } else if (name == "tag-key") {
+        bool tagged = false;
+        for (const Json& tag : instance.tags) {
+          tagged = tagged || std::find(values.begin(), values.end(), tag.value("Key", "")) !=
+                                 values.end();
+        }
+        keep = keep && tagged;
       } else if (name == "zone") {
         keep = keep && std::find(values.begin(), values.end(), instance.zone) != values.end();
       }
@@ -332,6 +339,18 @@ Json CvmEmulator::Books() const {
                           {"Live", live},
                           {"ClientTokens", books.tokens.size()},
                           {"BalanceCents", books.balance_cents}};
+  }
+  return out;
+}
+
+Json CvmEmulator::LiveInstances(const std::string& secret_id) const {
+  absl::MutexLock lock(&mu_);
+  Json out = Json::array();
+  auto books = books_.find(secret_id);
+  if (books == books_.end()) return out;
+  for (const auto& [id, instance] : books->second.instances) {
+    if (instance.terminated != absl::InfiniteFuture()) continue;
+    out.push_back(Json{{"InstanceId", id}, {"Tags", instance.tags}});
   }
   return out;
 }

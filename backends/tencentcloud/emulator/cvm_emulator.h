@@ -52,6 +52,9 @@ class CvmEmulator {
   // client tokens seen; and "RateLimits": the most requests seen in one
   // second per action, and how many were refused.
   Json Books() const;
+  // The account's instances not yet released: [{"InstanceId", "Tags"}], for
+  // tests that audit what the cloud holds.
+  Json LiveInstances(const std::string& secret_id) const;
 
   const EmulatorConfig& config() const { return config_; }
 
