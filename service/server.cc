@@ -11,6 +11,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "absl/strings/strip.h"
+#include "service/change_recording_store.h"
 #include "store/memory_order_store.h"
 #include "store/sqlite_order_store.h"
 
@@ -66,10 +67,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
 }
 
 absl::Status Server::Start() {
+  if (options_.poll_fast_interval <= absl::ZeroDuration() ||
+      options_.poll_slow_interval < options_.poll_fast_interval) {
+    return InvalidFields(
+        {{"poll_fast_interval", "must be positive and at most poll_slow_interval"}});
+  }
   absl::StatusOr<std::unique_ptr<OrderStore>> store =
       OpenStore(options_.store, options_.clock);
   if (!store.ok()) return store.status();
-  store_ = *std::move(store);
+  // Every revision carries what it changed (Order.last_changes).
+  store_ = std::make_unique<ChangeRecordingStore>(*std::move(store));
 
   absl::StatusOr<std::unique_ptr<ServiceMetrics>> metrics =
       ServiceMetrics::Create(ServedMethods());
@@ -83,11 +90,16 @@ absl::Status Server::Start() {
   if (!backends.ok()) return backends.status();
   backends_ = *std::move(backends);
   workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get());
+  Poller::Options polling;
+  polling.fast_interval = options_.poll_fast_interval;
+  polling.slow_interval = options_.poll_slow_interval;
+  poller_ = std::make_unique<Poller>(store_.get(), backends_.get(), options_.clock, polling);
   absl::StatusOr<std::vector<Order>> unfinished = workflow_->Unfinished();
   if (!unfinished.ok()) return unfinished.status();
 
   store_->SetListener([this](const OrderEvent& event) {
     metrics_->RecordOrderEvent(event);
+    poller_->Notify(event);
     hub_.Publish(event);
   });
   if (!options_.metrics_listen.empty()) {
@@ -135,17 +147,8 @@ absl::Status Server::Start() {
       std::fprintf(stderr, "provisioner: recovery: %s\n", recovered.ToString().c_str());
     }
   });
-  poller_ = std::thread([this] { PollLoop(); });
+  poller_->Start();
   return absl::OkStatus();
-}
-
-void Server::PollLoop() {
-  while (!stop_polling_.WaitForNotificationWithTimeout(options_.poll_interval)) {
-    absl::Status status = workflow_->PollOnce();
-    if (!status.ok()) {
-      std::fprintf(stderr, "provisioner: polling: %s\n", status.ToString().c_str());
-    }
-  }
 }
 
 void Server::Shutdown() {
@@ -165,10 +168,7 @@ void Server::Shutdown() {
   if (grpc_server_ != nullptr) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
-  if (poller_.joinable()) {
-    stop_polling_.Notify();
-    poller_.join();
-  }
+  if (poller_ != nullptr) poller_->Stop();
   if (pool_ != nullptr) pool_->Stop();
   exposer_.reset();
 }

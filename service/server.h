@@ -12,10 +12,8 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/thread_pool.h"
@@ -25,6 +23,7 @@
 #include "prometheus/exposer.h"
 #include "service/metrics.h"
 #include "service/order_workflow.h"
+#include "service/poller.h"
 #include "service/provisioning_service.h"
 #include "service/watch_hub.h"
 #include "store/order_store.h"
@@ -42,7 +41,11 @@ class Server {
     // "memory" (orders are lost on restart) or "sqlite:PATH" (durable).
     std::string store = "memory";
     Clock* clock = RealClock::Get();
-    absl::Duration poll_interval = absl::Milliseconds(500);
+    // Cloud polling per backend and region (service/poller.h): this often
+    // while an instance is pending, waits for its public IP or is being
+    // released, and this often once every order is steady.
+    absl::Duration poll_fast_interval = absl::Seconds(2);
+    absl::Duration poll_slow_interval = absl::Seconds(30);
     // How long Shutdown() lets in-flight calls finish.
     absl::Duration drain_timeout = absl::Seconds(20);
     int worker_threads = 16;
@@ -63,7 +66,6 @@ class Server {
  private:
   explicit Server(Options options) : options_(std::move(options)) {}
   absl::Status Start();
-  void PollLoop();
 
   const Options options_;
   std::unique_ptr<OrderStore> store_;
@@ -75,8 +77,7 @@ class Server {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<ProvisioningService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
-  std::thread poller_;
-  absl::Notification stop_polling_;
+  std::unique_ptr<Poller> poller_;
   bool shut_down_ = false;
   int port_ = 0;
   int metrics_port_ = 0;
