@@ -42,10 +42,10 @@ class CountingSubscriber : public WatchSubscriber {
 
 struct Result {
   int rounds = 0;
-  std::vector<int> calls;               // per round
-  std::vector<absl::Duration> waits;    // before each round
-  long events_per_watcher = 0;          // Watch events each subscriber got
-  bool active = false;                  // every order ended ACTIVE
+  std::vector<int> calls;             // per round
+  std::vector<absl::Duration> waits;  // before each round
+  long events_per_watcher = 0;        // Watch events each subscriber got
+  bool active = false;                // every order ended ACTIVE
 };
 
 provisioning::v1::PurchaseRequest Purchase(int index, int count) {
@@ -125,9 +125,9 @@ absl::StatusOr<Result> Run(int instances, int watchers) {
 }
 
 int Main() {
-  std::printf("%6s %9s %24s %18s %12s %10s %19s %s\n", "N", "watchers",
-              "cloud calls/round (ours)", "naive calls/round", "naive/ours",
-              "expected", "events per watcher", "wait before each round");
+  std::printf("%6s %9s %24s %18s %12s %10s %19s %s\n", "N", "watchers", "cloud calls/round (ours)",
+              "naive calls/round", "naive/ours", "expected", "events per watcher",
+              "wait before each round");
   bool ok = true;
   for (int instances : {10, 100, 1000}) {
     for (int watchers : {1, 1000}) {
@@ -149,8 +149,7 @@ int Main() {
                   absl::StrJoin(result->calls, ",").c_str(), naive, ratio, expected,
                   result->events_per_watcher, absl::StrJoin(waits, ",").c_str());
       if (!exact) {
-        std::printf("  FAIL: expected %d calls in every round and every order ACTIVE\n",
-                    expected);
+        std::printf("  FAIL: expected %d calls in every round and every order ACTIVE\n", expected);
         ok = false;
       }
       if (instances == 1000 && watchers == 1000 && ratio < 100) {

@@ -25,8 +25,7 @@ class ChangeRecordingStore : public OrderStore {
   explicit ChangeRecordingStore(std::unique_ptr<OrderStore> store);
 
   absl::StatusOr<CreateOrderResult> CreateOrder(Order order) override;
-  absl::StatusOr<Order> UpdateOrder(const std::string& order_id,
-                                    const Mutation& mutate) override;
+  absl::StatusOr<Order> UpdateOrder(const std::string& order_id, const Mutation& mutate) override;
   absl::StatusOr<Order> GetOrder(const std::string& order_id) override {
     return store_->GetOrder(order_id);
   }
@@ -42,17 +41,15 @@ class ChangeRecordingStore : public OrderStore {
   absl::StatusOr<OrderSnapshot> Snapshot(const std::string& order_id) override {
     return store_->Snapshot(order_id);
   }
-  absl::StatusOr<std::vector<OrderEvent>> EventsAfter(
-      int64_t revision, const std::string& order_id) override {
+  absl::StatusOr<std::vector<OrderEvent>> EventsAfter(int64_t revision,
+                                                      const std::string& order_id) override {
     return store_->EventsAfter(revision, order_id);
   }
   absl::StatusOr<std::vector<Order>> OrdersInStates(
       const std::vector<Order::State>& states) override {
     return store_->OrdersInStates(states);
   }
-  void SetListener(Listener listener) override {
-    store_->SetListener(std::move(listener));
-  }
+  void SetListener(Listener listener) override { store_->SetListener(std::move(listener)); }
 
  private:
   const std::unique_ptr<OrderStore> store_;

@@ -86,10 +86,13 @@ TEST_F(ChangeRecordingStoreTest, EveryRevisionCarriesItsOwnChanges) {
 }
 
 TEST_F(ChangeRecordingStoreTest, AnUnchangedOrderWritesNothingAndKeepsItsChanges) {
-  ASSERT_TRUE(store_.UpdateOrder(id_, [](Order& o) {
-                      o.set_state(Order::CANCELLED);
-                      return absl::OkStatus();
-                    }).ok());
+  ASSERT_TRUE(store_
+                  .UpdateOrder(id_,
+                               [](Order& o) {
+                                 o.set_state(Order::CANCELLED);
+                                 return absl::OkStatus();
+                               })
+                  .ok());
   const int64_t revision = store_.GetOrder(id_)->revision();
   auto same = store_.UpdateOrder(id_, [](Order& o) {
     o.clear_last_changes();  // only the list would change: still nothing to write
@@ -110,10 +113,9 @@ TEST_F(ChangeRecordingStoreTest, AMutationErrorIsReturnedAndNothingWritten) {
   });
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kAborted);
   EXPECT_EQ(store_.GetOrder(id_)->state(), Order::ACCEPTED);
-  EXPECT_EQ(store_.UpdateOrder("ord-unknown", [](Order&) { return absl::OkStatus(); })
-                .status()
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      store_.UpdateOrder("ord-unknown", [](Order&) { return absl::OkStatus(); }).status().code(),
+      absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -16,9 +16,8 @@ class CountingFakeFactory : public BackendFactory {
   std::unique_ptr<google::protobuf::Message> CreateEmptyConfig() const override {
     return std::make_unique<FakeBackendConfig>();
   }
-  absl::StatusOr<std::unique_ptr<Backend>> Create(
-      const google::protobuf::Message& config,
-      const BackendContext& context) const override {
+  absl::StatusOr<std::unique_ptr<Backend>> Create(const google::protobuf::Message& config,
+                                                  const BackendContext& context) const override {
     absl::StatusOr<std::unique_ptr<FakeBackend>> fake =
         FakeBackend::Create(static_cast<const FakeBackendConfig&>(config), context.clock);
     if (!fake.ok()) return fake.status();
@@ -74,8 +73,8 @@ absl::StatusOr<std::vector<InstanceStatus>> CountingBackend::Describe(
   return inner_->Describe(region, instance_ids);
 }
 
-absl::StatusOr<std::vector<std::string>> CountingBackend::FindByOrder(
-    const std::string& region, const std::string& order_id) {
+absl::StatusOr<std::vector<std::string>> CountingBackend::FindByOrder(const std::string& region,
+                                                                      const std::string& order_id) {
   Count();
   return inner_->FindByOrder(region, order_id);
 }

@@ -10,8 +10,7 @@ using provisioning::v1::Instance;
 using provisioning::v1::Order;
 using provisioning::v1::OrderChange;
 
-OrderChange InstanceChange(OrderChange::Kind kind, const Instance& before,
-                           const Instance& after) {
+OrderChange InstanceChange(OrderChange::Kind kind, const Instance& before, const Instance& after) {
   OrderChange change;
   change.set_kind(kind);
   change.set_instance_id(after.instance_id());
@@ -68,9 +67,8 @@ void AppendInstanceChanges(const Instance& before, const Instance& after,
     change.set_restriction(after.restriction());
     changes.push_back(std::move(change));
   }
-  if (IsIsolated(after) &&
-      (!IsIsolated(before) || before.restriction() != after.restriction() ||
-       SourceOf(before) != SourceOf(after))) {
+  if (IsIsolated(after) && (!IsIsolated(before) || before.restriction() != after.restriction() ||
+                            SourceOf(before) != SourceOf(after))) {
     OrderChange change = InstanceChange(OrderChange::ISOLATED, before, after);
     change.set_restriction(after.restriction());
     change.set_isolated_source(SourceOf(after));
@@ -81,8 +79,7 @@ void AppendInstanceChanges(const Instance& before, const Instance& after,
 }  // namespace
 
 bool IsFinalOrderState(Order::State state) {
-  return state == Order::FAILED || state == Order::CANCELLED ||
-         state == Order::TERMINATED;
+  return state == Order::FAILED || state == Order::CANCELLED || state == Order::TERMINATED;
 }
 
 bool IsIsolated(const Instance& instance) {

@@ -37,8 +37,8 @@ bool IsIsolated(const provisioning::v1::Instance& instance);
 // ORDER_FINAL when after's state is final and differs from before's.
 // Fields before and after do not share (last_changes, times, revision) are
 // ignored. Empty when nothing listed changed.
-std::vector<provisioning::v1::OrderChange> ChangesBetween(
-    const provisioning::v1::Order& before, const provisioning::v1::Order& after);
+std::vector<provisioning::v1::OrderChange> ChangesBetween(const provisioning::v1::Order& before,
+                                                          const provisioning::v1::Order& after);
 
 }  // namespace cvm
 

@@ -12,17 +12,15 @@ using provisioning::v1::Instance;
 using provisioning::v1::Order;
 
 bool IsLive(const Instance& instance) {
-  return instance.state() != Instance::TERMINATED &&
-         instance.state() != Instance::LAUNCH_FAILED;
+  return instance.state() != Instance::TERMINATED && instance.state() != Instance::LAUNCH_FAILED;
 }
 
 bool WantsPublicIp(const Order& order) { return order.spec().internet().public_ip(); }
 
 void Apply(const InstanceStatus& status, bool spot_may_be_reclaimed, Instance& instance) {
-  const bool was_up = instance.state() == Instance::PENDING ||
-                      instance.state() == Instance::RUNNING;
-  const bool is_down = status.state == Instance::SHUTDOWN ||
-                       status.state == Instance::TERMINATED;
+  const bool was_up =
+      instance.state() == Instance::PENDING || instance.state() == Instance::RUNNING;
+  const bool is_down = status.state == Instance::SHUTDOWN || status.state == Instance::TERMINATED;
   const bool reclaimed = instance.restriction() == Instance::SPOT_RECLAIMED ||
                          (spot_may_be_reclaimed && was_up && is_down);
   instance.set_state(status.state);
@@ -30,15 +28,12 @@ void Apply(const InstanceStatus& status, bool spot_may_be_reclaimed, Instance& i
                                ? Instance::SPOT_RECLAIMED
                                : status.restriction);
   instance.set_isolated_source(status.isolated_source);
-  instance.mutable_public_ips()->Assign(status.public_ips.begin(),
-                                        status.public_ips.end());
-  instance.mutable_private_ips()->Assign(status.private_ips.begin(),
-                                         status.private_ips.end());
+  instance.mutable_public_ips()->Assign(status.public_ips.begin(), status.public_ips.end());
+  instance.mutable_private_ips()->Assign(status.private_ips.begin(), status.private_ips.end());
   if (!status.zone.empty()) instance.set_zone(status.zone);
   if (status.create_time != absl::Time()) {
-    *instance.mutable_create_time() =
-        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-            absl::ToUnixNanos(status.create_time));
+    *instance.mutable_create_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+        absl::ToUnixNanos(status.create_time));
   }
 }
 
@@ -53,8 +48,7 @@ std::vector<std::string> LiveInstanceIds(const Order& order) {
 }
 
 void ApplyObserved(const std::map<std::string, InstanceStatus>& seen, Order& order) {
-  const bool spot_may_be_reclaimed =
-      order.spec().has_spot() && order.state() != Order::TERMINATING;
+  const bool spot_may_be_reclaimed = order.spec().has_spot() && order.state() != Order::TERMINATING;
   for (Instance& instance : *order.mutable_instances()) {
     auto it = seen.find(instance.instance_id());
     if (it != seen.end()) Apply(it->second, spot_may_be_reclaimed, instance);
@@ -90,8 +84,8 @@ void Settle(Order& order) {
       order.set_state(Order::FAILED);
       FailureCause* cause = order.mutable_failure();
       cause->set_reason("LAUNCH_FAILED");
-      cause->set_message(absl::StrFormat("%d of %d instances failed to launch",
-                                         failed + terminated, total));
+      cause->set_message(
+          absl::StrFormat("%d of %d instances failed to launch", failed + terminated, total));
       cause->set_grpc_code(static_cast<int>(absl::StatusCode::kAborted));
     } else if (running_ready == total) {
       order.set_state(Order::ACTIVE);
@@ -108,8 +102,7 @@ bool NeedsFastPolling(const Order& order) {
   const bool wants_ip = WantsPublicIp(order);
   for (const Instance& instance : order.instances()) {
     if (instance.state() == Instance::PENDING) return true;
-    if (instance.state() == Instance::RUNNING && wants_ip &&
-        instance.public_ips_size() == 0) {
+    if (instance.state() == Instance::RUNNING && wants_ip && instance.public_ips_size() == 0) {
       return true;
     }
   }

@@ -122,18 +122,18 @@ TEST(OrderSyncTest, SettleFinishesTerminationOnceEveryInstanceIsGone) {
 TEST(OrderSyncTest, FastWhilePendingWaitingForAnIpOrTerminating) {
   const std::string ip = "spec { internet { public_ip: true } } ";
   EXPECT_TRUE(NeedsFastPolling(Parse("state: PROVISIONING")));
-  EXPECT_TRUE(NeedsFastPolling(
-      Parse("state: PROVISIONING instances { instance_id: 'a' state: PENDING }")));
+  EXPECT_TRUE(
+      NeedsFastPolling(Parse("state: PROVISIONING instances { instance_id: 'a' state: PENDING }")));
   EXPECT_TRUE(NeedsFastPolling(
       Parse("state: PROVISIONING " + ip + "instances { instance_id: 'a' state: RUNNING }")));
-  EXPECT_TRUE(NeedsFastPolling(
-      Parse("state: TERMINATING instances { instance_id: 'a' state: RUNNING }")));
+  EXPECT_TRUE(
+      NeedsFastPolling(Parse("state: TERMINATING instances { instance_id: 'a' state: RUNNING }")));
   EXPECT_FALSE(NeedsFastPolling(Parse(
       "state: ACTIVE " + ip + "instances { instance_id: 'a' state: RUNNING public_ips: 'x' }")));
-  EXPECT_FALSE(NeedsFastPolling(
-      Parse("state: ACTIVE instances { instance_id: 'a' state: RUNNING }")));
-  EXPECT_FALSE(NeedsFastPolling(
-      Parse("state: ACTIVE instances { instance_id: 'a' state: SHUTDOWN }")));
+  EXPECT_FALSE(
+      NeedsFastPolling(Parse("state: ACTIVE instances { instance_id: 'a' state: RUNNING }")));
+  EXPECT_FALSE(
+      NeedsFastPolling(Parse("state: ACTIVE instances { instance_id: 'a' state: SHUTDOWN }")));
   EXPECT_FALSE(NeedsFastPolling(Parse("state: FAILED")));
 }
 

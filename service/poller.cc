@@ -26,8 +26,7 @@ void KeepFirst(absl::Status& first, const absl::Status& status) {
 
 }  // namespace
 
-Poller::Poller(OrderStore* store, const BackendSet* backends, Clock* clock,
-               Options options)
+Poller::Poller(OrderStore* store, const BackendSet* backends, Clock* clock, Options options)
     : store_(store), backends_(backends), clock_(clock), options_(options) {}
 
 Poller::~Poller() { Stop(); }
@@ -43,8 +42,8 @@ absl::Status Poller::Poll(bool all) {
     absl::MutexLock lock(&mu_);
     seen_notifications = notifications_;
   }
-  absl::StatusOr<std::vector<Order>> orders = store_->OrdersInStates(
-      {Order::PROVISIONING, Order::ACTIVE, Order::TERMINATING});
+  absl::StatusOr<std::vector<Order>> orders =
+      store_->OrdersInStates({Order::PROVISIONING, Order::ACTIVE, Order::TERMINATING});
   if (!orders.ok()) {
     // Try again soon rather than spin on groups that stay due.
     absl::MutexLock lock(&mu_);
@@ -93,8 +92,8 @@ absl::Status Poller::Poll(bool all) {
     const bool fast = round.fast || group.nudge > seen_notifications;
     absl::Duration interval = fast ? options_.fast_interval : options_.slow_interval;
     if (options_.max_describe_calls_per_second > 0) {
-      interval = std::max(
-          interval, absl::Seconds(round.calls / options_.max_describe_calls_per_second));
+      interval =
+          std::max(interval, absl::Seconds(round.calls / options_.max_describe_calls_per_second));
     }
     group.interval = interval;
     group.next = end + interval;
@@ -131,12 +130,11 @@ Poller::Round Poller::PollGroup(const GroupKey& key, const std::vector<Order>& o
   for (const Order& order : orders) {
     // The mutation runs on the stored order, which may have moved on since
     // the scan (a Terminate): the stored state decides.
-    absl::StatusOr<Order> updated =
-        store_->UpdateOrder(order.order_id(), [&seen](Order& stored) {
-          ApplyObserved(seen, stored);
-          Settle(stored);
-          return absl::OkStatus();
-        });
+    absl::StatusOr<Order> updated = store_->UpdateOrder(order.order_id(), [&seen](Order& stored) {
+      ApplyObserved(seen, stored);
+      Settle(stored);
+      return absl::OkStatus();
+    });
     if (!updated.ok()) {
       KeepFirst(round.status, updated.status());
       round.fast = round.fast || NeedsFastPolling(order);

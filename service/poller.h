@@ -113,8 +113,7 @@ class Poller {
   // Describes and updates the orders of one group.
   Round PollGroup(const GroupKey& key, const std::vector<Order>& orders);
   // Releases what a TERMINATING order still holds; counts calls in `round`.
-  void RetryRelease(Backend& backend, const std::string& region, const Order& order,
-                    Round& round);
+  void RetryRelease(Backend& backend, const std::string& region, const Order& order, Round& round);
   absl::Time NextPollLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run();
 
