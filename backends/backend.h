@@ -70,6 +70,9 @@ struct InstanceStatus {
       provisioning::v1::Instance::STATE_UNSPECIFIED;
   provisioning::v1::Instance::Restriction restriction =
       provisioning::v1::Instance::NORMAL;
+  // Why the cloud isolated it; unspecified when the cloud does not say.
+  provisioning::v1::Instance::IsolatedSource isolated_source =
+      provisioning::v1::Instance::ISOLATED_SOURCE_UNSPECIFIED;
   std::vector<std::string> public_ips;
   std::vector<std::string> private_ips;
   std::string zone;

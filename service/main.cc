@@ -3,6 +3,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/time/time.h"
 #include "service/server.h"
 #include "service/termination_signals.h"
 
@@ -11,6 +12,11 @@ ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464", "Prometheus /metrics ad
 ABSL_FLAG(std::string, config, "", "backends and routing (.textproto or .json); required");
 ABSL_FLAG(std::string, store, "sqlite:provisioner.db",
           "order store: sqlite:PATH (durable, the default) or memory (lost on exit)");
+ABSL_FLAG(absl::Duration, poll_fast_interval, absl::Seconds(2),
+          "cloud polling interval while instances are pending, waiting for a public IP or "
+          "being released");
+ABSL_FLAG(absl::Duration, poll_slow_interval, absl::Seconds(30),
+          "cloud polling interval once every instance is steady");
 
 static int Fail(const absl::Status& status) {
   std::fprintf(stderr, "provisioner: %s: %s\n", absl::StatusCodeToString(status.code()).c_str(),
@@ -25,6 +31,8 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.store = absl::GetFlag(FLAGS_store);
+  options.poll_fast_interval = absl::GetFlag(FLAGS_poll_fast_interval);
+  options.poll_slow_interval = absl::GetFlag(FLAGS_poll_slow_interval);
   auto config = cvm::LoadServiceConfig(absl::GetFlag(FLAGS_config));
   if (!config.ok()) return Fail(config.status());
   options.config = *config;

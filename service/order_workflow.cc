@@ -1,15 +1,12 @@
 #include "service/order_workflow.h"
 
-#include <map>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "backends/backend.h"
 #include "common/status_details.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "google/protobuf/util/time_util.h"
 #include "service/request_validation.h"
 
 namespace cvm {
@@ -41,61 +38,6 @@ OrderStore::Mutation Step(Order::State from, Order::State to) {
 bool SameRequest(const Order& order, const PurchaseRequest& request) {
   return order.instance_count() == request.instance_count() &&
          MessageDifferencer::Equals(order.spec(), request.spec());
-}
-
-void Apply(const InstanceStatus& status, Instance& instance) {
-  instance.set_state(status.state);
-  instance.set_restriction(status.restriction);
-  instance.mutable_public_ips()->Assign(status.public_ips.begin(),
-                                        status.public_ips.end());
-  instance.mutable_private_ips()->Assign(status.private_ips.begin(),
-                                         status.private_ips.end());
-  if (!status.zone.empty()) instance.set_zone(status.zone);
-  if (status.create_time != absl::Time()) {
-    *instance.mutable_create_time() =
-        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-            absl::ToUnixNanos(status.create_time));
-  }
-}
-
-// Moves PROVISIONING to ACTIVE or FAILED and TERMINATING to TERMINATED once
-// the instances say so.
-void Settle(Order& order) {
-  int pending = 0, running_ready = 0, failed = 0, terminated = 0;
-  const bool wants_ip = order.spec().internet().public_ip();
-  for (const Instance& instance : order.instances()) {
-    switch (instance.state()) {
-      case Instance::PENDING:
-        ++pending;
-        break;
-      case Instance::RUNNING:
-        if (!wants_ip || instance.public_ips_size() > 0) ++running_ready;
-        break;
-      case Instance::LAUNCH_FAILED:
-        ++failed;
-        break;
-      case Instance::TERMINATED:
-        ++terminated;
-        break;
-      default:
-        break;
-    }
-  }
-  const int total = order.instances_size();
-  if (order.state() == Order::TERMINATING && terminated == total) {
-    order.set_state(Order::TERMINATED);
-  } else if (order.state() == Order::PROVISIONING && pending == 0) {
-    if (failed + terminated > 0) {
-      order.set_state(Order::FAILED);
-      FailureCause* cause = order.mutable_failure();
-      cause->set_reason("LAUNCH_FAILED");
-      cause->set_message(absl::StrFormat("%d of %d instances failed to launch",
-                                         failed + terminated, total));
-      cause->set_grpc_code(static_cast<int>(absl::StatusCode::kAborted));
-    } else if (running_ready == total) {
-      order.set_state(Order::ACTIVE);
-    }
-  }
 }
 
 bool IsAlive(const Instance& instance) {
@@ -353,64 +295,6 @@ absl::StatusOr<Order> OrderWorkflow::Terminate(const std::string& order_id) {
         backend->Terminate(order.spec().region(), absl::MakeConstSpan(alive).subspan(i, n)));
   }
   return order;
-}
-
-absl::Status OrderWorkflow::PollOnce() {
-  ASSIGN_OR_RETURN(std::vector<Order> orders,
-                   store_->OrdersInStates({Order::PROVISIONING, Order::ACTIVE,
-                                           Order::TERMINATING}));
-  // One batch of DescribeInstances calls per backend and region.
-  std::map<std::pair<std::string, std::string>, std::vector<Order>> groups;
-  for (Order& order : orders) {
-    groups[{order.backend(), order.spec().region()}].push_back(std::move(order));
-  }
-  absl::Status first_error;
-  for (const auto& [key, group] : groups) {
-    absl::Status status = PollGroup(key.first, key.second, group);
-    if (first_error.ok()) first_error = status;
-  }
-  return first_error;
-}
-
-absl::Status OrderWorkflow::PollGroup(const std::string& backend_name,
-                                      const std::string& region,
-                                      const std::vector<Order>& orders) {
-  ASSIGN_OR_RETURN(Backend * backend, backends_->Get(backend_name));
-  std::vector<std::string> ids;
-  for (const Order& order : orders) {
-    for (const std::string& id : AliveIds(order)) ids.push_back(id);
-  }
-  std::map<std::string, InstanceStatus> seen;
-  absl::Status first_error;
-  for (size_t i = 0; i < ids.size(); i += kMaxDescribeBatch) {
-    const size_t n = std::min<size_t>(kMaxDescribeBatch, ids.size() - i);
-    auto batch = backend->Describe(region, absl::MakeConstSpan(ids).subspan(i, n));
-    if (!batch.ok()) {
-      if (first_error.ok()) first_error = batch.status();
-      continue;
-    }
-    for (InstanceStatus& status : *batch) seen[status.instance_id] = std::move(status);
-  }
-  for (const Order& order : orders) {
-    auto updated = store_->UpdateOrder(order.order_id(), [&](Order& o) {
-      for (Instance& instance : *o.mutable_instances()) {
-        auto it = seen.find(instance.instance_id());
-        if (it != seen.end()) Apply(it->second, instance);
-      }
-      Settle(o);
-      return absl::OkStatus();
-    });
-    if (!updated.ok() && first_error.ok()) first_error = updated.status();
-    if (updated.ok() && updated->state() == Order::TERMINATING) {
-      // A release that failed earlier is retried (Terminate is idempotent).
-      std::vector<std::string> alive = AliveIds(*updated);
-      if (!alive.empty() && alive.size() <= static_cast<size_t>(kMaxDescribeBatch)) {
-        absl::Status s = backend->Terminate(region, alive);
-        if (!s.ok() && first_error.ok()) first_error = s;
-      }
-    }
-  }
-  return first_error;
 }
 
 }  // namespace cvm

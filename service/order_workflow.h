@@ -1,10 +1,11 @@
-// The order state machine: purchase, terminate and status polling.
+// The order state machine: purchase and terminate. What happens to the
+// instances afterwards is polled by service/poller.h.
 //
 //   ACCEPTED -> CHECKING -> SUBMITTED -> PROVISIONING -> ACTIVE
 //   ACCEPTED, CHECKING       -> CANCELLED   (Terminate before the cloud call)
 //   CHECKING, SUBMITTED      -> FAILED      (pre-flight or cloud error)
-//   PROVISIONING             -> FAILED      (an instance failed to launch)
-//   PROVISIONING, ACTIVE, FAILED -> TERMINATING -> TERMINATED
+//   PROVISIONING             -> FAILED      (an instance failed to launch; poller)
+//   PROVISIONING, ACTIVE, FAILED -> TERMINATING -> TERMINATED (poller)
 //
 // Every transition is one store update (so one event); a step re-reads the
 // order and proceeds only from the state it expects, so a concurrent
@@ -80,15 +81,7 @@ class OrderWorkflow {
   // unknown order; UNAVAILABLE while the cloud call is in flight.
   absl::StatusOr<provisioning::v1::Order> Terminate(const std::string& order_id);
 
-  // One polling round: describes every instance of every unsettled order
-  // (batched per backend, kMaxDescribeBatch ids a call) and records changes.
-  // Returns the first error met; the other orders are still polled.
-  absl::Status PollOnce();
-
  private:
-  // Polls the orders of one backend in one region.
-  absl::Status PollGroup(const std::string& backend_name, const std::string& region,
-                         const std::vector<provisioning::v1::Order>& orders);
   // Moves a stored order from ACCEPTED / CHECKING / SUBMITTED to PROVISIONING
   // (or FAILED); `recovering` looks for instances under the order's tag first.
   absl::StatusOr<provisioning::v1::Order> Advance(const provisioning::v1::Order& order,

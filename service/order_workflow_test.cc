@@ -9,6 +9,7 @@
 #include "common/status_details.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/poller.h"
 #include "store/memory_order_store.h"
 
 namespace cvm {
@@ -60,6 +61,8 @@ class OrderWorkflowTest : public ::testing::Test {
       states_.push_back(e.order.state());
     });
     workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get());
+    poller_ = std::make_unique<Poller>(store_.get(), backends_.get(), &clock_,
+                                       Poller::Options());
   }
 
   std::vector<Order::State> States() {
@@ -71,6 +74,7 @@ class OrderWorkflowTest : public ::testing::Test {
   std::unique_ptr<BackendSet> backends_;
   std::unique_ptr<MemoryOrderStore> store_;
   std::unique_ptr<OrderWorkflow> workflow_;
+  std::unique_ptr<Poller> poller_;
   absl::Mutex mu_;
   std::vector<Order::State> states_;
 };
@@ -84,15 +88,15 @@ TEST_F(OrderWorkflowTest, PurchaseWalksEveryStateThenPollingActivates) {
   EXPECT_THAT(States(), ElementsAre(Order::ACCEPTED, Order::CHECKING, Order::SUBMITTED,
                                     Order::PROVISIONING));
 
-  ASSERT_TRUE(workflow_->PollOnce().ok());
+  ASSERT_TRUE(poller_->PollAll().ok());
   EXPECT_EQ(store_->GetOrder(order->order_id())->state(), Order::PROVISIONING);
   clock_.Advance(absl::Seconds(2));
-  ASSERT_TRUE(workflow_->PollOnce().ok());
+  ASSERT_TRUE(poller_->PollAll().ok());
   Order running = *store_->GetOrder(order->order_id());
   EXPECT_EQ(running.state(), Order::PROVISIONING);  // no public IP yet
   EXPECT_EQ(running.instances(0).state(), Instance::RUNNING);
   clock_.Advance(absl::Seconds(1));
-  ASSERT_TRUE(workflow_->PollOnce().ok());
+  ASSERT_TRUE(poller_->PollAll().ok());
   Order active = *store_->GetOrder(order->order_id());
   EXPECT_EQ(active.state(), Order::ACTIVE);
   for (const Instance& i : active.instances()) EXPECT_THAT(i.public_ips(), SizeIs(1));
@@ -150,7 +154,7 @@ TEST_F(OrderWorkflowTest, TerminateReleasesAndIsIdempotent) {
   auto terminating = workflow_->Terminate(order->order_id());
   ASSERT_TRUE(terminating.ok()) << terminating.status();
   EXPECT_EQ(terminating->state(), Order::TERMINATING);
-  ASSERT_TRUE(workflow_->PollOnce().ok());
+  ASSERT_TRUE(poller_->PollAll().ok());
   Order done = *store_->GetOrder(order->order_id());
   EXPECT_EQ(done.state(), Order::TERMINATED);
   auto again = workflow_->Terminate(order->order_id());
@@ -232,7 +236,7 @@ TEST_F(OrderWorkflowTest, LaunchFailureFailsTheOrderAfterPolling) {
   auto order = workflow_->Purchase(Purchase("launch", 1));
   ASSERT_TRUE(order.ok());
   clock_.Advance(absl::Seconds(5));
-  ASSERT_TRUE(workflow_->PollOnce().ok());
+  ASSERT_TRUE(poller_->PollAll().ok());
   Order failed = *store_->GetOrder(order->order_id());
   EXPECT_EQ(failed.state(), Order::FAILED);
   EXPECT_EQ(failed.failure().reason(), "LAUNCH_FAILED");

@@ -12,6 +12,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "absl/strings/strip.h"
+#include "service/change_recording_store.h"
 #include "store/memory_order_store.h"
 #include "store/sqlite_order_store.h"
 
@@ -67,10 +68,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
 }
 
 absl::Status Server::Start() {
+  if (options_.poll_fast_interval <= absl::ZeroDuration() ||
+      options_.poll_slow_interval < options_.poll_fast_interval) {
+    return InvalidFields(
+        {{"poll_fast_interval", "must be positive and at most poll_slow_interval"}});
+  }
   absl::StatusOr<std::unique_ptr<OrderStore>> store =
       OpenStore(options_.store, options_.clock);
   if (!store.ok()) return store.status();
-  store_ = *std::move(store);
+  // Every revision carries what it changed (Order.last_changes).
+  store_ = std::make_unique<ChangeRecordingStore>(*std::move(store));
 
   absl::StatusOr<std::unique_ptr<ServiceMetrics>> metrics =
       ServiceMetrics::Create(ServedMethods());
@@ -84,11 +91,16 @@ absl::Status Server::Start() {
   if (!backends.ok()) return backends.status();
   backends_ = *std::move(backends);
   workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get());
+  Poller::Options polling;
+  polling.fast_interval = options_.poll_fast_interval;
+  polling.slow_interval = options_.poll_slow_interval;
+  poller_ = std::make_unique<Poller>(store_.get(), backends_.get(), options_.clock, polling);
   absl::StatusOr<std::vector<Order>> unfinished = workflow_->Unfinished();
   if (!unfinished.ok()) return unfinished.status();
 
   store_->SetListener([this](const OrderEvent& event) {
     metrics_->RecordOrderEvent(event);
+    poller_->Notify(event);
     hub_.Publish(event);
   });
   if (!options_.metrics_listen.empty()) {
@@ -137,20 +149,11 @@ absl::Status Server::Start() {
   // Orders a previous process left unfinished are driven on in the
   // background, instances under their tag adopted before any resubmission.
   for (const Order& order : *unfinished) driver_->Enqueue(order.order_id(), true);
-  poller_ = std::thread([this] { PollLoop(); });
+  poller_->Start();
   sweeper_ = std::make_unique<OrphanSweeper>(store_.get(), backends_.get(), options_.config,
                                              metrics_->registry().get());
   sweeper_thread_ = std::thread([this] { SweepLoop(); });
   return absl::OkStatus();
-}
-
-void Server::PollLoop() {
-  while (!stop_polling_.WaitForNotificationWithTimeout(options_.poll_interval)) {
-    absl::Status status = workflow_->PollOnce();
-    if (!status.ok()) {
-      std::fprintf(stderr, "provisioner: polling: %s\n", status.ToString().c_str());
-    }
-  }
 }
 
 void Server::SweepLoop() {
@@ -163,7 +166,7 @@ void Server::SweepLoop() {
       std::fprintf(stderr, "provisioner: orphan sweep: %s\n",
                    orphans.status().ToString().c_str());
     }
-  } while (!stop_polling_.WaitForNotificationWithTimeout(interval));
+  } while (!stop_sweeping_.WaitForNotificationWithTimeout(interval));
 }
 
 void Server::Shutdown() {
@@ -186,9 +189,11 @@ void Server::Shutdown() {
   if (grpc_server_ != nullptr) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
-  if (poller_.joinable() || sweeper_thread_.joinable()) stop_polling_.Notify();
-  if (poller_.joinable()) poller_.join();
-  if (sweeper_thread_.joinable()) sweeper_thread_.join();
+  if (poller_ != nullptr) poller_->Stop();
+  if (sweeper_thread_.joinable()) {
+    stop_sweeping_.Notify();
+    sweeper_thread_.join();
+  }
   if (pool_ != nullptr) pool_->Stop();
   exposer_.reset();
 }

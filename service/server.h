@@ -27,6 +27,7 @@
 #include "service/order_driver.h"
 #include "service/orphan_sweeper.h"
 #include "service/order_workflow.h"
+#include "service/poller.h"
 #include "service/provisioning_service.h"
 #include "service/watch_hub.h"
 #include "store/order_store.h"
@@ -44,7 +45,11 @@ class Server {
     // "sqlite:PATH" (durable) or "memory" (orders are lost on restart).
     std::string store = "memory";
     Clock* clock = RealClock::Get();
-    absl::Duration poll_interval = absl::Milliseconds(500);
+    // Cloud polling per backend and region (service/poller.h): this often
+    // while an instance is pending, waits for its public IP or is being
+    // released, and this often once every order is steady.
+    absl::Duration poll_fast_interval = absl::Seconds(2);
+    absl::Duration poll_slow_interval = absl::Seconds(30);
     // How long Shutdown() lets in-flight calls finish.
     absl::Duration drain_timeout = absl::Seconds(20);
     int worker_threads = 16;
@@ -67,7 +72,6 @@ class Server {
  private:
   explicit Server(Options options) : options_(std::move(options)) {}
   absl::Status Start();
-  void PollLoop();
   // Sweeps for orphans at start and every config.orphans.interval.
   void SweepLoop();
 
@@ -83,9 +87,9 @@ class Server {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<ProvisioningService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
-  std::thread poller_;
+  std::unique_ptr<Poller> poller_;
   std::thread sweeper_thread_;
-  absl::Notification stop_polling_;
+  absl::Notification stop_sweeping_;
   bool shut_down_ = false;
   int port_ = 0;
   int metrics_port_ = 0;

@@ -174,6 +174,7 @@ InstanceStatus FakeBackend::StatusOfLocked(const std::string& id) const {
   }
   const FakeInstance& instance = it->second;
   status.zone = instance.zone;
+  status.isolated_source = Instance::NOT_ISOLATED;  // the fake has no arrears
   status.create_time = instance.create_time;
   status.private_ips.push_back(absl::StrFormat(
       "10.%d.%d.%d", (instance.index >> 16) & 255, (instance.index >> 8) & 255,

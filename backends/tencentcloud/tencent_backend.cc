@@ -64,6 +64,15 @@ Instance::Restriction RestrictionOf(const Json& instance) {
   return Instance::NORMAL;
 }
 
+Instance::IsolatedSource IsolatedSourceOf(const Json& instance) {
+  const std::string source = instance.value("IsolatedSource", "");
+  if (source == "NOTISOLATED") return Instance::NOT_ISOLATED;
+  if (source == "ARREAR") return Instance::ISOLATED_BY_ARREARS;
+  if (source == "EXPIRE") return Instance::ISOLATED_BY_EXPIRY;
+  if (source == "MANMADE") return Instance::ISOLATED_MANUALLY;
+  return Instance::ISOLATED_SOURCE_UNSPECIFIED;
+}
+
 std::vector<std::string> Strings(const Json& array) {
   std::vector<std::string> out;
   if (array.is_array()) {
@@ -242,6 +251,7 @@ absl::StatusOr<std::vector<InstanceStatus>> TencentBackend::Describe(
     const Json& i = it->second;
     status.state = StateOf(i.value("InstanceState", ""));
     status.restriction = RestrictionOf(i);
+    status.isolated_source = IsolatedSourceOf(i);
     status.public_ips = Strings(i.value("PublicIpAddresses", Json::array()));
     status.private_ips = Strings(i.value("PrivateIpAddresses", Json::array()));
     status.zone = i.value("/Placement/Zone"_json_pointer, "");

@@ -169,6 +169,12 @@ TEST_F(TencentBackendTest, CreateTagsInstancesAndReusesTheClientToken) {
       kTestSecretId, "cvm", "DescribeInstances", "ap-guangzhou",
       {{"Filters", {{{"Name", "tag:provisioner:order-id"}, {"Values", {"ord-1"}}}}}});
   EXPECT_EQ(found["TotalCount"], 2);
+  // DescribeInstances' IsolatedSource comes through.
+  auto described = backend->Describe("ap-guangzhou", *first);
+  ASSERT_TRUE(described.ok()) << described.status();
+  for (const InstanceStatus& status : *described) {
+    EXPECT_EQ(status.isolated_source, provisioning::v1::Instance::NOT_ISOLATED);
+  }
 }
 
 TEST_F(TencentBackendTest, QuotesPayAsYouGoAndPrepaid) {

@@ -1,0 +1,112 @@
+#include "service/order_sync.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::v1::FailureCause;
+using provisioning::v1::Instance;
+using provisioning::v1::Order;
+
+bool IsLive(const Instance& instance) {
+  return instance.state() != Instance::TERMINATED && instance.state() != Instance::LAUNCH_FAILED;
+}
+
+bool WantsPublicIp(const Order& order) { return order.spec().internet().public_ip(); }
+
+void Apply(const InstanceStatus& status, bool spot_may_be_reclaimed, Instance& instance) {
+  const bool was_up =
+      instance.state() == Instance::PENDING || instance.state() == Instance::RUNNING;
+  const bool is_down = status.state == Instance::SHUTDOWN || status.state == Instance::TERMINATED;
+  const bool reclaimed = instance.restriction() == Instance::SPOT_RECLAIMED ||
+                         (spot_may_be_reclaimed && was_up && is_down);
+  instance.set_state(status.state);
+  instance.set_restriction(reclaimed && status.restriction == Instance::NORMAL
+                               ? Instance::SPOT_RECLAIMED
+                               : status.restriction);
+  instance.set_isolated_source(status.isolated_source);
+  instance.mutable_public_ips()->Assign(status.public_ips.begin(), status.public_ips.end());
+  instance.mutable_private_ips()->Assign(status.private_ips.begin(), status.private_ips.end());
+  if (!status.zone.empty()) instance.set_zone(status.zone);
+  if (status.create_time != absl::Time()) {
+    *instance.mutable_create_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+        absl::ToUnixNanos(status.create_time));
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> LiveInstanceIds(const Order& order) {
+  std::vector<std::string> ids;
+  for (const Instance& instance : order.instances()) {
+    if (IsLive(instance)) ids.push_back(instance.instance_id());
+  }
+  return ids;
+}
+
+void ApplyObserved(const std::map<std::string, InstanceStatus>& seen, Order& order) {
+  const bool spot_may_be_reclaimed = order.spec().has_spot() && order.state() != Order::TERMINATING;
+  for (Instance& instance : *order.mutable_instances()) {
+    auto it = seen.find(instance.instance_id());
+    if (it != seen.end()) Apply(it->second, spot_may_be_reclaimed, instance);
+  }
+}
+
+void Settle(Order& order) {
+  int pending = 0, running_ready = 0, failed = 0, terminated = 0;
+  const bool wants_ip = WantsPublicIp(order);
+  for (const Instance& instance : order.instances()) {
+    switch (instance.state()) {
+      case Instance::PENDING:
+        ++pending;
+        break;
+      case Instance::RUNNING:
+        if (!wants_ip || instance.public_ips_size() > 0) ++running_ready;
+        break;
+      case Instance::LAUNCH_FAILED:
+        ++failed;
+        break;
+      case Instance::TERMINATED:
+        ++terminated;
+        break;
+      default:
+        break;
+    }
+  }
+  const int total = order.instances_size();
+  if (order.state() == Order::TERMINATING && terminated == total) {
+    order.set_state(Order::TERMINATED);
+  } else if (order.state() == Order::PROVISIONING && pending == 0) {
+    if (failed + terminated > 0) {
+      order.set_state(Order::FAILED);
+      FailureCause* cause = order.mutable_failure();
+      cause->set_reason("LAUNCH_FAILED");
+      cause->set_message(
+          absl::StrFormat("%d of %d instances failed to launch", failed + terminated, total));
+      cause->set_grpc_code(static_cast<int>(absl::StatusCode::kAborted));
+    } else if (running_ready == total) {
+      order.set_state(Order::ACTIVE);
+    }
+  }
+}
+
+bool NeedsFastPolling(const Order& order) {
+  if (order.state() == Order::TERMINATING) return true;
+  if (order.state() != Order::PROVISIONING && order.state() != Order::ACTIVE) {
+    return false;
+  }
+  if (order.state() == Order::PROVISIONING && order.instances_size() == 0) return true;
+  const bool wants_ip = WantsPublicIp(order);
+  for (const Instance& instance : order.instances()) {
+    if (instance.state() == Instance::PENDING) return true;
+    if (instance.state() == Instance::RUNNING && wants_ip && instance.public_ips_size() == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace cvm

@@ -1,0 +1,42 @@
+// Bringing a stored order in line with what the cloud reports: the pure part
+// of a polling round (service/poller.h does the I/O around it).
+//
+// Contract: pure functions, thread-compatible, no I/O.
+#ifndef CVM_PROVISIONER_SERVICE_ORDER_SYNC_H_
+#define CVM_PROVISIONER_SERVICE_ORDER_SYNC_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "provisioning/v1/provisioning.pb.h"
+
+namespace cvm {
+
+// Ids of the order's instances that may still change: neither TERMINATED nor
+// LAUNCH_FAILED, in the order's order.
+std::vector<std::string> LiveInstanceIds(const provisioning::v1::Order& order);
+
+// Copies what the cloud said (`seen`, by instance id) onto the order's
+// instances: state, restriction, isolated source, IPs, zone, create time.
+// Instances missing from `seen` are left as they are. A spot instance the
+// cloud shuts down or releases while the order is not TERMINATING is marked
+// SPOT_RECLAIMED (the cloud says so only by stopping and then dropping it), and
+// stays marked.
+void ApplyObserved(const std::map<std::string, InstanceStatus>& seen,
+                   provisioning::v1::Order& order);
+
+// Moves PROVISIONING to ACTIVE (every instance RUNNING, with a public IP when
+// one was asked for) or FAILED (none pending, some failed to launch or gone),
+// and TERMINATING to TERMINATED once every instance is.
+void Settle(provisioning::v1::Order& order);
+
+// True while the order is worth polling often: TERMINATING, or PROVISIONING
+// / ACTIVE with an instance PENDING or RUNNING without the public IP it asked
+// for. False once it is steady.
+bool NeedsFastPolling(const provisioning::v1::Order& order);
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_SERVICE_ORDER_SYNC_H_

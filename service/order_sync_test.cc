@@ -1,0 +1,141 @@
+#include "service/order_sync.h"
+
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::v1::Instance;
+using provisioning::v1::Order;
+using ::testing::ElementsAre;
+
+Order Parse(const std::string& text) {
+  Order order;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &order)) << text;
+  return order;
+}
+
+InstanceStatus Status(const std::string& id, Instance::State state,
+                      std::vector<std::string> public_ips = {}) {
+  InstanceStatus status;
+  status.instance_id = id;
+  status.state = state;
+  status.public_ips = std::move(public_ips);
+  return status;
+}
+
+std::map<std::string, InstanceStatus> Seen(std::vector<InstanceStatus> statuses) {
+  std::map<std::string, InstanceStatus> seen;
+  for (InstanceStatus& s : statuses) seen[s.instance_id] = std::move(s);
+  return seen;
+}
+
+TEST(OrderSyncTest, LiveInstanceIdsSkipReleasedAndFailed) {
+  Order order = Parse(
+      "instances { instance_id: 'a' state: RUNNING } instances { instance_id: 'b' "
+      "state: TERMINATED } instances { instance_id: 'c' state: LAUNCH_FAILED } "
+      "instances { instance_id: 'd' state: PENDING }");
+  EXPECT_THAT(LiveInstanceIds(order), ElementsAre("a", "d"));
+}
+
+TEST(OrderSyncTest, ApplyObservedCopiesWhatTheCloudSaid) {
+  Order order = Parse(
+      "state: PROVISIONING instances { instance_id: 'a' state: PENDING zone: 'z1' } "
+      "instances { instance_id: 'b' state: PENDING }");
+  InstanceStatus a = Status("a", Instance::RUNNING, {"1.2.3.4"});
+  a.private_ips = {"10.0.0.1"};
+  a.restriction = Instance::ISOLATED_ARREARS;
+  a.isolated_source = Instance::ISOLATED_BY_ARREARS;
+  a.create_time = absl::FromUnixSeconds(1700000000);
+  ApplyObserved(Seen({a}), order);
+  const Instance& got = order.instances(0);
+  EXPECT_EQ(got.state(), Instance::RUNNING);
+  EXPECT_THAT(got.public_ips(), ElementsAre("1.2.3.4"));
+  EXPECT_THAT(got.private_ips(), ElementsAre("10.0.0.1"));
+  EXPECT_EQ(got.restriction(), Instance::ISOLATED_ARREARS);
+  EXPECT_EQ(got.isolated_source(), Instance::ISOLATED_BY_ARREARS);
+  EXPECT_EQ(got.zone(), "z1");  // an empty zone keeps the known one
+  EXPECT_EQ(got.create_time().seconds(), 1700000000);
+  EXPECT_EQ(order.instances(1).state(), Instance::PENDING);  // not described: untouched
+}
+
+TEST(OrderSyncTest, ASpotInstanceTakenDownIsReclaimedAndStaysSo) {
+  Order order = Parse(
+      "state: ACTIVE spec { spot { max_price_per_hour: '0.1' } } "
+      "instances { instance_id: 'a' state: RUNNING restriction: NORMAL }");
+  ApplyObserved(Seen({Status("a", Instance::SHUTDOWN)}), order);
+  EXPECT_EQ(order.instances(0).restriction(), Instance::SPOT_RECLAIMED);
+  ApplyObserved(Seen({Status("a", Instance::TERMINATED)}), order);  // cloud: NORMAL
+  EXPECT_EQ(order.instances(0).restriction(), Instance::SPOT_RECLAIMED);
+}
+
+TEST(OrderSyncTest, OnlySpotInstancesNotBeingTerminatedAreReclaimed) {
+  Order pay_as_you_go = Parse(
+      "state: ACTIVE spec { pay_as_you_go {} } instances { instance_id: 'a' state: RUNNING }");
+  ApplyObserved(Seen({Status("a", Instance::SHUTDOWN)}), pay_as_you_go);
+  EXPECT_EQ(pay_as_you_go.instances(0).restriction(), Instance::NORMAL);
+  Order released = Parse(
+      "state: TERMINATING spec { spot { max_price_per_hour: '0.1' } } "
+      "instances { instance_id: 'a' state: RUNNING }");
+  ApplyObserved(Seen({Status("a", Instance::TERMINATED)}), released);
+  EXPECT_EQ(released.instances(0).restriction(), Instance::NORMAL);
+}
+
+TEST(OrderSyncTest, SettleActivatesOnlyWithThePublicIpsAskedFor) {
+  Order order = Parse(
+      "state: PROVISIONING spec { internet { public_ip: true } } "
+      "instances { instance_id: 'a' state: RUNNING } "
+      "instances { instance_id: 'b' state: RUNNING public_ips: '1.1.1.1' }");
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::PROVISIONING);
+  order.mutable_instances(0)->add_public_ips("2.2.2.2");
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::ACTIVE);
+}
+
+TEST(OrderSyncTest, SettleFailsAnOrderOnceNothingIsPendingAndSomethingFailed) {
+  Order order = Parse(
+      "state: PROVISIONING instances { instance_id: 'a' state: LAUNCH_FAILED } "
+      "instances { instance_id: 'b' state: PENDING }");
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::PROVISIONING);
+  order.mutable_instances(1)->set_state(Instance::RUNNING);
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::FAILED);
+  EXPECT_EQ(order.failure().reason(), "LAUNCH_FAILED");
+  EXPECT_EQ(order.failure().message(), "1 of 2 instances failed to launch");
+}
+
+TEST(OrderSyncTest, SettleFinishesTerminationOnceEveryInstanceIsGone) {
+  Order order = Parse(
+      "state: TERMINATING instances { instance_id: 'a' state: TERMINATED } "
+      "instances { instance_id: 'b' state: RUNNING }");
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::TERMINATING);
+  order.mutable_instances(1)->set_state(Instance::TERMINATED);
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::TERMINATED);
+}
+
+TEST(OrderSyncTest, FastWhilePendingWaitingForAnIpOrTerminating) {
+  const std::string ip = "spec { internet { public_ip: true } } ";
+  EXPECT_TRUE(NeedsFastPolling(Parse("state: PROVISIONING")));
+  EXPECT_TRUE(
+      NeedsFastPolling(Parse("state: PROVISIONING instances { instance_id: 'a' state: PENDING }")));
+  EXPECT_TRUE(NeedsFastPolling(
+      Parse("state: PROVISIONING " + ip + "instances { instance_id: 'a' state: RUNNING }")));
+  EXPECT_TRUE(
+      NeedsFastPolling(Parse("state: TERMINATING instances { instance_id: 'a' state: RUNNING }")));
+  EXPECT_FALSE(NeedsFastPolling(Parse(
+      "state: ACTIVE " + ip + "instances { instance_id: 'a' state: RUNNING public_ips: 'x' }")));
+  EXPECT_FALSE(
+      NeedsFastPolling(Parse("state: ACTIVE instances { instance_id: 'a' state: RUNNING }")));
+  EXPECT_FALSE(
+      NeedsFastPolling(Parse("state: ACTIVE instances { instance_id: 'a' state: SHUTDOWN }")));
+  EXPECT_FALSE(NeedsFastPolling(Parse("state: FAILED")));
+}
+
+}  // namespace
+}  // namespace cvm
