@@ -77,26 +77,26 @@ TEST(CommandLineTest, MalformedValuesAreUsageErrorsNamingTheFlag) {
   auto count = Parse({"run", "--count=three"});
   ASSERT_FALSE(count.ok());
   EXPECT_EQ(count.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(count.status().message(), HasSubstr("--count=three"));
+  EXPECT_THAT(std::string(count.status().message()), HasSubstr("--count=three"));
   auto timeout = Parse({"--timeout=soon", "run"});
   ASSERT_FALSE(timeout.ok());
-  EXPECT_THAT(timeout.status().message(), HasSubstr("--timeout"));
+  EXPECT_THAT(std::string(timeout.status().message()), HasSubstr("--timeout"));
   auto missing = Parse({"run", "--count"});
   ASSERT_FALSE(missing.ok());
-  EXPECT_THAT(missing.status().message(), HasSubstr("--count needs a value"));
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("--count needs a value"));
 }
 
 TEST(CommandLineTest, UnknownFlagsAndCommandsAreRejected) {
   auto flag = Parse({"run", "--colour=red"});
   ASSERT_FALSE(flag.ok());
-  EXPECT_THAT(flag.status().message(), HasSubstr("unknown flag --colour for run"));
+  EXPECT_THAT(std::string(flag.status().message()), HasSubstr("unknown flag --colour for run"));
   // A command's flag before the command is not known yet.
   auto early = Parse({"--count=2", "run"});
   ASSERT_FALSE(early.ok());
-  EXPECT_THAT(early.status().message(), HasSubstr("after the command"));
+  EXPECT_THAT(std::string(early.status().message()), HasSubstr("after the command"));
   auto command = Parse({"fly"});
   ASSERT_FALSE(command.ok());
-  EXPECT_THAT(command.status().message(), HasSubstr("unknown command \"fly\""));
+  EXPECT_THAT(std::string(command.status().message()), HasSubstr("unknown command \"fly\""));
   EXPECT_FALSE(Parse({"run", "-x"}).ok());
 }
 

@@ -24,7 +24,7 @@ std::vector<FlagSpec> SpecFlags() {
       {"data_disk", K::kList, "[TYPE:]GB", "a data disk; repeat or separate with commas"},
       {"vpc", K::kString, "VPC_ID", "VPC (with --subnet)"},
       {"subnet", K::kString, "SUBNET_ID", "subnet (with --vpc)"},
-      {"public_ip", K::kBool, "", "assign a public IPv4 address (needs --bandwidth_mbps)"},
+      {"public_ip", K::kBool, "", "assign a public IPv4 address (implied by --bandwidth_mbps)"},
       {"bandwidth_mbps", K::kInt, "N", "public bandwidth cap, 1-1000 Mbps"},
       {"internet_charge", K::kString, "traffic|bandwidth|prepaid",
        "how public traffic is billed (default traffic)"},

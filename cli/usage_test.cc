@@ -46,7 +46,8 @@ TEST(UsageTest, EveryCommandParsesItsOwnFlagsOnly) {
   EXPECT_EQ(line->flags.String("output"), "json");
   auto wrong = ParseProvisionctlArgs({"describe", "--count=2"});
   ASSERT_FALSE(wrong.ok());
-  EXPECT_THAT(wrong.status().message(), HasSubstr("unknown flag --count for describe"));
+  EXPECT_THAT(std::string(wrong.status().message()),
+              HasSubstr("unknown flag --count for describe"));
   EXPECT_TRUE(ParseProvisionctlArgs({"quote", "--count=2", "--region=r"}).ok());
   EXPECT_FALSE(ParseProvisionctlArgs({"quote", "--watch"}).ok());
 }
