@@ -54,7 +54,8 @@ class CliEndToEndTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (server_ != nullptr) EXPECT_EQ(server_->Stop(absl::Seconds(30)).value_or(-1), 0);
+    if (server_ == nullptr) return;
+    EXPECT_EQ(server_->Stop(absl::Seconds(30)).value_or(-1), 0);
   }
 
   // Runs `provisionctl --server=... ARGS` with stdout and stderr kept apart
