@@ -1,0 +1,84 @@
+// A Watch stream read on its own thread, so the caller can wait for the next
+// event with a timeout (to redraw a clock) and cancel at any time.
+//
+// When the stream breaks with UNAVAILABLE (the server drains, the connection
+// drops) or RESOURCE_EXHAUSTED (the client fell behind) after it delivered
+// events, it is reopened with start_revision = the last revision seen, so
+// the service replays exactly the missed changes. At most `max_resumes`
+// reopenings in a row that deliver nothing; a stream that never delivered
+// anything is not reopened (the server is not there: fail fast).
+//
+// Thread-safety: Next(), Cancel() and the accessors may be called from one
+// thread other than the reader. The destructor cancels and joins.
+#ifndef CVM_PROVISIONER_CLI_EVENT_STREAM_H_
+#define CVM_PROVISIONER_CLI_EVENT_STREAM_H_
+
+#include <deque>
+#include <functional>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "provisioning/v1/provisioning.grpc.pb.h"
+
+namespace cvm::cli {
+
+class EventStream {
+ public:
+  struct Options {
+    // The whole watch ends with DEADLINE_EXCEEDED at this time.
+    absl::Time deadline = absl::InfiniteFuture();
+    int max_resumes = 5;
+    // Waits before the n-th reopening in a row: n * resume_delay.
+    absl::Duration resume_delay = absl::Milliseconds(500);
+    // Called on the reader thread before each reopening: why the stream
+    // broke and the revision it resumes after.
+    std::function<void(const grpc::Status&, int64_t)> on_resume;
+  };
+
+  enum class Next { kEvent, kTimeout, kEnded };
+
+  // Starts reading. `stub` must outlive the stream.
+  EventStream(provisioning::v1::Provisioning::StubInterface* stub,
+              provisioning::v1::WatchRequest request, Options options);
+  ~EventStream();
+  EventStream(const EventStream&) = delete;
+  EventStream& operator=(const EventStream&) = delete;
+
+  // The next event into *event (kEvent); kTimeout when none came within
+  // `wait`; kEnded once the stream is over and every event was taken (then
+  // status() says why).
+  Next Wait(absl::Duration wait, provisioning::v1::WatchEvent* event);
+
+  // Ends the stream; status() becomes CANCELLED unless it had ended already.
+  void Cancel();
+
+  grpc::Status status() const;
+  int resumes() const;  // reopenings so far
+
+ private:
+  void Run();
+  // Reads one stream until it ends; returns its status and how many events it gave.
+  grpc::Status ReadOnce(const provisioning::v1::WatchRequest& request, int* delivered);
+
+  provisioning::v1::Provisioning::StubInterface* const stub_;
+  const provisioning::v1::WatchRequest request_;
+  const Options options_;
+
+  mutable absl::Mutex mu_;
+  std::deque<provisioning::v1::WatchEvent> queue_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  int64_t last_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  int resumes_ ABSL_GUARDED_BY(mu_) = 0;
+
+  std::thread reader_;  // last: starts once everything above is initialized
+};
+
+}  // namespace cvm::cli
+
+#endif  // CVM_PROVISIONER_CLI_EVENT_STREAM_H_

@@ -1,0 +1,137 @@
+#include "cli/event_stream.h"
+
+#include <vector>
+
+#include "cli/fake_service.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace cvm::cli {
+namespace {
+
+using provisioning::v1::WatchEvent;
+using provisioning::v1::WatchRequest;
+using ::testing::ElementsAre;
+using testing::FakeProvisioningService;
+using testing::InProcessServer;
+using testing::WatchScript;
+
+WatchEvent EventAt(int64_t revision) {
+  WatchEvent event;
+  event.set_revision(revision);
+  event.set_type(revision == 1 ? WatchEvent::SNAPSHOT : WatchEvent::CHANGE);
+  event.add_orders()->set_order_id("ord-1");
+  return event;
+}
+
+WatchScript Script(std::vector<int64_t> revisions, grpc::Status end, bool hold_open = false) {
+  WatchScript script;
+  for (int64_t r : revisions) script.steps.push_back({absl::Milliseconds(5), EventAt(r)});
+  script.end = std::move(end);
+  script.hold_open = hold_open;
+  return script;
+}
+
+WatchRequest ForOrder(const std::string& id) {
+  WatchRequest request;
+  request.set_order_id(id);
+  return request;
+}
+
+// Every revision until the stream ends.
+std::vector<int64_t> Drain(EventStream& stream) {
+  std::vector<int64_t> revisions;
+  WatchEvent event;
+  while (stream.Wait(absl::Seconds(10), &event) == EventStream::Next::kEvent) {
+    revisions.push_back(event.revision());
+  }
+  return revisions;
+}
+
+class EventStreamTest : public ::testing::Test {
+ protected:
+  FakeProvisioningService service_;
+  InProcessServer server_{&service_};
+  std::unique_ptr<provisioning::v1::Provisioning::Stub> stub_ = server_.NewStub();
+};
+
+TEST_F(EventStreamTest, DeliversEventsInOrderThenTheEndingStatus) {
+  service_.AddWatch(Script({1, 2, 3}, grpc::Status(grpc::StatusCode::NOT_FOUND, "gone")));
+  EventStream stream(stub_.get(), ForOrder("ord-1"), {});
+  EXPECT_THAT(Drain(stream), ElementsAre(1, 2, 3));
+  EXPECT_EQ(stream.status().error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(stream.resumes(), 0);
+  ASSERT_EQ(service_.watches().size(), 1u);
+  EXPECT_EQ(service_.watches()[0].order_id(), "ord-1");
+}
+
+TEST_F(EventStreamTest, ResumesAfterTheLastRevisionWhenTheStreamBreaks) {
+  service_.AddWatch(Script({1, 2}, grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining")));
+  service_.AddWatch(
+      Script({3}, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "client too slow")));
+  service_.AddWatch(Script({4}, grpc::Status(grpc::StatusCode::NOT_FOUND, "end")));
+  std::vector<std::pair<grpc::StatusCode, int64_t>> resumed;
+  EventStream::Options options;
+  options.resume_delay = absl::Milliseconds(1);
+  options.on_resume = [&resumed](const grpc::Status& why, int64_t after) {
+    resumed.emplace_back(why.error_code(), after);
+  };
+  EventStream stream(stub_.get(), ForOrder("ord-1"), options);
+  EXPECT_THAT(Drain(stream), ElementsAre(1, 2, 3, 4));
+  EXPECT_EQ(stream.status().error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(stream.resumes(), 2);
+  EXPECT_THAT(resumed, ElementsAre(std::make_pair(grpc::StatusCode::UNAVAILABLE, 2),
+                                   std::make_pair(grpc::StatusCode::RESOURCE_EXHAUSTED, 3)));
+  const auto watches = service_.watches();
+  ASSERT_EQ(watches.size(), 3u);
+  EXPECT_EQ(watches[0].start_revision(), 0);
+  EXPECT_EQ(watches[1].start_revision(), 2);
+  EXPECT_EQ(watches[2].start_revision(), 3);
+  EXPECT_EQ(watches[2].order_id(), "ord-1");
+}
+
+TEST_F(EventStreamTest, GivesUpAfterMaxResumesThatDeliverNothing) {
+  service_.AddWatch(Script({1}, grpc::Status(grpc::StatusCode::UNAVAILABLE, "down")));
+  // Further calls find no script: UNAVAILABLE at once, like a server that is gone.
+  EventStream::Options options;
+  options.max_resumes = 3;
+  options.resume_delay = absl::Milliseconds(1);
+  EventStream stream(stub_.get(), ForOrder("ord-1"), options);
+  EXPECT_THAT(Drain(stream), ElementsAre(1));
+  EXPECT_EQ(stream.status().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(stream.resumes(), 4);  // one after the break, then three quiet ones
+  EXPECT_EQ(service_.watches().size(), 5u);
+}
+
+TEST_F(EventStreamTest, NeverResumesAStreamThatDeliveredNothing) {
+  EventStream stream(stub_.get(), ForOrder("ord-1"), {});
+  EXPECT_TRUE(Drain(stream).empty());
+  EXPECT_EQ(stream.status().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(stream.resumes(), 0);
+  EXPECT_EQ(service_.watches().size(), 1u);
+}
+
+TEST_F(EventStreamTest, TimesOutWhileQuietAndEndsOnCancel) {
+  service_.AddWatch(Script({1}, grpc::Status::OK, /*hold_open=*/true));
+  EventStream stream(stub_.get(), ForOrder(""), {});
+  WatchEvent event;
+  ASSERT_EQ(stream.Wait(absl::Seconds(10), &event), EventStream::Next::kEvent);
+  EXPECT_EQ(event.revision(), 1);
+  EXPECT_EQ(stream.Wait(absl::Milliseconds(50), &event), EventStream::Next::kTimeout);
+  stream.Cancel();
+  EXPECT_EQ(stream.Wait(absl::Seconds(10), &event), EventStream::Next::kEnded);
+  EXPECT_EQ(stream.status().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(EventStreamTest, TheDeadlineEndsTheWholeWatch) {
+  service_.AddWatch(Script({1}, grpc::Status::OK, /*hold_open=*/true));
+  EventStream::Options options;
+  options.deadline = absl::Now() + absl::Milliseconds(300);
+  EventStream stream(stub_.get(), ForOrder("ord-1"), options);
+  EXPECT_THAT(Drain(stream), ElementsAre(1));
+  EXPECT_EQ(stream.status().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(stream.resumes(), 0);
+}
+
+}  // namespace
+}  // namespace cvm::cli

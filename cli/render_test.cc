@@ -1,0 +1,192 @@
+#include "cli/render.h"
+
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+
+namespace cvm::cli {
+namespace {
+
+using provisioning::v1::DescribeResponse;
+using provisioning::v1::Order;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+template <typename T>
+T FromText(const std::string& text) {
+  T message;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
+  return message;
+}
+
+constexpr char kActiveOrder[] = R"pb(
+  name: "orders/ord-1"
+  order_id: "ord-1"
+  request_id: "req-1"
+  instance_count: 2
+  state: ACTIVE
+  backend: "fake"
+  revision: 7
+  create_time { seconds: 1714557600 }
+  update_time { seconds: 1714557605 nanos: 500000000 }
+  spec {
+    region: "ap-guangzhou"
+    zone: "ap-guangzhou-3"
+    instance_type: "S5.MEDIUM2"
+    image_id: "img-1"
+    internet { public_ip: true max_bandwidth_out_mbps: 10 }
+    pay_as_you_go {}
+  }
+  instances {
+    instance_id: "ins-1"
+    state: RUNNING
+    zone: "ap-guangzhou-3"
+    public_ips: "203.0.113.1"
+    private_ips: "10.0.0.1"
+  }
+  instances {
+    instance_id: "ins-22"
+    state: RUNNING
+    restriction: SPOT_RECLAIMED
+    zone: "ap-guangzhou-3"
+    private_ips: "10.0.0.2"
+  })pb";
+
+TEST(RenderOrderTest, FieldsThenAnAlignedInstanceTable) {
+  EXPECT_EQ(RenderOrder(FromText<Order>(kActiveOrder)),
+            "Order ord-1  ACTIVE\n"
+            "  request id  req-1\n"
+            "  spec        2 x S5.MEDIUM2 in ap-guangzhou-3, image img-1, pay-as-you-go, "
+            "public IP 10 Mbps\n"
+            "  backend     fake\n"
+            "  created     2024-05-01T10:00:00Z\n"
+            "  updated     2024-05-01T10:00:05Z\n"
+            "  revision    7\n"
+            "\n"
+            "  INSTANCE  STATE                     ZONE            PUBLIC IP    PRIVATE IP\n"
+            "  ins-1     RUNNING                   ap-guangzhou-3  203.0.113.1  10.0.0.1\n"
+            "  ins-22    RUNNING (SPOT_RECLAIMED)  ap-guangzhou-3  -            10.0.0.2\n");
+}
+
+TEST(RenderOrderTest, FailureCauseWithTheCloudsCodeAndRequestId) {
+  Order order = FromText<Order>(R"pb(
+    name: "orders/ord-2"
+    order_id: "ord-2"
+    state: FAILED
+    instance_count: 1
+    spec {
+      region: "r"
+      instance_type: "T"
+      spot { max_price_per_hour: "0.05" }
+    }
+    failure {
+      reason: "LAUNCH_FAILED"
+      message: "instances did not start"
+      cloud_error_code: "ResourceInsufficient"
+      cloud_request_id: "rq-9"
+    })pb");
+  const std::string text = RenderOrder(order);
+  EXPECT_THAT(text, HasSubstr("Order ord-2  FAILED\n"));
+  EXPECT_THAT(text, HasSubstr("1 x T in r, spot (max 0.05/h)"));
+  EXPECT_THAT(text, HasSubstr("  failure     LAUNCH_FAILED: instances did not start (cloud error "
+                              "ResourceInsufficient, cloud request id rq-9)\n"));
+  EXPECT_THAT(text, HasSubstr("created     -\n"));
+  EXPECT_THAT(text, Not(HasSubstr("INSTANCE")));
+}
+
+TEST(RenderOrderTest, DryRunSaysNothingWasBought) {
+  Order order = FromText<Order>(R"pb(
+    instance_count: 3
+    backend: "fake"
+    spec {
+      zone: "z-1"
+      instance_type: "T"
+      prepaid { period_months: 12 auto_renew: true }
+    })pb");
+  EXPECT_EQ(RenderOrder(order),
+            "Dry run passed: nothing was bought.\n"
+            "  spec     3 x T in z-1, prepaid 12 months, auto-renew\n"
+            "  backend  fake\n");
+}
+
+TEST(RenderOrderListTest, OneRowPerOrderAndTheNextPageToken) {
+  DescribeResponse response;
+  *response.add_orders() = FromText<Order>(kActiveOrder);
+  *response.add_orders() = FromText<Order>(R"pb(
+    order_id: "ord-0"
+    state: PROVISIONING
+    instance_count: 1
+    backend: "fake"
+    spec { instance_type: "S5.LARGE8" zone: "ap-guangzhou-4" }
+    instances { instance_id: "ins-0" state: PENDING })pb");
+  response.set_next_page_token("cDEKb3JkLTA");
+  EXPECT_EQ(RenderOrderList(response),
+            "ORDER  STATE         RUNNING  TYPE        ZONE            BACKEND  CREATED\n"
+            "ord-1  ACTIVE        2/2      S5.MEDIUM2  ap-guangzhou-3  fake     "
+            "2024-05-01T10:00:00Z\n"
+            "ord-0  PROVISIONING  0/1      S5.LARGE8   ap-guangzhou-4  fake     -\n"
+            "More orders: describe --page_token=cDEKb3JkLTA\n");
+  EXPECT_EQ(RenderOrderList(DescribeResponse()), "No orders.\n");
+}
+
+TEST(RenderQuoteTest, PricesWithCurrencyAndBackend) {
+  provisioning::v1::Quote quote;
+  quote.set_currency("CNY");
+  quote.set_unit_price_per_hour("0.10");
+  quote.set_total_price_per_hour("0.30");
+  quote.set_backend("fake");
+  EXPECT_EQ(RenderQuote(quote),
+            "per instance-hour        0.10 CNY\n"
+            "per hour, all instances  0.30 CNY\n"
+            "backend                  fake\n");
+}
+
+TEST(RenderWatchEventTest, OneLinePerOrder) {
+  provisioning::v1::WatchEvent event;
+  event.set_revision(12);
+  event.set_type(provisioning::v1::WatchEvent::CHANGE);
+  *event.add_orders() = FromText<Order>(kActiveOrder);
+  EXPECT_EQ(RenderWatchEvent(event),
+            "rev 12  CHANGE  ord-1  ACTIVE  2/2 running  S5.MEDIUM2  ap-guangzhou-3\n");
+  event.clear_orders();
+  event.set_type(provisioning::v1::WatchEvent::SNAPSHOT);
+  EXPECT_EQ(RenderWatchEvent(event), "rev 12  SNAPSHOT  (no orders)\n");
+}
+
+TEST(JsonLineTest, OneLineThatParsesBackToTheSameMessage) {
+  const Order order = FromText<Order>(kActiveOrder);
+  const std::string line = JsonLine(order);
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.back(), '\n');
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+  EXPECT_THAT(line, HasSubstr("\"orderId\":\"ord-1\""));
+  EXPECT_THAT(line, HasSubstr("\"state\":\"ACTIVE\""));
+  EXPECT_THAT(line, HasSubstr("\"createTime\":\"2024-05-01T10:00:00Z\""));
+  Order parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &parsed).ok());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(parsed, order));
+}
+
+TEST(RenderHelpersTest, EnumsTimesAndDurations) {
+  EXPECT_EQ(OrderStateName(static_cast<Order::State>(42)), "42");  // from a newer server
+  EXPECT_EQ(InstanceStateName(provisioning::v1::Instance::LAUNCH_FAILED), "LAUNCH_FAILED");
+  EXPECT_TRUE(IsFinal(Order::ACTIVE));
+  EXPECT_TRUE(IsFinal(Order::FAILED));
+  EXPECT_TRUE(IsFinal(Order::CANCELLED));
+  EXPECT_TRUE(IsFinal(Order::TERMINATED));
+  EXPECT_FALSE(IsFinal(Order::PROVISIONING));
+  EXPECT_FALSE(IsFinal(Order::TERMINATING));
+  EXPECT_EQ(ElapsedText(absl::Milliseconds(400)), "0.4s");
+  EXPECT_EQ(ElapsedText(absl::Seconds(59.94)), "59.9s");
+  EXPECT_EQ(ElapsedText(absl::Seconds(125)), "2m05s");
+  EXPECT_EQ(ElapsedText(absl::Minutes(62)), "1h02m");
+  EXPECT_EQ(ElapsedText(-absl::Seconds(3)), "0.0s");
+  EXPECT_EQ(FormatTable({{"a", "bb", "c"}, {"ddd", "e", ""}}, "> "), "> a    bb  c\n> ddd  e\n");
+  EXPECT_EQ(ParseOutputFormat("JSON").value(), OutputFormat::kJson);
+  EXPECT_FALSE(ParseOutputFormat("yaml").ok());
+}
+
+}  // namespace
+}  // namespace cvm::cli

@@ -1,0 +1,181 @@
+#include "cli/usage.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace cvm::cli {
+namespace {
+
+using K = FlagKind;
+
+// Flags that describe what to buy: purchase and quote.
+std::vector<FlagSpec> SpecFlags() {
+  return {
+      {"spec_file", K::kString, "PATH",
+       "a PurchaseRequest in text format or JSON (.json, or text starting with '{'); "
+       "flags given as well override its fields"},
+      {"region", K::kString, "REGION", "e.g. ap-guangzhou"},
+      {"zone", K::kString, "ZONE", "e.g. ap-guangzhou-3"},
+      {"instance_type", K::kString, "TYPE", "e.g. S5.MEDIUM2"},
+      {"image", K::kString, "IMAGE_ID", "e.g. img-pi0ii46r"},
+      {"system_disk", K::kString, "[TYPE:]GB",
+       "boot disk, e.g. CLOUD_SSD:50 or 50 (TYPE: CLOUD_PREMIUM, CLOUD_SSD, CLOUD_BSSD, "
+       "CLOUD_HSSD; the CLOUD_ prefix and case are optional)"},
+      {"data_disk", K::kList, "[TYPE:]GB", "a data disk; repeat or separate with commas"},
+      {"vpc", K::kString, "VPC_ID", "VPC (with --subnet)"},
+      {"subnet", K::kString, "SUBNET_ID", "subnet (with --vpc)"},
+      {"public_ip", K::kBool, "", "assign a public IPv4 address (implied by --bandwidth_mbps)"},
+      {"bandwidth_mbps", K::kInt, "N", "public bandwidth cap, 1-1000 Mbps"},
+      {"internet_charge", K::kString, "traffic|bandwidth|prepaid",
+       "how public traffic is billed (default traffic)"},
+      {"name", K::kString, "NAME", "display name of the instances"},
+      {"tag", K::kList, "KEY=VALUE", "a tag; repeat for several"},
+      {"security_group", K::kList, "SG_ID", "a security group; repeat for several"},
+      {"login_key", K::kList, "KEY_ID", "an SSH key id; repeat for several"},
+      {"billing", K::kString, "payg|spot|prepaid",
+       "pay-as-you-go (default), spot, or prepaid months"},
+      {"spot_max_price", K::kString, "PRICE",
+       "spot: highest price per instance-hour, e.g. 0.05 (implies --billing=spot)"},
+      {"period_months", K::kInt, "N",
+       "prepaid: 1-12, 24, 36, 48 or 60 months (implies --billing=prepaid)"},
+      {"auto_renew", K::kBool, "", "prepaid: renew automatically"},
+      {"count", K::kInt, "N", "number of instances, 1-100 (default 1)"},
+  };
+}
+
+std::vector<FlagSpec> WatchFlags() {
+  return {{"watch", K::kBool, "", "then show the order's progress until it is final"},
+          {"watch_timeout", K::kDuration, "DURATION",
+           "give up watching after this long (default: until the order is final)"}};
+}
+
+std::vector<FlagSpec> Concat(std::vector<FlagSpec> a, const std::vector<FlagSpec>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+std::vector<CommandSpec> BuildCommands() {
+  std::vector<FlagSpec> purchase = SpecFlags();
+  purchase.push_back({"request_id", K::kString, "ID",
+                      "idempotency key (default: a new random id, printed so you can retry "
+                      "with it)"});
+  purchase.push_back({"dry_run", K::kBool, "", "validate and run the pre-flight checks only"});
+  return {
+      {"purchase", "", "Buy instances (and with --watch, follow them until they run)",
+       "Example:\n"
+       "  provisionctl purchase --region=ap-guangzhou --zone=ap-guangzhou-3 \\\n"
+       "      --instance_type=S5.MEDIUM2 --image=img-pi0ii46r --count=3 \\\n"
+       "      --public_ip --bandwidth_mbps=10 --tag=team=infra --watch\n"
+       "The request id goes to stderr; purchase again with --request_id=ID to retry\n"
+       "without buying twice.",
+       Concat(purchase, WatchFlags())},
+      {"quote", "", "Price an order before buying it",
+       "Takes the same spec flags (or --spec_file) as purchase.", SpecFlags()},
+      {"describe",
+       "[ORDER_ID...]",
+       "Show orders by id, by instance id, or list them",
+       "With order ids: those orders. With --instance: the orders holding those\n"
+       "instances. Otherwise a page of orders, newest first, filtered by --state and\n"
+       "--region; the next page's token is printed when there is one.",
+       {{"instance", K::kList, "INSTANCE_ID", "the order holding this instance; repeatable"},
+        {"state", K::kList, "STATE", "list only orders in this state (e.g. ACTIVE); repeatable"},
+        {"region", K::kString, "REGION", "list only orders in this region"},
+        {"page_size", K::kInt, "N", "orders per page, 1-500 (default 50)"},
+        {"page_token", K::kString, "TOKEN", "the page after a previous describe"}}},
+      {"watch",
+       "[ORDER_ID]",
+       "Follow one order until it is final, or every order",
+       "With an order id: a live view of its instances (state, elapsed time, IPs),\n"
+       "drawn in place on a terminal and as appended lines otherwise; ends when the\n"
+       "order is ACTIVE, FAILED, CANCELLED or TERMINATED (exit 6 when FAILED).\n"
+       "Without: one line per change of any order until interrupted.\n"
+       "With --output=json: one WatchEvent object per line.",
+       {{"start_revision", K::kInt, "REVISION",
+         "replay the changes after this revision instead of a snapshot"},
+        {"watch_timeout", K::kDuration, "DURATION",
+         "give up after this long (default: until final)"}}},
+      {"terminate", "ORDER_ID", "Release an order's instances (or cancel it)",
+       "Idempotent: terminating a terminated order shows it unchanged.", WatchFlags()},
+  };
+}
+
+std::string FlagLine(const FlagSpec& flag) {
+  std::string left = absl::StrCat("--", flag.name);
+  if (!flag.value_name.empty()) absl::StrAppend(&left, "=", flag.value_name);
+  if (left.size() <= 28) return absl::StrFormat("  %-28s  %s\n", left, flag.help);
+  return absl::StrFormat("  %s\n  %-28s  %s\n", left, "", flag.help);
+}
+
+}  // namespace
+
+const std::vector<FlagSpec>& GlobalFlags() {
+  static const auto* flags = new std::vector<FlagSpec>{
+      {"server", K::kString, "HOST:PORT",
+       absl::StrCat("the provisioning service (default ", kDefaultServer, ")")},
+      {"output", K::kString, "table|json",
+       "table for people (default), or protobuf JSON of each response, one per line"},
+      {"timeout", K::kDuration, "DURATION", "deadline of each call (default 30s)"},
+  };
+  return *flags;
+}
+
+const std::vector<CommandSpec>& Commands() {
+  static const auto* commands = new std::vector<CommandSpec>(BuildCommands());
+  return *commands;
+}
+
+const CommandSpec* FindCommand(absl::string_view name) {
+  for (const CommandSpec& command : Commands()) {
+    if (command.name == name) return &command;
+  }
+  return nullptr;
+}
+
+std::string MainHelp() {
+  std::string help =
+      "provisionctl: buy and track cloud instances through the provisioning service.\n\n"
+      "Usage: provisionctl [GLOBAL FLAGS] COMMAND [ARGS] [FLAGS]\n\nCommands:\n";
+  for (const CommandSpec& command : Commands()) {
+    absl::StrAppendFormat(&help, "  %-10s  %s\n", command.name, command.summary);
+  }
+  absl::StrAppend(&help, "\nGlobal flags (anywhere on the line):\n");
+  for (const FlagSpec& flag : GlobalFlags()) absl::StrAppend(&help, FlagLine(flag));
+  absl::StrAppend(
+      &help,
+      "\nExit codes:\n"
+      "  0  success\n"
+      "  1  usage error: unknown command or flag, malformed value, unreadable --spec_file\n"
+      "  2  invalid argument: the service rejected the request (INVALID_ARGUMENT,\n"
+      "     OUT_OF_RANGE, ALREADY_EXISTS); the bad fields are listed\n"
+      "  3  failed precondition or quota (FAILED_PRECONDITION, RESOURCE_EXHAUSTED):\n"
+      "     stock, quota, balance, spot price\n"
+      "  4  not found (NOT_FOUND)\n"
+      "  5  unavailable or deadline exceeded (UNAVAILABLE, DEADLINE_EXCEEDED): retry,\n"
+      "     with the same --request_id for purchase\n"
+      "  6  the watched order ended FAILED\n"
+      "  7  any other error\n"
+      "\nRun `provisionctl COMMAND --help` for a command's flags.\n");
+  return help;
+}
+
+std::string CommandHelp(const CommandSpec& command) {
+  std::string help = absl::StrCat("Usage: provisionctl ", command.name);
+  if (!command.arguments.empty()) absl::StrAppend(&help, " ", command.arguments);
+  absl::StrAppend(&help, " [FLAGS]\n\n", command.summary, ".\n");
+  if (!command.details.empty()) absl::StrAppend(&help, command.details, "\n");
+  absl::StrAppend(&help, "\nFlags:\n");
+  for (const FlagSpec& flag : command.flags) absl::StrAppend(&help, FlagLine(flag));
+  absl::StrAppend(&help, "\nGlobal flags:\n");
+  for (const FlagSpec& flag : GlobalFlags()) absl::StrAppend(&help, FlagLine(flag));
+  return help;
+}
+
+absl::StatusOr<CommandLine> ParseProvisionctlArgs(const std::vector<std::string>& args) {
+  return ParseCommandLine(args, GlobalFlags(),
+                          [](absl::string_view name) -> const std::vector<FlagSpec>* {
+                            const CommandSpec* command = FindCommand(name);
+                            return command == nullptr ? nullptr : &command->flags;
+                          });
+}
+
+}  // namespace cvm::cli

@@ -1,0 +1,260 @@
+// End-to-end: the provisionctl binary as a subprocess against the real
+// provisioner (fake backend, short delays): purchase --watch until ACTIVE,
+// describe, terminate, JSON output, and an exit code and message per error.
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "provisioning/v1/provisioning.pb.h"
+#include "tests/server_process.h"
+
+namespace cvm::testing {
+namespace {
+
+using provisioning::v1::DescribeResponse;
+using provisioning::v1::Order;
+using provisioning::v1::WatchEvent;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The zone the fake serves normally, with the spec flags every purchase uses.
+const std::vector<std::string> kSpec = {"--region=ap-guangzhou", "--zone=ap-guangzhou-3",
+                                        "--instance_type=S5.MEDIUM2", "--image=img-pi0ii46r"};
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+std::string Quote(const std::string& arg) { return absl::StrCat("'", arg, "'"); }
+
+template <typename T>
+T ParseJson(const std::string& line) {
+  T message;
+  auto status = google::protobuf::util::JsonStringToMessage(line, &message);
+  EXPECT_TRUE(status.ok()) << status.message() << " in: " << line;
+  return message;
+}
+
+class CliEndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = ServerProcess::Start(RunfilePath("tests/testdata/cli_fake.textproto"));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  void TearDown() override {
+    if (server_ == nullptr) return;
+    EXPECT_EQ(server_->Stop(absl::Seconds(30)).value_or(-1), 0);
+  }
+
+  // Runs `provisionctl --server=... ARGS` with stdout and stderr kept apart
+  // (stdout is a pipe, not a terminal).
+  CliResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), absl::StrCat("--server=", server_->target()));
+    return RunCli(args);
+  }
+
+  static CliResult RunCli(const std::vector<std::string>& args) {
+    const std::string err_path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/cli_stderr");
+    std::vector<std::string> quoted = {Quote(RunfilePath("cli/provisionctl"))};
+    for (const std::string& arg : args) quoted.push_back(Quote(arg));
+    auto result =
+        RunProcess({"/bin/sh", "-c", absl::StrCat(absl::StrJoin(quoted, " "), " 2>", err_path)},
+                   absl::Seconds(60));
+    CliResult cli;
+    EXPECT_TRUE(result.ok()) << result.status();
+    if (!result.ok()) return cli;
+    cli.exit_code = result->exit_code;
+    cli.out = result->output;
+    std::stringstream err;
+    err << std::ifstream(err_path).rdbuf();
+    cli.err = err.str();
+    return cli;
+  }
+
+  // Buys `count` instances (JSON output) and returns the order.
+  Order Buy(int count, const std::string& request_id) {
+    std::vector<std::string> args = {"purchase", "--output=json", absl::StrCat("--count=", count),
+                                     "--request_id=" + request_id};
+    args.insert(args.end(), kSpec.begin(), kSpec.end());
+    CliResult result = Cli(args);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return ParseJson<Order>(result.out);
+  }
+
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(CliEndToEndTest, PurchaseWatchShowsEveryInstanceRunningWithItsIps) {
+  std::vector<std::string> args = {"purchase", "--count=3", "--bandwidth_mbps=10",
+                                   "--tag=team=infra", "--watch"};
+  args.insert(args.end(), kSpec.begin(), kSpec.end());
+  CliResult result = Cli(args);
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_THAT(result.out, Not(HasSubstr("\x1b[")));  // not a terminal: plain lines
+
+  // The generated request id is on stderr, ready to retry with.
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(result.err, id, std::regex("--request_id=([0-9a-f-]{36})")))
+      << result.err;
+
+  // Each instance reaches RUNNING with a public and a private IP, on its own line.
+  const std::regex running(
+      R"(\+[0-9.]+s +(ins-[a-z0-9]+) +RUNNING +public (203\.0\.113\.[0-9]+) +private (10\.[0-9.]+))");
+  std::set<std::string> ready;
+  for (const std::string& line : std::vector<std::string>(absl::StrSplit(result.out, '\n'))) {
+    std::smatch match;
+    if (std::regex_search(line, match, running)) ready.insert(match[1]);
+  }
+  EXPECT_EQ(ready.size(), 3u) << result.out;
+  std::vector<std::string> lines = absl::StrSplit(result.out, '\n', absl::SkipEmpty());
+  ASSERT_FALSE(lines.empty());
+  EXPECT_THAT(lines.front(), HasSubstr("PROVISIONING: 3 x S5.MEDIUM2 in ap-guangzhou-3"));
+  EXPECT_THAT(lines.back(), ::testing::MatchesRegex(R"(\+[0-9.]+s +order ord-[0-9a-f]+ ACTIVE: )"
+                                                    R"(3/3 running)"));
+
+  // The service agrees, and kept the request id and tag.
+  const std::string order_id = lines.back().substr(lines.back().find("ord-"), 20);
+  CliResult describe = Cli({"describe", order_id, "--output=json"});
+  ASSERT_EQ(describe.exit_code, 0) << describe.err;
+  const Order order = ParseJson<DescribeResponse>(describe.out).orders(0);
+  EXPECT_EQ(order.state(), Order::ACTIVE);
+  EXPECT_EQ(order.request_id(), id[1].str());
+  EXPECT_EQ(order.spec().tags(0).key(), "team");
+  for (const auto& instance : order.instances()) EXPECT_EQ(ready.count(instance.instance_id()), 1u);
+}
+
+TEST_F(CliEndToEndTest, InvalidCountExitsTwoNamingInstanceCount) {
+  std::vector<std::string> args = {"purchase", "--count=0"};
+  args.insert(args.end(), kSpec.begin(), kSpec.end());
+  CliResult result = Cli(args);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("purchase failed: INVALID_ARGUMENT"));
+  EXPECT_THAT(result.err, HasSubstr("\n  field instance_count: must be between 1 and 100\n"));
+  EXPECT_THAT(result.err, HasSubstr("\n  reason INVALID_ARGUMENT (provisioner.cvm.dev)\n"));
+  EXPECT_EQ(result.out, "");
+}
+
+TEST_F(CliEndToEndTest, DescribeByIdByInstanceAndListThenTerminate) {
+  const Order order = Buy(2, "cli-e2e-describe");
+  ASSERT_EQ(order.instances_size(), 2);
+
+  CliResult by_id = Cli({"describe", order.order_id()});
+  ASSERT_EQ(by_id.exit_code, 0) << by_id.err;
+  EXPECT_THAT(by_id.out, HasSubstr(absl::StrCat("Order ", order.order_id(), "  ")));
+  EXPECT_THAT(by_id.out, HasSubstr("request id  cli-e2e-describe\n"));
+  EXPECT_THAT(by_id.out, HasSubstr(order.instances(1).instance_id()));
+
+  CliResult by_instance = Cli({"describe", "--instance=" + order.instances(0).instance_id()});
+  ASSERT_EQ(by_instance.exit_code, 0) << by_instance.err;
+  EXPECT_THAT(by_instance.out, HasSubstr(absl::StrCat("Order ", order.order_id())));
+
+  CliResult list = Cli({"describe", "--region=ap-guangzhou", "--page_size=10"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("ORDER"));
+  EXPECT_THAT(list.out, HasSubstr(order.order_id()));
+
+  CliResult terminate = Cli({"terminate", order.order_id(), "--watch"});
+  ASSERT_EQ(terminate.exit_code, 0) << terminate.err;
+  EXPECT_THAT(terminate.out, HasSubstr(absl::StrCat("order ", order.order_id(), " TERMINATED")));
+
+  CliResult after = Cli({"describe", order.order_id(), "--output=json"});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(ParseJson<DescribeResponse>(after.out).orders(0).state(), Order::TERMINATED);
+
+  CliResult terminated_list = Cli({"describe", "--state=TERMINATED"});
+  EXPECT_THAT(terminated_list.out, HasSubstr(order.order_id()));
+}
+
+TEST_F(CliEndToEndTest, JsonOutputIsOneParsableObjectPerLine) {
+  std::vector<std::string> args = {
+      "purchase",          "--output=json", "--watch", "--count=2", "--request_id=cli-e2e-json",
+      "--bandwidth_mbps=5"};
+  args.insert(args.end(), kSpec.begin(), kSpec.end());
+  CliResult result = Cli(args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::vector<std::string> lines = absl::StrSplit(result.out, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u);
+  const Order order = ParseJson<Order>(lines[0]);  // the Purchase response
+  EXPECT_EQ(order.request_id(), "cli-e2e-json");
+  int64_t revision = 0;
+  WatchEvent last;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    last = ParseJson<WatchEvent>(lines[i]);
+    EXPECT_GT(last.revision(), revision);
+    revision = last.revision();
+  }
+  ASSERT_EQ(last.orders_size(), 1);
+  EXPECT_EQ(last.orders(0).state(), Order::ACTIVE);
+  EXPECT_EQ(last.orders(0).instances(0).public_ips_size(), 1);
+
+  std::vector<std::string> quote_args = {"quote", "--output=json", "--count=2"};
+  quote_args.insert(quote_args.end(), kSpec.begin(), kSpec.end());
+  CliResult quote = Cli(quote_args);
+  ASSERT_EQ(quote.exit_code, 0) << quote.err;
+  const auto parsed = ParseJson<provisioning::v1::Quote>(quote.out);
+  EXPECT_EQ(parsed.currency(), "CNY");
+  EXPECT_EQ(parsed.total_price_per_hour(), "0.20");
+}
+
+TEST_F(CliEndToEndTest, RetryingWithTheSameRequestIdReturnsTheSameOrder) {
+  const Order first = Buy(1, "cli-e2e-retry");
+  const Order again = Buy(1, "cli-e2e-retry");
+  EXPECT_EQ(again.order_id(), first.order_id());
+}
+
+TEST_F(CliEndToEndTest, EachErrorHasItsExitCodeAndDetails) {
+  // Sold-out zone: the pre-flight check fails (exit 3).
+  CliResult sold_out = Cli({"purchase", "--region=ap-guangzhou", "--zone=ap-guangzhou-1",
+                            "--instance_type=S5.MEDIUM2", "--image=img-pi0ii46r"});
+  EXPECT_EQ(sold_out.exit_code, 3);
+  EXPECT_THAT(sold_out.err, HasSubstr("\n  precondition ZONE_SOLD_OUT failed for ap-guangzhou-1"));
+  EXPECT_THAT(sold_out.err, HasSubstr("\n  reason ZONE_SOLD_OUT"));
+
+  // Unknown order (exit 4).
+  CliResult missing = Cli({"describe", "ord-0000000000000000"});
+  EXPECT_EQ(missing.exit_code, 4);
+  EXPECT_THAT(missing.err, HasSubstr("describe failed: NOT_FOUND"));
+
+  // Instances that never launch: the watched order ends FAILED (exit 6).
+  CliResult failed = Cli({"purchase", "--region=ap-guangzhou", "--zone=ap-guangzhou-4",
+                          "--instance_type=S5.MEDIUM2", "--image=img-pi0ii46r", "--watch"});
+  EXPECT_EQ(failed.exit_code, 6) << failed.out << failed.err;
+  EXPECT_THAT(failed.out, HasSubstr("LAUNCH_FAILED"));
+  EXPECT_THAT(failed.out, ::testing::ContainsRegex("order ord-[0-9a-f]+ FAILED: LAUNCH_FAILED"));
+
+  // A flag that does not exist (exit 1): nothing is sent.
+  CliResult usage = Cli({"purchase", "--colour=red"});
+  EXPECT_EQ(usage.exit_code, 1);
+  EXPECT_THAT(usage.err, HasSubstr("unknown flag --colour for purchase"));
+
+  // Nobody listening (exit 5).
+  CliResult down = RunCli({"--server=127.0.0.1:1", "describe"});
+  EXPECT_EQ(down.exit_code, 5);
+  EXPECT_THAT(down.err, HasSubstr("UNAVAILABLE"));
+}
+
+TEST(CliHelpTest, HelpDocumentsTheExitCodes) {
+  auto result = RunProcess({RunfilePath("cli/provisionctl"), "--help"}, absl::Seconds(30));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 0);
+  for (const char* line : {"  2  invalid argument", "  3  failed precondition or quota",
+                           "  4  not found", "  5  unavailable or deadline exceeded",
+                           "  6  the watched order ended FAILED", "  7  any other error"}) {
+    EXPECT_THAT(result->output, HasSubstr(line));
+  }
+}
+
+}  // namespace
+}  // namespace cvm::testing
