@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "cli/exit_codes.h"
 #include "cli/follow.h"
 #include "cli/render.h"
@@ -38,6 +39,34 @@ absl::Status NoArguments(const CommandLine& line) {
                                                  absl::StrJoin(line.positional, " "), "\""));
 }
 
+bool BeingSubmitted(const Order& order) {
+  return order.state() == Order::ACCEPTED || order.state() == Order::CHECKING ||
+         order.state() == Order::SUBMITTED;
+}
+
+// Describes the accepted order until the cloud took it or it failed (the
+// service buys in the background). A FAILED order is purchased again with
+// the same request id: the service answers with the failure and its details.
+grpc::Status AwaitSubmission(const Session& session,
+                             const provisioning::v1::PurchaseRequest& request, Order* order) {
+  while (BeingSubmitted(*order)) {
+    absl::SleepFor(absl::Milliseconds(200));
+    provisioning::v1::DescribeRequest describe;
+    describe.add_order_ids(order->order_id());
+    provisioning::v1::DescribeResponse response;
+    grpc::Status status =
+        session.stub->Describe(session.NewContext().get(), describe, &response);
+    if (!status.ok()) return status;
+    if (response.orders_size() == 1) *order = response.orders(0);
+  }
+  if (order->state() != Order::FAILED) return grpc::Status::OK;
+  Order again;
+  grpc::Status failure = session.stub->Purchase(session.NewContext().get(), request, &again);
+  if (!failure.ok()) return failure;
+  *order = again;  // ended otherwise after all (e.g. cancelled): show it
+  return grpc::Status::OK;
+}
+
 int RunPurchase(const CommandLine& line, const Session& session) {
   absl::Status arguments = NoArguments(line);
   if (!arguments.ok()) return UsageError(session, line.command, arguments);
@@ -62,6 +91,10 @@ int RunPurchase(const CommandLine& line, const Session& session) {
     return code;
   }
   const bool watch = line.flags.Bool("watch") && !order.order_id().empty();
+  if (!watch && !order.order_id().empty() && !line.flags.Bool("no_wait")) {
+    status = AwaitSubmission(session, request, &order);
+    if (!status.ok()) return ReportError(session, "purchase", status);
+  }
   if (session.output == OutputFormat::kJson) {
     Write(session, JsonLine(order));
   } else if (!watch) {

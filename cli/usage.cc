@@ -60,12 +60,17 @@ std::vector<CommandSpec> BuildCommands() {
                       "idempotency key (default: a new random id, printed so you can retry "
                       "with it)"});
   purchase.push_back({"dry_run", K::kBool, "", "validate and run the pre-flight checks only"});
+  purchase.push_back({"no_wait", K::kBool, "",
+                      "return once the order is accepted, before the cloud answers"});
   return {
       {"purchase", "", "Buy instances (and with --watch, follow them until they run)",
        "Example:\n"
        "  provisionctl purchase --region=ap-guangzhou --zone=ap-guangzhou-3 \\\n"
        "      --instance_type=S5.MEDIUM2 --image=img-pi0ii46r --count=3 \\\n"
        "      --public_ip --bandwidth_mbps=10 --tag=team=infra --watch\n"
+       "The service accepts the order at once and buys it in the background;\n"
+       "purchase waits until the cloud took it (instance ids known) or it\n"
+       "failed (the failed check, exit 3), unless --no_wait.\n"
        "The request id goes to stderr; purchase again with --request_id=ID to retry\n"
        "without buying twice.",
        Concat(purchase, WatchFlags())},

@@ -120,7 +120,7 @@ TEST_F(CliEndToEndTest, PurchaseWatchShowsEveryInstanceRunningWithItsIps) {
   EXPECT_EQ(ready.size(), 3u) << result.out;
   std::vector<std::string> lines = absl::StrSplit(result.out, '\n', absl::SkipEmpty());
   ASSERT_FALSE(lines.empty());
-  EXPECT_THAT(lines.front(), HasSubstr("PROVISIONING: 3 x S5.MEDIUM2 in ap-guangzhou-3"));
+  EXPECT_THAT(lines.front(), HasSubstr("ACCEPTED: 3 x S5.MEDIUM2 in ap-guangzhou-3"));
   EXPECT_THAT(lines.back(), ::testing::MatchesRegex(R"(\+[0-9.]+s +order ord-[0-9a-f]+ ACTIVE: )"
                                                     R"(3/3 running)"));
 
