@@ -61,6 +61,9 @@ absl::StatusOr<std::unique_ptr<EmulatorServer>> EmulatorServer::Start(
     server->faults_.assign(config.faults().begin(), config.faults().end());
   }
   server->http_ = std::make_unique<httplib::Server>();
+  // Headers and body go out in separate writes: without TCP_NODELAY, Nagle
+  // holds the body until the client's delayed ACK (~40 ms per request).
+  server->http_->set_tcp_nodelay(true);
   server->Route();
   server->port_ = port == 0 ? server->http_->bind_to_any_port(host)
                             : (server->http_->bind_to_port(host, port) ? port : -1);
