@@ -2,7 +2,7 @@
 # Durable orders accepted per second and p99 Purchase latency against the CVM
 # emulator, with the emulator's own RunInstances time and a Describe measured
 # in the same run as baselines (targets: >= 2,000 orders/s, p99 <= 2 ms).
-# Usage: bench/run_purchase_bench.sh [PURCHASES [CONCURRENCY]]
+# Usage: bench/run_purchase_bench.sh [PURCHASES [CONCURRENCY [full|normal]]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install_deps.sh

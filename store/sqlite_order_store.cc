@@ -43,7 +43,7 @@ absl::StatusOr<Order> Parse(const std::string& blob) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteOrderStore>> SqliteOrderStore::Open(
-    const std::string& path, Clock* clock, size_t max_events) {
+    const std::string& path, Clock* clock, Options options) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                       nullptr) != SQLITE_OK) {
@@ -51,13 +51,14 @@ absl::StatusOr<std::unique_ptr<SqliteOrderStore>> SqliteOrderStore::Open(
     sqlite3_close(db);
     return status;
   }
-  std::unique_ptr<SqliteOrderStore> store(new SqliteOrderStore(db, clock, max_events));
+  std::unique_ptr<SqliteOrderStore> store(new SqliteOrderStore(db, clock, options.max_events));
   absl::MutexLock lock(&store->mu_);
   // WAL: readers never block the writer. FULL: a commit is on disk (fsync)
   // before the call returns, so an order survives power loss, not just a
   // crash; group commit (Write()) shares that fsync between concurrent writes.
-  absl::Status status = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                 "PRAGMA busy_timeout=5000;");
+  absl::Status status = Exec(db, absl::StrCat("PRAGMA journal_mode=WAL; PRAGMA synchronous=",
+                                             options.fsync_each_commit ? "FULL" : "NORMAL",
+                                             "; PRAGMA busy_timeout=5000;"));
   if (status.ok()) status = store->Migrate();
   if (!status.ok()) return status;
   Statement last(db, "SELECT COALESCE(MAX(revision), 0) FROM events");
@@ -69,7 +70,9 @@ absl::StatusOr<std::unique_ptr<SqliteOrderStore>> SqliteOrderStore::Open(
 SqliteOrderStore::SqliteOrderStore(sqlite3* db, Clock* clock, size_t max_events)
     : db_(db), clock_(clock), max_events_(std::max<size_t>(max_events, 1)) {}
 
-SqliteOrderStore::~SqliteOrderStore() { sqlite3_close(db_); }
+// close_v2: the connection closes once the cached statements are finalized
+// (the members are destroyed after this body).
+SqliteOrderStore::~SqliteOrderStore() { sqlite3_close_v2(db_); }
 
 absl::Status SqliteOrderStore::Migrate() {
   absl::Status status = Exec(db_,
@@ -111,19 +114,20 @@ absl::StatusOr<OrderEvent> SqliteOrderStore::WriteLocked(Order order, Order::Sta
   Statement write(db_, insert ? "INSERT INTO orders (state, region, body, order_id, request_id)"
                                 " VALUES (?1, ?2, ?3, ?4, ?5)"
                               : "UPDATE orders SET state = ?1, region = ?2, body = ?3"
-                                " WHERE order_id = ?4");
+                                " WHERE order_id = ?4",
+                  statements_);
   write.Int(1, order.state()).Text(2, order.spec().region()).Blob(3, body).Text(4, order.order_id());
   if (insert) write.Text(5, order.request_id());
   absl::Status status = write.Run("writing an order");
   for (const auto& instance : order.instances()) {
     if (!status.ok()) break;
-    status = Statement(db_, "INSERT OR REPLACE INTO instances VALUES (?1, ?2)")
+    status = Statement(db_, "INSERT OR REPLACE INTO instances VALUES (?1, ?2)", statements_)
                  .Text(1, instance.instance_id())
                  .Text(2, order.order_id())
                  .Run("indexing an instance");
   }
   if (status.ok()) {
-    status = Statement(db_, "INSERT INTO events VALUES (?1, ?2, ?3, ?4)")
+    status = Statement(db_, "INSERT INTO events VALUES (?1, ?2, ?3, ?4)", statements_)
                  .Int(1, order.revision())
                  .Text(2, order.order_id())
                  .Int(3, previous)
@@ -131,7 +135,7 @@ absl::StatusOr<OrderEvent> SqliteOrderStore::WriteLocked(Order order, Order::Sta
                  .Run("appending an event");
   }
   if (status.ok()) {
-    status = Statement(db_, "DELETE FROM events WHERE revision <= ?1")
+    status = Statement(db_, "DELETE FROM events WHERE revision <= ?1", statements_)
                  .Int(1, order.revision() - static_cast<int64_t>(max_events_))
                  .Run("trimming the event log");
   }
@@ -254,9 +258,9 @@ absl::StatusOr<Order> SqliteOrderStore::UpdateOrder(const std::string& order_id,
   return std::move(write.order);
 }
 
-absl::StatusOr<Order> SqliteOrderStore::OneOrder(const std::string& sql, const std::string& arg,
+absl::StatusOr<Order> SqliteOrderStore::OneOrder(const char* sql, const std::string& arg,
                                                  const std::string& what) {
-  Statement query(db_, sql);
+  Statement query(db_, sql, statements_);
   query.Text(1, arg);
   const int rc = query.Step();
   if (rc == SQLITE_DONE) {

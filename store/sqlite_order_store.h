@@ -25,6 +25,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "store/order_store.h"
+#include "store/sqlite_statement.h"
 
 struct sqlite3;
 
@@ -33,9 +34,23 @@ namespace cvm {
 class SqliteOrderStore : public OrderStore {
  public:
   // Opens (creating if needed) the database at `path` and migrates it.
+  struct Options {
+    size_t max_events = 100000;  // event log length kept for Watch resume
+    // true: synchronous=FULL, a commit is on disk (fsync) before it returns,
+    // surviving power loss. false: synchronous=NORMAL, a commit survives a
+    // process crash (SIGKILL) but the last ones may be lost with the machine.
+    bool fsync_each_commit = true;
+  };
   static absl::StatusOr<std::unique_ptr<SqliteOrderStore>> Open(const std::string& path,
                                                                 Clock* clock,
-                                                                size_t max_events = 100000);
+                                                                Options options);
+  static absl::StatusOr<std::unique_ptr<SqliteOrderStore>> Open(const std::string& path,
+                                                                Clock* clock,
+                                                                size_t max_events = 100000) {
+    Options options;
+    options.max_events = max_events;
+    return Open(path, clock, options);
+  }
   ~SqliteOrderStore() override;
 
   absl::StatusOr<CreateOrderResult> CreateOrder(Order order) override;
@@ -82,10 +97,12 @@ class SqliteOrderStore : public OrderStore {
   absl::StatusOr<std::vector<Order>> QueryOrders(const std::string& sql,
                                                  const std::vector<std::string>& args)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<Order> OneOrder(const std::string& sql, const std::string& arg,
+  // `sql` must be a string literal (its statement is cached by address).
+  absl::StatusOr<Order> OneOrder(const char* sql, const std::string& arg,
                                  const std::string& what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   sqlite3* const db_;
+  sqlite::StatementCache statements_ ABSL_GUARDED_BY(mu_);
   Clock* const clock_;
   const size_t max_events_;
   mutable absl::Mutex mu_;

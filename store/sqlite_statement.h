@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "absl/status/status.h"
@@ -21,10 +22,30 @@ absl::Status Error(sqlite3* db, absl::string_view what);
 // Runs one or more statements without results.
 absl::Status Exec(sqlite3* db, const std::string& sql);
 
-// A prepared statement, finalized on destruction. Binding indices are 1-based.
+// Prepared statements kept for reuse, keyed by their SQL text (which must
+// outlive the cache: string literals). Not thread-safe: use it under the lock
+// that serializes the connection.
+class StatementCache {
+ public:
+  StatementCache() = default;
+  ~StatementCache();  // finalizes every statement (before sqlite3_close)
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  // The statement for `sql`, prepared on first use; nullptr if it cannot be.
+  sqlite3_stmt* Get(sqlite3* db, const char* sql);
+
+ private:
+  std::map<const char*, sqlite3_stmt*> statements_;
+};
+
+// A prepared statement: finalized on destruction, or, when it came from a
+// StatementCache, reset and unbound for its next use. Binding indices are
+// 1-based.
 class Statement {
  public:
   Statement(sqlite3* db, const char* sql);
+  Statement(sqlite3* db, const char* sql, StatementCache& cache);
   Statement(sqlite3* db, const std::string& sql) : Statement(db, sql.c_str()) {}
   ~Statement();
   Statement(const Statement&) = delete;
@@ -43,6 +64,7 @@ class Statement {
  private:
   sqlite3* const db_;
   sqlite3_stmt* stmt_ = nullptr;
+  bool cached_ = false;
 };
 
 }  // namespace cvm::sqlite
