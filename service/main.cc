@@ -10,6 +10,8 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address (port 0: any fre
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464", "Prometheus /metrics address; empty: off");
 ABSL_FLAG(std::string, config, "", "backends and routing (.textproto or .json); required");
 ABSL_FLAG(std::string, store, "memory", "order store: memory or sqlite:PATH");
+ABSL_FLAG(absl::Duration, watch_progress_interval, absl::Seconds(30),
+          "a Watch stream idle this long gets a PROGRESS message; 0: never");
 
 static int Fail(const absl::Status& status) {
   std::fprintf(stderr, "provisioner: %s: %s\n", absl::StatusCodeToString(status.code()).c_str(),
@@ -24,6 +26,7 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.store = absl::GetFlag(FLAGS_store);
+  options.watch_progress_interval = absl::GetFlag(FLAGS_watch_progress_interval);
   auto config = cvm::LoadServiceConfig(absl::GetFlag(FLAGS_config));
   if (!config.ok()) return Fail(config.status());
   options.config = *config;

@@ -70,6 +70,10 @@ absl::Status Server::Start() {
       OpenStore(options_.store, options_.clock);
   if (!store.ok()) return store.status();
   store_ = *std::move(store);
+  WatchHub::Options hub_options;
+  hub_options.progress_interval = options_.watch_progress_interval;
+  hub_options.clock = options_.clock;
+  hub_ = std::make_unique<WatchHub>(hub_options);
 
   absl::StatusOr<std::unique_ptr<ServiceMetrics>> metrics =
       ServiceMetrics::Create(ServedMethods());
@@ -88,7 +92,7 @@ absl::Status Server::Start() {
 
   store_->SetListener([this](const OrderEvent& event) {
     metrics_->RecordOrderEvent(event);
-    hub_.Publish(event);
+    hub_->Publish(event);
   });
   if (!options_.metrics_listen.empty()) {
     try {
@@ -105,7 +109,7 @@ absl::Status Server::Start() {
   ProvisioningService::Deps deps;
   deps.workflow = workflow_.get();
   deps.store = store_.get();
-  deps.hub = &hub_;
+  deps.hub = hub_.get();
   deps.pool = pool_.get();
   deps.metrics = metrics_.get();
   deps.max_watch_buffer = options_.max_watch_buffer;
@@ -155,10 +159,12 @@ void Server::Shutdown() {
     grpc_server_->GetHealthCheckService()->SetServingStatus(false);
   }
   if (service_ != nullptr) service_->StartDraining();
-  hub_.Close(WithReason(RetryLater("the server is shutting down; reconnect and "
-                                   "resume from the last revision",
-                                   absl::Seconds(1)),
-                        "SERVER_DRAINING"));
+  if (hub_ != nullptr) {
+    hub_->Close(WithReason(RetryLater("the server is shutting down; reconnect and "
+                                      "resume from the last revision",
+                                      absl::Seconds(1)),
+                           "SERVER_DRAINING"));
+  }
   if (pool_ != nullptr && !pool_->WaitIdle(options_.drain_timeout)) {
     std::fprintf(stderr, "provisioner: drain timeout: cancelling calls in flight\n");
   }

@@ -47,6 +47,9 @@ class Server {
     absl::Duration drain_timeout = absl::Seconds(20);
     int worker_threads = 16;
     size_t max_watch_buffer = 1024;
+    // A Watch stream with nothing to send for this long gets a PROGRESS
+    // message (keeps it alive through proxies); zero disables them.
+    absl::Duration watch_progress_interval = absl::Seconds(30);
   };
 
   static absl::StatusOr<std::unique_ptr<Server>> Create(Options options);
@@ -71,7 +74,7 @@ class Server {
   std::unique_ptr<OrderWorkflow> workflow_;
   std::unique_ptr<ServiceMetrics> metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
-  WatchHub hub_;
+  std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<ProvisioningService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
