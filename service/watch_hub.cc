@@ -101,10 +101,8 @@ void WatchHub::Deliver(std::deque<OrderEvent> events) {
   changes.reserve(events.size());
   for (const OrderEvent& event : events) changes.push_back(ChangeMessage(event));
   absl::MutexLock lock(&mu_);
-  for (const WatchMessagePtr& change : changes) {
-    revision_ = change->revision;
-    for (const auto& entry : subscribers_) entry.second->OnChange(change);
-  }
+  revision_ = changes.back()->revision;
+  for (const auto& entry : subscribers_) entry.second->OnChanges(changes);
 }
 
 void WatchHub::TickProgress() {

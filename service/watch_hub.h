@@ -21,6 +21,7 @@
 #include <deque>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -36,11 +37,11 @@ namespace cvm {
 class WatchSubscriber {
  public:
   virtual ~WatchSubscriber() = default;
-  // One committed change. Changes arrive in revision order, each once, from
-  // the subscription on.
-  virtual void OnChange(const WatchMessagePtr& change) = 0;
+  // Committed changes, oldest first. Changes arrive in revision order, each
+  // once, from the subscription on; a burst comes in one call.
+  virtual void OnChanges(const std::vector<WatchMessagePtr>& changes) = 0;
   // The progress tick. `progress` is a PROGRESS message at the hub's
-  // revision: every change up to it has already been passed to OnChange.
+  // revision: every change up to it has already been passed to OnChanges.
   // A subscriber with nothing queued whose last write started at or before
   // `idle_cutoff` (hub clock) should send it.
   virtual void OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) = 0;

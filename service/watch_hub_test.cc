@@ -14,9 +14,9 @@ using provisioning::v1::WatchEvent;
 // Records what the hub hands it; callbacks come from the fan-out thread.
 class Recorder : public WatchSubscriber {
  public:
-  void OnChange(const WatchMessagePtr& change) override {
+  void OnChanges(const std::vector<WatchMessagePtr>& batch) override {
     absl::MutexLock lock(&mu);
-    changes.push_back(change);
+    changes.insert(changes.end(), batch.begin(), batch.end());
   }
   void OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) override {
     absl::MutexLock lock(&mu);
@@ -97,9 +97,9 @@ TEST(WatchHubTest, OneSerializedMessageIsSharedByEverySubscriber) {
 // store's commit path); it gets the events, in order, once it moves again.
 class Stuck : public Recorder {
  public:
-  void OnChange(const WatchMessagePtr& change) override {
+  void OnChanges(const std::vector<WatchMessagePtr>& batch) override {
     release.WaitForNotification();
-    Recorder::OnChange(change);
+    Recorder::OnChanges(batch);
   }
   absl::Notification release;
 };

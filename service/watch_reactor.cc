@@ -76,42 +76,59 @@ void WatchReactor::Begin(OrderStore* store) {
   subscription_ = *id;
   std::vector<WatchMessagePtr> initial;
   absl::StatusOr<int64_t> covered = InitialEvents(store, initial);
-  absl::MutexLock lock(&mu_);
-  if (!covered.ok()) {
-    FinishLocked(covered.status());
-    return;
+  NextWrite next;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!covered.ok()) {
+      FinishLocked(covered.status());
+      return;
+    }
+    floor_revision_ = *covered;
+    started_ = true;
+    for (WatchMessagePtr& message : initial) EnqueueLocked(std::move(message));
+    for (WatchMessagePtr& change : early_) {
+      if (change->revision > floor_revision_) EnqueueLocked(std::move(change));
+    }
+    early_.clear();
+    early_.shrink_to_fit();
+    next = TakeNextWriteLocked();
   }
-  floor_revision_ = *covered;
-  started_ = true;
-  for (WatchMessagePtr& message : initial) EnqueueLocked(std::move(message));
-  for (WatchMessagePtr& change : early_) {
-    if (change->revision > floor_revision_) EnqueueLocked(std::move(change));
-  }
-  early_.clear();
-  early_.shrink_to_fit();
+  StartNextWrite(next);
 }
 
-void WatchReactor::OnChange(const WatchMessagePtr& change) {
-  if (!order_id_.empty() && change->order_id != order_id_) return;
-  absl::MutexLock lock(&mu_);
-  if (finishing_) return;
-  if (!started_) {
-    early_.push_back(change);
-  } else if (change->revision > floor_revision_) {
-    EnqueueLocked(change);
+void WatchReactor::OnChanges(const std::vector<WatchMessagePtr>& changes) {
+  NextWrite next;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const WatchMessagePtr& change : changes) {
+      if (finishing_) return;
+      if (!order_id_.empty() && change->order_id != order_id_) continue;
+      if (!started_) {
+        early_.push_back(change);
+      } else if (change->revision > floor_revision_) {
+        EnqueueLocked(change);
+      }
+    }
+    next = TakeNextWriteLocked();
   }
+  StartNextWrite(next);
 }
 
 void WatchReactor::OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) {
-  absl::MutexLock lock(&mu_);
-  if (!started_ || finishing_ || writing_ || !queue_.empty() || last_write_ > idle_cutoff) {
-    return;
+  NextWrite next;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!started_ || finishing_ || writing_ || !queue_.empty() || last_write_ > idle_cutoff) {
+      return;
+    }
+    // Every change up to the hub's revision has reached this stream, and it
+    // has sent everything up to floor_revision_: the larger of the two is
+    // safe to resume from and not below anything sent before.
+    EnqueueLocked(progress->revision >= floor_revision_ ? progress
+                                                        : ProgressMessage(floor_revision_));
+    next = TakeNextWriteLocked();
   }
-  // Every change up to the hub's revision has reached this stream, and it
-  // has sent everything up to floor_revision_: the larger of the two is
-  // safe to resume from and not below anything sent before.
-  EnqueueLocked(progress->revision >= floor_revision_ ? progress
-                                                      : ProgressMessage(floor_revision_));
+  StartNextWrite(next);
 }
 
 void WatchReactor::OnClose(const absl::Status& status) {
@@ -129,16 +146,22 @@ void WatchReactor::EnqueueLocked(WatchMessagePtr message) {
   }
   floor_revision_ = std::max(floor_revision_, message->revision);
   queue_.push_back(std::move(message));
-  if (!writing_) WriteNextLocked();
 }
 
-void WatchReactor::WriteNextLocked() {
-  if (queue_.empty()) return;
+WatchReactor::NextWrite WatchReactor::TakeNextWriteLocked() {
+  if (writing_ || finishing_ || queue_.empty()) return {};
   in_flight_ = std::move(queue_.front());
   queue_.pop_front();
   writing_ = true;
   last_write_ = hub_->Now();
-  StartWrite(&in_flight_->bytes);
+  return {&in_flight_->bytes};
+}
+
+void WatchReactor::StartNextWrite(const NextWrite& next) {
+  // No buffer hint even when more are queued: gRPC 1.51 completes a hinted
+  // write only once a later write flushes it, and the next write waits for
+  // this completion.
+  if (next.bytes != nullptr) StartWrite(next.bytes);
 }
 
 void WatchReactor::FinishLocked(const absl::Status& status) {
@@ -154,18 +177,22 @@ void WatchReactor::FinishLocked(const absl::Status& status) {
 }
 
 void WatchReactor::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  writing_ = false;
-  in_flight_.reset();
-  if (!ok) FinishLocked(absl::CancelledError("the stream was closed"));
-  if (finishing_) {
-    if (!finish_sent_) {
-      finish_sent_ = true;
-      Finish(ToGrpcStatus(finish_status_));
+  NextWrite next;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    in_flight_.reset();
+    if (!ok) FinishLocked(absl::CancelledError("the stream was closed"));
+    if (finishing_) {
+      if (!finish_sent_) {
+        finish_sent_ = true;
+        Finish(ToGrpcStatus(finish_status_));
+      }
+      return;
     }
-    return;
+    next = TakeNextWriteLocked();
   }
-  WriteNextLocked();
+  StartNextWrite(next);
 }
 
 void WatchReactor::OnCancel() {

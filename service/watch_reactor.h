@@ -48,7 +48,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                                                            size_t max_buffered);
 
   // WatchSubscriber
-  void OnChange(const WatchMessagePtr& change) override;
+  void OnChanges(const std::vector<WatchMessagePtr>& changes) override;
   void OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) override;
   void OnClose(const absl::Status& status) override;
 
@@ -64,8 +64,16 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   void Begin(OrderStore* store);
   // Builds the first events; returns the revision already covered by them.
   absl::StatusOr<int64_t> InitialEvents(OrderStore* store, std::vector<WatchMessagePtr>& out);
+  // Queues `message` (or ends the stream when the queue is full).
   void EnqueueLocked(WatchMessagePtr message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes the next queued message the one in flight; the caller starts its
+  // write with StartNextWrite() after releasing mu_ (gRPC may send it inline,
+  // and a send must not hold up OnChanges or OnWriteDone).
+  struct NextWrite {
+    const grpc::ByteBuffer* bytes = nullptr;  // nullptr: nothing to write
+  };
+  NextWrite TakeNextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartNextWrite(const NextWrite& next) ABSL_LOCKS_EXCLUDED(mu_);
   void FinishLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string order_id_;
