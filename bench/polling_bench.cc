@@ -35,9 +35,12 @@ constexpr int kRounds = 4;
 
 class CountingSubscriber : public WatchSubscriber {
  public:
-  void OnEvent(const OrderEvent&) override { ++events; }
+  void OnChanges(const std::vector<WatchMessagePtr>& changes) override {
+    events += static_cast<long>(changes.size());
+  }
+  void OnProgressTick(const WatchMessagePtr&, absl::Time) override {}
   void OnClose(const absl::Status&) override {}
-  long events = 0;  // written on the publishing thread only
+  long events = 0;  // written on the hub's fan-out thread; read after Flush()
 };
 
 struct Result {
@@ -115,6 +118,7 @@ absl::StatusOr<Result> Run(int instances, int watchers) {
     result.waits.push_back(wait);
   }
   result.rounds = kRounds;
+  hub.Flush();
   result.events_per_watcher = subscribers.empty() ? 0 : subscribers[0]->events;
   result.active = true;
   for (const std::string& id : order_ids) {

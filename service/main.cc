@@ -3,6 +3,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/server.h"
 #include "service/termination_signals.h"
@@ -17,6 +18,8 @@ ABSL_FLAG(absl::Duration, poll_fast_interval, absl::Seconds(2),
           "being released");
 ABSL_FLAG(absl::Duration, poll_slow_interval, absl::Seconds(30),
           "cloud polling interval once every instance is steady");
+ABSL_FLAG(absl::Duration, watch_progress_interval, absl::Seconds(30),
+          "a Watch stream idle this long gets a PROGRESS message; 0: never");
 
 static int Fail(const absl::Status& status) {
   std::fprintf(stderr, "provisioner: %s: %s\n", absl::StatusCodeToString(status.code()).c_str(),
@@ -26,6 +29,10 @@ static int Fail(const absl::Status& status) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // Debian's Abseil is built with deadlock detection on, which costs a
+  // graph update on every lock: with thousands of Watch streams that is a
+  // large share of the fan-out. Tests keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   cvm::BlockTerminationSignals();  // before any thread starts
   cvm::Server::Options options;
   options.listen = absl::GetFlag(FLAGS_listen);
@@ -33,6 +40,7 @@ int main(int argc, char** argv) {
   options.store = absl::GetFlag(FLAGS_store);
   options.poll_fast_interval = absl::GetFlag(FLAGS_poll_fast_interval);
   options.poll_slow_interval = absl::GetFlag(FLAGS_poll_slow_interval);
+  options.watch_progress_interval = absl::GetFlag(FLAGS_watch_progress_interval);
   auto config = cvm::LoadServiceConfig(absl::GetFlag(FLAGS_config));
   if (!config.ok()) return Fail(config.status());
   options.config = *config;

@@ -241,9 +241,12 @@ TEST_F(PollerTest, RoundsNeverSpendMoreThanTheCallBudget) {
 
 class CountingSubscriber : public WatchSubscriber {
  public:
-  void OnEvent(const OrderEvent&) override { ++events; }
+  void OnChanges(const std::vector<WatchMessagePtr>& changes) override {
+    events += static_cast<int>(changes.size());
+  }
+  void OnProgressTick(const WatchMessagePtr&, absl::Time) override {}
   void OnClose(const absl::Status&) override {}
-  int events = 0;  // written on the publishing thread only
+  int events = 0;  // written on the hub's fan-out thread; read after Flush()
 };
 
 TEST_F(PollerTest, CallsDependOnInstancesNotOnWatchers) {
@@ -257,6 +260,7 @@ TEST_F(PollerTest, CallsDependOnInstancesNotOnWatchers) {
   clock_.Advance(kFast);
   ASSERT_TRUE(poller_->PollDue().ok());
   EXPECT_THAT(TakeDescribes("a"), SizeIs(1));
+  hub_.Flush();
   for (const auto& watcher : watchers) EXPECT_EQ(watcher->events, 5);  // 4 + the poll
 }
 

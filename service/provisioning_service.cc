@@ -68,13 +68,11 @@ grpc::ServerUnaryReactor* ProvisioningService::Terminate(
   });
 }
 
-grpc::ServerWriteReactor<provisioning::v1::WatchEvent>* ProvisioningService::Watch(
-    grpc::CallbackServerContext* context,
-    const provisioning::v1::WatchRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ProvisioningService::Watch(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   (void)context;
   // While draining the hub is closed, so a new watch ends UNAVAILABLE.
-  return WatchReactor::Start(*request, deps_.store, deps_.hub,
-                             deps_.max_watch_buffer);
+  return WatchReactor::Start(*request, deps_.store, deps_.hub, deps_.max_watch_buffer);
 }
 
 }  // namespace cvm

@@ -2,7 +2,8 @@
 //
 // Dispatch only: unary calls run their handler (service/order_handlers.h) on
 // the worker pool, because handlers block on backend calls; Watch streams are
-// WatchReactors. Every handler's absl::Status goes through ToGrpcStatus once.
+// WatchReactors. Watch is registered raw (bytes in, bytes out) so that one
+// serialized change is sent to every stream (service/watch_message.h). Every handler's absl::Status goes through ToGrpcStatus once.
 // After StartDraining() every new call is refused with UNAVAILABLE.
 #ifndef CVM_PROVISIONER_SERVICE_PROVISIONING_SERVICE_H_
 #define CVM_PROVISIONER_SERVICE_PROVISIONING_SERVICE_H_
@@ -20,7 +21,8 @@
 namespace cvm {
 
 class ProvisioningService final
-    : public provisioning::v1::Provisioning::CallbackService {
+    : public provisioning::v1::Provisioning::WithRawCallbackMethod_Watch<
+          provisioning::v1::Provisioning::CallbackService> {
  public:
   struct Deps {
     OrderWorkflow* workflow = nullptr;
@@ -47,9 +49,9 @@ class ProvisioningService final
   grpc::ServerUnaryReactor* Terminate(grpc::CallbackServerContext* context,
                                       const provisioning::v1::TerminateRequest* request,
                                       provisioning::v1::Order* response) override;
-  grpc::ServerWriteReactor<provisioning::v1::WatchEvent>* Watch(
-      grpc::CallbackServerContext* context,
-      const provisioning::v1::WatchRequest* request) override;
+  // A provisioning.v1.WatchRequest in, a stream of WatchEvents out.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* context,
+                                                    const grpc::ByteBuffer* request) override;
 
  private:
   // Runs `handler` on the pool and finishes the call with its status.

@@ -81,6 +81,10 @@ absl::Status Server::Start() {
   if (!store.ok()) return store.status();
   // Every revision carries what it changed (Order.last_changes).
   store_ = std::make_unique<ChangeRecordingStore>(*std::move(store));
+  WatchHub::Options hub_options;
+  hub_options.progress_interval = options_.watch_progress_interval;
+  hub_options.clock = options_.clock;
+  hub_ = std::make_unique<WatchHub>(hub_options);
 
   absl::StatusOr<std::unique_ptr<ServiceMetrics>> metrics =
       ServiceMetrics::Create(ServedMethods());
@@ -104,7 +108,7 @@ absl::Status Server::Start() {
   store_->SetListener([this](const OrderEvent& event) {
     metrics_->RecordOrderEvent(event);
     poller_->Notify(event);
-    hub_.Publish(event);
+    hub_->Publish(event);
   });
   if (!options_.metrics_listen.empty()) {
     try {
@@ -127,7 +131,7 @@ absl::Status Server::Start() {
   deps.workflow = workflow_.get();
   deps.driver = driver_.get();
   deps.store = store_.get();
-  deps.hub = &hub_;
+  deps.hub = hub_.get();
   deps.pool = pool_.get();
   deps.metrics = metrics_.get();
   deps.max_watch_buffer = options_.max_watch_buffer;
@@ -179,10 +183,12 @@ void Server::Shutdown() {
     grpc_server_->GetHealthCheckService()->SetServingStatus(false);
   }
   if (service_ != nullptr) service_->StartDraining();
-  hub_.Close(WithReason(RetryLater("the server is shutting down; reconnect and "
-                                   "resume from the last revision",
-                                   absl::Seconds(1)),
-                        "SERVER_DRAINING"));
+  if (hub_ != nullptr) {
+    hub_->Close(WithReason(RetryLater("the server is shutting down; reconnect and "
+                                      "resume from the last revision",
+                                      absl::Seconds(1)),
+                           "SERVER_DRAINING"));
+  }
   if (pool_ != nullptr && !pool_->WaitIdle(options_.drain_timeout)) {
     std::fprintf(stderr, "provisioner: drain timeout: cancelling calls in flight\n");
   }

@@ -56,6 +56,9 @@ class Server {
     // Threads taking accepted orders to the cloud (they wait on its rate limits).
     int submit_threads = 8;
     size_t max_watch_buffer = 1024;
+    // A Watch stream with nothing to send for this long gets a PROGRESS
+    // message (keeps it alive through proxies); zero disables them.
+    absl::Duration watch_progress_interval = absl::Seconds(30);
   };
 
   static absl::StatusOr<std::unique_ptr<Server>> Create(Options options);
@@ -83,7 +86,7 @@ class Server {
   std::unique_ptr<OrphanSweeper> sweeper_;
   std::unique_ptr<ServiceMetrics> metrics_;
   std::unique_ptr<prometheus::Exposer> exposer_;
-  WatchHub hub_;
+  std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<ProvisioningService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;

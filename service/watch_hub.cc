@@ -1,6 +1,20 @@
 #include "service/watch_hub.h"
 
+#include <utility>
+#include <vector>
+
 namespace cvm {
+
+WatchHub::WatchHub(Options options)
+    : options_(std::move(options)), fan_out_([this] { Run(); }) {}
+
+WatchHub::~WatchHub() {
+  {
+    absl::MutexLock lock(&queue_mu_);
+    stop_ = true;
+  }
+  fan_out_.join();
+}
 
 absl::StatusOr<uint64_t> WatchHub::Subscribe(WatchSubscriber* subscriber) {
   absl::MutexLock lock(&mu_);
@@ -16,8 +30,18 @@ void WatchHub::Unsubscribe(uint64_t id) {
 }
 
 void WatchHub::Publish(const OrderEvent& event) {
-  absl::MutexLock lock(&mu_);
-  for (const auto& entry : subscribers_) entry.second->OnEvent(event);
+  absl::MutexLock lock(&queue_mu_);
+  pending_.push_back(event);
+  ++published_;
+}
+
+void WatchHub::Flush() {
+  absl::MutexLock lock(&queue_mu_);
+  const uint64_t target = published_;
+  auto done = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+    return stop_ || delivered_ >= target;
+  };
+  queue_mu_.Await(absl::Condition(&done));
 }
 
 void WatchHub::Close(const absl::Status& status) {
@@ -30,6 +54,63 @@ void WatchHub::Close(const absl::Status& status) {
 size_t WatchHub::subscriber_count() const {
   absl::MutexLock lock(&mu_);
   return subscribers_.size();
+}
+
+int64_t WatchHub::revision() const {
+  absl::MutexLock lock(&mu_);
+  return revision_;
+}
+
+void WatchHub::Run() {
+  const bool ticking = options_.progress_interval > absl::ZeroDuration();
+  const absl::Duration tick_period = options_.progress_interval / 4;
+  absl::Time next_tick = absl::Now() + tick_period;
+  while (true) {
+    std::deque<OrderEvent> events;
+    bool tick = false;
+    {
+      absl::MutexLock lock(&queue_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+        return stop_ || !pending_.empty();
+      };
+      if (ticking) {
+        queue_mu_.AwaitWithDeadline(absl::Condition(&ready), next_tick);
+      } else {
+        queue_mu_.Await(absl::Condition(&ready));
+      }
+      if (stop_) return;
+      events.swap(pending_);
+      if (ticking && absl::Now() >= next_tick) {
+        tick = true;
+        next_tick = absl::Now() + tick_period;
+      }
+    }
+    const size_t count = events.size();
+    if (count > 0) Deliver(std::move(events));
+    if (tick) TickProgress();
+    if (count > 0) {
+      absl::MutexLock lock(&queue_mu_);
+      delivered_ += count;
+    }
+  }
+}
+
+void WatchHub::Deliver(std::deque<OrderEvent> events) {
+  // Serialized once, outside the subscriber lock; shared by every stream.
+  std::vector<WatchMessagePtr> changes;
+  changes.reserve(events.size());
+  for (const OrderEvent& event : events) changes.push_back(ChangeMessage(event));
+  absl::MutexLock lock(&mu_);
+  revision_ = changes.back()->revision;
+  for (const auto& entry : subscribers_) entry.second->OnChanges(changes);
+}
+
+void WatchHub::TickProgress() {
+  const absl::Time idle_cutoff = Now() - options_.progress_interval;
+  absl::MutexLock lock(&mu_);
+  if (subscribers_.empty()) return;
+  const WatchMessagePtr progress = ProgressMessage(revision_);
+  for (const auto& entry : subscribers_) entry.second->OnProgressTick(progress, idle_cutoff);
 }
 
 }  // namespace cvm

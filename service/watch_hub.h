@@ -1,22 +1,35 @@
-// Fans order events out to open Watch streams.
+// Fans order events out to open Watch streams, and keeps idle streams alive.
 //
 // The store's listener calls Publish() for every committed change, in
-// revision order; each subscriber gets the events in that order. Close()
-// (server drain) ends every subscription with a status and refuses new ones.
+// revision order. Publish() only queues the event: one fan-out thread owned by
+// the hub serializes it once (a shared WatchMessage) and hands the same
+// message to every subscriber, in revision order, so the store never waits on
+// streams. The same thread is the one progress ticker for all streams: every
+// progress_interval / 4 it offers each subscriber a PROGRESS message at the
+// hub's revision, and a subscriber idle for progress_interval sends it (no
+// thread or timer per stream). Close() (server drain) ends every
+// subscription with a status and refuses new ones.
 //
-// Contract: thread-safe. Subscriber callbacks run on the publishing thread
-// with the hub's lock held: they must only enqueue, never block or call the
-// hub. After Unsubscribe() returns, no callback of that subscriber runs.
+// Contract: thread-safe. Subscriber callbacks run on the fan-out thread (or,
+// for OnClose, the closing thread) with the hub's lock held: they must only
+// enqueue or start a write, never block or call the hub. After Unsubscribe()
+// returns, no callback of that subscriber runs.
 #ifndef CVM_PROVISIONER_SERVICE_WATCH_HUB_H_
 #define CVM_PROVISIONER_SERVICE_WATCH_HUB_H_
 
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "service/watch_message.h"
 #include "store/order_store.h"
 
 namespace cvm {
@@ -24,26 +37,75 @@ namespace cvm {
 class WatchSubscriber {
  public:
   virtual ~WatchSubscriber() = default;
-  virtual void OnEvent(const OrderEvent& event) = 0;
-  // The hub is closing; no more events follow.
+  // Committed changes, oldest first. Changes arrive in revision order, each
+  // once, from the subscription on; a burst comes in one call.
+  virtual void OnChanges(const std::vector<WatchMessagePtr>& changes) = 0;
+  // The progress tick. `progress` is a PROGRESS message at the hub's
+  // revision: every change up to it has already been passed to OnChanges.
+  // A subscriber with nothing queued whose last write started at or before
+  // `idle_cutoff` (hub clock) should send it.
+  virtual void OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) = 0;
+  // The hub is closing; no more callbacks follow.
   virtual void OnClose(const absl::Status& status) = 0;
 };
 
 class WatchHub {
  public:
+  struct Options {
+    // A stream idle this long gets a PROGRESS message (at most a quarter of
+    // it later). Zero disables progress messages.
+    absl::Duration progress_interval = absl::ZeroDuration();
+    // Measures idleness; progress ticks themselves wait in real time.
+    const Clock* clock = RealClock::Get();
+  };
+
+  WatchHub() : WatchHub(Options()) {}
+  explicit WatchHub(Options options);
+  // Stops the fan-out thread; events not yet fanned out are dropped.
+  ~WatchHub();
+  WatchHub(const WatchHub&) = delete;
+  WatchHub& operator=(const WatchHub&) = delete;
+
   // A subscription id, or UNAVAILABLE after Close().
   absl::StatusOr<uint64_t> Subscribe(WatchSubscriber* subscriber);
   void Unsubscribe(uint64_t id);
+  // Queues `event` for fan-out and returns; never waits for subscribers.
+  // Callers publish in revision order.
   void Publish(const OrderEvent& event);
+  // Returns once every event published before the call has been handed to
+  // the subscribers (for tests and benchmarks).
+  void Flush();
   // Calls OnClose(status) on every subscriber and refuses new ones.
   void Close(const absl::Status& status);
+
   size_t subscriber_count() const;
+  // The revision of the last change handed to the subscribers (0 before any).
+  int64_t revision() const;
+  // The hub clock's time: subscribers stamp their writes with it.
+  absl::Time Now() const { return options_.clock->Now(); }
 
  private:
-  mutable absl::Mutex mu_;
+  void Run();
+  void Deliver(std::deque<OrderEvent> events);
+  void TickProgress();
+
+  const Options options_;
+
+  // The fan-out queue.
+  mutable absl::Mutex queue_mu_;
+  std::deque<OrderEvent> pending_ ABSL_GUARDED_BY(queue_mu_);
+  uint64_t published_ ABSL_GUARDED_BY(queue_mu_) = 0;
+  uint64_t delivered_ ABSL_GUARDED_BY(queue_mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(queue_mu_) = false;
+
+  // The subscribers; held while calling them.
+  mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(queue_mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<uint64_t, WatchSubscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
+
+  std::thread fan_out_;  // last: starts once everything above exists
 };
 
 }  // namespace cvm

@@ -2,22 +2,57 @@
 
 #include <vector>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
 namespace cvm {
 namespace {
 
+using provisioning::v1::WatchEvent;
+
+// Records what the hub hands it; callbacks come from the fan-out thread.
 class Recorder : public WatchSubscriber {
  public:
-  void OnEvent(const OrderEvent& event) override { revisions.push_back(event.revision); }
-  void OnClose(const absl::Status& status) override { closed = status; }
-  std::vector<int64_t> revisions;
-  absl::Status closed;
+  void OnChanges(const std::vector<WatchMessagePtr>& batch) override {
+    absl::MutexLock lock(&mu);
+    changes.insert(changes.end(), batch.begin(), batch.end());
+  }
+  void OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) override {
+    absl::MutexLock lock(&mu);
+    ticks.push_back({progress, idle_cutoff});
+  }
+  void OnClose(const absl::Status& status) override {
+    absl::MutexLock lock(&mu);
+    closed = status;
+  }
+  std::vector<int64_t> Revisions() {
+    absl::MutexLock lock(&mu);
+    std::vector<int64_t> out;
+    for (const WatchMessagePtr& change : changes) out.push_back(change->revision);
+    return out;
+  }
+  // Waits (real time) until at least `n` ticks arrived.
+  bool AwaitTicks(size_t n) {
+    absl::MutexLock lock(&mu);
+    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return ticks.size() >= n; };
+    return mu.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
+  }
+
+  struct Tick {
+    WatchMessagePtr progress;
+    absl::Time idle_cutoff;
+  };
+  absl::Mutex mu;
+  std::vector<WatchMessagePtr> changes ABSL_GUARDED_BY(mu);
+  std::vector<Tick> ticks ABSL_GUARDED_BY(mu);
+  absl::Status closed ABSL_GUARDED_BY(mu);
 };
 
 OrderEvent Event(int64_t revision) {
   OrderEvent event;
   event.revision = revision;
+  event.order.set_order_id("ord-" + std::to_string(revision));
   return event;
 }
 
@@ -29,11 +64,59 @@ TEST(WatchHubTest, EverySubscriberGetsEveryEventInOrderUntilItLeaves) {
   ASSERT_TRUE(id_a.ok() && id_b.ok());
   hub.Publish(Event(1));
   hub.Publish(Event(2));
+  hub.Flush();
   hub.Unsubscribe(*id_b);
   hub.Publish(Event(3));
-  EXPECT_EQ(a.revisions, (std::vector<int64_t>{1, 2, 3}));
-  EXPECT_EQ(b.revisions, (std::vector<int64_t>{1, 2}));
+  hub.Flush();
+  EXPECT_EQ(a.Revisions(), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(b.Revisions(), (std::vector<int64_t>{1, 2}));
   EXPECT_EQ(hub.subscriber_count(), 1u);
+  EXPECT_EQ(hub.revision(), 3);
+}
+
+TEST(WatchHubTest, OneSerializedMessageIsSharedByEverySubscriber) {
+  WatchHub hub;
+  Recorder a, b;
+  ASSERT_TRUE(hub.Subscribe(&a).ok());
+  ASSERT_TRUE(hub.Subscribe(&b).ok());
+  hub.Publish(Event(5));
+  hub.Flush();
+  absl::MutexLock la(&a.mu);
+  absl::MutexLock lb(&b.mu);
+  ASSERT_EQ(a.changes.size(), 1u);
+  ASSERT_EQ(b.changes.size(), 1u);
+  EXPECT_EQ(a.changes[0].get(), b.changes[0].get());
+  EXPECT_EQ(a.changes[0]->order_id, "ord-5");
+  WatchEvent parsed;
+  ASSERT_TRUE(ParseWatchMessage(a.changes[0]->bytes, &parsed));
+  EXPECT_EQ(parsed.type(), WatchEvent::CHANGE);
+  EXPECT_EQ(parsed.orders(0).order_id(), "ord-5");
+}
+
+// A subscriber stuck in its callback never holds up the publisher (the
+// store's commit path); it gets the events, in order, once it moves again.
+class Stuck : public Recorder {
+ public:
+  void OnChanges(const std::vector<WatchMessagePtr>& batch) override {
+    release.WaitForNotification();
+    Recorder::OnChanges(batch);
+  }
+  absl::Notification release;
+};
+
+TEST(WatchHubTest, PublishNeverWaitsForSubscribers) {
+  WatchHub hub;
+  Stuck stuck;
+  ASSERT_TRUE(hub.Subscribe(&stuck).ok());
+  const absl::Time start = absl::Now();
+  for (int64_t revision = 1; revision <= 100; ++revision) hub.Publish(Event(revision));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_TRUE(stuck.Revisions().empty());
+  stuck.release.Notify();
+  hub.Flush();
+  std::vector<int64_t> expected;
+  for (int64_t revision = 1; revision <= 100; ++revision) expected.push_back(revision);
+  EXPECT_EQ(stuck.Revisions(), expected);
 }
 
 TEST(WatchHubTest, CloseEndsEverySubscriptionAndRefusesNewOnes) {
@@ -41,12 +124,61 @@ TEST(WatchHubTest, CloseEndsEverySubscriptionAndRefusesNewOnes) {
   Recorder a;
   ASSERT_TRUE(hub.Subscribe(&a).ok());
   hub.Close(absl::UnavailableError("draining"));
-  EXPECT_EQ(a.closed.code(), absl::StatusCode::kUnavailable);
+  {
+    absl::MutexLock lock(&a.mu);
+    EXPECT_EQ(a.closed.code(), absl::StatusCode::kUnavailable);
+  }
   EXPECT_EQ(hub.subscriber_count(), 0u);
   Recorder late;
   EXPECT_EQ(hub.Subscribe(&late).status().code(), absl::StatusCode::kUnavailable);
   hub.Publish(Event(9));
-  EXPECT_TRUE(a.revisions.empty());
+  hub.Flush();
+  EXPECT_TRUE(a.Revisions().empty());
+}
+
+TEST(WatchHubTest, ProgressTicksCarryTheHubRevisionAndTheIdleCutoff) {
+  FakeClock clock;
+  WatchHub::Options options;
+  options.progress_interval = absl::Milliseconds(40);  // ticks every 10 ms
+  options.clock = &clock;
+  WatchHub hub(options);
+  Recorder a;
+  ASSERT_TRUE(hub.Subscribe(&a).ok());
+  hub.Publish(Event(1));
+  hub.Publish(Event(2));
+  hub.Flush();
+  // The next tick after the flush carries revision 2.
+  size_t seen = 0;
+  {
+    absl::MutexLock lock(&a.mu);
+    seen = a.ticks.size();
+  }
+  ASSERT_TRUE(a.AwaitTicks(seen + 1));
+  clock.Advance(absl::Seconds(5));
+  {
+    absl::MutexLock lock(&a.mu);
+    seen = a.ticks.size();
+  }
+  ASSERT_TRUE(a.AwaitTicks(seen + 1));
+  absl::MutexLock lock(&a.mu);
+  const Recorder::Tick& last = a.ticks.back();
+  EXPECT_EQ(last.progress->type, WatchEvent::PROGRESS);
+  EXPECT_EQ(last.progress->revision, 2);
+  EXPECT_EQ(last.idle_cutoff, clock.Now() - absl::Milliseconds(40));
+  for (size_t i = 1; i < a.ticks.size(); ++i) {
+    EXPECT_GE(a.ticks[i].progress->revision, a.ticks[i - 1].progress->revision);
+  }
+}
+
+TEST(WatchHubTest, NoProgressTicksWhenTheIntervalIsZero) {
+  WatchHub hub;  // progress_interval zero by default
+  Recorder a;
+  ASSERT_TRUE(hub.Subscribe(&a).ok());
+  hub.Publish(Event(1));
+  hub.Flush();
+  absl::SleepFor(absl::Milliseconds(100));
+  absl::MutexLock lock(&a.mu);
+  EXPECT_TRUE(a.ticks.empty());
 }
 
 }  // namespace

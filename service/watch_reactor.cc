@@ -1,29 +1,27 @@
 #include "service/watch_reactor.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
 #include "service/grpc_status.h"
 #include "service/request_validation.h"
 
 namespace cvm {
-namespace {
 
 using provisioning::v1::WatchEvent;
+using provisioning::v1::WatchRequest;
 
-WatchEvent ChangeEvent(const OrderEvent& event) {
-  WatchEvent out;
-  out.set_revision(event.revision);
-  out.set_type(WatchEvent::CHANGE);
-  *out.add_orders() = event.order;
-  return out;
-}
-
-}  // namespace
-
-grpc::ServerWriteReactor<WatchEvent>* WatchReactor::Start(
-    const provisioning::v1::WatchRequest& request, OrderStore* store,
-    WatchHub* hub, size_t max_buffered) {
-  auto* reactor = new WatchReactor(request, hub, max_buffered);
-  absl::Status valid = ValidateWatchRequest(request);
+grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchReactor::Start(const grpc::ByteBuffer& request,
+                                                                OrderStore* store, WatchHub* hub,
+                                                                size_t max_buffered) {
+  WatchRequest parsed;
+  grpc::ByteBuffer copy(request);  // Deserialize consumes its buffer
+  absl::Status valid =
+      grpc::SerializationTraits<WatchRequest>::Deserialize(&copy, &parsed).ok()
+          ? ValidateWatchRequest(parsed)
+          : absl::InvalidArgumentError("the request is not a provisioning.v1.WatchRequest");
+  auto* reactor = new WatchReactor(parsed, hub, max_buffered);
   if (!valid.ok()) {
     absl::MutexLock lock(&reactor->mu_);
     reactor->FinishLocked(valid);
@@ -33,15 +31,15 @@ grpc::ServerWriteReactor<WatchEvent>* WatchReactor::Start(
   return reactor;
 }
 
-WatchReactor::WatchReactor(const provisioning::v1::WatchRequest& request,
-                           WatchHub* hub, size_t max_buffered)
+WatchReactor::WatchReactor(const WatchRequest& request, WatchHub* hub, size_t max_buffered)
     : order_id_(request.order_id()),
       start_revision_(request.start_revision()),
       hub_(hub),
-      max_buffered_(max_buffered) {}
+      max_buffered_(max_buffered),
+      last_write_(hub->Now()) {}
 
-absl::StatusOr<int64_t> WatchReactor::InitialEvents(
-    OrderStore* store, std::vector<WatchEvent>& out) {
+absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
+                                                    std::vector<WatchMessagePtr>& out) {
   if (start_revision_ == 0) {
     absl::StatusOr<OrderSnapshot> snapshot = store->Snapshot(order_id_);
     if (!snapshot.ok()) return snapshot.status();
@@ -49,19 +47,18 @@ absl::StatusOr<int64_t> WatchReactor::InitialEvents(
     event.set_revision(snapshot->revision);
     event.set_type(WatchEvent::SNAPSHOT);
     for (Order& order : snapshot->orders) *event.add_orders() = std::move(order);
-    out.push_back(std::move(event));
+    out.push_back(MakeWatchMessage(event));
     return snapshot->revision;
   }
   if (!order_id_.empty()) {
     absl::Status exists = store->GetOrder(order_id_).status();
     if (!exists.ok()) return exists;
   }
-  absl::StatusOr<std::vector<OrderEvent>> missed =
-      store->EventsAfter(start_revision_, order_id_);
+  absl::StatusOr<std::vector<OrderEvent>> missed = store->EventsAfter(start_revision_, order_id_);
   if (!missed.ok()) return missed.status();
   int64_t covered = start_revision_;
   for (const OrderEvent& event : *missed) {
-    out.push_back(ChangeEvent(event));
+    out.push_back(ChangeMessage(event));
     covered = event.revision;
   }
   return covered;
@@ -77,31 +74,61 @@ void WatchReactor::Begin(OrderStore* store) {
     return;
   }
   subscription_ = *id;
-  std::vector<WatchEvent> initial;
+  std::vector<WatchMessagePtr> initial;
   absl::StatusOr<int64_t> covered = InitialEvents(store, initial);
-  absl::MutexLock lock(&mu_);
-  if (!covered.ok()) {
-    FinishLocked(covered.status());
-    return;
+  NextWrite next;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!covered.ok()) {
+      FinishLocked(covered.status());
+      return;
+    }
+    floor_revision_ = *covered;
+    started_ = true;
+    for (WatchMessagePtr& message : initial) EnqueueLocked(std::move(message));
+    for (WatchMessagePtr& change : early_) {
+      if (change->revision > floor_revision_) EnqueueLocked(std::move(change));
+    }
+    early_.clear();
+    early_.shrink_to_fit();
+    next = TakeNextWriteLocked();
   }
-  floor_revision_ = *covered;
-  started_ = true;
-  for (WatchEvent& event : initial) EnqueueLocked(std::move(event));
-  for (const OrderEvent& event : early_) {
-    if (event.revision > floor_revision_) EnqueueLocked(ChangeEvent(event));
-  }
-  early_.clear();
+  StartNextWrite(next);
 }
 
-void WatchReactor::OnEvent(const OrderEvent& event) {
-  if (!order_id_.empty() && event.order.order_id() != order_id_) return;
-  absl::MutexLock lock(&mu_);
-  if (finishing_) return;
-  if (!started_) {
-    early_.push_back(event);
-  } else if (event.revision > floor_revision_) {
-    EnqueueLocked(ChangeEvent(event));
+void WatchReactor::OnChanges(const std::vector<WatchMessagePtr>& changes) {
+  NextWrite next;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const WatchMessagePtr& change : changes) {
+      if (finishing_) return;
+      if (!order_id_.empty() && change->order_id != order_id_) continue;
+      if (!started_) {
+        early_.push_back(change);
+      } else if (change->revision > floor_revision_) {
+        EnqueueLocked(change);
+      }
+    }
+    next = TakeNextWriteLocked();
   }
+  StartNextWrite(next);
+}
+
+void WatchReactor::OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) {
+  NextWrite next;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!started_ || finishing_ || writing_ || !queue_.empty() || last_write_ > idle_cutoff) {
+      return;
+    }
+    // Every change up to the hub's revision has reached this stream, and it
+    // has sent everything up to floor_revision_: the larger of the two is
+    // safe to resume from and not below anything sent before.
+    EnqueueLocked(progress->revision >= floor_revision_ ? progress
+                                                        : ProgressMessage(floor_revision_));
+    next = TakeNextWriteLocked();
+  }
+  StartNextWrite(next);
 }
 
 void WatchReactor::OnClose(const absl::Status& status) {
@@ -109,25 +136,32 @@ void WatchReactor::OnClose(const absl::Status& status) {
   FinishLocked(status);
 }
 
-void WatchReactor::EnqueueLocked(WatchEvent event) {
+void WatchReactor::EnqueueLocked(WatchMessagePtr message) {
   if (finishing_) return;
   if (queue_.size() >= max_buffered_) {
-    FinishLocked(absl::ResourceExhaustedError(absl::StrCat(
-        "the client fell more than ", max_buffered_,
-        " events behind; resume from the last revision received")));
+    FinishLocked(absl::ResourceExhaustedError(
+        absl::StrCat("the client fell more than ", max_buffered_,
+                     " events behind; resume from the last revision received")));
     return;
   }
-  floor_revision_ = std::max(floor_revision_, event.revision());
-  queue_.push_back(std::move(event));
-  if (!writing_) WriteNextLocked();
+  floor_revision_ = std::max(floor_revision_, message->revision);
+  queue_.push_back(std::move(message));
 }
 
-void WatchReactor::WriteNextLocked() {
-  if (queue_.empty()) return;
+WatchReactor::NextWrite WatchReactor::TakeNextWriteLocked() {
+  if (writing_ || finishing_ || queue_.empty()) return {};
   in_flight_ = std::move(queue_.front());
   queue_.pop_front();
   writing_ = true;
-  StartWrite(&in_flight_);
+  last_write_ = hub_->Now();
+  return {&in_flight_->bytes};
+}
+
+void WatchReactor::StartNextWrite(const NextWrite& next) {
+  // No buffer hint even when more are queued: gRPC 1.51 completes a hinted
+  // write only once a later write flushes it, and the next write waits for
+  // this completion.
+  if (next.bytes != nullptr) StartWrite(next.bytes);
 }
 
 void WatchReactor::FinishLocked(const absl::Status& status) {
@@ -135,6 +169,7 @@ void WatchReactor::FinishLocked(const absl::Status& status) {
   finishing_ = true;
   finish_status_ = status;
   queue_.clear();
+  early_.clear();
   if (!writing_) {
     finish_sent_ = true;
     Finish(ToGrpcStatus(status));
@@ -142,17 +177,22 @@ void WatchReactor::FinishLocked(const absl::Status& status) {
 }
 
 void WatchReactor::OnWriteDone(bool ok) {
-  absl::MutexLock lock(&mu_);
-  writing_ = false;
-  if (!ok) FinishLocked(absl::CancelledError("the stream was closed"));
-  if (finishing_) {
-    if (!finish_sent_) {
-      finish_sent_ = true;
-      Finish(ToGrpcStatus(finish_status_));
+  NextWrite next;
+  {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    in_flight_.reset();
+    if (!ok) FinishLocked(absl::CancelledError("the stream was closed"));
+    if (finishing_) {
+      if (!finish_sent_) {
+        finish_sent_ = true;
+        Finish(ToGrpcStatus(finish_status_));
+      }
+      return;
     }
-    return;
+    next = TakeNextWriteLocked();
   }
-  WriteNextLocked();
+  StartNextWrite(next);
 }
 
 void WatchReactor::OnCancel() {

@@ -4,11 +4,21 @@
 // orders) or, when the client resumes from a revision, with the CHANGEs it
 // missed from the store's event log; then it forwards each new change from the
 // WatchHub. Events are strictly ordered by revision with no gap and no
-// duplicate. A client that falls more than `max_buffered` events behind is
-// ended with RESOURCE_EXHAUSTED (it can resume); hub Close() ends the stream
-// with the hub's status (UNAVAILABLE on drain).
+// duplicate. Changes are the hub's shared, pre-serialized messages: a stream
+// holds only pointers to them, so its memory does not grow with the order
+// size or the number of streams.
 //
-// Lifecycle: created by the handler, deletes itself in OnDone().
+// A client that falls more than `max_buffered` events behind is ended with
+// RESOURCE_EXHAUSTED (it can resume); a slow client never delays the others,
+// because nothing waits for its writes. hub Close() ends the stream with the
+// hub's status (UNAVAILABLE on drain). On the hub's progress tick a stream
+// that has written nothing for the progress interval sends a PROGRESS at
+// max(hub revision, last revision covered): never backwards, never past a
+// change the client has not been sent.
+//
+// The method is registered raw (grpc::ByteBuffer in and out) so the shared
+// bytes are sent without re-serializing per stream; the request is parsed
+// here. Lifecycle: created by the handler, deletes itself in OnDone().
 #ifndef CVM_PROVISIONER_SERVICE_WATCH_REACTOR_H_
 #define CVM_PROVISIONER_SERVICE_WATCH_REACTOR_H_
 
@@ -18,24 +28,28 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "provisioning/v1/provisioning.pb.h"
 #include "service/watch_hub.h"
+#include "service/watch_message.h"
 #include "store/order_store.h"
 
 namespace cvm {
 
-class WatchReactor : public grpc::ServerWriteReactor<provisioning::v1::WatchEvent>,
+class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                      public WatchSubscriber {
  public:
-  // Validates the request and starts the stream (or finishes it with the
-  // error). The returned reactor owns itself.
-  static grpc::ServerWriteReactor<provisioning::v1::WatchEvent>* Start(
-      const provisioning::v1::WatchRequest& request, OrderStore* store,
-      WatchHub* hub, size_t max_buffered);
+  // Parses and validates the request (INVALID_ARGUMENT when it is not a
+  // WatchRequest) and starts the stream, or finishes it with the error. The
+  // returned reactor owns itself.
+  static grpc::ServerWriteReactor<grpc::ByteBuffer>* Start(const grpc::ByteBuffer& request,
+                                                           OrderStore* store, WatchHub* hub,
+                                                           size_t max_buffered);
 
   // WatchSubscriber
-  void OnEvent(const OrderEvent& event) override;
+  void OnChanges(const std::vector<WatchMessagePtr>& changes) override;
+  void OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) override;
   void OnClose(const absl::Status& status) override;
 
   // grpc::ServerWriteReactor
@@ -49,11 +63,17 @@ class WatchReactor : public grpc::ServerWriteReactor<provisioning::v1::WatchEven
   // Subscribes, then sends the snapshot or the replay (or an error).
   void Begin(OrderStore* store);
   // Builds the first events; returns the revision already covered by them.
-  absl::StatusOr<int64_t> InitialEvents(
-      OrderStore* store, std::vector<provisioning::v1::WatchEvent>& out);
-  void EnqueueLocked(provisioning::v1::WatchEvent event)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int64_t> InitialEvents(OrderStore* store, std::vector<WatchMessagePtr>& out);
+  // Queues `message` (or ends the stream when the queue is full).
+  void EnqueueLocked(WatchMessagePtr message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes the next queued message the one in flight; the caller starts its
+  // write with StartNextWrite() after releasing mu_ (gRPC may send it inline,
+  // and a send must not hold up OnChanges or OnWriteDone).
+  struct NextWrite {
+    const grpc::ByteBuffer* bytes = nullptr;  // nullptr: nothing to write
+  };
+  NextWrite TakeNextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartNextWrite(const NextWrite& next) ABSL_LOCKS_EXCLUDED(mu_);
   void FinishLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string order_id_;
@@ -64,13 +84,14 @@ class WatchReactor : public grpc::ServerWriteReactor<provisioning::v1::WatchEven
 
   absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t floor_revision_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<OrderEvent> early_ ABSL_GUARDED_BY(mu_);  // before started_
-  std::deque<provisioning::v1::WatchEvent> queue_ ABSL_GUARDED_BY(mu_);
-  provisioning::v1::WatchEvent in_flight_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool finish_sent_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t floor_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_write_ ABSL_GUARDED_BY(mu_);  // hub clock
+  std::vector<WatchMessagePtr> early_ ABSL_GUARDED_BY(mu_);  // before started_
+  std::deque<WatchMessagePtr> queue_ ABSL_GUARDED_BY(mu_);
+  WatchMessagePtr in_flight_ ABSL_GUARDED_BY(mu_);
   absl::Status finish_status_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -152,6 +152,50 @@ TEST_F(EndToEndTest, MetricsPassPromtoolAndCountOnePurchase) {
   EXPECT_EQ(promtool->exit_code, 0) << promtool->output;
 }
 
+// --watch_progress_interval: an idle Watch stream gets PROGRESS messages
+// whose revision never goes backwards and never passes an unsent change.
+TEST(WatchProgressTest, IdleStreamsGetProgressAtTheLatestRevision) {
+  auto server = ServerProcess::Start(RunfilePath("tests/testdata/fast_fake.textproto"),
+                                     {"--watch_progress_interval=200ms"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = NewStub((*server)->target());
+  auto context = ContextWithDeadline(30);
+  auto reader = stub->Watch(context.get(), provisioning::v1::WatchRequest());
+  WatchEvent snapshot, event;
+  ASSERT_TRUE(reader->Read(&snapshot));
+  ASSERT_EQ(snapshot.type(), WatchEvent::SNAPSHOT);
+  ASSERT_TRUE(reader->Read(&event));  // nothing happens: progress
+  EXPECT_EQ(event.type(), WatchEvent::PROGRESS);
+  EXPECT_EQ(event.revision(), snapshot.revision());
+  EXPECT_EQ(event.orders_size(), 0);
+
+  Order order;
+  ASSERT_TRUE(
+      stub->Purchase(ContextWithDeadline(30).get(), PurchaseOf("e2e-progress", 1), &order).ok());
+  int64_t last = snapshot.revision();
+  int64_t last_change = 0;
+  bool active = false;
+  int progress_after_active = 0;
+  while (progress_after_active < 2 && reader->Read(&event)) {
+    if (event.type() == WatchEvent::CHANGE) {
+      EXPECT_GT(event.revision(), last);
+      last_change = event.revision();
+      active = active || event.orders(0).state() == Order::ACTIVE;
+    } else {
+      ASSERT_EQ(event.type(), WatchEvent::PROGRESS);
+      EXPECT_GE(event.revision(), last);
+      if (active) ++progress_after_active;
+    }
+    last = event.revision();
+  }
+  ASSERT_TRUE(active);
+  EXPECT_EQ(progress_after_active, 2);
+  EXPECT_EQ(last, last_change);  // idle after ACTIVE: progress at its revision
+  context->TryCancel();
+  reader->Finish().IgnoreError();
+  EXPECT_EQ((*server)->Stop(absl::Seconds(30)).value_or(-1), 0);
+}
+
 TEST(StartupTest, UnknownBackendPluginFailsListingTheRegisteredOnes) {
   auto result = RunProcess({RunfilePath("service/provisioner"), "--listen=127.0.0.1:0",
                             "--metrics_listen=",

@@ -39,6 +39,8 @@ class ServerProcess {
 
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }
+  // The child's process id (-1 once it has been waited for).
+  pid_t pid() const { return pid_; }
   std::string target() const;
 
   void Signal(int signal);

@@ -37,6 +37,8 @@ def main():
           f"{len(order.instances)} {billing} instances from backend {order.backend}")
     for event in stub.Watch(pb.WatchRequest(order_id=order.order_id), timeout=300):
         print(describe_event(event), flush=True)
+        if not event.orders:  # PROGRESS: nothing changed for a while
+            continue
         state = event.orders[0].state
         if state in (pb.Order.ACTIVE, pb.Order.FAILED, pb.Order.TERMINATED):
             return 0 if state == pb.Order.ACTIVE else 1

@@ -1,0 +1,46 @@
+// A Watch stream message, serialized once and shared read-only by every
+// stream that sends it: fanning a change out to N streams copies a pointer N
+// times, never the order, and gRPC sends the same bytes (its byte buffers
+// share the underlying slice by reference count).
+//
+// Contract: a WatchMessage is immutable once built, so any number of threads
+// may read it (and start gRPC writes of `bytes`) at once.
+#ifndef CVM_PROVISIONER_SERVICE_WATCH_MESSAGE_H_
+#define CVM_PROVISIONER_SERVICE_WATCH_MESSAGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "grpcpp/support/byte_buffer.h"
+#include "provisioning/v1/provisioning.pb.h"
+#include "store/order_store.h"
+
+namespace cvm {
+
+struct WatchMessage {
+  provisioning::v1::WatchEvent::Type type = provisioning::v1::WatchEvent::TYPE_UNSPECIFIED;
+  int64_t revision = 0;
+  // CHANGE: the id of the order that changed; empty otherwise.
+  std::string order_id;
+  // The serialized provisioning.v1.WatchEvent.
+  grpc::ByteBuffer bytes;
+};
+
+using WatchMessagePtr = std::shared_ptr<const WatchMessage>;
+
+// `event` serialized; type, revision and (for a CHANGE) order_id copied.
+WatchMessagePtr MakeWatchMessage(const provisioning::v1::WatchEvent& event);
+
+// The CHANGE message of one store event.
+WatchMessagePtr ChangeMessage(const OrderEvent& event);
+
+// A PROGRESS message at `revision`.
+WatchMessagePtr ProgressMessage(int64_t revision);
+
+// Parses `bytes` back into a WatchEvent (false when they are not one).
+bool ParseWatchMessage(const grpc::ByteBuffer& bytes, provisioning::v1::WatchEvent* event);
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_SERVICE_WATCH_MESSAGE_H_

@@ -1,0 +1,69 @@
+#include "service/watch_message.h"
+
+#include "gtest/gtest.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::v1::WatchEvent;
+
+TEST(WatchMessageTest, ChangeCarriesTheOrderAndParsesBack) {
+  OrderEvent event;
+  event.revision = 7;
+  event.order.set_order_id("ord-1");
+  event.order.set_state(Order::ACTIVE);
+  event.order.set_revision(7);
+  WatchMessagePtr message = ChangeMessage(event);
+  EXPECT_EQ(message->type, WatchEvent::CHANGE);
+  EXPECT_EQ(message->revision, 7);
+  EXPECT_EQ(message->order_id, "ord-1");
+
+  WatchEvent parsed;
+  ASSERT_TRUE(ParseWatchMessage(message->bytes, &parsed));
+  EXPECT_EQ(parsed.type(), WatchEvent::CHANGE);
+  EXPECT_EQ(parsed.revision(), 7);
+  ASSERT_EQ(parsed.orders_size(), 1);
+  EXPECT_EQ(parsed.orders(0).order_id(), "ord-1");
+  EXPECT_EQ(parsed.orders(0).state(), Order::ACTIVE);
+  // Parsing reads a copy: the shared bytes stay intact for the next stream.
+  WatchEvent again;
+  ASSERT_TRUE(ParseWatchMessage(message->bytes, &again));
+  EXPECT_EQ(again.SerializeAsString(), parsed.SerializeAsString());
+}
+
+TEST(WatchMessageTest, ProgressHasARevisionAndNoOrders) {
+  WatchMessagePtr message = ProgressMessage(42);
+  EXPECT_EQ(message->type, WatchEvent::PROGRESS);
+  EXPECT_EQ(message->revision, 42);
+  EXPECT_TRUE(message->order_id.empty());
+  WatchEvent parsed;
+  ASSERT_TRUE(ParseWatchMessage(message->bytes, &parsed));
+  EXPECT_EQ(parsed.type(), WatchEvent::PROGRESS);
+  EXPECT_EQ(parsed.revision(), 42);
+  EXPECT_EQ(parsed.orders_size(), 0);
+}
+
+TEST(WatchMessageTest, SnapshotKeepsEveryOrderButNoOrderId) {
+  WatchEvent snapshot;
+  snapshot.set_type(WatchEvent::SNAPSHOT);
+  snapshot.set_revision(3);
+  snapshot.add_orders()->set_order_id("ord-a");
+  snapshot.add_orders()->set_order_id("ord-b");
+  WatchMessagePtr message = MakeWatchMessage(snapshot);
+  EXPECT_EQ(message->type, WatchEvent::SNAPSHOT);
+  EXPECT_TRUE(message->order_id.empty());
+  EXPECT_EQ(message->bytes.Length(), snapshot.ByteSizeLong());
+  WatchEvent parsed;
+  ASSERT_TRUE(ParseWatchMessage(message->bytes, &parsed));
+  EXPECT_EQ(parsed.orders_size(), 2);
+}
+
+TEST(WatchMessageTest, GarbageIsNotAWatchEvent) {
+  grpc::Slice slice(std::string("\xff\xff\xff", 3));
+  grpc::ByteBuffer garbage(&slice, 1);
+  WatchEvent parsed;
+  EXPECT_FALSE(ParseWatchMessage(garbage, &parsed));
+}
+
+}  // namespace
+}  // namespace cvm

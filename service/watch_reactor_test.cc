@@ -1,0 +1,297 @@
+// WatchReactor on a real in-process gRPC server: ordering, resume, progress
+// on idle streams, the bounded buffer and drain.
+#include "service/watch_reactor.h"
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "provisioning/v1/provisioning.grpc.pb.h"
+#include "store/memory_order_store.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::v1::Provisioning;
+using provisioning::v1::WatchEvent;
+using provisioning::v1::WatchRequest;
+
+class WatchOnlyService : public Provisioning::WithRawCallbackMethod_Watch<Provisioning::Service> {
+ public:
+  WatchOnlyService(OrderStore* store, WatchHub* hub, size_t max_buffered)
+      : store_(store), hub_(hub), max_buffered_(max_buffered) {}
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* /*context*/,
+                                                    const grpc::ByteBuffer* request) override {
+    return WatchReactor::Start(*request, store_, hub_, max_buffered_);
+  }
+
+ private:
+  OrderStore* const store_;
+  WatchHub* const hub_;
+  const size_t max_buffered_;
+};
+
+// Reads one Watch stream on its own thread; the test waits with timeouts.
+class Stream {
+ public:
+  Stream(Provisioning::Stub* stub, const WatchRequest& request) {
+    reader_ = stub->Watch(&context_, request);
+    thread_ = std::thread([this] {
+      WatchEvent event;
+      while (true) {
+        {
+          absl::MutexLock lock(&mu_);
+          auto go = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !paused_; };
+          mu_.Await(absl::Condition(&go));
+        }
+        if (!reader_->Read(&event)) break;
+        absl::MutexLock lock(&mu_);
+        events_.push_back(event);
+      }
+      grpc::Status status = reader_->Finish();
+      absl::MutexLock lock(&mu_);
+      status_ = status;
+      done_ = true;
+    });
+  }
+  ~Stream() {
+    context_.TryCancel();
+    Resume();
+    thread_.join();
+  }
+  // Stops reading after the event being read now.
+  void Pause() {
+    absl::MutexLock lock(&mu_);
+    paused_ = true;
+  }
+  void Resume() {
+    absl::MutexLock lock(&mu_);
+    paused_ = false;
+  }
+  // The events once there are at least `n` (fewer after 20 s).
+  std::vector<WatchEvent> Await(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return events_.size() >= n || done_;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(20));
+    return events_;
+  }
+  std::vector<WatchEvent> events() {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
+  // The final status once the stream ended.
+  grpc::Status AwaitEnd() {
+    absl::MutexLock lock(&mu_);
+    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_; };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(20))) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "stream still open");
+    }
+    return status_;
+  }
+
+ private:
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<WatchEvent>> reader_;
+  std::thread thread_;
+  absl::Mutex mu_;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<WatchEvent> events_ ABSL_GUARDED_BY(mu_);
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
+std::vector<std::string> Summary(const std::vector<WatchEvent>& events) {
+  std::vector<std::string> out;
+  for (const WatchEvent& e : events) {
+    out.push_back(WatchEvent::Type_Name(e.type()) + " " + std::to_string(e.revision()));
+  }
+  return out;
+}
+
+class WatchReactorTest : public ::testing::Test {
+ protected:
+  void StartServer(size_t max_buffered, absl::Duration progress_interval) {
+    WatchHub::Options options;
+    options.progress_interval = progress_interval;
+    options.clock = &clock_;
+    hub_ = std::make_unique<WatchHub>(options);
+    store_.SetListener([this](const OrderEvent& event) { hub_->Publish(event); });
+    service_ = std::make_unique<WatchOnlyService>(&store_, hub_.get(), max_buffered);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = Provisioning::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                                      grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (server_ == nullptr) return;
+    hub_->Close(absl::UnavailableError("test over"));
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  }
+
+  // A new order (one revision) whose name is `payload_bytes` long.
+  std::string Create(const std::string& request_id, size_t payload_bytes = 8) {
+    Order order;
+    order.set_request_id(request_id);
+    order.set_state(Order::ACCEPTED);
+    order.mutable_spec()->set_instance_name(std::string(payload_bytes, 'x'));
+    return store_.CreateOrder(order).value().order.order_id();
+  }
+  // One more revision of `order_id`.
+  void Touch(const std::string& order_id) {
+    ASSERT_TRUE(store_
+                    .UpdateOrder(order_id,
+                                 [](Order& order) {
+                                   order.set_instance_count(order.instance_count() + 1);
+                                   return absl::OkStatus();
+                                 })
+                    .ok());
+  }
+
+  FakeClock clock_;
+  MemoryOrderStore store_{&clock_};
+  std::unique_ptr<WatchHub> hub_;
+  std::unique_ptr<WatchOnlyService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<Provisioning::Stub> stub_;
+};
+
+TEST_F(WatchReactorTest, ProgressOnlyAfterTheStreamWasIdleForTheInterval) {
+  // Idleness is measured on the fake clock; ticks come every 50 ms.
+  StartServer(/*max_buffered=*/64, absl::Milliseconds(200));
+  Create("a");
+  Stream stream(stub_.get(), WatchRequest());
+  ASSERT_EQ(stream.Await(1).size(), 1u);
+  Create("b");
+  ASSERT_EQ(stream.Await(2).size(), 2u);
+  absl::SleepFor(absl::Milliseconds(300));  // ticks, but not idle long enough
+  EXPECT_EQ(stream.events().size(), 2u);
+
+  clock_.Advance(absl::Milliseconds(200));
+  ASSERT_EQ(stream.Await(3).size(), 3u);
+  absl::SleepFor(absl::Milliseconds(300));  // one PROGRESS per idle interval
+  EXPECT_EQ(stream.events().size(), 3u);
+  clock_.Advance(absl::Milliseconds(200));
+  ASSERT_EQ(stream.Await(4).size(), 4u);
+  Create("c");
+  EXPECT_EQ(Summary(stream.Await(5)),
+            (std::vector<std::string>{"SNAPSHOT 1", "CHANGE 2", "PROGRESS 2", "PROGRESS 2",
+                                      "CHANGE 3"}));
+  EXPECT_EQ(stream.events()[2].orders_size(), 0);
+}
+
+TEST_F(WatchReactorTest, OneOrderProgressCoversOtherOrdersAndIsSafeToResumeFrom) {
+  StartServer(/*max_buffered=*/64, absl::Milliseconds(200));
+  const std::string a = Create("a");
+  WatchRequest request;
+  request.set_order_id(a);
+  int64_t progress = 0;
+  {
+    Stream stream(stub_.get(), request);
+    ASSERT_EQ(stream.Await(1).size(), 1u);
+    const std::string b = Create("b");  // revision 2
+    Touch(b);                            // 3
+    Touch(b);                            // 4
+    hub_->Flush();
+    clock_.Advance(absl::Milliseconds(200));
+    std::vector<WatchEvent> events = stream.Await(2);
+    EXPECT_EQ(Summary(events), (std::vector<std::string>{"SNAPSHOT 1", "PROGRESS 4"}));
+    progress = events.back().revision();
+  }
+  // Nothing of order a happened up to the progress revision: a resume from
+  // it replays nothing and continues with the next change of a.
+  request.set_start_revision(progress);
+  Stream resumed(stub_.get(), request);
+  Touch(a);  // 5
+  EXPECT_EQ(Summary(resumed.Await(1)), (std::vector<std::string>{"CHANGE 5"}));
+}
+
+TEST_F(WatchReactorTest, NoProgressWhenDisabled) {
+  StartServer(/*max_buffered=*/64, absl::ZeroDuration());
+  Stream stream(stub_.get(), WatchRequest());
+  ASSERT_EQ(stream.Await(1).size(), 1u);
+  clock_.Advance(absl::Hours(1));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(stream.events().size(), 1u);
+}
+
+TEST_F(WatchReactorTest, ResumeReplaysExactlyTheMissedChangesThenGoesLive) {
+  StartServer(/*max_buffered=*/64, absl::ZeroDuration());
+  Create("a");
+  Create("b");
+  Create("c");
+  WatchRequest request;
+  request.set_start_revision(1);
+  Stream stream(stub_.get(), request);
+  ASSERT_EQ(stream.Await(2).size(), 2u);
+  Create("d");
+  EXPECT_EQ(Summary(stream.Await(3)),
+            (std::vector<std::string>{"CHANGE 2", "CHANGE 3", "CHANGE 4"}));
+}
+
+TEST_F(WatchReactorTest, ASlowClientIsCutOffWhileTheOthersGetEverything) {
+  StartServer(/*max_buffered=*/8, absl::ZeroDuration());
+  Stream fast(stub_.get(), WatchRequest());
+  Stream slow(stub_.get(), WatchRequest());
+  ASSERT_EQ(fast.Await(1).size(), 1u);
+  ASSERT_EQ(slow.Await(1).size(), 1u);
+  slow.Pause();
+  // 200 changes of 128 KB, each read by the fast client before the next:
+  // far more than the transport buffers for a client that does not read,
+  // plus 8 queued.
+  constexpr int kChanges = 200;
+  for (int i = 0; i < kChanges; ++i) {
+    Create("big-" + std::to_string(i), 128 * 1024);
+    ASSERT_EQ(fast.Await(i + 2).size(), i + 2u);
+  }
+  std::vector<WatchEvent> all = fast.events();
+  ASSERT_EQ(all.size(), kChanges + 1u);
+  for (int i = 1; i <= kChanges; ++i) {
+    EXPECT_EQ(all[i].type(), WatchEvent::CHANGE);
+    EXPECT_EQ(all[i].revision(), i);
+  }
+  slow.Resume();
+  grpc::Status status = slow.AwaitEnd();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  std::vector<WatchEvent> partial = slow.events();
+  EXPECT_LT(partial.size(), kChanges + 1u);
+  for (size_t i = 1; i < partial.size(); ++i) {  // no gap, no duplicate
+    EXPECT_EQ(partial[i].revision(), static_cast<int64_t>(i));
+  }
+}
+
+TEST_F(WatchReactorTest, HubCloseEndsStreamsWithItsStatusAndRefusesNewOnes) {
+  StartServer(/*max_buffered=*/64, absl::ZeroDuration());
+  Stream open(stub_.get(), WatchRequest());
+  ASSERT_EQ(open.Await(1).size(), 1u);
+  hub_->Close(absl::UnavailableError("draining"));
+  EXPECT_EQ(open.AwaitEnd().error_code(), grpc::StatusCode::UNAVAILABLE);
+  Stream late(stub_.get(), WatchRequest());
+  EXPECT_EQ(late.AwaitEnd().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(WatchReactorTest, InvalidRequestsAreRejected) {
+  StartServer(/*max_buffered=*/64, absl::ZeroDuration());
+  WatchRequest negative;
+  negative.set_start_revision(-1);
+  Stream stream(stub_.get(), negative);
+  EXPECT_EQ(stream.AwaitEnd().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  WatchRequest unknown;
+  unknown.set_order_id("ord-nope");
+  Stream missing(stub_.get(), unknown);
+  EXPECT_EQ(missing.AwaitEnd().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace cvm
