@@ -9,6 +9,7 @@
 #include <array>
 #include <cstring>
 
+#include "absl/container/fixed_array.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -144,74 +145,117 @@ void Update(SHA256_CTX& ctx, absl::string_view data) {
   SHA256_Update(&ctx, data.data(), data.size());
 }
 
-// hex(HMAC(signing key, string to sign)) where the string to sign is
-// built straight into the HMAC's inner hash (no intermediate strings).
-std::string SignHashedCanonical(absl::string_view secret_key, absl::string_view service,
-                                int64_t timestamp, absl::string_view date,
-                                const Digest& canonical_hash) {
-  const HmacKey& key = SigningKey(secret_key, date, service);
-  char hex[2 * SHA256_DIGEST_LENGTH];
+constexpr size_t kHexSize = 2 * SHA256_DIGEST_LENGTH;
+
+void ToHex(const Digest& digest, char* out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  for (size_t i = 0; i < canonical_hash.size(); ++i) {
-    hex[2 * i] = kHex[canonical_hash[i] >> 4];
-    hex[2 * i + 1] = kHex[canonical_hash[i] & 15];
+  for (unsigned char byte : digest) {
+    *out++ = kHex[byte >> 4];
+    *out++ = kHex[byte & 15];
   }
+}
+
+// hex(HMAC(signing key, string to sign)) into `out`, where the string to sign
+// is built straight into the HMAC's inner hash (no intermediate strings).
+void SignHashedCanonical(absl::string_view secret_key, absl::string_view service,
+                         int64_t timestamp, absl::string_view date,
+                         const Digest& canonical_hash, char* out) {
+  const HmacKey& key = SigningKey(secret_key, date, service);
+  // The string to sign, assembled on the stack and absorbed in one update.
   char stamp[24];
   const absl::string_view stamp_text(
       stamp, absl::numbers_internal::FastIntToBuffer(timestamp, stamp) - stamp);
+  constexpr absl::string_view kScopeEnd = "/tc3_request\n";
+  absl::FixedArray<char, 256> sts(kAlgorithm.size() + 1 + stamp_text.size() + 1 +
+                                  date.size() + 1 + service.size() + kScopeEnd.size() +
+                                  kHexSize);
+  char* p = sts.data();
+  for (absl::string_view piece :
+       {kAlgorithm, absl::string_view("\n"), stamp_text, absl::string_view("\n"), date,
+        absl::string_view("/"), service, kScopeEnd}) {
+    std::memcpy(p, piece.data(), piece.size());
+    p += piece.size();
+  }
+  ToHex(canonical_hash, p);
   SHA256_CTX ctx = key.inner;
-  Update(ctx, kAlgorithm);
-  Update(ctx, "\n");
-  Update(ctx, stamp_text);
-  Update(ctx, "\n");
-  Update(ctx, date);
-  Update(ctx, "/");
-  Update(ctx, service);
-  Update(ctx, "/tc3_request\n");
-  Update(ctx, absl::string_view(hex, sizeof(hex)));
-  Digest inner, out;
+  SHA256_Update(&ctx, sts.data(), sts.size());
+  Digest inner, signature;
   SHA256_Final(inner.data(), &ctx);
   ctx = key.outer;
   SHA256_Update(&ctx, inner.data(), inner.size());
-  SHA256_Final(out.data(), &ctx);
-  return Hex(out);
+  SHA256_Final(signature.data(), &ctx);
+  ToHex(signature, out);
 }
 
-std::string SignatureWithDate(const Tc3Input& in, absl::string_view date) {
-  std::string body_hash;
-  AppendHex(Sha256(in.payload), body_hash);
-  SHA256_CTX ctx;
-  SHA256_Init(&ctx);
-  Update(ctx, "POST\n/\n\ncontent-type:");
-  Update(ctx, in.content_type);
-  Update(ctx, "\nhost:");
-  Update(ctx, in.host);
-  Update(ctx, "\n\n");
-  Update(ctx, kSignedHeaders);
-  Update(ctx, "\n");
-  Update(ctx, body_hash);
+// The canonical request up to the payload hash depends only on the content
+// type and host: its hash state is kept per thread, so each request hashes
+// only the 64 hex digits that follow.
+const SHA256_CTX& CanonicalPrefix(absl::string_view content_type, absl::string_view host) {
+  struct Cached {
+    std::string content_type, host;
+    SHA256_CTX ctx;
+    bool set = false;
+  };
+  thread_local Cached cache;
+  if (!cache.set || cache.content_type != content_type || cache.host != host) {
+    SHA256_Init(&cache.ctx);
+    Update(cache.ctx, "POST\n/\n\ncontent-type:");
+    Update(cache.ctx, content_type);
+    Update(cache.ctx, "\nhost:");
+    Update(cache.ctx, host);
+    Update(cache.ctx, "\n\n");
+    Update(cache.ctx, kSignedHeaders);
+    Update(cache.ctx, "\n");
+    cache.content_type = std::string(content_type);
+    cache.host = std::string(host);
+    cache.set = true;
+  }
+  return cache.ctx;
+}
+
+// The hex signature of `in` into `out` (kHexSize chars).
+void SignatureWithDate(const Tc3Input& in, absl::string_view date, char* out) {
+  char body_hash[kHexSize];
+  ToHex(Sha256(in.payload), body_hash);
+  SHA256_CTX ctx = CanonicalPrefix(in.content_type, in.host);
+  Update(ctx, absl::string_view(body_hash, sizeof(body_hash)));
   Digest canonical_hash;
   SHA256_Final(canonical_hash.data(), &ctx);
-  return SignHashedCanonical(in.secret_key, in.service, in.timestamp, date, canonical_hash);
+  SignHashedCanonical(in.secret_key, in.service, in.timestamp, date, canonical_hash, out);
 }
 
 }  // namespace
 
 std::string Tc3SignCanonical(absl::string_view secret_key, absl::string_view service,
                              int64_t timestamp, absl::string_view canonical_request) {
-  return SignHashedCanonical(secret_key, service, timestamp, Tc3Date(timestamp),
-                             Sha256(canonical_request));
+  std::string out(kHexSize, '\0');
+  SignHashedCanonical(secret_key, service, timestamp, Tc3Date(timestamp),
+                      Sha256(canonical_request), &out[0]);
+  return out;
 }
 
 std::string Tc3Signature(const Tc3Input& in) {
-  return SignatureWithDate(in, Tc3Date(in.timestamp));
+  std::string out(kHexSize, '\0');
+  SignatureWithDate(in, Tc3Date(in.timestamp), &out[0]);
+  return out;
 }
 
 std::string Tc3Authorization(const Tc3Input& in) {
   const std::string date = Tc3Date(in.timestamp);
-  return absl::StrCat(kAlgorithm, " Credential=", in.secret_id, "/", date, "/", in.service,
-                      "/tc3_request, SignedHeaders=", kSignedHeaders,
-                      ", Signature=", SignatureWithDate(in, date));
+  constexpr absl::string_view kCredential = " Credential=";
+  constexpr absl::string_view kScopeEnd = "/tc3_request, SignedHeaders=";
+  constexpr absl::string_view kSignature = ", Signature=";
+  // One allocation: the header is assembled in place, the signature last.
+  std::string out;
+  out.reserve(kAlgorithm.size() + kCredential.size() + in.secret_id.size() + 1 +
+              date.size() + 1 + in.service.size() + kScopeEnd.size() +
+              kSignedHeaders.size() + kSignature.size() + kHexSize);
+  absl::StrAppend(&out, kAlgorithm, kCredential, in.secret_id, "/", date, "/", in.service,
+                  kScopeEnd, kSignedHeaders, kSignature);
+  const size_t at = out.size();
+  out.resize(at + kHexSize);
+  SignatureWithDate(in, date, &out[at]);
+  return out;
 }
 
 }  // namespace cvm::tencentcloud

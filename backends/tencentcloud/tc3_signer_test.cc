@@ -120,5 +120,32 @@ TEST(Tc3SignerTest, EveryInputChangesTheSignature) {
   EXPECT_EQ(Tc3Signature(in), base);
 }
 
+TEST(Tc3SignerTest, PerThreadCachesFollowContentTypeAndHostAcrossCalls) {
+  // A and B differ in content type (and key); alternating them in one thread
+  // must give each its own reference signature every time.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Tc3Signature(VectorA()),
+              "72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168");
+    EXPECT_EQ(Tc3Signature(VectorB()),
+              "96473b50fe407833672a5d6d067238d88bb44c8abcc39ef83baa3132afbfadd3");
+  }
+  // The signature equals signing the canonical request built by hand.
+  const Tc3Input b = VectorB();
+  const std::string canonical = "POST\n/\n\ncontent-type:application/json\nhost:" +
+                                std::string(b.host) + "\n\ncontent-type;host\n" +
+                                Sha256Hex(b.payload);
+  EXPECT_EQ(Tc3SignCanonical(b.secret_key, b.service, b.timestamp, canonical),
+            Tc3Signature(b));
+}
+
+TEST(Tc3SignerTest, AuthorizationEndsWithTheSignatureOfALongServiceName) {
+  const std::string service(300, 's');  // longer than the on-stack buffer
+  Tc3Input in = VectorB();
+  in.service = service;
+  const std::string header = Tc3Authorization(in);
+  EXPECT_THAT(header, ::testing::EndsWith("Signature=" + Tc3Signature(in)));
+  EXPECT_EQ(Tc3Signature(in).size(), 64u);
+}
+
 }  // namespace
 }  // namespace cvm::tencentcloud
