@@ -1,5 +1,6 @@
 #include "service/order_workflow.h"
 
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -73,9 +74,14 @@ absl::Status StatusOfFailure(const FailureCause& failure) {
   for (const google::protobuf::Any& detail : failure.details()) {
     status.SetPayload(detail.type_url(), absl::Cord(detail.value()));
   }
-  return WithReason(std::move(status), failure.reason(),
-                    {{kCloudErrorCodeKey, failure.cloud_error_code()},
-                     {kCloudRequestIdKey, failure.cloud_request_id()}});
+  std::vector<std::pair<std::string, std::string>> metadata;
+  if (!failure.cloud_error_code().empty()) {
+    metadata.push_back({kCloudErrorCodeKey, failure.cloud_error_code()});
+  }
+  if (!failure.cloud_request_id().empty()) {
+    metadata.push_back({kCloudRequestIdKey, failure.cloud_request_id()});
+  }
+  return WithReason(std::move(status), failure.reason(), metadata);
 }
 
 OrderWorkflow::OrderWorkflow(OrderStore* store, const BackendSet* backends)

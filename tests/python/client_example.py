@@ -34,7 +34,7 @@ def main():
         return 1
     billing = order.spec.WhichOneof("billing")
     print(f"order {order.name} {pb.Order.State.Name(order.state)}: "
-          f"{len(order.instances)} {billing} instances from backend {order.backend}")
+          f"{order.instance_count} {billing} instances ordered from backend {order.backend}")
     for event in stub.Watch(pb.WatchRequest(order_id=order.order_id), timeout=300):
         print(describe_event(event), flush=True)
         if not event.orders:  # PROGRESS: nothing changed for a while

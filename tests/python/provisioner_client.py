@@ -35,6 +35,8 @@ def describe_event(event):
             f"{i.instance_id}:{INSTANCE_STATE(i.state)}:{','.join(i.public_ips) or '-'}"
             for i in order.instances
         )
+        if order.state == pb.Order.FAILED:
+            instances = f"{order.failure.reason}: {order.failure.message}"
         lines.append(
             f"revision {event.revision:<4} {pb.WatchEvent.Type.Name(event.type):<8} "
             f"{order.order_id} {ORDER_STATE(order.state):<12} {instances}"
