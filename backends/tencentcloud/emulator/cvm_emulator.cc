@@ -175,18 +175,18 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
                     absl::StrFormat("Balance %d cents is below one hour of the order, %d cents.",
                                     books.balance_cents, hour_cents));
   }
+  const int64_t prepaid_cents = prepaid ? PrepaidCents(*offer, count, months) : 0;
+  if (books.balance_cents < prepaid_cents) {
+    return ApiError("InvalidAccount.InsufficientBalance",
+                    absl::StrFormat("Balance %d cents is below the prepaid order, %d cents.",
+                                    books.balance_cents, prepaid_cents));
+  }
   if (params.value("DryRun", false)) {
-    if (prepaid) {
-      AccountBooks copy = books;  // checks the balance, charges nothing
-      Json error = ChargePrepaid(copy, *offer, count, months);
-      if (!error.empty()) return error;
-    }
     return ApiError("DryRunOperation", "The request would have succeeded.");
   }
-  if (prepaid) {
-    Json error = ChargePrepaid(books, *offer, count, months);
-    if (!error.empty()) return error;
-  }
+  // Prepaid is paid now, for the whole period.
+  books.balance_cents -= prepaid_cents;
+  books.charged_cents += prepaid_cents;
   std::vector<std::string> ids;
   for (int i = 0; i < count; ++i) {
     Instance instance;

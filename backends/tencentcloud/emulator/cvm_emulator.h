@@ -70,7 +70,8 @@ class CvmEmulator {
   // The books, for tests: per account, instances ever created, live ones
   // (not released), client tokens seen, "BalanceCents", "ChargedCents" (all
   // settlements and prepaid purchases), "InArrears", "Isolated" (instances
-  // isolated now) and "SpotReclaimed" (instances given notice); and
+  // isolated now) and "SpotReclaimed" (live spot instances given reclaim
+  // notice); and
   // "RateLimits": the most requests seen in one second per action, and how
   // many were refused.
   Json Books();
@@ -191,10 +192,12 @@ class CvmEmulator {
   // Isolates the account's live postpaid instances arrears_shutdown_delay
   // after `since`, and schedules their release.
   void StartArrears(AccountBooks& books, absl::Time since) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Prepaid: charges `count` instances of `period_months` at purchase and
-  // sets each one's expiry; an API error when the balance does not cover it.
-  Json ChargePrepaid(AccountBooks& books, const Offer& offer, int count, int period_months)
+  // Prepaid: what `count` instances of `period_months` cost, in cents
+  // (rounded up), as InquiryPriceRunInstances quotes it.
+  int64_t PrepaidCents(const Offer& offer, int count, int period_months) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Prepaid: the instance expires period_months after its creation, is then
+  // isolated (EXPIRE) and released isolated_release_delay later.
   void SchedulePrepaid(Instance& instance, int period_months) const;
   // Gives one spot instance notice (emulator_spot.cc).
   void GiveNotice(Instance& instance, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

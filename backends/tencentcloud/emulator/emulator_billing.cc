@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "backends/tencentcloud/emulator/cvm_emulator.h"
 
@@ -99,18 +98,9 @@ absl::StatusOr<CvmEmulator::TopUpResult> CvmEmulator::TopUp(const std::string& s
   return result;
 }
 
-Json CvmEmulator::ChargePrepaid(AccountBooks& books, const Offer& offer, int count,
-                                int period_months) {
+int64_t CvmEmulator::PrepaidCents(const Offer& offer, int count, int period_months) const {
   const int64_t micros = PrepaidMicros(HourlyMicros(offer, "PREPAID"), count, period_months);
-  const int64_t cents = (micros + 9999) / 10000;
-  if (books.balance_cents < cents) {
-    return ApiError("InvalidAccount.InsufficientBalance",
-                    absl::StrFormat("Balance %d cents is below the prepaid order, %d cents.",
-                                    books.balance_cents, cents));
-  }
-  books.balance_cents -= cents;
-  books.charged_cents += cents;
-  return Json();
+  return (micros + 9999) / 10000;
 }
 
 void CvmEmulator::SchedulePrepaid(Instance& instance, int period_months) const {
