@@ -23,11 +23,22 @@ void Apply(const InstanceStatus& status, bool spot_may_be_reclaimed, Instance& i
   const bool is_down = status.state == Instance::SHUTDOWN || status.state == Instance::TERMINATED;
   const bool reclaimed = instance.restriction() == Instance::SPOT_RECLAIMED ||
                          (spot_may_be_reclaimed && was_up && is_down);
+  // A released instance the cloud no longer lists says nothing of its
+  // isolation: it keeps the restriction and source it was released with.
+  const bool released_isolated = status.state == Instance::TERMINATED &&
+                                 (instance.restriction() == Instance::ISOLATED_ARREARS ||
+                                  instance.restriction() == Instance::EXPIRED);
+  if (status.restriction != Instance::NORMAL) {
+    instance.set_restriction(status.restriction);
+    instance.set_isolated_source(status.isolated_source);
+  } else if (reclaimed) {
+    instance.set_restriction(Instance::SPOT_RECLAIMED);
+    instance.set_isolated_source(status.isolated_source);
+  } else if (!released_isolated) {
+    instance.set_restriction(status.restriction);
+    instance.set_isolated_source(status.isolated_source);
+  }
   instance.set_state(status.state);
-  instance.set_restriction(reclaimed && status.restriction == Instance::NORMAL
-                               ? Instance::SPOT_RECLAIMED
-                               : status.restriction);
-  instance.set_isolated_source(status.isolated_source);
   instance.mutable_public_ips()->Assign(status.public_ips.begin(), status.public_ips.end());
   instance.mutable_private_ips()->Assign(status.private_ips.begin(), status.private_ips.end());
   if (!status.zone.empty()) instance.set_zone(status.zone);

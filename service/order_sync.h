@@ -23,7 +23,9 @@ std::vector<std::string> LiveInstanceIds(const provisioning::v1::Order& order);
 // Instances missing from `seen` are left as they are. A spot instance the
 // cloud shuts down or releases while the order is not TERMINATING is marked
 // SPOT_RECLAIMED (the cloud says so only by stopping and then dropping it), and
-// stays marked.
+// stays marked. An isolated instance (ISOLATED_ARREARS, EXPIRED) that is then
+// released keeps its restriction and isolated source, which the cloud no
+// longer reports once the instance is gone.
 void ApplyObserved(const std::map<std::string, InstanceStatus>& seen,
                    provisioning::v1::Order& order);
 

@@ -83,6 +83,30 @@ TEST(OrderSyncTest, OnlySpotInstancesNotBeingTerminatedAreReclaimed) {
   EXPECT_EQ(released.instances(0).restriction(), Instance::NORMAL);
 }
 
+TEST(OrderSyncTest, AnIsolatedInstanceReleasedByTheCloudKeepsWhyItWasIsolated) {
+  Order order = Parse(
+      "state: ACTIVE spec { spot { max_price_per_hour: '0.1' } } "
+      "instances { instance_id: 'a' state: RUNNING restriction: NORMAL }");
+  InstanceStatus isolated = Status("a", Instance::SHUTDOWN);
+  isolated.restriction = Instance::ISOLATED_ARREARS;
+  isolated.isolated_source = Instance::ISOLATED_BY_ARREARS;
+  ApplyObserved(Seen({isolated}), order);
+  EXPECT_EQ(order.instances(0).restriction(), Instance::ISOLATED_ARREARS);  // not reclaimed
+  ApplyObserved(Seen({Status("a", Instance::TERMINATED)}), order);  // gone: NORMAL, unspecified
+  EXPECT_EQ(order.instances(0).state(), Instance::TERMINATED);
+  EXPECT_EQ(order.instances(0).restriction(), Instance::ISOLATED_ARREARS);
+  EXPECT_EQ(order.instances(0).isolated_source(), Instance::ISOLATED_BY_ARREARS);
+
+  Order restored = Parse(
+      "state: ACTIVE instances { instance_id: 'a' state: SHUTDOWN restriction: ISOLATED_ARREARS "
+      "isolated_source: ISOLATED_BY_ARREARS }");
+  InstanceStatus running = Status("a", Instance::RUNNING);
+  running.isolated_source = Instance::NOT_ISOLATED;
+  ApplyObserved(Seen({running}), restored);  // a top-up brought it back
+  EXPECT_EQ(restored.instances(0).restriction(), Instance::NORMAL);
+  EXPECT_EQ(restored.instances(0).isolated_source(), Instance::NOT_ISOLATED);
+}
+
 TEST(OrderSyncTest, SettleActivatesOnlyWithThePublicIpsAskedFor) {
   Order order = Parse(
       "state: PROVISIONING spec { internet { public_ip: true } } "

@@ -3,16 +3,15 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "common/proto_time.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "common/money.h"
+#include "common/proto_time.h"
 
 namespace cvm::tencentcloud {
 namespace {
 
 using provisioning::tencentcloud::emulator::v1::Account;
-
 
 // How long a terminated instance shows TERMINATING before it vanishes.
 constexpr absl::Duration kTerminatingFor = absl::Seconds(2);
@@ -36,9 +35,9 @@ absl::StatusOr<std::unique_ptr<CvmEmulator>> CvmEmulator::Create(const EmulatorC
     for (const auto& type : zone.types()) {
       for (const std::string& price : {type.price_per_hour(), type.spot_price_per_hour()}) {
         if (!ParseMoneyMicros(price).ok()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "zones ", zone.zone(), " type ", type.instance_type(), ": bad price \"", price,
-              "\""));
+          return absl::InvalidArgumentError(absl::StrCat("zones ", zone.zone(), " type ",
+                                                         type.instance_type(), ": bad price \"",
+                                                         price, "\""));
         }
       }
     }
@@ -49,17 +48,33 @@ absl::StatusOr<std::unique_ptr<CvmEmulator>> CvmEmulator::Create(const EmulatorC
 CvmEmulator::CvmEmulator(const EmulatorConfig& config, Clock* clock)
     : config_(config),
       clock_(clock),
-      pending_(DurationOr(config.pending_duration(), config.has_pending_duration(),
-                          absl::Seconds(5))),
-      ip_delay_(DurationOr(config.public_ip_delay(), config.has_public_ip_delay(),
-                           absl::Seconds(5))) {
+      pending_(
+          DurationOr(config.pending_duration(), config.has_pending_duration(), absl::Seconds(5))),
+      ip_delay_(
+          DurationOr(config.public_ip_delay(), config.has_public_ip_delay(), absl::Seconds(5))),
+      arrears_shutdown_delay_(DurationOr(config.arrears_shutdown_delay(),
+                                         config.has_arrears_shutdown_delay(), absl::Hours(2))),
+      isolated_release_delay_(DurationOr(config.isolated_release_delay(),
+                                         config.has_isolated_release_delay(),
+                                         absl::Hours(15 * 24))),
+      spot_notice_(DurationOr(config.spot_reclaim_notice(), config.has_spot_reclaim_notice(),
+                              absl::Minutes(2))),
+      spot_shutdown_for_(DurationOr(config.spot_shutdown_duration(),
+                                    config.has_spot_shutdown_duration(), absl::Seconds(60))) {
   absl::MutexLock lock(&mu_);
+  // Settlements fall on whole hours of the clock, the first one after now.
+  const absl::Time first_settlement =
+      absl::FromUnixSeconds((absl::ToUnixSeconds(clock_->Now()) / 3600 + 1) * 3600);
   for (const Account& account : config_.accounts()) {
-    books_[account.secret_id()].balance_cents = account.balance_cents();
+    AccountBooks& books = books_[account.secret_id()];
+    books.balance_cents = account.balance_cents();
+    books.next_settlement = first_settlement;
   }
   for (const auto& zone : config_.zones()) {
     for (const auto& type : zone.types()) {
-      stock_[zone.zone() + "/" + type.instance_type()] = type.stock();
+      const std::string key = zone.zone() + "/" + type.instance_type();
+      stock_[key] = type.stock();
+      spot_micros_[key] = ParseMoneyMicros(type.spot_price_per_hour()).value_or(0);
     }
   }
 }
@@ -77,14 +92,14 @@ std::string CvmEmulator::SecretKeyOf(const std::string& secret_id) const {
 }
 
 Json CvmEmulator::Handle(const std::string& secret_id, const std::string& service,
-                         const std::string& action, const std::string& region,
-                         const Json& params) {
+                         const std::string& action, const std::string& region, const Json& params) {
   const Account* account = AccountOf(secret_id);
   if (account == nullptr) {
     return ApiError("AuthFailure.SecretIdNotFound", "The SecretId is not found.");
   }
   absl::MutexLock lock(&mu_);
   AccountBooks& books = books_[secret_id];
+  CatchUp(books, clock_->Now());
   if (service == "billing") {
     if (action == "DescribeAccountBalance") return DescribeAccountBalance(books);
   } else if (service == "cvm") {
@@ -102,8 +117,8 @@ Json CvmEmulator::Handle(const std::string& secret_id, const std::string& servic
                                                 " is not supported by the emulator."));
 }
 
-Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account, const std::string& region,
-                               const Json& params) {
+Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
+                               const std::string& region, const Json& params) {
   Json error;
   absl::StatusOr<Offer> offer = FindOffer(region, params, &error);
   if (!offer.ok()) return error;
@@ -129,8 +144,8 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account, cons
   }
   if (stock > 0 && stock < count) {
     return ApiError("ResourceInsufficient.SpecifiedInstanceType",
-                    absl::StrCat(stock, " ", offer->type->instance_type(), " left in ", zone,
-                                 ", ", count, " requested."));
+                    absl::StrCat(stock, " ", offer->type->instance_type(), " left in ", zone, ", ",
+                                 count, " requested."));
   }
   if (charge == "SPOTPAID") {
     const std::string max =
@@ -148,16 +163,30 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account, cons
   } else if (UsedInZone(books, zone, false) + count > account.postpaid_quota_per_zone()) {
     return ApiError("LimitExceeded.InstanceQuota", "Instance quota exceeded in " + zone + ".");
   }
+  const bool prepaid = charge == "PREPAID";
+  const int months = params.value("/InstanceChargePrepaid/Period"_json_pointer, 1);
+  if (prepaid && months < 1) {
+    return ApiError("InvalidParameterValue.InvalidPeriod", "Period must be at least 1 month.");
+  }
   // A pay-as-you-go purchase needs about one hour of its cost on the account.
   const int64_t hour_cents = HourlyMicros(*offer, charge) * count / 10000;
-  if (books.balance_cents < hour_cents) {
+  if (!prepaid && books.balance_cents < hour_cents) {
     return ApiError("InvalidAccount.InsufficientBalance",
                     absl::StrFormat("Balance %d cents is below one hour of the order, %d cents.",
                                     books.balance_cents, hour_cents));
   }
+  const int64_t prepaid_cents = prepaid ? PrepaidCents(*offer, count, months) : 0;
+  if (books.balance_cents < prepaid_cents) {
+    return ApiError("InvalidAccount.InsufficientBalance",
+                    absl::StrFormat("Balance %d cents is below the prepaid order, %d cents.",
+                                    books.balance_cents, prepaid_cents));
+  }
   if (params.value("DryRun", false)) {
     return ApiError("DryRunOperation", "The request would have succeeded.");
   }
+  // Prepaid is paid now, for the whole period.
+  books.balance_cents -= prepaid_cents;
+  books.charged_cents += prepaid_cents;
   std::vector<std::string> ids;
   for (int i = 0; i < count; ++i) {
     Instance instance;
@@ -170,6 +199,14 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account, cons
     instance.cpu = offer->type->cpu();
     instance.name = params.value("InstanceName", "");
     instance.created = clock_->Now();
+    instance.accrued_until = instance.created;
+    instance.offer_key = zone + "/" + offer->type->instance_type();
+    instance.hourly_micros = HourlyMicros(*offer, charge);
+    instance.max_price_micros =
+        ParseMoneyMicros(
+            params.value("/InstanceMarketOptions/SpotOptions/MaxPrice"_json_pointer, ""))
+            .value_or(0);
+    if (prepaid) SchedulePrepaid(instance, months);
     instance.public_ip =
         params.value("/InternetAccessible/PublicIpAssigned"_json_pointer, false) ||
         params.value("/InternetAccessible/InternetMaxBandwidthOut"_json_pointer, 0) > 0;
@@ -190,19 +227,37 @@ bool CvmEmulator::Gone(const Instance& instance) const {
   return clock_->Now() >= instance.terminated + kTerminatingFor;
 }
 
+CvmEmulator::Instance* CvmEmulator::FindInstance(const std::string& id, AccountBooks** books) {
+  for (auto& [secret_id, account_books] : books_) {
+    auto it = account_books.instances.find(id);
+    if (it == account_books.instances.end()) continue;
+    *books = &account_books;
+    return &it->second;
+  }
+  return nullptr;
+}
+
 Json CvmEmulator::Describe(const Instance& i) const {
-  const absl::Duration age = clock_->Now() - i.created;
+  const absl::Time now = clock_->Now();
+  const absl::Duration age = now - i.created;
   std::string state = "RUNNING";
-  if (i.terminated != absl::InfiniteFuture()) {
+  if (Released(i, now)) {
     state = "TERMINATING";
+  } else if (now >= i.shutdown) {
+    state = "SHUTDOWN";
   } else if (age < pending_) {
     state = "PENDING";
   }
+  // An isolation shows from the shutdown on, through the release.
+  const bool isolated = now >= i.shutdown && !i.isolated_source.empty();
+  const std::string restrict_state = !isolated                       ? "NORMAL"
+                                     : i.isolated_source == "EXPIRE" ? "EXPIRED"
+                                                                     : "PROTECTIVELY_ISOLATED";
   Json public_ips = Json::array();
   if (state == "RUNNING" && i.public_ip && age >= pending_ + ip_delay_) {
     public_ips.push_back(absl::StrFormat("198.51.100.%d", i.index % 254 + 1));
   }
-  return Json{
+  Json out{
       {"InstanceId", i.id},
       {"InstanceState", state},
       {"InstanceType", i.instance_type},
@@ -214,11 +269,14 @@ Json CvmEmulator::Describe(const Instance& i) const {
        {absl::StrFormat("10.%d.%d.%d", (i.index >> 16) & 255, (i.index >> 8) & 255,
                         i.index & 255)}},
       {"PublicIpAddresses", public_ips},
-      {"RestrictState", "NORMAL"},
-      {"IsolatedSource", "NOTISOLATED"},
+      {"RestrictState", restrict_state},
+      {"IsolatedSource", isolated ? i.isolated_source : "NOTISOLATED"},
       {"CreatedTime", IsoTime(i.created)},
       {"Tags", i.tags},
   };
+  // Prepaid only (Tencent sends null for the others).
+  if (i.expired != absl::InfiniteFuture()) out["ExpiredTime"] = IsoTime(i.expired);
+  return out;
 }
 
 Json CvmEmulator::DescribeInstances(AccountBooks& books, const Json& params) {
@@ -247,15 +305,16 @@ Json CvmEmulator::DescribeInstances(AccountBooks& books, const Json& params) {
         bool tagged = false;
         for (const Json& tag : instance.tags) {
           for (const Json& v : values) {
-            tagged = tagged || (tag.value("Key", "") == name.substr(4) && tag.value("Value", "") == v);
+            tagged =
+                tagged || (tag.value("Key", "") == name.substr(4) && tag.value("Value", "") == v);
           }
         }
         keep = keep && tagged;
       } else if (name == "tag-key") {
         bool tagged = false;
         for (const Json& tag : instance.tags) {
-          tagged = tagged || std::find(values.begin(), values.end(), tag.value("Key", "")) !=
-                                 values.end();
+          tagged = tagged ||
+                   std::find(values.begin(), values.end(), tag.value("Key", "")) != values.end();
         }
         keep = keep && tagged;
       } else if (name == "zone") {
@@ -282,9 +341,10 @@ Json CvmEmulator::TerminateInstances(AccountBooks& books, const Json& params) {
                       absl::StrCat("Instance ", id.get<std::string>(), " is not found."));
     }
   }
+  const absl::Time now = clock_->Now();
   for (const Json& id : ids) {
     Instance& instance = books.instances[id.get<std::string>()];
-    if (instance.terminated == absl::InfiniteFuture()) instance.terminated = clock_->Now();
+    instance.terminated = std::min(instance.terminated, now);  // no longer billed
   }
   return Json::object();
 }
@@ -292,67 +352,14 @@ Json CvmEmulator::TerminateInstances(AccountBooks& books, const Json& params) {
 int CvmEmulator::UsedInZone(const AccountBooks& books, const std::string& zone,
                             bool spot_vcpus) const {
   int used = 0;
+  const absl::Time now = clock_->Now();
   for (const auto& [id, instance] : books.instances) {
-    if (instance.zone != zone || instance.terminated != absl::InfiniteFuture()) continue;
+    if (instance.zone != zone || Released(instance, now)) continue;
     const bool spot = instance.charge_type == "SPOTPAID";
     if (spot_vcpus && spot) used += instance.cpu;
     if (!spot_vcpus && !spot) ++used;
   }
   return used;
-}
-
-bool CvmEmulator::Admit(const std::string& secret_id, const std::string& action,
-                        absl::Time now) {
-  static const std::map<std::string, int> kPublished = {
-      {"RunInstances", 10},      {"TerminateInstances", 10},     {"InquiryPriceRunInstances", 10},
-      {"DescribeInstances", 40}, {"DescribeInstancesStatus", 40}};
-  int limit = 20;
-  if (auto it = config_.rate_limits().find(action); it != config_.rate_limits().end()) {
-    limit = it->second;
-  } else if (auto p = kPublished.find(action); p != kPublished.end()) {
-    limit = p->second;
-  }
-  const int64_t second = absl::ToUnixSeconds(now);
-  absl::MutexLock lock(&mu_);
-  Window& window = windows_[secret_id + "/" + action];
-  if (window.second != second) window = Window{second, 0};
-  if (window.count >= limit) {
-    ++rate_limited_;
-    return false;
-  }
-  ++window.count;
-  int& busiest = busiest_second_[action];
-  busiest = std::max(busiest, window.count);
-  return true;
-}
-
-Json CvmEmulator::Books() const {
-  absl::MutexLock lock(&mu_);
-  Json out = Json::object();
-  out["RateLimits"] = Json{{"BusiestSecond", busiest_second_}, {"Refused", rate_limited_}};
-  for (const auto& [secret_id, books] : books_) {
-    int live = 0;
-    for (const auto& [id, instance] : books.instances) {
-      live += instance.terminated == absl::InfiniteFuture() ? 1 : 0;
-    }
-    out[secret_id] = Json{{"Created", books.instances.size()},
-                          {"Live", live},
-                          {"ClientTokens", books.tokens.size()},
-                          {"BalanceCents", books.balance_cents}};
-  }
-  return out;
-}
-
-Json CvmEmulator::LiveInstances(const std::string& secret_id) const {
-  absl::MutexLock lock(&mu_);
-  Json out = Json::array();
-  auto books = books_.find(secret_id);
-  if (books == books_.end()) return out;
-  for (const auto& [id, instance] : books->second.instances) {
-    if (instance.terminated != absl::InfiniteFuture()) continue;
-    out.push_back(Json{{"InstanceId", id}, {"Tags", instance.tags}});
-  }
-  return out;
 }
 
 }  // namespace cvm::tencentcloud

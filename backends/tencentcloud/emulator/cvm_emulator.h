@@ -7,6 +7,23 @@
 // Handle() returns the "Response" object without RequestId: either the
 // action's fields or {"Error": {"Code", "Message"}} with Tencent's codes.
 //
+// Money (emulator_billing.cc): pay-as-you-go and spot instances accrue their
+// hourly price (spot: the market price) for every second they are up; each
+// account is settled at every whole hour of the clock. A settlement that
+// leaves the balance negative puts the account in arrears: after
+// arrears_shutdown_delay its postpaid instances are isolated (SHUTDOWN,
+// PROTECTIVELY_ISOLATED, ARREAR) and isolated_release_delay later released,
+// unless TopUp() clears the arrears first. Prepaid instances are paid at
+// purchase, get an ExpiredTime (creation + Period months) and are then
+// isolated (SHUTDOWN, EXPIRED, EXPIRE) and released after the same delay.
+// Spot (emulator_spot.cc): Reclaim() or a market price above an instance's
+// MaxPrice gives it notice; spot_reclaim_notice later it is SHUTDOWN, and
+// spot_shutdown_duration after that released.
+//
+// Time-driven changes are applied lazily: every call first brings the books
+// up to the clock's now (settling each hour passed, in order), so moving the
+// clock forward by days at once gives the same books as living through them.
+//
 // Thread-safe: one mutex guards the books.
 #ifndef CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_EMULATOR_CVM_EMULATOR_H_
 #define CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_EMULATOR_CVM_EMULATOR_H_
@@ -19,6 +36,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "backends/tencentcloud/emulator/emulator_config.pb.h"
 #include "common/clock.h"
 #include "nlohmann/json.hpp"
@@ -41,20 +60,59 @@ class CvmEmulator {
   std::string SecretKeyOf(const std::string& secret_id) const;
 
   // Runs `action` of `service` ("cvm" or "billing") for the account.
-  Json Handle(const std::string& secret_id, const std::string& service,
-              const std::string& action, const std::string& region, const Json& params);
+  Json Handle(const std::string& secret_id, const std::string& service, const std::string& action,
+              const std::string& region, const Json& params);
 
   // Counts one request of `action` by the account in the wall-clock second
   // of `now`; false when that second already had the action's limit.
   bool Admit(const std::string& secret_id, const std::string& action, absl::Time now);
 
-  // The books, for tests: per account, instances ever created, live ones,
-  // client tokens seen; and "RateLimits": the most requests seen in one
-  // second per action, and how many were refused.
-  Json Books() const;
+  // The books, for tests: per account, instances ever created, live ones
+  // (not released), client tokens seen, "BalanceCents", "ChargedCents" (all
+  // settlements and prepaid purchases), "InArrears", "Isolated" (instances
+  // isolated now) and "SpotReclaimed" (live spot instances given reclaim
+  // notice); and
+  // "RateLimits": the most requests seen in one second per action, and how
+  // many were refused.
+  Json Books();
   // The account's instances not yet released: [{"InstanceId", "Tags"}], for
   // tests that audit what the cloud holds.
-  Json LiveInstances(const std::string& secret_id) const;
+  Json LiveInstances(const std::string& secret_id);
+
+  // Control (the /_emulator/ endpoints).
+
+  // Adds `cents` (> 0) to the account's balance. When that clears the
+  // arrears (balance >= 0), the account's arrears-isolated instances not yet
+  // released run again (RUNNING, NORMAL) and the shutdown of those still
+  // within arrears_shutdown_delay is called off. Returns the new balance and
+  // the ids restored. NOT_FOUND for an unknown account, INVALID_ARGUMENT for
+  // cents <= 0.
+  struct TopUpResult {
+    int64_t balance_cents = 0;
+    std::vector<std::string> restored;
+  };
+  absl::StatusOr<TopUpResult> TopUp(const std::string& secret_id, int64_t cents);
+
+  // Gives every instance in `ids` (any account) spot reclaim notice: shut
+  // down spot_reclaim_notice from now (an earlier notice stands), released
+  // spot_shutdown_duration later. All or nothing: NOT_FOUND for an unknown or
+  // released id, FAILED_PRECONDITION for one that is not SPOTPAID or already
+  // shut down. Returns the ids, in order.
+  absl::StatusOr<std::vector<std::string>> Reclaim(absl::Span<const std::string> ids);
+
+  // Sets the spot market price of `instance_type` in `zone` (a decimal
+  // string, e.g. "0.06"); later spot purchases need MaxPrice >= it, spot
+  // instances accrue at it from now, and live spot instances whose MaxPrice
+  // is below it get reclaim notice (their ids are returned). NOT_FOUND for an
+  // offer not sold, INVALID_ARGUMENT for a bad price.
+  absl::StatusOr<std::vector<std::string>> SetSpotPrice(const std::string& zone,
+                                                        const std::string& instance_type,
+                                                        const std::string& price);
+
+  // When the reclaimed spot instance `id` is shut down (what its metadata
+  // path spot/termination-time reports). NOT_FOUND when `id` is unknown, not
+  // spot or not being reclaimed (the metadata service's 404).
+  absl::StatusOr<absl::Time> SpotTerminationTime(const std::string& id);
 
   const EmulatorConfig& config() const { return config_; }
 
@@ -68,15 +126,35 @@ class CvmEmulator {
     std::string name;
     int cpu = 0;
     absl::Time created;
+    // Released from here on: TERMINATING, then gone. May lie in the future
+    // (a scheduled release).
     absl::Time terminated = absl::InfiniteFuture();
+    // SHUTDOWN from here on (isolation or spot reclaim); may lie ahead.
+    absl::Time shutdown = absl::InfiniteFuture();
+    // Why `shutdown`: "ARREAR", "EXPIRE" (an isolation) or "" (spot reclaim).
+    std::string isolated_source;
+    // Spot: when reclaim notice ends (the shutdown), or InfiniteFuture.
+    absl::Time spot_termination = absl::InfiniteFuture();
+    // Prepaid: the end of the paid period, or InfiniteFuture.
+    absl::Time expired = absl::InfiniteFuture();
     bool public_ip = false;
     int index = 0;
     Json tags = Json::array();
+    std::string offer_key;         // "zone/type", for the spot market price
+    int64_t hourly_micros = 0;     // POSTPAID_BY_HOUR: price per hour
+    int64_t max_price_micros = 0;  // SPOTPAID: MaxPrice
+    absl::Time accrued_until;      // cost counted up to here
   };
   struct AccountBooks {
     std::map<std::string, Instance> instances;
     std::map<std::string, std::vector<std::string>> tokens;
     int64_t balance_cents = 0;
+    // Accrued, not yet settled: price micros per hour x seconds.
+    int64_t unsettled = 0;
+    int64_t charged_cents = 0;
+    absl::Time next_settlement;
+    // The settlement that left the balance negative, or InfiniteFuture.
+    absl::Time arrears_since = absl::InfiniteFuture();
   };
   struct Offer {
     const provisioning::tencentcloud::emulator::v1::ZoneOffer* zone = nullptr;
@@ -85,11 +163,16 @@ class CvmEmulator {
 
   CvmEmulator(const EmulatorConfig& config, Clock* clock);
 
-  Json RunInstances(AccountBooks& books, const provisioning::tencentcloud::emulator::v1::Account& account,
-                    const std::string& region, const Json& params) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  Json DescribeInstances(AccountBooks& books, const Json& params) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  Json TerminateInstances(AccountBooks& books, const Json& params) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  Json InquiryPrice(const std::string& region, const Json& params) const;
+  Json RunInstances(AccountBooks& books,
+                    const provisioning::tencentcloud::emulator::v1::Account& account,
+                    const std::string& region, const Json& params)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Json DescribeInstances(AccountBooks& books, const Json& params)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Json TerminateInstances(AccountBooks& books, const Json& params)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Json InquiryPrice(const std::string& region, const Json& params) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Json DescribeAccountQuota(const AccountBooks& books,
                             const provisioning::tencentcloud::emulator::v1::Account& account,
                             const std::string& region, const Json& params) const
@@ -98,33 +181,68 @@ class CvmEmulator {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Json DescribeAccountBalance(const AccountBooks& books) const;
 
+  // Billing (emulator_billing.cc).
+  // Settles every whole hour up to `now`, in order, and starts arrears.
+  void CatchUp(AccountBooks& books, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CatchUpAll(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds the instance's cost from accrued_until to `until` (while it is up)
+  // to books.unsettled.
+  void Accrue(AccountBooks& books, Instance& instance, absl::Time until)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Isolates the account's live postpaid instances arrears_shutdown_delay
+  // after `since`, and schedules their release.
+  void StartArrears(AccountBooks& books, absl::Time since) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Prepaid: what `count` instances of `period_months` cost, in cents
+  // (rounded up), as InquiryPriceRunInstances quotes it.
+  int64_t PrepaidCents(const Offer& offer, int count, int period_months) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Prepaid: the instance expires period_months after its creation, is then
+  // isolated (EXPIRE) and released isolated_release_delay later.
+  void SchedulePrepaid(Instance& instance, int period_months) const;
+  // Gives one spot instance notice (emulator_spot.cc).
+  void GiveNotice(Instance& instance, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   // The offer for params' Placement.Zone and InstanceType, or an API error.
-  absl::StatusOr<Offer> FindOffer(const std::string& region, const Json& params,
-                                  Json* error) const;
-  // Price of one instance-hour for the charge type, in micro-units.
-  int64_t HourlyMicros(const Offer& offer, const std::string& charge_type) const;
+  absl::StatusOr<Offer> FindOffer(const std::string& region, const Json& params, Json* error) const;
+  // Price of one instance-hour for the charge type, in micro-units (spot:
+  // the current market price).
+  int64_t HourlyMicros(const Offer& offer, const std::string& charge_type) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const provisioning::tencentcloud::emulator::v1::Account* AccountOf(
       const std::string& secret_id) const;
   int UsedInZone(const AccountBooks& books, const std::string& zone, bool spot_vcpus) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Json Describe(const Instance& instance) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Released and past its TERMINATING moment: no longer listed.
   bool Gone(const Instance& instance) const;
+  // Released (TERMINATING or gone) at `now`.
+  static bool Released(const Instance& instance, absl::Time now) {
+    return now >= instance.terminated;
+  }
+  // The instance (any account) and its books, or nullptr.
+  Instance* FindInstance(const std::string& id, AccountBooks** books)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const EmulatorConfig config_;
   Clock* const clock_;
   const absl::Duration pending_;
   const absl::Duration ip_delay_;
+  const absl::Duration arrears_shutdown_delay_;
+  const absl::Duration isolated_release_delay_;
+  const absl::Duration spot_notice_;
+  const absl::Duration spot_shutdown_for_;
 
   mutable absl::Mutex mu_;
   std::map<std::string, AccountBooks> books_ ABSL_GUARDED_BY(mu_);  // by secret id
   int next_index_ ABSL_GUARDED_BY(mu_) = 1;
-  std::map<std::string, int> stock_ ABSL_GUARDED_BY(mu_);  // "zone/type" -> left
+  std::map<std::string, int> stock_ ABSL_GUARDED_BY(mu_);            // "zone/type" -> left
+  std::map<std::string, int64_t> spot_micros_ ABSL_GUARDED_BY(mu_);  // "zone/type" -> market
 
   struct Window {
     int64_t second = 0;
     int count = 0;
   };
-  std::map<std::string, Window> windows_ ABSL_GUARDED_BY(mu_);  // "secret/action"
+  std::map<std::string, Window> windows_ ABSL_GUARDED_BY(mu_);      // "secret/action"
   std::map<std::string, int> busiest_second_ ABSL_GUARDED_BY(mu_);  // by action
   int rate_limited_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -1,4 +1,5 @@
-// The read-only side of the emulator: offers, prices, quotas and balance.
+// The read-only side of the emulator: offers, prices and quotas; and the
+// books for tests and the rate limits.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -28,8 +29,7 @@ bool Allows(const Json& values, const std::string& value) {
 }  // namespace
 
 absl::StatusOr<CvmEmulator::Offer> CvmEmulator::FindOffer(const std::string& region,
-                                                          const Json& params,
-                                                          Json* error) const {
+                                                          const Json& params, Json* error) const {
   const std::string zone = params.value("/Placement/Zone"_json_pointer, "");
   const std::string type = params.value("InstanceType", "");
   if (zone.empty()) *error = ApiError("MissingParameter", "Placement.Zone is required.");
@@ -55,9 +55,10 @@ absl::StatusOr<CvmEmulator::Offer> CvmEmulator::FindOffer(const std::string& reg
 }
 
 int64_t CvmEmulator::HourlyMicros(const Offer& offer, const std::string& charge_type) const {
-  const std::string& price = charge_type == "SPOTPAID" ? offer.type->spot_price_per_hour()
-                                                       : offer.type->price_per_hour();
-  return ParseMoneyMicros(price).value_or(0);  // checked in Create()
+  if (charge_type == "SPOTPAID") {
+    return spot_micros_.at(offer.zone->zone() + "/" + offer.type->instance_type());
+  }
+  return ParseMoneyMicros(offer.type->price_per_hour()).value_or(0);  // checked in Create()
 }
 
 Json CvmEmulator::InquiryPrice(const std::string& region, const Json& params) const {
@@ -95,10 +96,11 @@ Json CvmEmulator::DescribeAccountQuota(const AccountBooks& books, const Account&
                         {"UsedQuota", used},
                         {"RemainingQuota", std::max(0, account.postpaid_quota_per_zone() - used)},
                         {"TotalQuota", account.postpaid_quota_per_zone()}});
-    spot.push_back({{"Zone", z.zone()},
-                    {"UsedQuota", used_vcpus},
-                    {"RemainingQuota", std::max(0, account.spot_vcpu_quota_per_zone() - used_vcpus)},
-                    {"TotalQuota", account.spot_vcpu_quota_per_zone()}});
+    spot.push_back(
+        {{"Zone", z.zone()},
+         {"UsedQuota", used_vcpus},
+         {"RemainingQuota", std::max(0, account.spot_vcpu_quota_per_zone() - used_vcpus)},
+         {"TotalQuota", account.spot_vcpu_quota_per_zone()}});
   }
   return Json{{"AppId", account.uin()},
               {"AccountQuotaOverview",
@@ -118,29 +120,86 @@ Json CvmEmulator::DescribeZoneConfigs(const std::string& region, const Json& par
       const int left = stock_.at(z.zone() + "/" + t.instance_type());
       for (const std::string charge : {"POSTPAID_BY_HOUR", "SPOTPAID"}) {
         if (!Allows(charges, charge)) continue;
-        set.push_back({{"Zone", z.zone()},
-                       {"InstanceType", t.instance_type()},
-                       {"InstanceChargeType", charge},
-                       {"Status", left == 0 ? "SOLD_OUT" : "SELL"},
-                       {"Cpu", t.cpu()},
-                       {"Memory", t.memory_gb()},
-                       {"InstanceQuota", left < 0 ? 1000 : left},
-                       {"Price", {{"UnitPrice", Number(HourlyMicros({&z, &t}, charge))},
-                                  {"ChargeUnit", "HOUR"}}}});
+        set.push_back(
+            {{"Zone", z.zone()},
+             {"InstanceType", t.instance_type()},
+             {"InstanceChargeType", charge},
+             {"Status", left == 0 ? "SOLD_OUT" : "SELL"},
+             {"Cpu", t.cpu()},
+             {"Memory", t.memory_gb()},
+             {"InstanceQuota", left < 0 ? 1000 : left},
+             {"Price",
+              {{"UnitPrice", Number(HourlyMicros({&z, &t}, charge))}, {"ChargeUnit", "HOUR"}}}});
       }
     }
   }
   return Json{{"InstanceTypeQuotaSet", set}};
 }
 
-Json CvmEmulator::DescribeAccountBalance(const AccountBooks& books) const {
-  return Json{{"Balance", books.balance_cents},
-              {"RealBalance", books.balance_cents},
-              {"CashAccountBalance", books.balance_cents},
-              {"IncomeIntoAccountBalance", 0},
-              {"PresentAccountBalance", 0},
-              {"FreezeAmount", 0},
-              {"OweAmount", 0}};
+bool CvmEmulator::Admit(const std::string& secret_id, const std::string& action, absl::Time now) {
+  static const std::map<std::string, int> kPublished = {{"RunInstances", 10},
+                                                        {"TerminateInstances", 10},
+                                                        {"InquiryPriceRunInstances", 10},
+                                                        {"DescribeInstances", 40},
+                                                        {"DescribeInstancesStatus", 40}};
+  int limit = 20;
+  if (auto it = config_.rate_limits().find(action); it != config_.rate_limits().end()) {
+    limit = it->second;
+  } else if (auto p = kPublished.find(action); p != kPublished.end()) {
+    limit = p->second;
+  }
+  const int64_t second = absl::ToUnixSeconds(now);
+  absl::MutexLock lock(&mu_);
+  Window& window = windows_[secret_id + "/" + action];
+  if (window.second != second) window = Window{second, 0};
+  if (window.count >= limit) {
+    ++rate_limited_;
+    return false;
+  }
+  ++window.count;
+  int& busiest = busiest_second_[action];
+  busiest = std::max(busiest, window.count);
+  return true;
+}
+
+Json CvmEmulator::Books() {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  CatchUpAll(now);
+  Json out = Json::object();
+  out["RateLimits"] = Json{{"BusiestSecond", busiest_second_}, {"Refused", rate_limited_}};
+  for (const auto& [secret_id, books] : books_) {
+    int live = 0, isolated = 0, reclaimed = 0;
+    for (const auto& [id, instance] : books.instances) {
+      if (Released(instance, now)) continue;
+      ++live;
+      isolated += now >= instance.shutdown && !instance.isolated_source.empty() ? 1 : 0;
+      reclaimed += instance.spot_termination != absl::InfiniteFuture() ? 1 : 0;
+    }
+    out[secret_id] = Json{{"Created", books.instances.size()},
+                          {"Live", live},
+                          {"ClientTokens", books.tokens.size()},
+                          {"BalanceCents", books.balance_cents},
+                          {"ChargedCents", books.charged_cents},
+                          {"InArrears", books.arrears_since != absl::InfiniteFuture()},
+                          {"Isolated", isolated},
+                          {"SpotReclaimed", reclaimed}};
+  }
+  return out;
+}
+
+Json CvmEmulator::LiveInstances(const std::string& secret_id) {
+  absl::MutexLock lock(&mu_);
+  Json out = Json::array();
+  auto books = books_.find(secret_id);
+  if (books == books_.end()) return out;
+  const absl::Time now = clock_->Now();
+  CatchUp(books->second, now);
+  for (const auto& [id, instance] : books->second.instances) {
+    if (Released(instance, now)) continue;
+    out.push_back(Json{{"InstanceId", id}, {"Tags", instance.tags}});
+  }
+  return out;
 }
 
 }  // namespace cvm::tencentcloud

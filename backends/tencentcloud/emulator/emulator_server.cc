@@ -1,10 +1,11 @@
 #include "backends/tencentcloud/emulator/emulator_server.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "absl/strings/ascii.h"
-#include "absl/time/clock.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "backends/tencentcloud/emulator/tc3_verifier.h"
 #include "common/proto_time.h"
 #include "google/protobuf/util/json_util.h"
@@ -33,6 +34,47 @@ absl::Duration SkewOf(const EmulatorConfig& config) {
   return DurationOr(config.max_clock_skew(), config.has_max_clock_skew(), absl::Minutes(5));
 }
 
+// A control endpoint's failure: 400, 404 or 409 with {"Error": message}.
+void ReplyError(httplib::Response& response, const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kNotFound:
+      response.status = 404;
+      break;
+    case absl::StatusCode::kFailedPrecondition:
+      response.status = 409;
+      break;
+    default:
+      response.status = 400;
+  }
+  response.set_content(Json{{"Error", std::string(status.message())}}.dump(), "application/json");
+}
+
+// The control endpoint's JSON body, or an error (400) when it is not an
+// object with `fields` of the right kinds ('s' string, 'i' integer, 'a'
+// array of strings).
+absl::StatusOr<Json> ControlBody(const httplib::Request& request,
+                                 const std::vector<std::pair<std::string, char>>& fields) {
+  Json body = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  bool ok = !body.is_discarded() && body.is_object();
+  std::string wanted;
+  for (const auto& [name, kind] : fields) {
+    wanted += absl::StrCat(wanted.empty() ? "" : ", ", "\"", name, "\"");
+    if (!ok || !body.contains(name)) {
+      ok = false;
+      continue;
+    }
+    const Json& value = body[name];
+    if (kind == 's') ok = value.is_string();
+    if (kind == 'i') ok = value.is_number_integer();
+    if (kind == 'a') {
+      ok = value.is_array() &&
+           std::all_of(value.begin(), value.end(), [](const Json& v) { return v.is_string(); });
+    }
+  }
+  if (!ok) return absl::InvalidArgumentError(absl::StrCat("the body needs ", wanted));
+  return body;
+}
+
 }  // namespace
 
 EmulatorServer::EmulatorServer() : clock_(RealClock::Get()) {}
@@ -50,8 +92,9 @@ provisioning::tencentcloud::emulator::v1::Fault EmulatorServer::PickFault(
   return {};
 }
 
-absl::StatusOr<std::unique_ptr<EmulatorServer>> EmulatorServer::Start(
-    const EmulatorConfig& config, const std::string& host, int port) {
+absl::StatusOr<std::unique_ptr<EmulatorServer>> EmulatorServer::Start(const EmulatorConfig& config,
+                                                                      const std::string& host,
+                                                                      int port) {
   std::unique_ptr<EmulatorServer> server(new EmulatorServer);
   auto emulator = CvmEmulator::Create(config, &server->clock_);
   if (!emulator.ok()) return emulator.status();
@@ -98,18 +141,19 @@ void EmulatorServer::Route() {
     const std::string action = request.get_header_value("X-TC-Action");
     const std::string version = request.get_header_value("X-TC-Version");
     if (action.empty() || version.empty()) {
-      return Reply(response, ApiError("MissingParameter", "X-TC-Action and X-TC-Version are required."));
+      return Reply(response,
+                   ApiError("MissingParameter", "X-TC-Action and X-TC-Version are required."));
     }
-    VerifyResult auth = VerifyTc3(
-        signed_request, absl::Now(), SkewOf(emulator_->config()),
-        [this](const std::string& id) { return emulator_->SecretKeyOf(id); });
+    VerifyResult auth =
+        VerifyTc3(signed_request, absl::Now(), SkewOf(emulator_->config()),
+                  [this](const std::string& id) { return emulator_->SecretKeyOf(id); });
     if (!auth.ok) return Reply(response, ApiError(auth.error_code, auth.message));
     const std::string service = version == kBillingVersion ? "billing"
                                 : version == kCvmVersion   ? "cvm"
                                                            : "";
     if (service.empty()) {
-      return Reply(response, ApiError("InvalidParameterValue",
-                                      "Unsupported X-TC-Version " + version + "."));
+      return Reply(response,
+                   ApiError("InvalidParameterValue", "Unsupported X-TC-Version " + version + "."));
     }
     if (!emulator_->Admit(auth.secret_id, action, absl::Now())) {
       return Reply(response, ApiError("RequestLimitExceeded",
@@ -144,18 +188,18 @@ void EmulatorServer::Route() {
     }
     Reply(response, std::move(answer));
   });
-  http_->Post("/_emulator/faults", [this](const httplib::Request& request,
-                                          httplib::Response& response) {
-    provisioning::tencentcloud::emulator::v1::FaultList list;
-    if (!google::protobuf::util::JsonStringToMessage(request.body, &list).ok()) {
-      response.status = 400;
-      response.set_content(R"({"Error":"body must be a FaultList in proto JSON"})",
-                           "application/json");
-      return;
-    }
-    SetFaults({list.faults().begin(), list.faults().end()});
-    response.set_content(R"({"Faults":"replaced"})", "application/json");
-  });
+  http_->Post("/_emulator/faults",
+              [this](const httplib::Request& request, httplib::Response& response) {
+                provisioning::tencentcloud::emulator::v1::FaultList list;
+                if (!google::protobuf::util::JsonStringToMessage(request.body, &list).ok()) {
+                  response.status = 400;
+                  response.set_content(R"({"Error":"body must be a FaultList in proto JSON"})",
+                                       "application/json");
+                  return;
+                }
+                SetFaults({list.faults().begin(), list.faults().end()});
+                response.set_content(R"({"Faults":"replaced"})", "application/json");
+              });
   http_->Post("/_emulator/advance", [this](const httplib::Request& request,
                                            httplib::Response& response) {
     Json body = Json::parse(request.body, nullptr, false);
@@ -165,12 +209,56 @@ void EmulatorServer::Route() {
       return;
     }
     clock_.Advance(absl::Seconds(body["Seconds"].get<double>()));
-    response.set_content(Json{{"Now", absl::FormatTime(clock_.Now())}}.dump(),
-                         "application/json");
+    response.set_content(Json{{"Now", absl::FormatTime(clock_.Now())}}.dump(), "application/json");
   });
   http_->Get("/_emulator/books", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(Books().dump(), "application/json");
   });
+  RouteLifecycle();
+}
+
+void EmulatorServer::RouteLifecycle() {
+  http_->Post(
+      "/_emulator/topup", [this](const httplib::Request& request, httplib::Response& response) {
+        absl::StatusOr<Json> body = ControlBody(request, {{"SecretId", 's'}, {"Cents", 'i'}});
+        if (!body.ok()) return ReplyError(response, body.status());
+        auto done = emulator_->TopUp((*body)["SecretId"], (*body)["Cents"].get<int64_t>());
+        if (!done.ok()) return ReplyError(response, done.status());
+        response.set_content(
+            Json{{"BalanceCents", done->balance_cents}, {"Restored", done->restored}}.dump(),
+            "application/json");
+      });
+  http_->Post("/_emulator/reclaim",
+              [this](const httplib::Request& request, httplib::Response& response) {
+                absl::StatusOr<Json> body = ControlBody(request, {{"InstanceIds", 'a'}});
+                if (!body.ok()) return ReplyError(response, body.status());
+                auto ids = (*body)["InstanceIds"].get<std::vector<std::string>>();
+                auto done = emulator_->Reclaim(ids);
+                if (!done.ok()) return ReplyError(response, done.status());
+                response.set_content(Json{{"InstanceIds", *done}}.dump(), "application/json");
+              });
+  http_->Post("/_emulator/spot_price", [this](const httplib::Request& request,
+                                              httplib::Response& response) {
+    absl::StatusOr<Json> body =
+        ControlBody(request, {{"Zone", 's'}, {"InstanceType", 's'}, {"Price", 's'}});
+    if (!body.ok()) return ReplyError(response, body.status());
+    auto done = emulator_->SetSpotPrice((*body)["Zone"], (*body)["InstanceType"], (*body)["Price"]);
+    if (!done.ok()) return ReplyError(response, done.status());
+    response.set_content(Json{{"Reclaimed", *done}}.dump(), "application/json");
+  });
+  // What the instance's metadata service answers at spot/termination-time.
+  http_->Get(R"(/_emulator/metadata/([^/]+)/spot/termination-time)",
+             [this](const httplib::Request& request, httplib::Response& response) {
+               auto at = emulator_->SpotTerminationTime(request.matches[1]);
+               if (!at.ok()) {
+                 response.status = 404;
+                 return;
+               }
+               // Tencent: "2018-08-18 12:05:33", the instance's time, UTC+8.
+               response.set_content(
+                   absl::FormatTime("%Y-%m-%d %H:%M:%S", *at, absl::FixedTimeZone(8 * 3600)),
+                   "text/plain");
+             });
 }
 
 void EmulatorServer::SetFaults(

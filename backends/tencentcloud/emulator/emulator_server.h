@@ -8,6 +8,21 @@
 //                             fault counts (for tests)
 //   POST /_emulator/faults    {"faults": [Fault...]} (emulator_config.proto,
 //                             proto JSON): replaces the injected faults
+//   POST /_emulator/topup     {"SecretId": "...", "Cents": N}: adds to the
+//                             balance; clearing arrears restores isolated
+//                             instances -> {"BalanceCents", "Restored": [ids]}
+//   POST /_emulator/reclaim   {"InstanceIds": [...]}: spot reclaim notice
+//                             -> {"InstanceIds": [...]}
+//   POST /_emulator/spot_price {"Zone", "InstanceType", "Price": "0.06"}: the
+//                             market price; spot instances whose MaxPrice is
+//                             below it get notice -> {"Reclaimed": [ids]}
+//   GET  /_emulator/metadata/<id>/spot/termination-time
+//                             what the instance's metadata answers: the
+//                             reclaim time, "YYYY-MM-DD HH:MM:SS" (UTC+8), or
+//                             404
+// Control endpoints answer 400 for a bad body, 404 for an unknown account,
+// offer or instance, 409 for an instance in the wrong state, with
+// {"Error": message}. See CvmEmulator for the semantics.
 //
 // The version picks the service: 2017-03-12 is CVM, 2018-07-09 billing.
 // Signatures are checked against real time; instance lifecycles follow the
@@ -35,8 +50,7 @@ class EmulatorServer {
  public:
   // Serves `config` on host:port (port 0 picks a free one).
   static absl::StatusOr<std::unique_ptr<EmulatorServer>> Start(const EmulatorConfig& config,
-                                                               const std::string& host,
-                                                               int port);
+                                                               const std::string& host, int port);
   ~EmulatorServer();
 
   int port() const { return port_; }
@@ -50,14 +64,15 @@ class EmulatorServer {
  private:
   EmulatorServer();
   void Route();
+  // The lifecycle control endpoints: topup, reclaim, spot_price, metadata.
+  void RouteLifecycle();
 
   // The fault to inject into one request of `action` (KIND_UNSPECIFIED: none).
   provisioning::tencentcloud::emulator::v1::Fault PickFault(const std::string& action);
 
   OffsetClock clock_;
   absl::Mutex faults_mu_;
-  std::vector<provisioning::tencentcloud::emulator::v1::Fault> faults_
-      ABSL_GUARDED_BY(faults_mu_);
+  std::vector<provisioning::tencentcloud::emulator::v1::Fault> faults_ ABSL_GUARDED_BY(faults_mu_);
   absl::BitGen random_ ABSL_GUARDED_BY(faults_mu_);
   std::map<std::string, int> injected_ ABSL_GUARDED_BY(faults_mu_);  // by kind
   std::unique_ptr<CvmEmulator> emulator_;

@@ -1,0 +1,141 @@
+// CvmEmulator on a FakeClock: an instance's ordinary life, hourly settlement
+// of what pay-as-you-go and spot instances accrue per second, and prepaid
+// charges and expiry. Arrears and spot reclaim: cvm_emulator_lifecycle_test.
+#include "backends/tencentcloud/emulator/cvm_emulator.h"
+
+#include "backends/tencentcloud/emulator/cvm_emulator_test_util.h"
+#include "gtest/gtest.h"
+
+namespace cvm::tencentcloud {
+namespace {
+
+using CvmEmulatorTest = EmulatorTest;
+
+constexpr int64_t kRich = 10000000;  // TestWorld()'s balance, in cents
+
+TEST_F(CvmEmulatorTest, InstancesComeUpGetAnIpAndVanishAfterRelease) {
+  Make(TestWorld());
+  const std::string id = Buy("POSTPAID_BY_HOUR");
+  ASSERT_NE(id, "") << last_error_;
+  EXPECT_EQ(Life(id), "PENDING/NORMAL/NOTISOLATED");
+  EXPECT_EQ(Describe(id)["CreatedTime"], "2023-11-14T22:13:20Z");
+  EXPECT_FALSE(Describe(id).contains("ExpiredTime"));  // pay-as-you-go
+  Advance(absl::Seconds(5));
+  EXPECT_EQ(Life(id), "RUNNING/NORMAL/NOTISOLATED");
+  EXPECT_TRUE(Describe(id)["PublicIpAddresses"].empty());
+  Advance(absl::Seconds(5));
+  EXPECT_EQ(Describe(id)["PublicIpAddresses"].size(), 1);
+  EXPECT_TRUE(Call("TerminateInstances", {{"InstanceIds", {id}}}).empty());
+  EXPECT_EQ(Life(id), "TERMINATING/NORMAL/NOTISOLATED");
+  Advance(absl::Seconds(2));
+  EXPECT_EQ(Life(id), "GONE");
+  EXPECT_EQ(Call("TerminateInstances", {{"InstanceIds", {id}}})["Error"]["Code"],
+            "InvalidInstanceId.NotFound");
+  EXPECT_EQ(emulator_->Books()[kTestSecretId]["Live"], 0);
+}
+
+TEST_F(CvmEmulatorTest, PayAsYouGoIsSettledEveryWholeHourForTheSecondsItRan) {
+  Make(TestWorld());
+  const std::string id = Buy("POSTPAID_BY_HOUR");  // 0.16 per hour
+  ASSERT_NE(id, "") << last_error_;
+  Advance(absl::Seconds(kFirstSettlementSeconds - 1));
+  EXPECT_EQ(Balance(), kRich);  // accrued, not yet settled
+  Advance(absl::Seconds(1));
+  // 2,800 s x 0.16 / 3,600 s = 0.1244: 12 cents, the rest carried over.
+  EXPECT_EQ(Balance(), kRich - 12);
+  Advance(absl::Hours(1));
+  // 6,400 s in all: 0.2844.
+  EXPECT_EQ(Balance(), kRich - 28);
+  EXPECT_EQ(BalanceAnswer()["OweAmount"], 0);
+  // Released instances cost nothing more.
+  ASSERT_TRUE(Call("TerminateInstances", {{"InstanceIds", {id}}}).empty());
+  Advance(absl::Hours(5));
+  EXPECT_EQ(Balance(), kRich - 28);
+  Json books = emulator_->Books()[kTestSecretId];
+  EXPECT_EQ(books["ChargedCents"], 28);
+  EXPECT_EQ(books["BalanceCents"], kRich - 28);
+  EXPECT_EQ(books["InArrears"], false);
+}
+
+TEST_F(CvmEmulatorTest, InstancesBoughtLaterPayFromTheirOwnStart) {
+  Make(TestWorld());
+  ASSERT_NE(Buy("POSTPAID_BY_HOUR"), "");
+  Advance(absl::Seconds(1000));
+  ASSERT_NE(Buy("POSTPAID_BY_HOUR"), "");
+  Advance(absl::Seconds(kFirstSettlementSeconds - 1000));
+  // (2,800 + 1,800) s x 0.16 / 3,600 s = 0.2044.
+  EXPECT_EQ(Balance(), kRich - 20);
+}
+
+TEST_F(CvmEmulatorTest, SpotAccruesAtTheMarketPriceOfEachMomentUntilItIsShutDown) {
+  Make(TestWorld());
+  const std::string id = BuySpot("1.00");  // market 0.04
+  ASSERT_NE(id, "") << last_error_;
+  Advance(absl::Seconds(1000));
+  auto reclaimed = emulator_->SetSpotPrice("ap-guangzhou-3", "S5.MEDIUM2", "0.40");
+  ASSERT_TRUE(reclaimed.ok()) << reclaimed.status();
+  EXPECT_TRUE(reclaimed->empty());  // 0.40 is below its max price
+  Advance(absl::Seconds(kFirstSettlementSeconds - 1000));
+  // 1,000 s at 0.04 and 1,800 s at 0.40: 0.2111.
+  EXPECT_EQ(Balance(), kRich - 21);
+  ASSERT_TRUE(emulator_->Reclaim({id}).ok());
+  Advance(absl::Hours(1));
+  // Billed until the shutdown, 120 s later: 0.0133 + 0.0011 carried over.
+  EXPECT_EQ(Balance(), kRich - 22);
+}
+
+TEST_F(CvmEmulatorTest, PrepaidIsChargedAtPurchaseThenExpiresAndIsReleased) {
+  EmulatorConfig config = TestWorld();
+  config.mutable_isolated_release_delay()->set_seconds(7 * 86400);
+  Make(config);
+  const std::string id = Buy("PREPAID", {{"InstanceChargePrepaid", {{"Period", 1}}}});
+  ASSERT_NE(id, "") << last_error_;
+  // 0.16 x 730 hours, 20 % off: 93.44.
+  EXPECT_EQ(Balance(), kRich - 9344);
+  EXPECT_EQ(Describe(id)["ExpiredTime"], "2023-12-14T22:13:20Z");
+  EXPECT_EQ(Describe(id)["InstanceChargeType"], "PREPAID");
+  Advance(absl::Hours(10));
+  EXPECT_EQ(Balance(), kRich - 9344);  // nothing settled hourly
+  Advance(absl::Hours(30 * 24 - 10) - absl::Seconds(1));
+  EXPECT_EQ(Life(id), "RUNNING/NORMAL/NOTISOLATED");
+  Advance(absl::Seconds(1));
+  EXPECT_EQ(Life(id), "SHUTDOWN/EXPIRED/EXPIRE");
+  EXPECT_TRUE(Describe(id)["PublicIpAddresses"].empty());
+  EXPECT_EQ(emulator_->Books()[kTestSecretId]["Isolated"], 1);
+  Advance(absl::Hours(7 * 24) - absl::Seconds(1));
+  EXPECT_EQ(Life(id), "SHUTDOWN/EXPIRED/EXPIRE");
+  Advance(absl::Seconds(1));
+  EXPECT_EQ(Life(id), "TERMINATING/EXPIRED/EXPIRE");
+  Advance(absl::Seconds(2));
+  EXPECT_EQ(Life(id), "GONE");
+  EXPECT_EQ(Balance(), kRich - 9344);
+}
+
+TEST_F(CvmEmulatorTest, PrepaidBeyondTheBalanceBuysNothing) {
+  Make(WorldWithBalance(9000));
+  const Json prepaid = {{"InstanceChargePrepaid", {{"Period", 1}}}};
+  EXPECT_EQ(Buy("PREPAID", prepaid), "");
+  EXPECT_EQ(last_error_, "InvalidAccount.InsufficientBalance");
+  Json dry_run = prepaid;
+  dry_run["DryRun"] = true;
+  EXPECT_EQ(Buy("PREPAID", dry_run), "");
+  EXPECT_EQ(last_error_, "InvalidAccount.InsufficientBalance");
+  EXPECT_EQ(Balance(), 9000);
+  EXPECT_EQ(emulator_->Books()[kTestSecretId]["Created"], 0);
+}
+
+TEST_F(CvmEmulatorTest, AQuoteForPrepaidIsWhatThePurchaseCharges) {
+  Make(TestWorld());
+  Json quote = Call("InquiryPriceRunInstances", {{"Placement", {{"Zone", "ap-guangzhou-3"}}},
+                                                 {"InstanceType", "S5.MEDIUM2"},
+                                                 {"InstanceChargeType", "PREPAID"},
+                                                 {"InstanceChargePrepaid", {{"Period", 3}}},
+                                                 {"InstanceCount", 2}});
+  const double price = quote["Price"]["InstancePrice"]["DiscountPrice"].get<double>();
+  ASSERT_NE(Buy("PREPAID", {{"InstanceChargePrepaid", {{"Period", 3}}}, {"InstanceCount", 2}}), "")
+      << last_error_;
+  EXPECT_EQ(kRich - Balance(), std::llround(price * 100));
+}
+
+}  // namespace
+}  // namespace cvm::tencentcloud

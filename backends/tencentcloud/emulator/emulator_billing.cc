@@ -1,0 +1,128 @@
+// The emulator's money: per-second accrual, hourly settlement, arrears and
+// their isolation, top-ups, prepaid charges and expiry (see cvm_emulator.h).
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "backends/tencentcloud/emulator/cvm_emulator.h"
+
+namespace cvm::tencentcloud {
+namespace {
+
+// AccountBooks::unsettled counts price micros per hour x seconds; a cent is
+// 10,000 micros for 3,600 seconds.
+constexpr int64_t kUnitsPerCent = int64_t{10000} * 3600;
+
+// Tencent's prepaid price: a month is 730 hours, 20 % off the hourly price
+// (the same rule as InquiryPriceRunInstances).
+int64_t PrepaidMicros(int64_t hourly_micros, int count, int months) {
+  return hourly_micros * 730 * months * count * 8 / 10;
+}
+
+}  // namespace
+
+void CvmEmulator::Accrue(AccountBooks& books, Instance& instance, absl::Time until) {
+  if (instance.charge_type != "PREPAID") {
+    const absl::Time from = std::max(instance.accrued_until, instance.created);
+    const absl::Time to = std::min({until, instance.shutdown, instance.terminated});
+    if (to > from) {
+      // Whole seconds of the clock crossed: additive however the time is cut.
+      const int64_t seconds = absl::ToUnixSeconds(to) - absl::ToUnixSeconds(from);
+      const int64_t hourly = instance.charge_type == "SPOTPAID" ? spot_micros_[instance.offer_key]
+                                                                : instance.hourly_micros;
+      books.unsettled += hourly * seconds;
+    }
+  }
+  instance.accrued_until = std::max(instance.accrued_until, until);
+}
+
+void CvmEmulator::CatchUp(AccountBooks& books, absl::Time now) {
+  while (books.next_settlement <= now) {
+    const absl::Time hour = books.next_settlement;
+    for (auto& [id, instance] : books.instances) Accrue(books, instance, hour);
+    const int64_t cents = books.unsettled / kUnitsPerCent;
+    books.unsettled %= kUnitsPerCent;
+    books.balance_cents -= cents;
+    books.charged_cents += cents;
+    if (books.balance_cents < 0 && books.arrears_since == absl::InfiniteFuture()) {
+      StartArrears(books, hour);
+    }
+    books.next_settlement = hour + absl::Hours(1);
+  }
+}
+
+void CvmEmulator::CatchUpAll(absl::Time now) {
+  for (auto& [secret_id, books] : books_) CatchUp(books, now);
+}
+
+void CvmEmulator::StartArrears(AccountBooks& books, absl::Time since) {
+  books.arrears_since = since;
+  const absl::Time shutdown = since + arrears_shutdown_delay_;
+  for (auto& [id, instance] : books.instances) {
+    // Prepaid instances are paid for; others already going down stay so.
+    if (instance.charge_type == "PREPAID" || instance.shutdown <= shutdown ||
+        Released(instance, shutdown)) {
+      continue;
+    }
+    instance.shutdown = shutdown;
+    instance.isolated_source = "ARREAR";
+    instance.terminated = std::min(instance.terminated, shutdown + isolated_release_delay_);
+  }
+}
+
+absl::StatusOr<CvmEmulator::TopUpResult> CvmEmulator::TopUp(const std::string& secret_id,
+                                                            int64_t cents) {
+  if (cents <= 0) return absl::InvalidArgumentError("Cents must be positive");
+  if (AccountOf(secret_id) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no account ", secret_id));
+  }
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  AccountBooks& books = books_[secret_id];
+  CatchUp(books, now);
+  books.balance_cents += cents;
+  TopUpResult result;
+  result.balance_cents = books.balance_cents;
+  if (books.balance_cents < 0 || books.arrears_since == absl::InfiniteFuture()) return result;
+  books.arrears_since = absl::InfiniteFuture();
+  for (auto& [id, instance] : books.instances) {
+    if (instance.isolated_source != "ARREAR" || Released(instance, now)) continue;
+    Accrue(books, instance, now);  // billed again from now on
+    const bool was_down = now >= instance.shutdown;
+    instance.isolated_source.clear();
+    // Back to what it was before the arrears: a spot notice still stands.
+    instance.shutdown = instance.spot_termination;
+    instance.terminated = instance.spot_termination + spot_shutdown_for_;
+    if (was_down && now < instance.shutdown) result.restored.push_back(id);
+  }
+  return result;
+}
+
+int64_t CvmEmulator::PrepaidCents(const Offer& offer, int count, int period_months) const {
+  const int64_t micros = PrepaidMicros(HourlyMicros(offer, "PREPAID"), count, period_months);
+  return (micros + 9999) / 10000;
+}
+
+void CvmEmulator::SchedulePrepaid(Instance& instance, int period_months) const {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  const absl::CivilSecond start = absl::ToCivilSecond(instance.created, utc);
+  // CivilSecond normalizes: Jan 31 + 1 month is Mar 2 or 3.
+  const absl::CivilSecond end(start.year(), start.month() + period_months, start.day(),
+                              start.hour(), start.minute(), start.second());
+  instance.expired = absl::FromCivil(end, utc);
+  instance.shutdown = instance.expired;
+  instance.isolated_source = "EXPIRE";
+  instance.terminated = instance.expired + isolated_release_delay_;
+}
+
+Json CvmEmulator::DescribeAccountBalance(const AccountBooks& books) const {
+  return Json{{"Balance", books.balance_cents},
+              {"RealBalance", books.balance_cents},
+              {"CashAccountBalance", books.balance_cents},
+              {"IncomeIntoAccountBalance", 0},
+              {"PresentAccountBalance", 0},
+              {"FreezeAmount", 0},
+              {"OweAmount", std::max<int64_t>(0, -books.balance_cents)}};
+}
+
+}  // namespace cvm::tencentcloud
