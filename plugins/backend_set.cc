@@ -107,7 +107,8 @@ absl::StatusOr<std::unique_ptr<BackendSet>> BackendSet::Create(
   return set;
 }
 
-absl::StatusOr<RoutedBackend> BackendSet::Route(const std::string& region) const {
+absl::StatusOr<RoutedBackend> BackendSet::Route(const std::string& region,
+                                                const std::string& tenant) const {
   if (routes_.empty()) {
     const auto& only = *backends_.begin();
     return RoutedBackend{only.first, only.second.get()};
@@ -115,7 +116,9 @@ absl::StatusOr<RoutedBackend> BackendSet::Route(const std::string& region) const
   for (const auto& route : routes_) {
     bool matches = route.regions().empty();
     for (const std::string& r : route.regions()) matches = matches || r == region;
-    if (matches) {
+    bool serves_tenant = route.tenants().empty();
+    for (const std::string& t : route.tenants()) serves_tenant = serves_tenant || t == tenant;
+    if (matches && serves_tenant) {
       return RoutedBackend{route.backend(), backends_.at(route.backend()).get()};
     }
   }

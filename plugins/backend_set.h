@@ -33,9 +33,11 @@ class BackendSet {
       const provisioning::config::v1::ServiceConfig& config,
       const BackendRegistry& registry, const BackendContext& context);
 
-  // The backend serving purchases in `region`; INVALID_ARGUMENT on
-  // spec.region when no route matches.
-  absl::StatusOr<RoutedBackend> Route(const std::string& region) const;
+  // The backend serving `tenant`'s purchases in `region` (routes that name
+  // tenants serve only those); INVALID_ARGUMENT on spec.region when no
+  // route matches.
+  absl::StatusOr<RoutedBackend> Route(const std::string& region,
+                                      const std::string& tenant = "") const;
 
   // The backend called `name` (as stored on an order); NOT_FOUND otherwise.
   absl::StatusOr<Backend*> Get(const std::string& name) const;

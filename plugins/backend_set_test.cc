@@ -273,6 +273,26 @@ TEST(BackendSetTest, RegionWithoutRouteNamesSpecRegion) {
   EXPECT_THAT(std::string(status.message()), HasSubstr("eu-frankfurt"));
 }
 
+TEST(BackendSetTest, TenantRoutesKeepEachTenantOnItsOwnAccount) {
+  ServiceConfig config;
+  AddBackend(config, "team-a-account");
+  AddBackend(config, "team-b-account");
+  AddRoute(config, "team-a-account", {});
+  config.mutable_routes(0)->add_tenants("team-a");
+  AddRoute(config, "team-b-account", {"ap-guangzhou"});
+  config.mutable_routes(1)->add_tenants("team-b");
+  auto set = Build(config);
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ((*set)->Route("ap-guangzhou", "team-a")->name, "team-a-account");
+  EXPECT_EQ((*set)->Route("ap-shanghai", "team-a")->name, "team-a-account");
+  EXPECT_EQ((*set)->Route("ap-guangzhou", "team-b")->name, "team-b-account");
+  // No route for team-b elsewhere, and none at all for a third tenant.
+  EXPECT_EQ((*set)->Route("ap-shanghai", "team-b").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ((*set)->Route("ap-guangzhou", "team-c").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(BackendSetTest, SyntaxErrorNamesTheLine) {
   absl::Status syntax = LoadServiceConfig(Testdata("syntax_error.textproto")).status();
   EXPECT_EQ(syntax.code(), absl::StatusCode::kInvalidArgument);

@@ -29,8 +29,9 @@ class ChangeRecordingStore : public OrderStore {
   absl::StatusOr<Order> GetOrder(const std::string& order_id) override {
     return store_->GetOrder(order_id);
   }
-  absl::StatusOr<Order> GetOrderByRequestId(const std::string& request_id) override {
-    return store_->GetOrderByRequestId(request_id);
+  absl::StatusOr<Order> FindByRequestId(const std::string& tenant,
+                                        const std::string& request_id) override {
+    return store_->FindByRequestId(tenant, request_id);
   }
   absl::StatusOr<Order> GetOrderByInstanceId(const std::string& instance_id) override {
     return store_->GetOrderByInstanceId(instance_id);

@@ -18,6 +18,9 @@ ABSL_FLAG(absl::Duration, poll_fast_interval, absl::Seconds(2),
           "being released");
 ABSL_FLAG(absl::Duration, poll_slow_interval, absl::Seconds(30),
           "cloud polling interval once every instance is steady");
+ABSL_FLAG(std::string, audit_log, "",
+          "append-only audit log (JSON lines) of purchases, quotes and terminations; empty: "
+          "none");
 ABSL_FLAG(absl::Duration, watch_progress_interval, absl::Seconds(30),
           "a Watch stream idle this long gets a PROGRESS message; 0: never");
 
@@ -38,6 +41,7 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.store = absl::GetFlag(FLAGS_store);
+  options.audit_log = absl::GetFlag(FLAGS_audit_log);
   options.poll_fast_interval = absl::GetFlag(FLAGS_poll_fast_interval);
   options.poll_slow_interval = absl::GetFlag(FLAGS_poll_slow_interval);
   options.watch_progress_interval = absl::GetFlag(FLAGS_watch_progress_interval);

@@ -49,15 +49,26 @@ absl::StatusOr<std::string> DecodePageToken(const DescribeRequest& request) {
   return parts[1];
 }
 
+// The order if it exists and belongs to `tenant`; otherwise NOT_FOUND with
+// the same message either way, so ids of other tenants do not leak.
+absl::StatusOr<Order> OwnOrder(absl::StatusOr<Order> order, const std::string& tenant,
+                               absl::string_view what, const std::string& id) {
+  if (order.ok() && order->tenant() == tenant) return order;
+  if (!order.ok() && order.status().code() != absl::StatusCode::kNotFound) {
+    return order.status();
+  }
+  return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
+}
+
 }  // namespace
 
 absl::Status HandlePurchase(OrderWorkflow& workflow, OrderDriver& driver,
-                            ServiceMetrics* metrics,
+                            ServiceMetrics* metrics, const std::string& tenant,
                             const provisioning::v1::PurchaseRequest& request,
                             provisioning::v1::Order* response) {
   absl::Status status = ValidatePurchaseRequest(request);
   if (status.ok()) {
-    absl::StatusOr<CreateOrderResult> accepted = workflow.Accept(request);
+    absl::StatusOr<CreateOrderResult> accepted = workflow.Accept(request, tenant);
     if (accepted.ok()) {
       // When the driver is stopping (drain) the order stays ACCEPTED in the
       // store and the next start submits it: accepted is still accepted.
@@ -71,19 +82,22 @@ absl::Status HandlePurchase(OrderWorkflow& workflow, OrderDriver& driver,
   return status;
 }
 
-absl::Status HandleDescribe(OrderStore& store, const DescribeRequest& request,
+absl::Status HandleDescribe(OrderStore& store, const std::string& tenant,
+                            const DescribeRequest& request,
                             provisioning::v1::DescribeResponse* response) {
   RETURN_IF_ERROR(ValidateDescribeRequest(request));
   if (!request.order_ids().empty()) {
     for (const std::string& id : request.order_ids()) {
-      ASSIGN_OR_RETURN(*response->add_orders(), store.GetOrder(id));
+      ASSIGN_OR_RETURN(*response->add_orders(),
+                       OwnOrder(store.GetOrder(id), tenant, "order", id));
     }
     return absl::OkStatus();
   }
   if (!request.instance_ids().empty()) {
     std::set<std::string> seen;
     for (const std::string& id : request.instance_ids()) {
-      ASSIGN_OR_RETURN(Order order, store.GetOrderByInstanceId(id));
+      ASSIGN_OR_RETURN(Order order,
+                       OwnOrder(store.GetOrderByInstanceId(id), tenant, "instance", id));
       if (seen.insert(order.order_id()).second) {
         *response->add_orders() = std::move(order);
       }
@@ -91,6 +105,7 @@ absl::Status HandleDescribe(OrderStore& store, const DescribeRequest& request,
     return absl::OkStatus();
   }
   ListQuery query;
+  query.tenant = tenant;
   for (int state : request.states()) {
     query.states.push_back(static_cast<Order::State>(state));
   }
@@ -108,18 +123,20 @@ absl::Status HandleDescribe(OrderStore& store, const DescribeRequest& request,
   return absl::OkStatus();
 }
 
-absl::Status HandleQuote(OrderWorkflow& workflow,
+absl::Status HandleQuote(OrderWorkflow& workflow, const std::string& tenant,
                          const provisioning::v1::QuoteRequest& request,
                          provisioning::v1::Quote* response) {
   RETURN_IF_ERROR(ValidateQuoteRequest(request));
-  ASSIGN_OR_RETURN(*response, workflow.Quote(request));
+  ASSIGN_OR_RETURN(*response, workflow.Quote(request, tenant));
   return absl::OkStatus();
 }
 
-absl::Status HandleTerminate(OrderWorkflow& workflow,
+absl::Status HandleTerminate(OrderWorkflow& workflow, const std::string& tenant,
                              const provisioning::v1::TerminateRequest& request,
                              provisioning::v1::Order* response) {
   RETURN_IF_ERROR(ValidateTerminateRequest(request));
+  RETURN_IF_ERROR(
+      OwnOrder(workflow.Get(request.order_id()), tenant, "order", request.order_id()).status());
   ASSIGN_OR_RETURN(*response, workflow.Terminate(request.order_id()));
   return absl::OkStatus();
 }

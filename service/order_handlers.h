@@ -4,6 +4,8 @@
 #ifndef CVM_PROVISIONER_SERVICE_ORDER_HANDLERS_H_
 #define CVM_PROVISIONER_SERVICE_ORDER_HANDLERS_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "provisioning/v1/provisioning.pb.h"
 #include "service/metrics.h"
@@ -15,20 +17,22 @@ namespace cvm {
 
 // Answers once the order is durably ACCEPTED and hands it to `driver`, which
 // takes it to the cloud in the background (clients Watch or Describe it).
+// `tenant` is the authenticated caller's (service/authenticator.h); another
+// tenant's order or instance is NOT_FOUND, exactly as a missing one.
 absl::Status HandlePurchase(OrderWorkflow& workflow, OrderDriver& driver,
-                            ServiceMetrics* metrics,
+                            ServiceMetrics* metrics, const std::string& tenant,
                             const provisioning::v1::PurchaseRequest& request,
                             provisioning::v1::Order* response);
 
-absl::Status HandleDescribe(OrderStore& store,
+absl::Status HandleDescribe(OrderStore& store, const std::string& tenant,
                             const provisioning::v1::DescribeRequest& request,
                             provisioning::v1::DescribeResponse* response);
 
-absl::Status HandleQuote(OrderWorkflow& workflow,
+absl::Status HandleQuote(OrderWorkflow& workflow, const std::string& tenant,
                          const provisioning::v1::QuoteRequest& request,
                          provisioning::v1::Quote* response);
 
-absl::Status HandleTerminate(OrderWorkflow& workflow,
+absl::Status HandleTerminate(OrderWorkflow& workflow, const std::string& tenant,
                              const provisioning::v1::TerminateRequest& request,
                              provisioning::v1::Order* response);
 

@@ -122,8 +122,9 @@ absl::Status OrderWorkflow::Fail(const std::string& order_id,
   return cause;
 }
 
-absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& request) {
-  ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region()));
+absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& request,
+                                                        const std::string& tenant) {
+  ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region(), tenant));
   if (request.dry_run()) {
     CreateRequest create;
     create.spec = request.spec();
@@ -138,6 +139,7 @@ absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& r
   }
 
   Order draft;
+  draft.set_tenant(tenant);
   draft.set_request_id(request.request_id());
   *draft.mutable_spec() = request.spec();
   draft.set_instance_count(request.instance_count());
@@ -255,8 +257,8 @@ absl::Status OrderWorkflow::Recover(const std::vector<Order>& unfinished) {
 }
 
 absl::StatusOr<provisioning::v1::Quote> OrderWorkflow::Quote(
-    const provisioning::v1::QuoteRequest& request) {
-  ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region()));
+    const provisioning::v1::QuoteRequest& request, const std::string& tenant) {
+  ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region(), tenant));
   ASSIGN_OR_RETURN(provisioning::v1::Quote quote,
                    routed.backend->Quote(request.spec(), request.instance_count()));
   quote.set_backend(routed.name);

@@ -43,7 +43,10 @@ class OrderWorkflow {
   // request_id returns its order with created = false, or the failure of a
   // FAILED one; ALREADY_EXISTS when the request_id is taken by a different
   // request; routing errors. dry_run: pre-flight only, nothing stored.
-  absl::StatusOr<CreateOrderResult> Accept(const provisioning::v1::PurchaseRequest& request);
+  // `tenant` owns the order (its request_id is unique within the tenant)
+  // and selects the route (plugins/backend_set.h).
+  absl::StatusOr<CreateOrderResult> Accept(const provisioning::v1::PurchaseRequest& request,
+                                           const std::string& tenant = "");
 
   // Drives a stored order from ACCEPTED / CHECKING / SUBMITTED until the
   // cloud accepted it (PROVISIONING) or it FAILED. `recovering`: look for
@@ -64,7 +67,7 @@ class OrderWorkflow {
       const provisioning::v1::PurchaseRequest& request);
 
   absl::StatusOr<provisioning::v1::Quote> Quote(
-      const provisioning::v1::QuoteRequest& request);
+      const provisioning::v1::QuoteRequest& request, const std::string& tenant = "");
 
   // Orders left ACCEPTED, CHECKING or SUBMITTED. Read at start-up, before
   // serving, so the list holds only what a previous process left.

@@ -18,26 +18,43 @@ absl::Status Draining() {
 }  // namespace
 
 grpc::ServerUnaryReactor* ProvisioningService::RunOnPool(
-    grpc::CallbackServerContext* context, std::function<absl::Status()> handler) {
+    grpc::CallbackServerContext* context,
+    std::function<absl::Status(const std::string&)> handler) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (draining_.load()) {
     reactor->Finish(ToGrpcStatus(Draining()));
     return reactor;
   }
-  const bool scheduled = deps_.pool->Schedule([reactor, handler = std::move(handler)] {
-    reactor->Finish(ToGrpcStatus(handler()));
-  });
+  absl::StatusOr<std::string> tenant = deps_.auth->TenantOf(*context);
+  if (!tenant.ok()) {
+    reactor->Finish(ToGrpcStatus(tenant.status()));
+    return reactor;
+  }
+  const bool scheduled =
+      deps_.pool->Schedule([reactor, tenant = *std::move(tenant), handler = std::move(handler)] {
+        reactor->Finish(ToGrpcStatus(handler(tenant)));
+      });
   if (!scheduled) reactor->Finish(ToGrpcStatus(Draining()));
   return reactor;
+}
+
+void ProvisioningService::Audit(const std::string& tenant, const char* action,
+                                const std::string& request_id, const std::string& order_id,
+                                const absl::Status& outcome) {
+  if (deps_.audit == nullptr) return;
+  deps_.audit->Record({tenant, action, request_id, order_id, outcome});
 }
 
 grpc::ServerUnaryReactor* ProvisioningService::Purchase(
     grpc::CallbackServerContext* context,
     const provisioning::v1::PurchaseRequest* request,
     provisioning::v1::Order* response) {
-  return RunOnPool(context, [this, request, response] {
-    return HandlePurchase(*deps_.workflow, *deps_.driver, deps_.metrics, *request,
-                          response);
+  return RunOnPool(context, [this, request, response](const std::string& tenant) {
+    absl::Status status = HandlePurchase(*deps_.workflow, *deps_.driver, deps_.metrics,
+                                         tenant, *request, response);
+    Audit(tenant, request->dry_run() ? "PurchaseDryRun" : "Purchase", request->request_id(),
+          response->order_id(), status);
+    return status;
   });
 }
 
@@ -45,8 +62,8 @@ grpc::ServerUnaryReactor* ProvisioningService::Describe(
     grpc::CallbackServerContext* context,
     const provisioning::v1::DescribeRequest* request,
     provisioning::v1::DescribeResponse* response) {
-  return RunOnPool(context, [this, request, response] {
-    return HandleDescribe(*deps_.store, *request, response);
+  return RunOnPool(context, [this, request, response](const std::string& tenant) {
+    return HandleDescribe(*deps_.store, tenant, *request, response);
   });
 }
 
@@ -54,8 +71,10 @@ grpc::ServerUnaryReactor* ProvisioningService::Quote(
     grpc::CallbackServerContext* context,
     const provisioning::v1::QuoteRequest* request,
     provisioning::v1::Quote* response) {
-  return RunOnPool(context, [this, request, response] {
-    return HandleQuote(*deps_.workflow, *request, response);
+  return RunOnPool(context, [this, request, response](const std::string& tenant) {
+    absl::Status status = HandleQuote(*deps_.workflow, tenant, *request, response);
+    Audit(tenant, "Quote", "", "", status);
+    return status;
   });
 }
 
@@ -63,16 +82,20 @@ grpc::ServerUnaryReactor* ProvisioningService::Terminate(
     grpc::CallbackServerContext* context,
     const provisioning::v1::TerminateRequest* request,
     provisioning::v1::Order* response) {
-  return RunOnPool(context, [this, request, response] {
-    return HandleTerminate(*deps_.workflow, *request, response);
+  return RunOnPool(context, [this, request, response](const std::string& tenant) {
+    absl::Status status = HandleTerminate(*deps_.workflow, tenant, *request, response);
+    Audit(tenant, "Terminate", "", request->order_id(), status);
+    return status;
   });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ProvisioningService::Watch(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  (void)context;
+  absl::StatusOr<std::string> tenant = deps_.auth->TenantOf(*context);
+  if (!tenant.ok()) return WatchReactor::Refuse(tenant.status());
   // While draining the hub is closed, so a new watch ends UNAVAILABLE.
-  return WatchReactor::Start(*request, deps_.store, deps_.hub, deps_.max_watch_buffer);
+  return WatchReactor::Start(*request, *tenant, deps_.store, deps_.hub,
+                             deps_.max_watch_buffer);
 }
 
 }  // namespace cvm

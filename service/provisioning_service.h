@@ -12,6 +12,8 @@
 
 #include "common/thread_pool.h"
 #include "provisioning/v1/provisioning.grpc.pb.h"
+#include "service/audit_log.h"
+#include "service/authenticator.h"
 #include "service/metrics.h"
 #include "service/order_driver.h"
 #include "service/order_workflow.h"
@@ -31,6 +33,8 @@ class ProvisioningService final
     WatchHub* hub = nullptr;
     ThreadPool* pool = nullptr;
     ServiceMetrics* metrics = nullptr;  // optional
+    const Authenticator* auth = nullptr;
+    AuditLog* audit = nullptr;  // optional
     size_t max_watch_buffer = 1024;
   };
   explicit ProvisioningService(Deps deps) : deps_(deps) {}
@@ -54,9 +58,12 @@ class ProvisioningService final
                                                     const grpc::ByteBuffer* request) override;
 
  private:
-  // Runs `handler` on the pool and finishes the call with its status.
+  // Authenticates the caller, runs `handler(tenant)` on the pool and
+  // finishes the call with its status (UNAUTHENTICATED without identity).
   grpc::ServerUnaryReactor* RunOnPool(grpc::CallbackServerContext* context,
-                                      std::function<absl::Status()> handler);
+                                      std::function<absl::Status(const std::string&)> handler);
+  void Audit(const std::string& tenant, const char* action, const std::string& request_id,
+             const std::string& order_id, const absl::Status& outcome);
 
   const Deps deps_;
   std::atomic<bool> draining_{false};

@@ -71,6 +71,22 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(Options options) {
 }
 
 absl::Status Server::Start() {
+  absl::StatusOr<std::unique_ptr<Authenticator>> auth =
+      Authenticator::Create(options_.config.auth());
+  if (!auth.ok()) return auth.status();
+  auth_ = *std::move(auth);
+  if (auth_->plaintext()) {
+    std::fprintf(stderr,
+                 "provisioner: WARNING: serving plaintext gRPC on %s (auth.insecure_plaintext): "
+                 "traffic and any bearer tokens are unencrypted\n",
+                 options_.listen.c_str());
+  }
+  if (!options_.audit_log.empty()) {
+    absl::StatusOr<std::unique_ptr<AuditLog>> audit =
+        AuditLog::Open(options_.audit_log, options_.clock);
+    if (!audit.ok()) return audit.status();
+    audit_ = *std::move(audit);
+  }
   if (options_.poll_fast_interval <= absl::ZeroDuration() ||
       options_.poll_slow_interval < options_.poll_fast_interval) {
     return InvalidFields(
@@ -130,6 +146,8 @@ absl::Status Server::Start() {
   ProvisioningService::Deps deps;
   deps.workflow = workflow_.get();
   deps.driver = driver_.get();
+  deps.auth = auth_.get();
+  deps.audit = audit_.get();
   deps.store = store_.get();
   deps.hub = hub_.get();
   deps.pool = pool_.get();
@@ -140,7 +158,7 @@ absl::Status Server::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options_.listen, auth_->credentials(), &port_);
   builder.RegisterService(service_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;

@@ -23,6 +23,8 @@
 #include "plugins/backend_set.h"
 #include "plugins/service_config.pb.h"
 #include "prometheus/exposer.h"
+#include "service/audit_log.h"
+#include "service/authenticator.h"
 #include "service/metrics.h"
 #include "service/order_driver.h"
 #include "service/orphan_sweeper.h"
@@ -52,6 +54,9 @@ class Server {
     absl::Duration poll_slow_interval = absl::Seconds(30);
     // How long Shutdown() lets in-flight calls finish.
     absl::Duration drain_timeout = absl::Seconds(20);
+    // Append-only audit log of purchases, quotes and terminations (JSON
+    // lines); empty: none.
+    std::string audit_log;
     int worker_threads = 16;
     // Threads taking accepted orders to the cloud (they wait on its rate limits).
     int submit_threads = 8;
@@ -85,6 +90,8 @@ class Server {
   std::unique_ptr<OrderDriver> driver_;
   std::unique_ptr<OrphanSweeper> sweeper_;
   std::unique_ptr<ServiceMetrics> metrics_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<ThreadPool> pool_;

@@ -12,6 +12,7 @@ WatchMessagePtr MakeWatchMessage(const WatchEvent& event) {
   message->revision = event.revision();
   if (event.type() == WatchEvent::CHANGE && event.orders_size() > 0) {
     message->order_id = event.orders(0).order_id();
+    message->tenant = event.orders(0).tenant();
   }
   bool own_buffer = false;
   // Serializing a message we built cannot fail short of running out of memory.

@@ -21,8 +21,9 @@ namespace cvm {
 struct WatchMessage {
   provisioning::v1::WatchEvent::Type type = provisioning::v1::WatchEvent::TYPE_UNSPECIFIED;
   int64_t revision = 0;
-  // CHANGE: the id of the order that changed; empty otherwise.
+  // CHANGE: the id and tenant of the order that changed; empty otherwise.
   std::string order_id;
+  std::string tenant;
   // The serialized provisioning.v1.WatchEvent.
   grpc::ByteBuffer bytes;
 };

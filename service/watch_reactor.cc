@@ -12,7 +12,17 @@ namespace cvm {
 using provisioning::v1::WatchEvent;
 using provisioning::v1::WatchRequest;
 
+grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchReactor::Refuse(const absl::Status& status) {
+  class Refused : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+   public:
+    explicit Refused(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+    void OnDone() override { delete this; }
+  };
+  return new Refused(status);
+}
+
 grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchReactor::Start(const grpc::ByteBuffer& request,
+                                                                const std::string& tenant,
                                                                 OrderStore* store, WatchHub* hub,
                                                                 size_t max_buffered) {
   WatchRequest parsed;
@@ -21,7 +31,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchReactor::Start(const grpc::Byte
       grpc::SerializationTraits<WatchRequest>::Deserialize(&copy, &parsed).ok()
           ? ValidateWatchRequest(parsed)
           : absl::InvalidArgumentError("the request is not a provisioning.v1.WatchRequest");
-  auto* reactor = new WatchReactor(parsed, hub, max_buffered);
+  auto* reactor = new WatchReactor(parsed, tenant, hub, max_buffered);
   if (!valid.ok()) {
     absl::MutexLock lock(&reactor->mu_);
     reactor->FinishLocked(valid);
@@ -31,8 +41,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchReactor::Start(const grpc::Byte
   return reactor;
 }
 
-WatchReactor::WatchReactor(const WatchRequest& request, WatchHub* hub, size_t max_buffered)
+WatchReactor::WatchReactor(const WatchRequest& request, const std::string& tenant, WatchHub* hub,
+                           size_t max_buffered)
     : order_id_(request.order_id()),
+      tenant_(tenant),
       start_revision_(request.start_revision()),
       hub_(hub),
       max_buffered_(max_buffered),
@@ -40,25 +52,33 @@ WatchReactor::WatchReactor(const WatchRequest& request, WatchHub* hub, size_t ma
 
 absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
                                                     std::vector<WatchMessagePtr>& out) {
+  // Another tenant's order is NOT_FOUND, exactly as a missing one.
+  const absl::Status not_found =
+      absl::NotFoundError(absl::StrCat("order ", order_id_, " not found"));
+  if (!order_id_.empty()) {
+    absl::StatusOr<Order> order = store->GetOrder(order_id_);
+    if (!order.ok() && order.status().code() != absl::StatusCode::kNotFound) {
+      return order.status();
+    }
+    if (!order.ok() || order->tenant() != tenant_) return not_found;
+  }
   if (start_revision_ == 0) {
     absl::StatusOr<OrderSnapshot> snapshot = store->Snapshot(order_id_);
     if (!snapshot.ok()) return snapshot.status();
     WatchEvent event;
     event.set_revision(snapshot->revision);
     event.set_type(WatchEvent::SNAPSHOT);
-    for (Order& order : snapshot->orders) *event.add_orders() = std::move(order);
+    for (Order& order : snapshot->orders) {
+      if (order.tenant() == tenant_) *event.add_orders() = std::move(order);
+    }
     out.push_back(MakeWatchMessage(event));
     return snapshot->revision;
-  }
-  if (!order_id_.empty()) {
-    absl::Status exists = store->GetOrder(order_id_).status();
-    if (!exists.ok()) return exists;
   }
   absl::StatusOr<std::vector<OrderEvent>> missed = store->EventsAfter(start_revision_, order_id_);
   if (!missed.ok()) return missed.status();
   int64_t covered = start_revision_;
   for (const OrderEvent& event : *missed) {
-    out.push_back(ChangeMessage(event));
+    if (event.order.tenant() == tenant_) out.push_back(ChangeMessage(event));
     covered = event.revision;
   }
   return covered;
@@ -103,6 +123,7 @@ void WatchReactor::OnChanges(const std::vector<WatchMessagePtr>& changes) {
     for (const WatchMessagePtr& change : changes) {
       if (finishing_) return;
       if (!order_id_.empty() && change->order_id != order_id_) continue;
+      if (change->tenant != tenant_) continue;
       if (!started_) {
         early_.push_back(change);
       } else if (change->revision > floor_revision_) {

@@ -41,11 +41,15 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                      public WatchSubscriber {
  public:
   // Parses and validates the request (INVALID_ARGUMENT when it is not a
-  // WatchRequest) and starts the stream, or finishes it with the error. The
+  // WatchRequest) and starts the stream of `tenant`'s orders (another
+  // tenant's order id is NOT_FOUND), or finishes it with the error. The
   // returned reactor owns itself.
   static grpc::ServerWriteReactor<grpc::ByteBuffer>* Start(const grpc::ByteBuffer& request,
+                                                           const std::string& tenant,
                                                            OrderStore* store, WatchHub* hub,
                                                            size_t max_buffered);
+  // A stream that ends at once with `status` (e.g. UNAUTHENTICATED).
+  static grpc::ServerWriteReactor<grpc::ByteBuffer>* Refuse(const absl::Status& status);
 
   // WatchSubscriber
   void OnChanges(const std::vector<WatchMessagePtr>& changes) override;
@@ -58,7 +62,8 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   void OnDone() override;
 
  private:
-  WatchReactor(const provisioning::v1::WatchRequest& request, WatchHub* hub,
+  WatchReactor(const provisioning::v1::WatchRequest& request, const std::string& tenant,
+               WatchHub* hub,
                size_t max_buffered);
   // Subscribes, then sends the snapshot or the replay (or an error).
   void Begin(OrderStore* store);
@@ -77,6 +82,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   void FinishLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string order_id_;
+  const std::string tenant_;
   const int64_t start_revision_;
   WatchHub* const hub_;
   const size_t max_buffered_;

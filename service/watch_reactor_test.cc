@@ -27,7 +27,7 @@ class WatchOnlyService : public Provisioning::WithRawCallbackMethod_Watch<Provis
       : store_(store), hub_(hub), max_buffered_(max_buffered) {}
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* /*context*/,
                                                     const grpc::ByteBuffer* request) override {
-    return WatchReactor::Start(*request, store_, hub_, max_buffered_);
+    return WatchReactor::Start(*request, "", store_, hub_, max_buffered_);
   }
 
  private:

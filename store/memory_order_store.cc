@@ -20,6 +20,7 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
 }
 
 bool Matches(const Order& order, const ListQuery& query) {
+  if (order.tenant() != query.tenant) return false;
   if (!query.region.empty() && order.spec().region() != query.region) return false;
   if (query.states.empty()) return true;
   return std::find(query.states.begin(), query.states.end(), order.state()) !=
@@ -51,7 +52,8 @@ void MemoryOrderStore::CommitLocked(Order order, Order::State previous_state) {
 
 absl::StatusOr<CreateOrderResult> MemoryOrderStore::CreateOrder(Order order) {
   absl::MutexLock lock(&mu_);
-  auto existing = by_request_.find(order.request_id());
+  const std::string key = RequestKey(order.tenant(), order.request_id());
+  auto existing = by_request_.find(key);
   if (existing != by_request_.end()) {
     return CreateOrderResult{orders_.at(existing->second), false};
   }
@@ -63,7 +65,7 @@ absl::StatusOr<CreateOrderResult> MemoryOrderStore::CreateOrder(Order order) {
   order.set_order_id(id);
   order.set_name(absl::StrCat("orders/", id));
   *order.mutable_create_time() = ToProto(now);
-  by_request_[order.request_id()] = id;
+  by_request_[key] = id;
   CommitLocked(order, Order::STATE_UNSPECIFIED);
   return CreateOrderResult{orders_.at(id), true};
 }
@@ -93,10 +95,10 @@ absl::StatusOr<Order> MemoryOrderStore::GetOrder(const std::string& order_id) {
   return it->second;
 }
 
-absl::StatusOr<Order> MemoryOrderStore::GetOrderByRequestId(
-    const std::string& request_id) {
+absl::StatusOr<Order> MemoryOrderStore::FindByRequestId(const std::string& tenant,
+                                                        const std::string& request_id) {
   absl::MutexLock lock(&mu_);
-  auto it = by_request_.find(request_id);
+  auto it = by_request_.find(RequestKey(tenant, request_id));
   if (it == by_request_.end()) {
     return absl::NotFoundError(absl::StrCat("no order has request_id ", request_id));
   }

@@ -7,8 +7,9 @@
 //
 // Rules:
 //  1. Thread safety: all methods may be called concurrently.
-//  2. request_id is unique: CreateOrder() of a request_id already stored
-//     returns the stored order with created = false and changes nothing.
+//  2. request_id is unique per tenant (Order.tenant): CreateOrder() of a
+//     (tenant, request_id) already stored returns the stored order with
+//     created = false and changes nothing.
 //  3. Errors: NOT_FOUND for an unknown order, instance or request id;
 //     OUT_OF_RANGE from EventsAfter() when the log no longer holds the
 //     revisions asked for; UNAVAILABLE for storage I/O that may succeed later;
@@ -44,7 +45,13 @@ struct CreateOrderResult {
   bool created = false;
 };
 
+// The key that makes a request id unique: per tenant.
+inline std::string RequestKey(const std::string& tenant, const std::string& request_id) {
+  return tenant + "\n" + request_id;
+}
+
 struct ListQuery {
+  std::string tenant;                // only this tenant's orders
   std::vector<Order::State> states;  // empty: all
   std::string region;                // empty: all
   int page_size = 50;
@@ -81,8 +88,13 @@ class OrderStore {
                                             const Mutation& mutate) = 0;
 
   virtual absl::StatusOr<Order> GetOrder(const std::string& order_id) = 0;
-  virtual absl::StatusOr<Order> GetOrderByRequestId(
-      const std::string& request_id) = 0;
+  // The order placed by `tenant` with `request_id` (rule 2).
+  virtual absl::StatusOr<Order> FindByRequestId(const std::string& tenant,
+                                                const std::string& request_id) = 0;
+  // FindByRequestId() for the tenant of a service without authentication.
+  absl::StatusOr<Order> GetOrderByRequestId(const std::string& request_id) {
+    return FindByRequestId("", request_id);
+  }
   virtual absl::StatusOr<Order> GetOrderByInstanceId(
       const std::string& instance_id) = 0;
   virtual absl::StatusOr<OrderPage> ListOrders(const ListQuery& query) = 0;

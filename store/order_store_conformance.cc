@@ -50,6 +50,33 @@ TEST_P(OrderStoreConformanceTest, SameRequestIdReturnsTheStoredOrder) {
   EXPECT_EQ(store_->GetOrderByRequestId("dup")->order_id(), first.order_id());
 }
 
+TEST_P(OrderStoreConformanceTest, RequestIdsAreUniquePerTenant) {
+  Order a = Draft("same");
+  a.set_tenant("team-a");
+  Order b = Draft("same");
+  b.set_tenant("team-b");
+  auto first = store_->CreateOrder(a);
+  auto second = store_->CreateOrder(b);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE(first->created);
+  EXPECT_TRUE(second->created);  // another tenant's request id is not this one's
+  EXPECT_NE(first->order.order_id(), second->order.order_id());
+  EXPECT_FALSE(store_->CreateOrder(a)->created);
+  EXPECT_EQ(store_->FindByRequestId("team-a", "same")->order_id(), first->order.order_id());
+  EXPECT_EQ(store_->FindByRequestId("team-b", "same")->order_id(), second->order.order_id());
+  EXPECT_EQ(store_->FindByRequestId("team-c", "same").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetOrderByRequestId("same").status().code(), absl::StatusCode::kNotFound);
+  ListQuery query;
+  query.tenant = "team-a";
+  auto listed = store_->ListOrders(query);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->orders.size(), 1u);
+  EXPECT_EQ(listed->orders[0].order_id(), first->order.order_id());
+  EXPECT_EQ(listed->orders[0].tenant(), "team-a");
+  EXPECT_TRUE(store_->ListOrders(ListQuery())->orders.empty());  // the unnamed tenant
+}
+
 TEST_P(OrderStoreConformanceTest, UpdateEmitsOneEventWithThePreviousState) {
   std::vector<OrderEvent> events;
   store_->SetListener([&](const OrderEvent& e) { events.push_back(e); });

@@ -32,6 +32,16 @@ constexpr const char* kMigrations[] = {
     "CREATE TABLE events (revision INTEGER PRIMARY KEY, order_id TEXT NOT NULL,"
     "  previous_state INTEGER NOT NULL, body BLOB NOT NULL);"
     "CREATE INDEX events_by_order ON events(order_id, revision);",
+    // 2: request ids unique per tenant (request_key = tenant "\n" request_id).
+    "CREATE TABLE orders_v2 (order_id TEXT PRIMARY KEY, request_key TEXT NOT NULL UNIQUE,"
+    "  request_id TEXT NOT NULL, tenant TEXT NOT NULL, state INTEGER NOT NULL,"
+    "  region TEXT NOT NULL, body BLOB NOT NULL);"
+    "INSERT INTO orders_v2 SELECT order_id, char(10) || request_id, request_id, '', state,"
+    "  region, body FROM orders;"
+    "DROP TABLE orders;"
+    "ALTER TABLE orders_v2 RENAME TO orders;"
+    "CREATE INDEX orders_by_state ON orders(state);"
+    "CREATE INDEX orders_by_tenant ON orders(tenant, order_id);",
 };
 
 absl::StatusOr<Order> Parse(const std::string& blob) {
@@ -79,9 +89,13 @@ absl::Status SqliteOrderStore::Migrate() {
                              "CREATE TABLE IF NOT EXISTS schema_migrations ("
                              "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
   if (!status.ok()) return status;
-  Statement current(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  if (current.Step() != SQLITE_ROW) return Error(db_, "reading the schema version");
-  const int64_t applied = current.ColumnInt(0);
+  int64_t applied = 0;
+  {
+    // Finalized before migrating: a live statement would lock DROP TABLE.
+    Statement current(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (current.Step() != SQLITE_ROW) return Error(db_, "reading the schema version");
+    applied = current.ColumnInt(0);
+  }
   const int64_t known = sizeof(kMigrations) / sizeof(kMigrations[0]);
   if (applied > known) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -111,13 +125,17 @@ absl::StatusOr<OrderEvent> SqliteOrderStore::WriteLocked(Order order, Order::Sta
   *order.mutable_update_time() =
       TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
   const std::string body = order.SerializeAsString();
-  Statement write(db_, insert ? "INSERT INTO orders (state, region, body, order_id, request_id)"
-                                " VALUES (?1, ?2, ?3, ?4, ?5)"
+  Statement write(db_, insert ? "INSERT INTO orders (state, region, body, order_id, request_id,"
+                                " request_key, tenant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
                               : "UPDATE orders SET state = ?1, region = ?2, body = ?3"
                                 " WHERE order_id = ?4",
                   statements_);
   write.Int(1, order.state()).Text(2, order.spec().region()).Blob(3, body).Text(4, order.order_id());
-  if (insert) write.Text(5, order.request_id());
+  if (insert) {
+    write.Text(5, order.request_id())
+        .Text(6, RequestKey(order.tenant(), order.request_id()))
+        .Text(7, order.tenant());
+  }
   absl::Status status = write.Run("writing an order");
   for (const auto& instance : order.instances()) {
     if (!status.ok()) break;
@@ -198,7 +216,8 @@ absl::StatusOr<CreateOrderResult> SqliteOrderStore::CreateOrder(Order order) {
   PendingWrite write;
   write.apply = [this, &order](PendingWrite& self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     absl::StatusOr<Order> existing =
-        OneOrder("SELECT body FROM orders WHERE request_id = ?1", order.request_id(), "");
+        OneOrder("SELECT body FROM orders WHERE request_key = ?1",
+                 RequestKey(order.tenant(), order.request_id()), "");
     if (existing.ok()) {
       self.order = *std::move(existing);
       return absl::OkStatus();
@@ -276,9 +295,11 @@ absl::StatusOr<Order> SqliteOrderStore::GetOrder(const std::string& order_id) {
                   absl::StrCat("order ", order_id));
 }
 
-absl::StatusOr<Order> SqliteOrderStore::GetOrderByRequestId(const std::string& request_id) {
+absl::StatusOr<Order> SqliteOrderStore::FindByRequestId(const std::string& tenant,
+                                                        const std::string& request_id) {
   absl::MutexLock lock(&mu_);
-  return OneOrder("SELECT body FROM orders WHERE request_id = ?1", request_id,
+  return OneOrder("SELECT body FROM orders WHERE request_key = ?1",
+                  RequestKey(tenant, request_id),
                   absl::StrCat("the order with request_id ", request_id));
 }
 
@@ -306,8 +327,8 @@ absl::StatusOr<std::vector<Order>> SqliteOrderStore::QueryOrders(
 }
 
 absl::StatusOr<OrderPage> SqliteOrderStore::ListOrders(const ListQuery& query) {
-  std::string sql = "SELECT body FROM orders WHERE 1 = 1";
-  std::vector<std::string> args;
+  std::string sql = "SELECT body FROM orders WHERE tenant = ?1";
+  std::vector<std::string> args = {query.tenant};
   if (!query.after_order_id.empty()) {
     sql += absl::StrCat(" AND order_id < ?", args.size() + 1);
     args.push_back(query.after_order_id);

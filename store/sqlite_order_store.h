@@ -57,7 +57,8 @@ class SqliteOrderStore : public OrderStore {
   absl::StatusOr<Order> UpdateOrder(const std::string& order_id,
                                     const Mutation& mutate) override;
   absl::StatusOr<Order> GetOrder(const std::string& order_id) override;
-  absl::StatusOr<Order> GetOrderByRequestId(const std::string& request_id) override;
+  absl::StatusOr<Order> FindByRequestId(const std::string& tenant,
+                                        const std::string& request_id) override;
   absl::StatusOr<Order> GetOrderByInstanceId(const std::string& instance_id) override;
   absl::StatusOr<OrderPage> ListOrders(const ListQuery& query) override;
   absl::StatusOr<OrderSnapshot> Snapshot(const std::string& order_id) override;

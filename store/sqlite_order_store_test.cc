@@ -2,11 +2,14 @@
 // can promise: orders, request ids and revisions survive a reopen.
 #include "store/sqlite_order_store.h"
 
+#include <sqlite3.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "store/order_store_conformance.h"
@@ -17,6 +20,13 @@ namespace {
 std::string FreshPath() {
   static std::atomic<int> counter{0};
   return absl::StrCat(std::getenv("TEST_TMPDIR"), "/orders-", counter.fetch_add(1), ".db");
+}
+
+Order Draft(const std::string& request_id) {
+  Order order;
+  order.set_request_id(request_id);
+  order.set_state(Order::ACCEPTED);
+  return order;
 }
 
 std::unique_ptr<OrderStore> MakeSqlite(Clock* clock, size_t max_events) {
@@ -132,6 +142,43 @@ TEST(SqliteOrderStoreTest, AMutationErrorInABatchLeavesTheOthersWritten) {
                 .code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ((*store)->GetOrder(id)->revision(), 1);
+}
+
+TEST(SqliteOrderStoreTest, AVersionOneDatabaseIsMigratedKeepingItsOrders) {
+  FakeClock clock;
+  const std::string path = FreshPath();
+  {
+    // The schema and one order as the first release wrote them.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    Order order;
+    order.set_order_id("ord-old");
+    order.set_request_id("old-request");
+    order.set_state(Order::ACTIVE);
+    const std::string sql = absl::StrCat(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);"
+        "INSERT INTO schema_migrations VALUES (1, 'then');"
+        "CREATE TABLE orders (order_id TEXT PRIMARY KEY, request_id TEXT NOT NULL UNIQUE,"
+        "  state INTEGER NOT NULL, region TEXT NOT NULL, body BLOB NOT NULL);"
+        "CREATE INDEX orders_by_state ON orders(state);"
+        "CREATE TABLE instances (instance_id TEXT PRIMARY KEY, order_id TEXT NOT NULL);"
+        "CREATE TABLE events (revision INTEGER PRIMARY KEY, order_id TEXT NOT NULL,"
+        "  previous_state INTEGER NOT NULL, body BLOB NOT NULL);"
+        "INSERT INTO orders VALUES ('ord-old', 'old-request', ", Order::ACTIVE,
+        ", 'ap-guangzhou', X'", absl::BytesToHexString(order.SerializeAsString()), "');");
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = SqliteOrderStore::Open(path, &clock);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto found = (*store)->GetOrderByRequestId("old-request");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->order_id(), "ord-old");
+  EXPECT_EQ((*store)->ListOrders(ListQuery())->orders.size(), 1u);
+  Order other = Draft("old-request");
+  other.set_tenant("team-b");  // the same request id, another tenant: a new order
+  EXPECT_TRUE((*store)->CreateOrder(other)->created);
 }
 
 TEST(SqliteOrderStoreTest, UnwritablePathIsUnavailable) {

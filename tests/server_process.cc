@@ -172,7 +172,8 @@ std::string WriteEmulatorConfig(const std::string& name, int port, const std::st
                       << "endpoint_override: \"http://127.0.0.1:" << port << "\"\n"
                       << "credentials { secret_id: \"" << secret_id << "\" secret_key: \""
                       << secret_key << "\" }\n"
-                      << extra << "\n} } }\n";
+                      << extra << "\n} } }\n"
+                      << "auth { insecure_plaintext: true }\n";
   return path;
 }
 
