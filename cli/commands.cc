@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "cli/connection.h"
 #include "cli/exit_codes.h"
 #include "cli/follow.h"
 #include "cli/render.h"
@@ -215,9 +216,11 @@ int RunProvisionctl(const std::vector<std::string>& args, const Environment& env
 
   Session session;
   session.server = line->flags.String("server", kDefaultServer);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      OpenChannel(session.server, line->flags);
+  if (!channel.ok()) return UsageError(*environment.err, "", channel.status().message());
   std::unique_ptr<provisioning::v1::Provisioning::Stub> stub =
-      provisioning::v1::Provisioning::NewStub(
-          grpc::CreateChannel(session.server, grpc::InsecureChannelCredentials()));
+      provisioning::v1::Provisioning::NewStub(*channel);
   session.stub = stub.get();
   session.output = *output;
   session.timeout = line->flags.Duration("timeout", absl::Seconds(30));

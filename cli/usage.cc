@@ -120,6 +120,11 @@ const std::vector<FlagSpec>& GlobalFlags() {
       {"output", K::kString, "table|json",
        "table for people (default), or protobuf JSON of each response, one per line"},
       {"timeout", K::kDuration, "DURATION", "deadline of each call (default 30s)"},
+      {"tls_ca_file", K::kString, "PEM", "connect over TLS trusting this CA"},
+      {"tls_cert_file", K::kString, "PEM", "client certificate (mTLS; its common name is your tenant)"},
+      {"tls_key_file", K::kString, "PEM", "the client certificate's private key"},
+      {"token_file", K::kString, "FILE", "send the bearer token in FILE (needs TLS)"},
+      {"tls_server_name", K::kString, "NAME", "expect this name in the server's certificate"},
   };
   return *flags;
 }

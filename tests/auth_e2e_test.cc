@@ -245,5 +245,35 @@ TEST_F(AuthTest, ATenantCanNeitherSeeWatchNorTerminateAnothersOrders) {
   }
 }
 
+TEST_F(AuthTest, TheCliBuysOverMutualTlsAndIsRefusedWithoutIdentity) {
+  const std::string cli = RunfilePath("cli/provisionctl");
+  const std::vector<std::string> tls = {
+      absl::StrCat("--server=", server_->target()), absl::StrCat("--tls_ca_file=", Tmp("ca.crt")),
+      "--tls_server_name=localhost"};
+  std::vector<std::string> buy = {cli, "purchase", "--region=ap-guangzhou",
+                                  "--zone=ap-guangzhou-3", "--instance_type=S5.MEDIUM2",
+                                  "--image=img-1", "--count=1", "--request_id=cli-tls"};
+  buy.insert(buy.end(), tls.begin(), tls.end());
+  std::vector<std::string> with_certificate = buy;
+  with_certificate.push_back(absl::StrCat("--tls_cert_file=", Tmp("team-a.crt")));
+  with_certificate.push_back(absl::StrCat("--tls_key_file=", Tmp("team-a.key")));
+  auto bought = RunProcess(with_certificate, absl::Seconds(60));
+  ASSERT_TRUE(bought.ok()) << bought.status();
+  EXPECT_EQ(bought->exit_code, 0) << bought->output;
+  EXPECT_THAT(bought->output, HasSubstr("PROVISIONING"));
+
+  std::ofstream(Tmp("cli-token")) << kToken << "\n";
+  std::vector<std::string> with_token = buy;
+  with_token.push_back(absl::StrCat("--token_file=", Tmp("cli-token")));
+  auto by_token = RunProcess(with_token, absl::Seconds(60));
+  ASSERT_TRUE(by_token.ok()) << by_token.status();
+  EXPECT_EQ(by_token->exit_code, 0) << by_token->output;
+
+  auto refused = RunProcess(buy, absl::Seconds(60));
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_NE(refused->exit_code, 0);
+  EXPECT_THAT(refused->output, HasSubstr("UNAUTHENTICATED"));
+}
+
 }  // namespace
 }  // namespace cvm::testing
