@@ -105,7 +105,8 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& args,
 }
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
-    const std::string& config_path, const std::vector<std::string>& extra_args) {
+    const std::string& config_path, const std::vector<std::string>& extra_args,
+    bool capture_stderr) {
   std::vector<std::string> args = {RunfilePath("service/provisioner"),
                                    "--listen=127.0.0.1:0",
                                    "--metrics_listen=127.0.0.1:0",
@@ -120,7 +121,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
                                 getpid(), "-", ++started, ".db"));
   }
   std::unique_ptr<ServerProcess> process(new ServerProcess);
-  absl::StatusOr<pid_t> pid = Spawn(args, /*merge_stderr=*/false, &process->stdout_fd_);
+  absl::StatusOr<pid_t> pid = Spawn(args, capture_stderr, &process->stdout_fd_);
   if (!pid.ok()) return pid.status();
   process->pid_ = *pid;
   std::string output;
@@ -136,6 +137,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
       size_t metrics = line.rfind(' ');
       if (absl::SimpleAtoi(line.substr(0, comma), &process->port_) &&
           absl::SimpleAtoi(line.substr(metrics + 1), &process->metrics_port_)) {
+        process->output_ = output;
         return process;
       }
       return absl::InternalError(absl::StrCat("unexpected line: ", line));
@@ -175,6 +177,14 @@ std::string WriteEmulatorConfig(const std::string& name, int port, const std::st
                       << extra << "\n} } }\n"
                       << "auth { insecure_plaintext: true }\n";
   return path;
+}
+
+std::string ServerProcess::Output() {
+  while (stdout_fd_ >= 0 && ReadSome(stdout_fd_, output_, absl::Milliseconds(200))) {
+    pollfd p{stdout_fd_, POLLIN, 0};
+    if (poll(&p, 1, 0) == 0) break;  // nothing more right now
+  }
+  return output_;
 }
 
 absl::StatusOr<int> ServerProcess::Wait(absl::Duration timeout) {

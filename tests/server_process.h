@@ -32,9 +32,10 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& args,
 class ServerProcess {
  public:
   // Starts the provisioner with `--config=config_path` plus `extra_args`.
+  // With `capture_stderr`, stderr goes to the same pipe as stdout (Output()).
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       const std::string& config_path,
-      const std::vector<std::string>& extra_args = {});
+      const std::vector<std::string>& extra_args = {}, bool capture_stderr = false);
   ~ServerProcess();
 
   int port() const { return port_; }
@@ -49,6 +50,9 @@ class ServerProcess {
   // Exit code (or -signal) once the process ends; DEADLINE_EXCEEDED if it
   // is still running after `timeout`.
   absl::StatusOr<int> Wait(absl::Duration timeout);
+  // Everything the process wrote (stdout, and stderr if captured); call after
+  // it ended.
+  std::string Output();
 
  private:
   ServerProcess() = default;
@@ -56,6 +60,7 @@ class ServerProcess {
   int port_ = 0;
   int metrics_port_ = 0;
   int stdout_fd_ = -1;
+  std::string output_;  // read so far
 };
 
 // Writes a service config (in TEST_TMPDIR, named `name`) with one
