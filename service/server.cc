@@ -160,6 +160,7 @@ absl::Status Server::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, auth_->credentials(), &port_);
   builder.RegisterService(service_.get());
+  builder.SetMaxReceiveMessageSize(options_.max_request_bytes);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(metrics_->NewInterceptorFactory());

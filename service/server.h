@@ -57,6 +57,9 @@ class Server {
     // Append-only audit log of purchases, quotes and terminations (JSON
     // lines); empty: none.
     std::string audit_log;
+    // Larger requests are refused (RESOURCE_EXHAUSTED naming both sizes)
+    // before they are parsed; a valid request is far below it.
+    int max_request_bytes = 256 * 1024;
     int worker_threads = 16;
     // Threads taking accepted orders to the cloud (they wait on its rate limits).
     int submit_threads = 8;

@@ -81,6 +81,17 @@ TEST_F(EndToEndTest, PurchaseThreeInstancesAndWatchThemBecomeActive) {
   EXPECT_EQ(states, std::vector<Order::State>(first_seen, life.end()));
 }
 
+TEST_F(EndToEndTest, OversizedRequestsAreRefusedNamingTheLimit) {
+  auto request = PurchaseOf("e2e-huge", 1);
+  auto* tag = request.mutable_spec()->add_tags();
+  tag->set_key("padding");
+  tag->set_value(std::string(300 * 1024, 'x'));  // over the 256 KiB request limit
+  Order order;
+  grpc::Status status = stub_->Purchase(ContextWithDeadline(30).get(), request, &order);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("262144"));
+}
+
 TEST_F(EndToEndTest, HealthIsServingForServerAndService) {
   auto health = grpc::health::v1::Health::NewStub(
       grpc::CreateChannel(server_->target(), grpc::InsecureChannelCredentials()));
