@@ -70,21 +70,6 @@ std::vector<absl::Duration> Hammer(int n, int concurrency,
   return latencies;
 }
 
-int CountOrders(provisioning::v1::Provisioning::Stub& stub) {
-  int count = 0;
-  std::string token;
-  do {
-    provisioning::v1::DescribeRequest request;
-    request.set_page_size(500);
-    request.set_page_token(token);
-    provisioning::v1::DescribeResponse response;
-    if (!stub.Describe(ContextWithDeadline(60).get(), request, &response).ok()) return -1;
-    count += response.orders_size();
-    token = response.next_page_token();
-  } while (!token.empty());
-  return count;
-}
-
 // Baseline: a bare SQLite commit of one 600-byte row in a WAL database with
 // the same synchronous mode, on the same disk: the disk's own share.
 Percentiles RawCommits(const std::string& path, bool full) {
@@ -199,7 +184,7 @@ int Run(int purchases, int concurrency, bool full) {
   (*server)->Wait(absl::Seconds(10)).IgnoreError();
   auto restarted = testing::ServerProcess::Start(config_path, {store});
   if (!restarted.ok()) return std::fprintf(stderr, "%s\n", restarted.status().ToString().c_str()), 1;
-  const int stored = CountOrders(*testing::NewStub((*restarted)->target()));
+  const int stored = static_cast<int>(testing::AllOrders(*testing::NewStub((*restarted)->target())).size());
   (*restarted)->Stop(absl::Seconds(30)).IgnoreError();
 
   const double rate = purchases / absl::ToDoubleSeconds(elapsed);

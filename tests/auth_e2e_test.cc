@@ -31,17 +31,6 @@ using ::testing::Not;
 
 constexpr char kToken[] = "team-c-token-7f3e9a";
 
-std::string Tmp(const std::string& name) {
-  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
-}
-
-std::string Read(const std::string& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
 // A CA, a server certificate for localhost and client certificates.
 void MakeCertificates() {
   const std::string script = absl::StrCat(
@@ -64,21 +53,21 @@ class AuthTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     MakeCertificates();
-    std::ofstream(Tmp("tokens")) << "# tenant token\nteam-c " << kToken << "\n";
-    std::ofstream(Tmp("auth.textproto"))
+    std::ofstream(TmpPath("tokens")) << "# tenant token\nteam-c " << kToken << "\n";
+    std::ofstream(TmpPath("auth.textproto"))
         << "backends { name: \"fake\" plugin: \"fake\" config {\n"
         << "  [type.googleapis.com/provisioning.fake.v1.FakeBackendConfig] {\n"
         << "    pending_duration { nanos: 200000000 } public_ip_delay { nanos: 200000000 } } } }\n"
-        << "auth { tls_cert_file: \"" << Tmp("server.crt") << "\" tls_key_file: \""
-        << Tmp("server.key") << "\" client_ca_file: \"" << Tmp("ca.crt")
-        << "\" tokens_file: \"" << Tmp("tokens") << "\" }\n";
+        << "auth { tls_cert_file: \"" << TmpPath("server.crt") << "\" tls_key_file: \""
+        << TmpPath("server.key") << "\" client_ca_file: \"" << TmpPath("ca.crt")
+        << "\" tokens_file: \"" << TmpPath("tokens") << "\" }\n";
   }
 
   void SetUp() override {
     auto server = ServerProcess::Start(
-        Tmp("auth.textproto"),
-        {absl::StrCat("--audit_log=", Tmp("audit.jsonl")),
-         absl::StrCat("--store=sqlite:", Tmp("auth.db"))});
+        TmpPath("auth.textproto"),
+        {absl::StrCat("--audit_log=", TmpPath("audit.jsonl")),
+         absl::StrCat("--store=sqlite:", TmpPath("auth.db"))});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
   }
@@ -89,10 +78,10 @@ class AuthTest : public ::testing::Test {
   // A TLS channel trusting the test CA, with a client certificate if named.
   std::shared_ptr<grpc::Channel> Channel(const std::string& client = "") {
     grpc::SslCredentialsOptions tls;
-    tls.pem_root_certs = Read(Tmp("ca.crt"));
+    tls.pem_root_certs = ReadFile(TmpPath("ca.crt"));
     if (!client.empty()) {
-      tls.pem_private_key = Read(Tmp(client + ".key"));
-      tls.pem_cert_chain = Read(Tmp(client + ".crt"));
+      tls.pem_private_key = ReadFile(TmpPath(client + ".key"));
+      tls.pem_cert_chain = ReadFile(TmpPath(client + ".crt"));
     }
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("localhost");
@@ -234,12 +223,12 @@ TEST_F(AuthTest, ATenantCanNeitherSeeWatchNorTerminateAnothersOrders) {
   EXPECT_EQ(own.orders(0).tenant(), "team-a");
 
   // The audit log names who did what; no secret is anywhere.
-  const std::string audit = Read(Tmp("audit.jsonl"));
+  const std::string audit = ReadFile(TmpPath("audit.jsonl"));
   EXPECT_THAT(audit, HasSubstr("\"tenant\":\"team-a\""));
   EXPECT_THAT(audit, HasSubstr(absl::StrCat("\"action\":\"Terminate\",\"code\":\"NOT_FOUND\"")));
   auto metrics = HttpGet(server_->metrics_port(), "/metrics");
   ASSERT_TRUE(metrics.ok());
-  for (const std::string& place : {audit, *metrics, Read(Tmp("auth.db")), Read(Tmp("auth.db-wal"))}) {
+  for (const std::string& place : {audit, *metrics, ReadFile(TmpPath("auth.db")), ReadFile(TmpPath("auth.db-wal"))}) {
     EXPECT_THAT(place, Not(HasSubstr(kToken)));
     EXPECT_THAT(place, Not(HasSubstr("PRIVATE KEY")));
   }
@@ -248,23 +237,23 @@ TEST_F(AuthTest, ATenantCanNeitherSeeWatchNorTerminateAnothersOrders) {
 TEST_F(AuthTest, TheCliBuysOverMutualTlsAndIsRefusedWithoutIdentity) {
   const std::string cli = RunfilePath("cli/provisionctl");
   const std::vector<std::string> tls = {
-      absl::StrCat("--server=", server_->target()), absl::StrCat("--tls_ca_file=", Tmp("ca.crt")),
+      absl::StrCat("--server=", server_->target()), absl::StrCat("--tls_ca_file=", TmpPath("ca.crt")),
       "--tls_server_name=localhost"};
   std::vector<std::string> buy = {cli, "purchase", "--region=ap-guangzhou",
                                   "--zone=ap-guangzhou-3", "--instance_type=S5.MEDIUM2",
                                   "--image=img-1", "--count=1", "--request_id=cli-tls"};
   buy.insert(buy.end(), tls.begin(), tls.end());
   std::vector<std::string> with_certificate = buy;
-  with_certificate.push_back(absl::StrCat("--tls_cert_file=", Tmp("team-a.crt")));
-  with_certificate.push_back(absl::StrCat("--tls_key_file=", Tmp("team-a.key")));
+  with_certificate.push_back(absl::StrCat("--tls_cert_file=", TmpPath("team-a.crt")));
+  with_certificate.push_back(absl::StrCat("--tls_key_file=", TmpPath("team-a.key")));
   auto bought = RunProcess(with_certificate, absl::Seconds(60));
   ASSERT_TRUE(bought.ok()) << bought.status();
   EXPECT_EQ(bought->exit_code, 0) << bought->output;
   EXPECT_THAT(bought->output, HasSubstr("PROVISIONING"));
 
-  std::ofstream(Tmp("cli-token")) << kToken << "\n";
+  std::ofstream(TmpPath("cli-token")) << kToken << "\n";
   std::vector<std::string> with_token = buy;
-  with_token.push_back(absl::StrCat("--token_file=", Tmp("cli-token")));
+  with_token.push_back(absl::StrCat("--token_file=", TmpPath("cli-token")));
   auto by_token = RunProcess(with_token, absl::Seconds(60));
   ASSERT_TRUE(by_token.ok()) << by_token.status();
   EXPECT_EQ(by_token->exit_code, 0) << by_token->output;

@@ -45,15 +45,6 @@ int Purchases() {
   return n;
 }
 
-void AddFault(tencentcloud::EmulatorConfig& config, const std::string& action,
-              Fault::Kind kind, double probability) {
-  Fault* fault = config.add_faults();
-  fault->set_action(action);
-  fault->set_kind(kind);
-  fault->set_probability(probability);
-  fault->mutable_delay()->set_nanos(600000000);  // past the client's 500 ms timeout
-}
-
 // The service, replaced by a fresh process after each kill.
 class Service {
  public:
@@ -98,37 +89,19 @@ class Service {
   std::shared_ptr<provisioning::v1::Provisioning::Stub> stub_;
 };
 
-// Every order in the store, paging through Describe.
-std::vector<Order> AllOrders(provisioning::v1::Provisioning::Stub& stub) {
-  std::vector<Order> orders;
-  std::string token;
-  do {
-    provisioning::v1::DescribeRequest request;
-    request.set_page_size(500);
-    request.set_page_token(token);
-    provisioning::v1::DescribeResponse response;
-    grpc::Status status = stub.Describe(ContextWithDeadline(30).get(), request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    if (!status.ok()) break;
-    orders.insert(orders.end(), response.orders().begin(), response.orders().end());
-    token = response.next_page_token();
-  } while (!token.empty());
-  return orders;
-}
-
 TEST(CrashChaosTest, KilledAtRandomDuringPurchasesNothingLostNothingDuplicatedNoOrphans) {
   const int purchases = Purchases();
   tencentcloud::EmulatorConfig world = tencentcloud::TestWorld();
   world.mutable_accounts(0)->set_postpaid_quota_per_zone(1000000);
   // About 10 % of the requests of every action fail; RunInstances also loses
   // answers after buying.
-  AddFault(world, "RunInstances", Fault::LOST_RESPONSE, 0.04);
-  AddFault(world, "RunInstances", Fault::SERVER_ERROR, 0.03 / 0.96);
-  AddFault(world, "RunInstances", Fault::TIMEOUT, 0.03 / 0.93);
+  tencentcloud::AddFault(world, "RunInstances", Fault::LOST_RESPONSE, 0.04);
+  tencentcloud::AddFault(world, "RunInstances", Fault::SERVER_ERROR, 0.03 / 0.96);
+  tencentcloud::AddFault(world, "RunInstances", Fault::TIMEOUT, 0.03 / 0.93);
   for (const char* action : {"DescribeZoneInstanceConfigInfos", "DescribeAccountQuota",
                              "DescribeAccountBalance", "DescribeInstances"}) {
-    AddFault(world, action, Fault::SERVER_ERROR, 0.07);
-    AddFault(world, action, Fault::TIMEOUT, 0.03 / 0.93);
+    tencentcloud::AddFault(world, action, Fault::SERVER_ERROR, 0.07);
+    tencentcloud::AddFault(world, action, Fault::TIMEOUT, 0.03 / 0.93);
   }
   auto emulator = tencentcloud::EmulatorServer::Start(world, "127.0.0.1", 0);
   ASSERT_TRUE(emulator.ok()) << emulator.status();

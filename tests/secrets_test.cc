@@ -25,17 +25,6 @@ constexpr char kToken[] = "tok-9c1d7e55aa";
 constexpr char kGuessedToken[] = "tok-guess-31337";
 constexpr char kWrongSecretKey[] = "wrong-secret-key-4242424242";
 
-std::string Tmp(const std::string& name) {
-  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
-}
-
-std::string Read(const std::string& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
 std::string Backend(const std::string& name, int port, const std::string& secret_key) {
   return absl::StrCat(
       "backends { name: \"", name, "\" plugin: \"tencentcloud\" config {\n",
@@ -48,19 +37,19 @@ std::string Backend(const std::string& name, int port, const std::string& secret
 TEST(SecretsTest, NoSecretAppearsInOutputErrorsMetricsAuditLogOrStore) {
   auto emulator = tencentcloud::EmulatorServer::Start(tencentcloud::TestWorld(), "127.0.0.1", 0);
   ASSERT_TRUE(emulator.ok()) << emulator.status();
-  std::ofstream(Tmp("tokens")) << "team-a " << kToken << "\n";
+  std::ofstream(TmpPath("tokens")) << "team-a " << kToken << "\n";
   // team-a buys in ap-guangzhou with the right key; ap-shanghai goes to a
   // backend holding a wrong key, so the cloud refuses its signatures.
-  std::ofstream(Tmp("secrets.textproto"))
+  std::ofstream(TmpPath("secrets.textproto"))
       << Backend("good", (*emulator)->port(), tencentcloud::kTestSecretKey)
       << Backend("bad", (*emulator)->port(), kWrongSecretKey)
       << "routes { regions: \"ap-guangzhou\" backend: \"good\" }\n"
       << "routes { regions: \"ap-shanghai\" backend: \"bad\" }\n"
-      << "auth { insecure_plaintext: true tokens_file: \"" << Tmp("tokens") << "\" }\n";
+      << "auth { insecure_plaintext: true tokens_file: \"" << TmpPath("tokens") << "\" }\n";
   auto server = ServerProcess::Start(
-      Tmp("secrets.textproto"),
-      {absl::StrCat("--audit_log=", Tmp("audit.jsonl")),
-       absl::StrCat("--store=sqlite:", Tmp("secrets.db"))},
+      TmpPath("secrets.textproto"),
+      {absl::StrCat("--audit_log=", TmpPath("audit.jsonl")),
+       absl::StrCat("--store=sqlite:", TmpPath("secrets.db"))},
       /*capture_stderr=*/true);
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = NewStub((*server)->target());
@@ -101,8 +90,8 @@ TEST(SecretsTest, NoSecretAppearsInOutputErrorsMetricsAuditLogOrStore) {
       {"service output", (*server)->Output()},
       {"errors", absl::StrCat(errors[0], errors[1])},
       {"metrics", *metrics},
-      {"audit log", Read(Tmp("audit.jsonl"))},
-      {"store", Read(Tmp("secrets.db")) + Read(Tmp("secrets.db-wal"))}};
+      {"audit log", ReadFile(TmpPath("audit.jsonl"))},
+      {"store", ReadFile(TmpPath("secrets.db")) + ReadFile(TmpPath("secrets.db-wal"))}};
   for (const auto& [where, text] : places) {
     EXPECT_FALSE(text.empty()) << where << " is empty: nothing was checked";
     for (const char* secret :
@@ -112,7 +101,7 @@ TEST(SecretsTest, NoSecretAppearsInOutputErrorsMetricsAuditLogOrStore) {
   }
   // The run did use the cloud and fail on the wrong key (so the checks above
   // covered real error paths).
-  EXPECT_THAT(Read(Tmp("audit.jsonl")), HasSubstr("\"tenant\":\"team-a\""));
+  EXPECT_THAT(ReadFile(TmpPath("audit.jsonl")), HasSubstr("\"tenant\":\"team-a\""));
   EXPECT_THAT(errors[0], HasSubstr("AuthFailure"));
 }
 

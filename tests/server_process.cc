@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -164,6 +165,17 @@ void ServerProcess::Signal(int signal) {
 absl::StatusOr<int> ServerProcess::Stop(absl::Duration timeout) {
   Signal(SIGTERM);
   return Wait(timeout);
+}
+
+std::string TmpPath(const std::string& name) {
+  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
 }
 
 std::string WriteEmulatorConfig(const std::string& name, int port, const std::string& secret_id,

@@ -71,6 +71,12 @@ class ServerProcess {
 std::string WriteEmulatorConfig(const std::string& name, int port, const std::string& secret_id,
                                 const std::string& secret_key, const std::string& extra = "");
 
+// $TEST_TMPDIR/name.
+std::string TmpPath(const std::string& name);
+
+// The whole file, or "" when it cannot be read.
+std::string ReadFile(const std::string& path);
+
 // GET http://127.0.0.1:port/path; the body, or UNAVAILABLE.
 absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
 

@@ -22,26 +22,17 @@ using provisioning::v1::Order;
 
 constexpr int kPurchases = 100;
 
-void AddFault(tencentcloud::EmulatorConfig& config, const std::string& action,
-              Fault::Kind kind, double probability) {
-  Fault* fault = config.add_faults();
-  fault->set_action(action);
-  fault->set_kind(kind);
-  fault->set_probability(probability);
-  fault->mutable_delay()->set_nanos(600000000);  // past the client's 500 ms timeout
-}
-
 TEST(TencentFaultTest, TwentyPercentFaultsStillBuyExactlyWhatWasOrdered) {
   tencentcloud::EmulatorConfig world = tencentcloud::TestWorld();
   // RunInstances: 20 % of calls fail, half of them after buying.
-  AddFault(world, "RunInstances", Fault::LOST_RESPONSE, 0.10);
-  AddFault(world, "RunInstances", Fault::SERVER_ERROR, 0.05 / 0.90);
-  AddFault(world, "RunInstances", Fault::TIMEOUT, 0.05 / 0.85);
+  tencentcloud::AddFault(world, "RunInstances", Fault::LOST_RESPONSE, 0.10);
+  tencentcloud::AddFault(world, "RunInstances", Fault::SERVER_ERROR, 0.05 / 0.90);
+  tencentcloud::AddFault(world, "RunInstances", Fault::TIMEOUT, 0.05 / 0.85);
   // Every other action: 20 % server errors and timeouts.
   for (const char* action : {"DescribeZoneInstanceConfigInfos", "DescribeAccountQuota",
                              "DescribeAccountBalance", "DescribeInstances"}) {
-    AddFault(world, action, Fault::SERVER_ERROR, 0.15);
-    AddFault(world, action, Fault::TIMEOUT, 0.05 / 0.85);
+    tencentcloud::AddFault(world, action, Fault::SERVER_ERROR, 0.15);
+    tencentcloud::AddFault(world, action, Fault::TIMEOUT, 0.05 / 0.85);
   }
   auto emulator = tencentcloud::EmulatorServer::Start(world, "127.0.0.1", 0);
   ASSERT_TRUE(emulator.ok()) << emulator.status();

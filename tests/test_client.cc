@@ -1,5 +1,7 @@
 #include "tests/test_client.h"
 
+#include "gtest/gtest.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -87,6 +89,23 @@ absl::StatusOr<provisioning::v1::Order> AwaitFinal(
                order.state() == Order::CANCELLED || order.state() == Order::TERMINATED;
       },
       timeout);
+}
+
+std::vector<provisioning::v1::Order> AllOrders(provisioning::v1::Provisioning::Stub& stub) {
+  std::vector<provisioning::v1::Order> orders;
+  std::string token;
+  do {
+    provisioning::v1::DescribeRequest request;
+    request.set_page_size(500);
+    request.set_page_token(token);
+    provisioning::v1::DescribeResponse response;
+    grpc::Status status = stub.Describe(ContextWithDeadline(30).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok()) break;
+    orders.insert(orders.end(), response.orders().begin(), response.orders().end());
+    token = response.next_page_token();
+  } while (!token.empty());
+  return orders;
 }
 
 grpc::Status PurchaseToTheEnd(provisioning::v1::Provisioning::Stub& stub,

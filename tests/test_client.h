@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -32,6 +33,10 @@ absl::StatusOr<provisioning::v1::Order> AwaitOrder(
 absl::StatusOr<provisioning::v1::Order> AwaitFinal(
     provisioning::v1::Provisioning::Stub& stub, const std::string& order_id,
     absl::Duration timeout);
+
+// Every order the caller may see, paging through Describe (failures are
+// EXPECTed, and end the listing).
+std::vector<provisioning::v1::Order> AllOrders(provisioning::v1::Provisioning::Stub& stub);
 
 // Purchases, waits until the order is final, and returns how it ended: OK
 // with `final` ACTIVE, or the order's failure as a retry of the same

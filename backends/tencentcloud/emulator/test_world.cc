@@ -48,4 +48,13 @@ EmulatorConfig TestWorld() {
   return config;
 }
 
+void AddFault(EmulatorConfig& config, const std::string& action,
+              provisioning::tencentcloud::emulator::v1::Fault::Kind kind, double probability) {
+  auto* fault = config.add_faults();
+  fault->set_action(action);
+  fault->set_kind(kind);
+  fault->set_probability(probability);
+  fault->mutable_delay()->set_nanos(600000000);
+}
+
 }  // namespace cvm::tencentcloud

@@ -19,6 +19,11 @@ inline constexpr char kTestSecretKey[] = "test-secret-key-000000000000000";
 // ap-guangzhou-1 is sold out.
 EmulatorConfig TestWorld();
 
+// Adds a fault to `config`: `kind` on a `probability` share of `action`'s
+// requests; timeouts and latency hold 600 ms (past a 500 ms client timeout).
+void AddFault(EmulatorConfig& config, const std::string& action,
+              provisioning::tencentcloud::emulator::v1::Fault::Kind kind, double probability);
+
 }  // namespace cvm::tencentcloud
 
 #endif  // CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_EMULATOR_TEST_WORLD_H_
