@@ -7,6 +7,7 @@
 #include "backends/fake/fake_backend_config.pb.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
+#include "service/workflow_test_support.h"
 #include "store/memory_order_store.h"
 
 namespace cvm {
@@ -17,29 +18,15 @@ using provisioning::fake::v1::FakeBackendConfig;
 using provisioning::v1::PurchaseRequest;
 
 PurchaseRequest Purchase(const std::string& request_id) {
-  PurchaseRequest r;
-  r.set_request_id(request_id);
-  r.set_instance_count(1);
-  auto* spec = r.mutable_spec();
-  spec->set_region("ap-guangzhou");
-  spec->set_zone("ap-guangzhou-3");
-  spec->set_instance_type("S5.MEDIUM2");
-  spec->set_image_id("img-1");
-  spec->mutable_pay_as_you_go();
+  PurchaseRequest r = TestPurchase(request_id);
+  r.mutable_spec()->clear_internet();
   return r;
 }
 
 class OrderDriverTest : public ::testing::Test {
  protected:
   void Build(FakeBackendConfig fake, int workers = 4) {
-    provisioning::config::v1::ServiceConfig config;
-    auto* backend = config.add_backends();
-    backend->set_name("fake");
-    backend->set_plugin("fake");
-    backend->mutable_config()->PackFrom(fake);
-    BackendContext context;
-    context.clock = &clock_;
-    auto backends = BackendSet::Create(config, BackendRegistry::Global(), context);
+    auto backends = FakeBackendSet(fake, &clock_);
     ASSERT_TRUE(backends.ok()) << backends.status();
     backends_ = *std::move(backends);
     store_ = std::make_unique<MemoryOrderStore>(&clock_);

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/poller.h"
+#include "service/workflow_test_support.h"
 #include "store/memory_order_store.h"
 
 namespace cvm {
@@ -24,17 +25,7 @@ using ::testing::SizeIs;
 
 PurchaseRequest Purchase(const std::string& request_id, int count,
                          const std::string& zone = "ap-guangzhou-3") {
-  PurchaseRequest r;
-  r.set_request_id(request_id);
-  r.set_instance_count(count);
-  auto* spec = r.mutable_spec();
-  spec->set_region("ap-guangzhou");
-  spec->set_zone(zone);
-  spec->set_instance_type("S5.MEDIUM2");
-  spec->set_image_id("img-1");
-  spec->mutable_internet()->set_public_ip(true);
-  spec->mutable_pay_as_you_go();
-  return r;
+  return TestPurchase(request_id, count, zone);
 }
 
 class OrderWorkflowTest : public ::testing::Test {
@@ -45,14 +36,7 @@ class OrderWorkflowTest : public ::testing::Test {
     fake.mutable_pending_duration()->set_seconds(2);
     fake.mutable_public_ip_delay()->set_seconds(1);
     fake.add_sold_out_zones("ap-guangzhou-1");
-    provisioning::config::v1::ServiceConfig config;
-    auto* backend = config.add_backends();
-    backend->set_name("fake");
-    backend->set_plugin("fake");
-    backend->mutable_config()->PackFrom(fake);
-    BackendContext context;
-    context.clock = &clock_;
-    auto backends = BackendSet::Create(config, BackendRegistry::Global(), context);
+    auto backends = FakeBackendSet(fake, &clock_);
     ASSERT_TRUE(backends.ok()) << backends.status();
     backends_ = *std::move(backends);
     store_ = std::make_unique<MemoryOrderStore>(&clock_);
