@@ -57,7 +57,9 @@ absl::Status HandlePurchase(OrderWorkflow& workflow, OrderDriver& driver,
                             provisioning::v1::Order* response) {
   absl::Status status = ValidatePurchaseRequest(request);
   if (status.ok()) {
-    absl::StatusOr<CreateOrderResult> accepted = workflow.Accept(request);
+    // No authentication yet: every caller is the default tenant. The
+    // authenticated tenant goes here, never a field of the request.
+    absl::StatusOr<CreateOrderResult> accepted = workflow.Accept(request, kDefaultTenant);
     if (accepted.ok()) {
       // When the driver is stopping (drain) the order stays ACCEPTED in the
       // store and the next start submits it: accepted is still accepted.
