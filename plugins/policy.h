@@ -23,9 +23,10 @@
 //     each with an ErrorInfo whose reason names the rule (POLICY_...) and
 //     whose metadata has "policy" (the configured name) plus the numbers or
 //     values involved; FAILED_PRECONDITION also carries a PreconditionFailure
-//     whose violation type is that reason (plugins/policies/denial.h). Any
-//     other error (UNAVAILABLE from a quote or the store) means the policy
-//     could not decide; the purchase is refused with it (fail closed).
+//     whose violation type is that reason (plugins/policies/policy_support.h
+//     PolicyDenial). Any other error (UNAVAILABLE from a quote or the
+//     store) means the policy could not decide; the purchase is refused
+//     with it (fail closed).
 //  3. The tenant is a parameter of the check, chosen by the caller (today
 //     always kDefaultTenant; later the authenticated caller), never a field
 //     of the request.
@@ -90,7 +91,8 @@ struct PolicyContext {
   // The orders of each tenant; null where no store is wired (a policy that
   // needs it fails Create() with FAILED_PRECONDITION).
   OrderLedger* ledger = nullptr;
-  // The configured backends, to price stored orders; may be null likewise.
+  // The configured backends, to price stored orders by their own backend;
+  // null: they are priced by the purchase's routed backend.
   const BackendSet* backends = nullptr;
   Clock* clock = RealClock::Get();
 };
