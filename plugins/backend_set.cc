@@ -13,6 +13,8 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "plugins/abi_backend.h"
+#include "plugins/plugin_loader.h"
 
 namespace cvm {
 namespace {
@@ -44,6 +46,18 @@ absl::StatusOr<std::unique_ptr<BackendSet>> BackendSet::Create(
   if (config.backends().empty()) {
     return ConfigError("backends", "at least one backend is required");
   }
+  // Backends exported by plugin libraries, by name; they may not shadow a
+  // built-in.
+  std::map<std::string, std::unique_ptr<BackendFactory>> loaded;
+  ASSIGN_OR_RETURN(auto libraries, LoadPluginLibraries(config, CVM_PLUGIN_KIND_BACKEND));
+  for (auto& library : libraries) {
+    if (registry.Find(library->name()) != nullptr) {
+      return ConfigError("plugin_libraries",
+                         absl::StrCat(library->path(), " exports backend plugin \"",
+                                      library->name(), "\", which is built in"));
+    }
+    loaded.emplace(library->name(), std::make_unique<AbiBackendFactory>(library));
+  }
   std::unique_ptr<BackendSet> set(new BackendSet);
   for (int i = 0; i < config.backends_size(); ++i) {
     const BackendInstance& instance = config.backends(i);
@@ -55,13 +69,17 @@ absl::StatusOr<std::unique_ptr<BackendSet>> BackendSet::Create(
       return ConfigError(field + ".name",
                          absl::StrCat("duplicate backend name \"", instance.name(), "\""));
     }
-    const BackendFactory* factory = registry.Find(instance.plugin());
+    auto loaded_factory = loaded.find(instance.plugin());
+    const BackendFactory* factory = loaded_factory != loaded.end()
+                                        ? loaded_factory->second.get()
+                                        : registry.Find(instance.plugin());
     if (factory == nullptr) {
+      std::vector<std::string> known = registry.Names();
+      for (const auto& entry : loaded) known.push_back(entry.first);
       return ConfigError(
           field + ".plugin",
           absl::StrCat("unknown backend plugin \"", instance.plugin(),
-                       "\"; registered plugins: ",
-                       absl::StrJoin(registry.Names(), ", ")));
+                       "\"; registered plugins: ", absl::StrJoin(known, ", ")));
     }
     std::unique_ptr<google::protobuf::Message> typed = factory->CreateEmptyConfig();
     if (instance.has_config() && !instance.config().UnpackTo(typed.get())) {

@@ -28,7 +28,11 @@ class BackendSet {
   // INVALID_ARGUMENT naming the config field for: no backends, a duplicate or
   // empty name, an unknown plugin (the message lists the registered ones), a
   // config of the wrong type, a route to an unknown backend; or the error of
-  // a factory's Create().
+  // a factory's Create(). Backend plugins in config.plugin_libraries are
+  // loaded first and named like registered ones; a library that cannot be
+  // loaded or speaks another ABI version is INVALID_ARGUMENT on
+  // plugin_libraries[i] (plugins/plugin_loader.h), and so is one exporting a
+  // registered name.
   static absl::StatusOr<std::unique_ptr<BackendSet>> Create(
       const provisioning::config::v1::ServiceConfig& config,
       const BackendRegistry& registry, const BackendContext& context);

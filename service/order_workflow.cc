@@ -84,8 +84,9 @@ absl::Status StatusOfFailure(const FailureCause& failure) {
   return WithReason(std::move(status), failure.reason(), metadata);
 }
 
-OrderWorkflow::OrderWorkflow(OrderStore* store, const BackendSet* backends)
-    : store_(store), backends_(backends) {}
+OrderWorkflow::OrderWorkflow(OrderStore* store, const BackendSet* backends,
+                             PolicySet* policies)
+    : store_(store), backends_(backends), policies_(policies) {}
 
 absl::Status OrderWorkflow::Fail(const std::string& order_id,
                                  const absl::Status& cause) {
@@ -122,10 +123,28 @@ absl::Status OrderWorkflow::Fail(const std::string& order_id,
   return cause;
 }
 
+absl::Status OrderWorkflow::CheckPolicies(const PurchaseRequest& request,
+                                          const std::string& tenant,
+                                          const RoutedBackend& routed) {
+  if (!request.dry_run()) {
+    absl::StatusOr<Order> known = store_->FindByRequestId(tenant, request.request_id());
+    if (known.ok()) return absl::OkStatus();
+    if (known.status().code() != absl::StatusCode::kNotFound) return known.status();
+  }
+  return policies_->Check({tenant, &request, routed.name, routed.backend});
+}
+
 absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& request,
                                                         const std::string& tenant) {
   ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region(), tenant));
+  // Held until the order is stored, so the tenant's next check counts it.
+  PolicySet::Admission admission;
+  if (policies_ != nullptr && policies_->AppliesTo(tenant)) {
+    admission = policies_->Admit(tenant);
+    RETURN_IF_ERROR(CheckPolicies(request, tenant, routed));
+  }
   if (request.dry_run()) {
+    admission = PolicySet::Admission();  // nothing will be stored
     CreateRequest create;
     create.spec = request.spec();
     create.count = request.instance_count();

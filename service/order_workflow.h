@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "plugins/backend_set.h"
+#include "plugins/policy_set.h"
 #include "provisioning/v1/provisioning.pb.h"
 #include "store/order_store.h"
 
@@ -36,17 +37,21 @@ absl::Status StatusOfFailure(const provisioning::v1::FailureCause& failure);
 
 class OrderWorkflow {
  public:
-  OrderWorkflow(OrderStore* store, const BackendSet* backends);
+  // `policies` may be null (no policies); all must outlive the workflow.
+  OrderWorkflow(OrderStore* store, const BackendSet* backends, PolicySet* policies = nullptr);
 
   // Stores the order (state ACCEPTED) and returns it with created = true;
   // the caller then has it submitted (Submit(), on the OrderDriver). A known
   // request_id returns its order with created = false, or the failure of a
   // FAILED one; ALREADY_EXISTS when the request_id is taken by a different
-  // request; routing errors. dry_run: pre-flight only, nothing stored.
-  // `tenant` owns the order (its request_id is unique within the tenant)
-  // and selects the route (plugins/backend_set.h).
+  // request; routing errors. Before storing, the policies that apply to
+  // `tenant` check the purchase (a policy's denial, plugins/policy.h), with
+  // the tenant's admission held until the order is stored; a known
+  // request_id is not checked again. dry_run: policies and pre-flight only,
+  // nothing stored. `tenant` owns the order (its request_id is unique within
+  // the tenant) and selects the route (plugins/backend_set.h).
   absl::StatusOr<CreateOrderResult> Accept(const provisioning::v1::PurchaseRequest& request,
-                                           const std::string& tenant = "");
+                                           const std::string& tenant = kDefaultTenant);
 
   // Drives a stored order from ACCEPTED / CHECKING / SUBMITTED until the
   // cloud accepted it (PROVISIONING) or it FAILED. `recovering`: look for
@@ -91,9 +96,14 @@ class OrderWorkflow {
                                                   bool recovering);
   // Stores `cause` on the order (state FAILED) and returns `cause`.
   absl::Status Fail(const std::string& order_id, const absl::Status& cause);
+  // The policies' verdict on a purchase by `tenant`; call holding its
+  // admission. A stored request_id passes: it was admitted once.
+  absl::Status CheckPolicies(const provisioning::v1::PurchaseRequest& request,
+                             const std::string& tenant, const RoutedBackend& routed);
 
   OrderStore* const store_;
   const BackendSet* const backends_;
+  PolicySet* const policies_;
 };
 
 }  // namespace cvm

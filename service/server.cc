@@ -12,6 +12,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "absl/strings/strip.h"
+#include "plugins/policies/store_order_ledger.h"
 #include "service/change_recording_store.h"
 #include "store/memory_order_store.h"
 #include "store/sqlite_order_store.h"
@@ -113,7 +114,16 @@ absl::Status Server::Start() {
       BackendSet::Create(options_.config, BackendRegistry::Global(), context);
   if (!backends.ok()) return backends.status();
   backends_ = *std::move(backends);
-  workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get());
+  ledger_ = std::make_unique<StoreOrderLedger>(store_.get());
+  PolicyContext policy_context;
+  policy_context.ledger = ledger_.get();
+  policy_context.backends = backends_.get();
+  policy_context.clock = options_.clock;
+  absl::StatusOr<std::unique_ptr<PolicySet>> policies =
+      PolicySet::Create(options_.config, PolicyRegistry::Global(), policy_context);
+  if (!policies.ok()) return policies.status();
+  policies_ = *std::move(policies);
+  workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get(), policies_.get());
   Poller::Options polling;
   polling.fast_interval = options_.poll_fast_interval;
   polling.slow_interval = options_.poll_slow_interval;

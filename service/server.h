@@ -5,8 +5,9 @@
 //   ...
 //   (*server)->Shutdown();                   // drain, then stop
 //
-// Create() fails (never half-starts) on a bad config, an unknown backend
-// plugin, a store it cannot open or a port it cannot bind.
+// Create() fails (never half-starts) on a bad config, an unknown backend or
+// policy plugin, a plugin library it cannot load (or built for another plugin
+// ABI version), a store it cannot open or a port it cannot bind.
 #ifndef CVM_PROVISIONER_SERVICE_SERVER_H_
 #define CVM_PROVISIONER_SERVICE_SERVER_H_
 
@@ -21,6 +22,8 @@
 #include "common/thread_pool.h"
 #include "grpcpp/server.h"
 #include "plugins/backend_set.h"
+#include "plugins/policy.h"
+#include "plugins/policy_set.h"
 #include "plugins/service_config.pb.h"
 #include "prometheus/exposer.h"
 #include "service/audit_log.h"
@@ -89,6 +92,8 @@ class Server {
   const Options options_;
   std::unique_ptr<OrderStore> store_;
   std::unique_ptr<BackendSet> backends_;
+  std::unique_ptr<OrderLedger> ledger_;
+  std::unique_ptr<PolicySet> policies_;
   std::unique_ptr<OrderWorkflow> workflow_;
   std::unique_ptr<OrderDriver> driver_;
   std::unique_ptr<OrphanSweeper> sweeper_;

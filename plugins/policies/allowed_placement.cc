@@ -1,0 +1,64 @@
+// Plugin "allowed_placement": the regions, zones and instance types a tenant
+// may buy (config: provisioning.policies.v1.AllowedPlacementConfig).
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "plugins/policies/policy_configs.pb.h"
+#include "plugins/policies/policy_support.h"
+#include "plugins/policy_registry.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::policies::v1::AllowedPlacementConfig;
+
+class AllowedPlacement : public Policy {
+ public:
+  AllowedPlacement(AllowedPlacementConfig config, std::string name)
+      : config_(std::move(config)), name_(std::move(name)) {}
+
+  absl::Status Check(const PurchaseCheck& check) override {
+    const provisioning::v1::InstanceSpec& spec = check.request->spec();
+    RETURN_IF_ERROR(Allowed(config_.regions(), "spec.region", "region", spec.region(),
+                            "POLICY_REGION_NOT_ALLOWED"));
+    RETURN_IF_ERROR(
+        Allowed(config_.zones(), "spec.zone", "zone", spec.zone(), "POLICY_ZONE_NOT_ALLOWED"));
+    return Allowed(config_.instance_types(), "spec.instance_type", "instance type",
+                   spec.instance_type(), "POLICY_INSTANCE_TYPE_NOT_ALLOWED");
+  }
+
+ private:
+  absl::Status Allowed(const google::protobuf::RepeatedPtrField<std::string>& allowed,
+                       const std::string& field, const std::string& what, const std::string& value,
+                       const std::string& reason) const {
+    if (MatchesAny(allowed, value)) return absl::OkStatus();
+    const std::string list = absl::StrJoin(allowed, ", ");
+    return PolicyDenial(absl::StatusCode::kPermissionDenied, reason, name_, field,
+                        absl::StrCat(what, " \"", value, "\" is not allowed (allowed: ", list, ")"),
+                        {{"field", field}, {"value", value}, {"allowed", list}});
+  }
+
+  const AllowedPlacementConfig config_;
+  const std::string name_;
+};
+
+class AllowedPlacementFactory : public PolicyFactory {
+ public:
+  std::string name() const override { return "allowed_placement"; }
+  std::unique_ptr<google::protobuf::Message> CreateEmptyConfig() const override {
+    return std::make_unique<AllowedPlacementConfig>();
+  }
+  absl::StatusOr<std::unique_ptr<Policy>> Create(const google::protobuf::Message& config,
+                                                 const PolicyContext& context) const override {
+    const auto& typed = static_cast<const AllowedPlacementConfig&>(config);
+    RETURN_IF_ERROR(ValidatePatterns(typed.regions(), "regions"));
+    RETURN_IF_ERROR(ValidatePatterns(typed.zones(), "zones"));
+    RETURN_IF_ERROR(ValidatePatterns(typed.instance_types(), "instance_types"));
+    return std::unique_ptr<Policy>(new AllowedPlacement(typed, context.name));
+  }
+};
+
+REGISTER_POLICY_FACTORY(AllowedPlacementFactory);
+
+}  // namespace
+}  // namespace cvm

@@ -1,0 +1,103 @@
+// The "allowed_placement" policy: regions, zones and instance types.
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plugins/policies/policy_configs.pb.h"
+#include "plugins/policies/policy_test_support.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::policies::v1::AllowedPlacementConfig;
+using testing::BadField;
+using testing::CheckPurchase;
+using ::testing::HasSubstr;
+using testing::Metadata;
+using testing::OnePolicy;
+using testing::Purchase;
+
+AllowedPlacementConfig Guangzhou() {
+  AllowedPlacementConfig config;
+  config.add_regions("ap-guangzhou");
+  config.add_regions("ap-shanghai");
+  config.add_zones("ap-guangzhou-3");
+  config.add_zones("ap-shanghai-*");
+  config.add_instance_types("S5.*");
+  return config;
+}
+
+TEST(AllowedPlacementTest, AdmitsAPurchaseInsideEveryList) {
+  auto policies = OnePolicy("allowed_placement", Guangzhou());
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  EXPECT_TRUE(CheckPurchase(**policies, Purchase(1)).ok());
+}
+
+TEST(AllowedPlacementTest, DeniesARegionNamingTheRuleAndTheAllowedOnes) {
+  auto policies = OnePolicy("allowed_placement", Guangzhou());
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  auto request = Purchase(1);
+  request.mutable_spec()->set_region("ap-beijing");
+  absl::Status status = CheckPurchase(**policies, request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  EXPECT_EQ(ErrorReason(status), "POLICY_REGION_NOT_ALLOWED");
+  EXPECT_EQ(Metadata(status, "policy"), "rule");
+  EXPECT_EQ(Metadata(status, "field"), "spec.region");
+  EXPECT_EQ(Metadata(status, "value"), "ap-beijing");
+  EXPECT_EQ(Metadata(status, "allowed"), "ap-guangzhou, ap-shanghai");
+  EXPECT_THAT(status.message(), HasSubstr("policy rule: region \"ap-beijing\" is not allowed"));
+}
+
+TEST(AllowedPlacementTest, DeniesAZoneOutsideItsPatterns) {
+  auto policies = OnePolicy("allowed_placement", Guangzhou());
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  auto request = Purchase(1);
+  request.mutable_spec()->set_zone("ap-guangzhou-4");
+  absl::Status status = CheckPurchase(**policies, request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  EXPECT_EQ(ErrorReason(status), "POLICY_ZONE_NOT_ALLOWED");
+  EXPECT_EQ(Metadata(status, "value"), "ap-guangzhou-4");
+
+  request.mutable_spec()->set_region("ap-shanghai");
+  request.mutable_spec()->set_zone("ap-shanghai-2");  // matches "ap-shanghai-*"
+  EXPECT_TRUE(CheckPurchase(**policies, request).ok());
+}
+
+TEST(AllowedPlacementTest, DeniesAnInstanceTypeOutsideItsPatterns) {
+  auto policies = OnePolicy("allowed_placement", Guangzhou());
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  auto request = Purchase(1);
+  request.mutable_spec()->set_instance_type("GN10X.2XLARGE40");
+  absl::Status status = CheckPurchase(**policies, request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  EXPECT_EQ(ErrorReason(status), "POLICY_INSTANCE_TYPE_NOT_ALLOWED");
+  EXPECT_EQ(Metadata(status, "field"), "spec.instance_type");
+  EXPECT_EQ(Metadata(status, "allowed"), "S5.*");
+}
+
+TEST(AllowedPlacementTest, EmptyListsAllowAnything) {
+  auto policies = OnePolicy("allowed_placement", AllowedPlacementConfig());
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  auto request = Purchase(1);
+  request.mutable_spec()->set_region("eu-frankfurt");
+  EXPECT_TRUE(CheckPurchase(**policies, request).ok());
+}
+
+TEST(AllowedPlacementTest, AStarInsideAPatternIsAConfigErrorNamingTheField) {
+  AllowedPlacementConfig config;
+  config.add_zones("ap-guangzhou-3");
+  config.add_zones("ap-*-3");
+  auto policies = OnePolicy("allowed_placement", config);
+  EXPECT_EQ(policies.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(BadField(policies.status()), "policies[0].config.zones[1]");
+}
+
+TEST(AllowedPlacementTest, AppliesOnlyToItsTenants) {
+  auto policies = OnePolicy("allowed_placement", Guangzhou(), PolicyContext(), {"acme"});
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  auto request = Purchase(1);
+  request.mutable_spec()->set_region("ap-beijing");
+  EXPECT_TRUE(CheckPurchase(**policies, request, kDefaultTenant).ok());
+  EXPECT_EQ(CheckPurchase(**policies, request, "acme").code(), absl::StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace cvm

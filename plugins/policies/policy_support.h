@@ -1,0 +1,43 @@
+// Helpers shared by the built-in policies: denials that name their rule,
+// patterns, and what an order holds.
+#ifndef CVM_PROVISIONER_PLUGINS_POLICIES_POLICY_SUPPORT_H_
+#define CVM_PROVISIONER_PLUGINS_POLICIES_POLICY_SUPPORT_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/repeated_field.h"
+#include "provisioning/v1/provisioning.pb.h"
+
+namespace cvm {
+
+// A denial by the policy named `policy` (plugins/policy.h rule 2): `code`
+// (PERMISSION_DENIED or FAILED_PRECONDITION) with the message
+// "policy <policy>: <description>", an ErrorInfo with `reason` and metadata
+// "policy" plus `metadata`, and for FAILED_PRECONDITION a PreconditionFailure
+// whose violation is {type: reason, subject, description}.
+absl::Status PolicyDenial(absl::StatusCode code, absl::string_view reason, absl::string_view policy,
+                          absl::string_view subject, absl::string_view description,
+                          const std::vector<std::pair<std::string, std::string>>& metadata = {});
+
+// Whether `value` matches one of `patterns` (an exact value, or a prefix
+// followed by "*"). An empty list matches everything.
+bool MatchesAny(const google::protobuf::RepeatedPtrField<std::string>& patterns,
+                absl::string_view value);
+
+// INVALID_ARGUMENT naming `field` when a pattern is empty or has a "*"
+// anywhere but at its end.
+absl::Status ValidatePatterns(const google::protobuf::RepeatedPtrField<std::string>& patterns,
+                              absl::string_view field);
+
+// The instances `order` holds or may still buy: instance_count before the
+// cloud call (ACCEPTED, CHECKING, SUBMITTED), then its instances that are
+// neither TERMINATED nor LAUNCH_FAILED.
+int LiveInstances(const provisioning::v1::Order& order);
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_PLUGINS_POLICIES_POLICY_SUPPORT_H_

@@ -1,0 +1,81 @@
+// Plugin "spot_only": matching purchases must be spot, optionally with a
+// capped bid (config: provisioning.policies.v1.SpotOnlyConfig).
+#include "absl/strings/str_cat.h"
+#include "common/money.h"
+#include "common/status_details.h"
+#include "common/status_macros.h"
+#include "plugins/policies/policy_configs.pb.h"
+#include "plugins/policies/policy_support.h"
+#include "plugins/policy_registry.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::policies::v1::SpotOnlyConfig;
+
+class SpotOnly : public Policy {
+ public:
+  SpotOnly(SpotOnlyConfig config, std::string name, int64_t cap_micros)
+      : config_(std::move(config)), name_(std::move(name)), cap_micros_(cap_micros) {}
+
+  absl::Status Check(const PurchaseCheck& check) override {
+    const provisioning::v1::InstanceSpec& spec = check.request->spec();
+    if (!MatchesAny(config_.instance_types(), spec.instance_type()) ||
+        !MatchesAny(config_.regions(), spec.region())) {
+      return absl::OkStatus();
+    }
+    if (!spec.has_spot()) {
+      return PolicyDenial(absl::StatusCode::kPermissionDenied, "POLICY_SPOT_REQUIRED", name_,
+                          "spec.billing",
+                          absl::StrCat(spec.instance_type(), " in ", spec.region(),
+                                       " may only be bought as spot instances"),
+                          {{"instance_type", spec.instance_type()}, {"region", spec.region()}});
+    }
+    if (cap_micros_ < 0) return absl::OkStatus();
+    // Validation already parsed the bid; an unparsable one is not ours to judge.
+    absl::StatusOr<int64_t> bid = ParseMoneyMicros(spec.spot().max_price_per_hour());
+    if (bid.ok() && *bid > cap_micros_) {
+      return PolicyDenial(
+          absl::StatusCode::kPermissionDenied, "POLICY_SPOT_PRICE_ABOVE_CAP", name_,
+          "spec.spot.max_price_per_hour",
+          absl::StrCat("a spot bid of ", spec.spot().max_price_per_hour(),
+                       " per hour is above the cap of ", config_.max_price_per_hour()),
+          {{"max_price_per_hour", spec.spot().max_price_per_hour()},
+           {"cap", config_.max_price_per_hour()}});
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const SpotOnlyConfig config_;
+  const std::string name_;
+  const int64_t cap_micros_;  // -1: no cap
+};
+
+class SpotOnlyFactory : public PolicyFactory {
+ public:
+  std::string name() const override { return "spot_only"; }
+  std::unique_ptr<google::protobuf::Message> CreateEmptyConfig() const override {
+    return std::make_unique<SpotOnlyConfig>();
+  }
+  absl::StatusOr<std::unique_ptr<Policy>> Create(const google::protobuf::Message& config,
+                                                 const PolicyContext& context) const override {
+    const auto& typed = static_cast<const SpotOnlyConfig&>(config);
+    RETURN_IF_ERROR(ValidatePatterns(typed.instance_types(), "instance_types"));
+    RETURN_IF_ERROR(ValidatePatterns(typed.regions(), "regions"));
+    int64_t cap = -1;
+    if (!typed.max_price_per_hour().empty()) {
+      absl::StatusOr<int64_t> parsed = ParseMoneyMicros(typed.max_price_per_hour());
+      if (!parsed.ok()) {
+        return InvalidFields({{"max_price_per_hour", "must be a decimal such as \"0.05\""}});
+      }
+      cap = *parsed;
+    }
+    return std::unique_ptr<Policy>(new SpotOnly(typed, context.name, cap));
+  }
+};
+
+REGISTER_POLICY_FACTORY(SpotOnlyFactory);
+
+}  // namespace
+}  // namespace cvm

@@ -1,0 +1,32 @@
+// The OrderLedger (plugins/policy.h) read from the order store.
+//
+// A tenant's live orders are those whose Order.tenant is that tenant (set
+// from the authenticated caller when the order was accepted).
+//
+// Contract: thread-safe (the store is); each call reads the store's orders in
+// the non-final states, so it costs one store query per check.
+#ifndef CVM_PROVISIONER_PLUGINS_POLICIES_STORE_ORDER_LEDGER_H_
+#define CVM_PROVISIONER_PLUGINS_POLICIES_STORE_ORDER_LEDGER_H_
+
+#include <string>
+#include <vector>
+
+#include "plugins/policy.h"
+#include "store/order_store.h"
+
+namespace cvm {
+
+class StoreOrderLedger : public OrderLedger {
+ public:
+  explicit StoreOrderLedger(OrderStore* store) : store_(store) {}
+
+  // Orders holding LiveInstances() > 0; the store's error (UNAVAILABLE).
+  absl::StatusOr<std::vector<Order>> LiveOrders(const std::string& tenant) override;
+
+ private:
+  OrderStore* const store_;
+};
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_PLUGINS_POLICIES_STORE_ORDER_LEDGER_H_
