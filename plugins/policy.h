@@ -50,8 +50,14 @@ namespace cvm {
 
 class BackendSet;
 
-// The tenant of every purchase until authentication supplies one.
+// The unnamed tenant: every caller of a service without authentication
+// (service/authenticator.h).
 inline constexpr char kDefaultTenant[] = "";
+
+// How a tenant is named in denials: the unnamed tenant shows as "default".
+inline std::string TenantLabel(const std::string& tenant) {
+  return tenant.empty() ? "default" : tenant;
+}
 
 // One purchase to check.
 struct PurchaseCheck {

@@ -99,7 +99,8 @@ class OrderStore {
       const std::string& instance_id) = 0;
   virtual absl::StatusOr<OrderPage> ListOrders(const ListQuery& query) = 0;
 
-  // Every order (or just `order_id` when not empty) at the current revision.
+  // Every order of every tenant (or just `order_id` when not empty) at the
+  // current revision; callers filter by tenant.
   virtual absl::StatusOr<OrderSnapshot> Snapshot(const std::string& order_id) = 0;
 
   // Events with revision > `revision`, oldest first, optionally for one order
@@ -107,7 +108,8 @@ class OrderStore {
   virtual absl::StatusOr<std::vector<OrderEvent>> EventsAfter(
       int64_t revision, const std::string& order_id) = 0;
 
-  // Orders in any of `states`, oldest first (for the poller and recovery).
+  // Orders in any of `states`, every tenant's, oldest first (for the poller,
+  // recovery and the orphan sweep).
   virtual absl::StatusOr<std::vector<Order>> OrdersInStates(
       const std::vector<Order::State>& states) = 0;
 

@@ -75,6 +75,9 @@ TEST_P(OrderStoreConformanceTest, RequestIdsAreUniquePerTenant) {
   EXPECT_EQ(listed->orders[0].order_id(), first->order.order_id());
   EXPECT_EQ(listed->orders[0].tenant(), "team-a");
   EXPECT_TRUE(store_->ListOrders(ListQuery())->orders.empty());  // the unnamed tenant
+  // The service's own sweeps (recovery, polling) see every tenant's orders.
+  EXPECT_EQ(store_->OrdersInStates({Order::ACCEPTED})->size(), 2u);
+  EXPECT_EQ(store_->Snapshot("")->orders.size(), 2u);
 }
 
 TEST_P(OrderStoreConformanceTest, UpdateEmitsOneEventWithThePreviousState) {

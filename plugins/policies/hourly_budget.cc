@@ -67,12 +67,12 @@ class HourlyBudget : public Policy {
       const std::string currency = order.currency;
       return PolicyDenial(
           absl::StatusCode::kFailedPrecondition, "POLICY_BUDGET_EXCEEDED", name_,
-          absl::StrCat("tenants/", check.tenant),
-          absl::StrCat("tenant ", check.tenant, " spends ", FormatMoneyMicros(current), " ",
+          absl::StrCat("tenants/", TenantLabel(check.tenant)),
+          absl::StrCat("tenant ", TenantLabel(check.tenant), " spends ", FormatMoneyMicros(current), " ",
                        currency, " per hour; this purchase adds ",
                        FormatMoneyMicros(order.micros_per_hour), " and would exceed the budget of ",
                        FormatMoneyMicros(budget_)),
-          {{"tenant", check.tenant},
+          {{"tenant", TenantLabel(check.tenant)},
            {"budget_per_hour", FormatMoneyMicros(budget_)},
            {"current_spend_per_hour", FormatMoneyMicros(current)},
            {"order_spend_per_hour", FormatMoneyMicros(order.micros_per_hour)},
@@ -139,9 +139,9 @@ class HourlyBudget : public Policy {
   absl::Status Mismatch(const std::string& tenant, const std::string& want,
                         const std::string& got) const {
     return PolicyDenial(absl::StatusCode::kFailedPrecondition, "POLICY_BUDGET_CURRENCY_MISMATCH",
-                        name_, absl::StrCat("tenants/", tenant),
+                        name_, absl::StrCat("tenants/", TenantLabel(tenant)),
                         absl::StrCat("the budget is in ", want, " but a price is in ", got),
-                        {{"tenant", tenant}, {"budget_currency", want}, {"price_currency", got}});
+                        {{"tenant", TenantLabel(tenant)}, {"budget_currency", want}, {"price_currency", got}});
   }
 
   const HourlyBudgetConfig config_;

@@ -27,10 +27,10 @@ class InstanceLimit : public Policy {
     const int64_t requested = check.request->instance_count();
     if (live + requested <= max_) return absl::OkStatus();
     return PolicyDenial(absl::StatusCode::kFailedPrecondition, "POLICY_INSTANCE_LIMIT_EXCEEDED",
-                        name_, absl::StrCat("tenants/", check.tenant),
-                        absl::StrCat("tenant ", check.tenant, " holds ", live, " live instances; ",
+                        name_, absl::StrCat("tenants/", TenantLabel(check.tenant)),
+                        absl::StrCat("tenant ", TenantLabel(check.tenant), " holds ", live, " live instances; ",
                                      requested, " more would exceed its limit of ", max_),
-                        {{"tenant", check.tenant},
+                        {{"tenant", TenantLabel(check.tenant)},
                          {"limit", absl::StrCat(max_)},
                          {"live", absl::StrCat(live)},
                          {"requested", absl::StrCat(requested)}});

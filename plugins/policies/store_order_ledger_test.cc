@@ -52,7 +52,7 @@ TEST(StoreOrderLedgerTest, ListsOrdersThatHoldOrMayBuyInstances) {
       got, (std::set<std::string>{"accepted", "active", "failed-with-one-running", "terminating"}));
 }
 
-TEST(StoreOrderLedgerTest, EveryOrderCountsForEveryTenantUntilOrdersRecordOne) {
+TEST(StoreOrderLedgerTest, EachOrderCountsForItsOwnTenantOnly) {
   FakeClock clock;
   MemoryOrderStore store(&clock);
   Order order;
@@ -60,9 +60,15 @@ TEST(StoreOrderLedgerTest, EveryOrderCountsForEveryTenantUntilOrdersRecordOne) {
   order.set_instance_count(1);
   order.set_state(Order::ACCEPTED);
   ASSERT_TRUE(store.CreateOrder(order).ok());
+  order.set_tenant("acme");
+  order.set_instance_count(2);
+  ASSERT_TRUE(store.CreateOrder(order).ok());
   StoreOrderLedger ledger(&store);
-  EXPECT_EQ(ledger.LiveOrders(kDefaultTenant)->size(), 1u);
-  EXPECT_EQ(ledger.LiveOrders("acme")->size(), 1u);
+  ASSERT_EQ(ledger.LiveOrders(kDefaultTenant)->size(), 1u);
+  EXPECT_EQ((*ledger.LiveOrders(kDefaultTenant))[0].instance_count(), 1);
+  ASSERT_EQ(ledger.LiveOrders("acme")->size(), 1u);
+  EXPECT_EQ((*ledger.LiveOrders("acme"))[0].instance_count(), 2);
+  EXPECT_TRUE(ledger.LiveOrders("nobody")->empty());
 }
 
 }  // namespace
