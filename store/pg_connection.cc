@@ -133,7 +133,11 @@ absl::Status Connection::ConnectionError(absl::string_view what) const {
 absl::Status Connection::Connect() {
   if (connected()) return absl::OkStatus();
   Close();  // a lost connection is replaced, never reset in place
-  conn_ = PQconnectdb(conninfo_.c_str());
+  // The conninfo (expanded from "dbname") comes after the defaults, so its own
+  // settings win: a server that does not answer fails the call in 10 s.
+  const char* const keywords[] = {"connect_timeout", "dbname", nullptr};
+  const char* const values[] = {"10", conninfo_.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn_ == nullptr) return absl::UnavailableError("postgres: connect: out of memory");
   if (PQstatus(conn_) != CONNECTION_OK) {
     absl::Status status = ConnectionError("connect");

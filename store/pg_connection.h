@@ -64,7 +64,9 @@ class Result {
 
 class Connection {
  public:
-  // Does not connect yet: the first Exec() (or Connect()) does.
+  // `conninfo`: a libpq connection string or URI. Connecting gives up after
+  // 10 s unless it sets connect_timeout. Does not connect yet: the first
+  // Exec() (or Connect()) does.
   explicit Connection(std::string conninfo) : conninfo_(std::move(conninfo)) {}
   ~Connection();
   Connection(const Connection&) = delete;
