@@ -1,9 +1,12 @@
 // libpq behind absl::Status, against a real PostgreSQL 15.
 #include "store/pg_connection.h"
 
+#include <map>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "store/postgres_test_server.h"
 
@@ -91,6 +94,21 @@ TEST_F(PgConnectionTest, LostConnectionIsUnavailableThenReconnects) {
   auto again = connection.Exec("select", "SELECT 1");
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_NE(connection.backend_pid(), pid);
+}
+
+TEST_F(PgConnectionTest, AcceptsAUri) {
+  // "host=DIR port=P user=U dbname=D" as postgresql:///D?host=DIR&port=P&user=U.
+  std::map<std::string, std::string> fields;
+  for (absl::string_view pair : absl::StrSplit(conninfo_, ' ')) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    fields[kv.first] = kv.second;
+  }
+  Connection connection(absl::StrCat("postgresql:///", fields["dbname"], "?host=",
+                                     fields["host"], "&port=", fields["port"],
+                                     "&user=", fields["user"]));
+  auto result = connection.Exec("select", "SELECT current_database()");
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->Bytes(0, 0), fields["dbname"]);
 }
 
 TEST_F(PgConnectionTest, ConnectFailureIsUnavailableWithoutThePassword) {
