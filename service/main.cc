@@ -12,7 +12,8 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address (port 0: any fre
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464", "Prometheus /metrics address; empty: off");
 ABSL_FLAG(std::string, config, "", "backends and routing (.textproto or .json); required");
 ABSL_FLAG(std::string, store, "sqlite:provisioner.db",
-          "order store: sqlite:PATH (durable, the default) or memory (lost on exit)");
+          "order store: sqlite:PATH (durable, the default), postgres:CONNINFO (a libpq "
+          "connection string or URI) or memory (lost on exit)");
 ABSL_FLAG(absl::Duration, poll_fast_interval, absl::Seconds(2),
           "cloud polling interval while instances are pending, waiting for a public IP or "
           "being released");

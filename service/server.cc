@@ -15,6 +15,7 @@
 #include "plugins/policies/store_order_ledger.h"
 #include "service/change_recording_store.h"
 #include "store/memory_order_store.h"
+#include "store/postgres_order_store.h"
 #include "store/sqlite_order_store.h"
 
 namespace cvm {
@@ -55,8 +56,16 @@ absl::StatusOr<std::unique_ptr<OrderStore>> OpenStore(const std::string& spec,
     if (!store.ok()) return store.status();
     return std::unique_ptr<OrderStore>(std::move(*store));
   }
+  absl::string_view conninfo = spec;
+  if (absl::ConsumePrefix(&conninfo, "postgres:") && !conninfo.empty()) {
+    // A libpq conninfo or URI; errors never repeat it (it may hold a password).
+    auto store = PostgresOrderStore::Open(std::string(conninfo), clock);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<OrderStore>(std::move(*store));
+  }
   return InvalidFields({{"store", absl::StrCat("unknown store \"", spec,
-                                               "\"; supported: memory, sqlite:PATH, sqlite:PATH?sync=normal")}});
+                                               "\"; supported: memory, sqlite:PATH, sqlite:PATH?sync=normal, "
+                                               "postgres:CONNINFO")}});
 }
 
 }  // namespace

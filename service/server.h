@@ -47,7 +47,8 @@ class Server {
     // Prometheus /metrics address; empty disables it; port 0 picks one.
     std::string metrics_listen = "127.0.0.1:9464";
     provisioning::config::v1::ServiceConfig config;
-    // "sqlite:PATH" (durable) or "memory" (orders are lost on restart).
+    // "sqlite:PATH" (durable), "postgres:CONNINFO" (durable, a libpq
+    // connection string or URI) or "memory" (orders are lost on restart).
     std::string store = "memory";
     Clock* clock = RealClock::Get();
     // Cloud polling per backend and region (service/poller.h): this often

@@ -3,6 +3,8 @@
 # Idempotent: skips apt entirely when everything is already installed.
 # grpc-proto: grpc.health / grpc.reflection protos (test clients).
 # golang-github-gogo-googleapis-dev: google/rpc/{status,error_details}.proto.
+# libpq-dev: the PostgreSQL store's client library; postgresql-15: the server
+# its tests start themselves (initdb into a temp dir, store/postgres_test_server.h).
 set -euo pipefail
 
 PACKAGES=(
@@ -11,6 +13,7 @@ PACKAGES=(
   libabsl-dev libssl-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev libcpp-httplib-dev
+  libpq-dev postgresql-15
   python3 python3-grpcio python3-protobuf
   prometheus curl
   grpc-proto golang-github-gogo-googleapis-dev

@@ -1,0 +1,276 @@
+// PostgresOrderStore: opening, migrations and writes (group commit). The
+// reads are in postgres_order_store_reads.cc.
+#include "store/postgres_order_store.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+#include "common/status_macros.h"
+#include "store/order_ids.h"
+
+namespace cvm {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+using google::protobuf::util::TimeUtil;
+
+// Taken by Migrate() for its transaction: one migrating process at a time.
+constexpr int64_t kMigrationLock = 0x6376'6d2d'6f72'6472;  // "cvm-ordr"
+
+// Numbered schema migrations, applied in order, each once. Ids and keys
+// compare bytewise (COLLATE "C"): order ids sort by creation whatever the
+// database's locale.
+constexpr const char* kMigrations[] = {
+    // 1: orders, their instance index, the event log and the revision counter.
+    "CREATE TABLE orders (order_id TEXT COLLATE \"C\" PRIMARY KEY,"
+    "  request_key TEXT COLLATE \"C\" NOT NULL UNIQUE, request_id TEXT NOT NULL,"
+    "  tenant TEXT COLLATE \"C\" NOT NULL, state INTEGER NOT NULL, region TEXT NOT NULL,"
+    "  body BYTEA NOT NULL);"
+    "CREATE INDEX orders_by_state ON orders (state, order_id);"
+    "CREATE INDEX orders_by_tenant ON orders (tenant, order_id);"
+    "CREATE TABLE instances (instance_id TEXT PRIMARY KEY,"
+    "  order_id TEXT COLLATE \"C\" NOT NULL REFERENCES orders (order_id));"
+    "CREATE TABLE events (revision BIGINT PRIMARY KEY, order_id TEXT COLLATE \"C\" NOT NULL,"
+    "  previous_state INTEGER NOT NULL, body BYTEA NOT NULL);"
+    "CREATE INDEX events_by_order ON events (order_id, revision);"
+    "CREATE TABLE store_revision (singleton BOOLEAN PRIMARY KEY DEFAULT TRUE"
+    "  CHECK (singleton), revision BIGINT NOT NULL);"
+    "INSERT INTO store_revision (revision) VALUES (0);",
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PostgresOrderStore>> PostgresOrderStore::Open(
+    const std::string& conninfo, Clock* clock, size_t max_events) {
+  std::unique_ptr<PostgresOrderStore> store(
+      new PostgresOrderStore(conninfo, clock, max_events));
+  absl::MutexLock lock(&store->mu_);
+  RETURN_IF_ERROR(store->Migrate());
+  return store;
+}
+
+PostgresOrderStore::PostgresOrderStore(const std::string& conninfo, Clock* clock,
+                                       size_t max_events)
+    : clock_(clock), max_events_(std::max<size_t>(max_events, 1)), connection_(conninfo) {}
+
+absl::Status PostgresOrderStore::Migrate() {
+  absl::Status status = [&]() -> absl::Status {
+    RETURN_IF_ERROR(connection_.ExecScript("migrating", "BEGIN"));
+    RETURN_IF_ERROR(connection_
+                        .Exec("locking the schema", "SELECT pg_advisory_xact_lock($1)",
+                              {pg::Int(kMigrationLock)})
+                        .status());
+    RETURN_IF_ERROR(connection_.ExecScript(
+        "creating schema_migrations",
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+        "  applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"));
+    ASSIGN_OR_RETURN(pg::Result current,
+                     connection_.Exec("reading the schema version",
+                                      "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    const int64_t applied = current.Int(0, 0);
+    const int64_t known = sizeof(kMigrations) / sizeof(kMigrations[0]);
+    if (applied > known) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("postgres: the database has schema version ", applied,
+                       ", newer than this binary's ", known));
+    }
+    for (int64_t version = applied + 1; version <= known; ++version) {
+      RETURN_IF_ERROR(connection_.ExecScript(absl::StrCat("migration ", version),
+                                             kMigrations[version - 1]));
+      RETURN_IF_ERROR(connection_
+                          .Exec("recording a migration",
+                                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                                {pg::Int(version)})
+                          .status());
+    }
+    return connection_.ExecScript("committing the migrations", "COMMIT");
+  }();
+  if (!status.ok()) connection_.Rollback();
+  return status;
+}
+
+void PostgresOrderStore::SetListener(Listener listener) {
+  absl::MutexLock lock(&mu_);
+  listener_ = std::move(listener);
+}
+
+int64_t PostgresOrderStore::commits() const {
+  absl::MutexLock lock(&mu_);
+  return commits_;
+}
+
+absl::StatusOr<OrderEvent> PostgresOrderStore::WriteLocked(Order order, Order::State previous,
+                                                           bool insert) {
+  order.set_revision(++revision_);
+  *order.mutable_update_time() =
+      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
+  const std::string body = order.SerializeAsString();
+  std::vector<pg::Param> params = {pg::Text(order.order_id()), pg::Int(order.state()),
+                                   pg::Text(order.spec().region()), pg::Bytes(body)};
+  if (insert) {
+    params.push_back(pg::Text(RequestKey(order.tenant(), order.request_id())));
+    params.push_back(pg::Text(order.request_id()));
+    params.push_back(pg::Text(order.tenant()));
+  }
+  RETURN_IF_ERROR(connection_
+                      .Exec("writing an order",
+                            insert ? "INSERT INTO orders (order_id, state, region, body,"
+                                     " request_key, request_id, tenant)"
+                                     " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                                   : "UPDATE orders SET state = $2, region = $3, body = $4"
+                                     " WHERE order_id = $1",
+                            params)
+                      .status());
+  std::set<std::string> unique;
+  for (const auto& instance : order.instances()) unique.insert(instance.instance_id());
+  if (!unique.empty()) {
+    RETURN_IF_ERROR(connection_
+                        .Exec("indexing instances",
+                              "INSERT INTO instances (instance_id, order_id)"
+                              " SELECT unnest($1::text[]), $2 ON CONFLICT (instance_id)"
+                              " DO UPDATE SET order_id = EXCLUDED.order_id",
+                              {pg::TextArray({unique.begin(), unique.end()}),
+                               pg::Text(order.order_id())})
+                        .status());
+  }
+  RETURN_IF_ERROR(connection_
+                      .Exec("appending an event",
+                            "INSERT INTO events (revision, order_id, previous_state, body)"
+                            " VALUES ($1, $2, $3, $4)",
+                            {pg::Int(order.revision()), pg::Text(order.order_id()),
+                             pg::Int(previous), pg::Bytes(body)})
+                      .status());
+  return OrderEvent{order.revision(), previous, std::move(order)};
+}
+
+absl::Status PostgresOrderStore::Write(PendingWrite& write) {
+  {
+    absl::MutexLock queue_lock(&queue_mu_);
+    queue_.push_back(&write);
+  }
+  // Whoever holds mu_ next commits everything queued by then (group commit);
+  // a write already committed by an earlier holder just returns.
+  absl::MutexLock lock(&mu_);
+  std::vector<PendingWrite*> batch;
+  {
+    absl::MutexLock queue_lock(&queue_mu_);
+    if (write.done) return write.status;
+    batch.swap(queue_);
+  }
+  CommitLocked(batch);
+  return write.status;
+}
+
+absl::Status PostgresOrderStore::ApplyBatchLocked(const std::vector<PendingWrite*>& batch) {
+  RETURN_IF_ERROR(connection_.ExecScript("beginning a transaction", "BEGIN"));
+  // The row lock serializes writers (of every process) until COMMIT.
+  ASSIGN_OR_RETURN(pg::Result last,
+                   connection_.Exec("locking the revision",
+                                    "SELECT revision FROM store_revision FOR UPDATE"));
+  if (last.rows() != 1) return absl::InternalError("postgres: store_revision has no row");
+  const int64_t first_revision = last.Int(0, 0);
+  revision_ = first_revision;
+  for (PendingWrite* write : batch) RETURN_IF_ERROR(write->apply(*write));
+  if (revision_ > first_revision) {
+    RETURN_IF_ERROR(connection_
+                        .Exec("advancing the revision",
+                              "UPDATE store_revision SET revision = $1", {pg::Int(revision_)})
+                        .status());
+    RETURN_IF_ERROR(connection_
+                        .Exec("trimming the event log", "DELETE FROM events WHERE revision <= $1",
+                              {pg::Int(revision_ - static_cast<int64_t>(max_events_))})
+                        .status());
+  }
+  // A connection lost here leaves the outcome unknown (see the header).
+  return connection_.ExecScript("committing", "COMMIT");
+}
+
+void PostgresOrderStore::CommitLocked(const std::vector<PendingWrite*>& batch) {
+  const uint32_t first_sequence = sequence_;
+  const absl::Status io = ApplyBatchLocked(batch);
+  if (io.ok()) {
+    ++commits_;
+  } else {
+    // Nothing of the batch was written: every write in it fails alike.
+    connection_.Rollback();
+    sequence_ = first_sequence;
+  }
+  absl::MutexLock queue_lock(&queue_mu_);
+  for (PendingWrite* write : batch) {
+    if (!io.ok()) {
+      write->status = io;
+      write->event.reset();
+    } else if (write->event.has_value() && listener_) {
+      listener_(*write->event);  // committed now, in revision order
+    }
+    write->done = true;
+  }
+}
+
+absl::StatusOr<CreateOrderResult> PostgresOrderStore::CreateOrder(Order order) {
+  PendingWrite write;
+  write.apply = [this, &order](PendingWrite& self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    absl::StatusOr<Order> existing =
+        OneOrder("SELECT body FROM orders WHERE request_key = $1",
+                 RequestKey(order.tenant(), order.request_id()), "");
+    if (existing.ok()) {
+      self.order = *std::move(existing);
+      return absl::OkStatus();
+    }
+    if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
+    const absl::Time now = clock_->Now();
+    absl::StatusOr<std::string> id =
+        MintOrderId(now, sequence_, [&](const std::string& id) -> absl::StatusOr<bool> {
+          absl::StatusOr<Order> taken =
+              OneOrder("SELECT body FROM orders WHERE order_id = $1", id, "");
+          if (taken.ok()) return true;
+          if (taken.status().code() == absl::StatusCode::kNotFound) return false;
+          return taken.status();
+        });
+    if (!id.ok()) {
+      if (id.status().code() != absl::StatusCode::kResourceExhausted) return id.status();
+      self.status = id.status();  // the write's own error; the batch goes on
+      return absl::OkStatus();
+    }
+    order.set_order_id(*id);
+    order.set_name(absl::StrCat("orders/", *id));
+    *order.mutable_create_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
+    ASSIGN_OR_RETURN(OrderEvent event, WriteLocked(order, Order::STATE_UNSPECIFIED, true));
+    self.order = event.order;
+    self.event = std::move(event);
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(Write(write));
+  return CreateOrderResult{std::move(write.order), write.event.has_value()};
+}
+
+absl::StatusOr<Order> PostgresOrderStore::UpdateOrder(const std::string& order_id,
+                                                      const Mutation& mutate) {
+  PendingWrite write;
+  write.apply = [&](PendingWrite& self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    absl::StatusOr<Order> current = OneOrder("SELECT body FROM orders WHERE order_id = $1",
+                                             order_id, absl::StrCat("order ", order_id));
+    if (!current.ok()) {
+      // NOT_FOUND is this write's answer; anything else aborts the batch.
+      if (current.status().code() != absl::StatusCode::kNotFound) return current.status();
+      self.status = current.status();
+      return absl::OkStatus();
+    }
+    self.order = *current;
+    self.status = mutate(self.order);
+    if (!self.status.ok() || MessageDifferencer::Equals(self.order, *current)) {
+      return absl::OkStatus();  // the mutation's own error, or no change
+    }
+    ASSIGN_OR_RETURN(OrderEvent event, WriteLocked(self.order, current->state(), false));
+    self.order = event.order;
+    self.event = std::move(event);
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(Write(write));
+  return std::move(write.order);
+}
+
+}  // namespace cvm

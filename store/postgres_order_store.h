@@ -1,0 +1,136 @@
+// An OrderStore in PostgreSQL (15 or newer), with the semantics of the SQLite
+// store: orders survive a restart, request ids stay unique per tenant, and
+// the event log (with its revisions) continues where it stopped.
+//
+// Connection: a libpq connection string or URI ("host=/run/postgresql
+// dbname=cvm", "postgresql://cvm@db.internal:5432/cvm?sslmode=verify-full");
+// libpq's environment variables (PGPASSWORD, PGSSLROOTCERT, ...) and
+// ~/.pgpass apply. One connection; every call is serialized on it.
+//
+// Schema: numbered migrations applied at Open() and recorded in
+// schema_migrations (version, applied_at), all pending ones in one
+// transaction under an advisory lock, so processes opening the same database
+// together migrate it once. Tables: orders (order_id primary key, request_key
+// = RequestKey(tenant, request_id) unique, state, region, the Order as
+// protobuf bytes), instances (instance_id → order_id), events (revision,
+// order_id, previous_state, the Order as it became), store_revision (one row:
+// the last revision).
+//
+// Revisions: every write transaction first locks the store_revision row
+// (SELECT ... FOR UPDATE) and stores the new last revision before COMMIT, so
+// writers are serialized, also across connections and processes, revisions
+// follow commit order, and a rolled back transaction leaves no gap.
+//
+// Group commit: concurrent CreateOrder/UpdateOrder calls that queue while a
+// transaction is in progress are applied one after the other in the next one
+// and share its commit. Each call returns only once its change is committed;
+// a failure of the transaction fails every write in it and writes none.
+//
+// Listener: called after COMMIT, in revision order, before the mutating call
+// returns — for this store's own writes only.
+// TODO(issue 7): with several replicas on one database, each must also hear
+// the others' events: LISTEN/NOTIFY on the event log (NOTIFY in the write
+// transaction, the listener fed from EventsAfter() in order). Until then one
+// process writes a database.
+//
+// Errors: UNAVAILABLE when the server cannot be reached or the connection is
+// lost (also mid-call); the next call reconnects. A connection lost during
+// COMMIT leaves the write's outcome unknown: retry it (CreateOrder by its
+// request id is idempotent). FAILED_PRECONDITION at Open() for a schema newer
+// than this binary; INTERNAL for a row that does not parse or an unexpected
+// SQL error.
+#ifndef CVM_PROVISIONER_STORE_POSTGRES_ORDER_STORE_H_
+#define CVM_PROVISIONER_STORE_POSTGRES_ORDER_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "store/order_store.h"
+#include "store/pg_connection.h"
+
+namespace cvm {
+
+class PostgresOrderStore : public OrderStore {
+ public:
+  // Connects to `conninfo` and migrates the database (UNAVAILABLE when the
+  // server cannot be reached).
+  static absl::StatusOr<std::unique_ptr<PostgresOrderStore>> Open(
+      const std::string& conninfo, Clock* clock, size_t max_events = 100000);
+  ~PostgresOrderStore() override = default;
+
+  absl::StatusOr<CreateOrderResult> CreateOrder(Order order) override;
+  absl::StatusOr<Order> UpdateOrder(const std::string& order_id,
+                                    const Mutation& mutate) override;
+  absl::StatusOr<Order> GetOrder(const std::string& order_id) override;
+  absl::StatusOr<Order> FindByRequestId(const std::string& tenant,
+                                        const std::string& request_id) override;
+  absl::StatusOr<Order> GetOrderByInstanceId(const std::string& instance_id) override;
+  absl::StatusOr<OrderPage> ListOrders(const ListQuery& query) override;
+  absl::StatusOr<OrderSnapshot> Snapshot(const std::string& order_id) override;
+  absl::StatusOr<std::vector<OrderEvent>> EventsAfter(int64_t revision,
+                                                      const std::string& order_id) override;
+  absl::StatusOr<std::vector<Order>> OrdersInStates(
+      const std::vector<Order::State>& states) override;
+  void SetListener(Listener listener) override;
+
+  // Transactions committed so far (writes / commits = the group-commit factor).
+  int64_t commits() const;
+
+ private:
+  // A write waiting for the next group commit.
+  struct PendingWrite {
+    // Runs inside the batch's transaction with mu_ held; returns only the
+    // errors that abort the whole batch (I/O). Sets the fields below.
+    std::function<absl::Status(PendingWrite&)> apply;
+    absl::Status status;              // the write's own outcome
+    Order order;                      // the order as stored (or found)
+    std::optional<OrderEvent> event;  // set when the write changed something
+    bool done = false;                // guarded by queue_mu_
+  };
+
+  PostgresOrderStore(const std::string& conninfo, Clock* clock, size_t max_events);
+  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues `write` and returns once a transaction that holds it ended: that
+  // transaction's error, else write.status.
+  absl::Status Write(PendingWrite& write) ABSL_LOCKS_EXCLUDED(mu_, queue_mu_);
+  // One transaction for `batch`, then the listener for each event.
+  void CommitLocked(const std::vector<PendingWrite*>& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyBatchLocked(const std::vector<PendingWrite*>& batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes `order` at the next revision and its event in the open
+  // transaction; returns the event.
+  absl::StatusOr<OrderEvent> WriteLocked(Order order, Order::State previous, bool insert)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<Order>> QueryOrders(const std::string& sql,
+                                                 const std::vector<pg::Param>& params)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The one order `sql` selects by `arg`; NOT_FOUND "<what> not found".
+  absl::StatusOr<Order> OneOrder(const std::string& sql, const std::string& arg,
+                                 const std::string& what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `read` in one REPEATABLE READ, READ ONLY transaction.
+  absl::Status ReadTransaction(const std::function<absl::Status()>& read)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int64_t> LastRevision() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Clock* const clock_;
+  const size_t max_events_;
+  mutable absl::Mutex mu_;
+  pg::Connection connection_ ABSL_GUARDED_BY(mu_);
+  int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;  // the open transaction's last revision
+  uint32_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  Listener listener_ ABSL_GUARDED_BY(mu_);
+  int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Mutex queue_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
+};
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_STORE_POSTGRES_ORDER_STORE_H_

@@ -1,0 +1,237 @@
+// The store conformance suite against a real PostgreSQL 15 that this test
+// starts itself (store/postgres_test_server.h; one database per store), plus
+// what only PostgreSQL promises: durability across a reopen, migrations,
+// gap-free revisions with concurrent writers (also on two connections), and
+// UNAVAILABLE while the server is gone, recovering when it returns.
+#include "store/postgres_order_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "store/order_store_conformance.h"
+#include "store/pg_connection.h"
+#include "store/postgres_test_server.h"
+
+namespace cvm {
+namespace {
+
+std::string FreshDatabase() {
+  auto server = PostgresTestServer::Shared();
+  EXPECT_TRUE(server.ok()) << server.status();
+  if (!server.ok()) return "";
+  auto db = (*server)->CreateDatabase();
+  EXPECT_TRUE(db.ok()) << db.status();
+  return db.ok() ? *db : "";
+}
+
+Order Draft(const std::string& request_id) {
+  Order order;
+  order.set_request_id(request_id);
+  order.set_state(Order::ACCEPTED);
+  return order;
+}
+
+OrderStore::Mutation SetState(Order::State state) {
+  return [state](Order& o) {
+    o.set_state(state);
+    return absl::OkStatus();
+  };
+}
+
+std::unique_ptr<OrderStore> MakePostgres(Clock* clock, size_t max_events) {
+  auto store = PostgresOrderStore::Open(FreshDatabase(), clock, max_events);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::unique_ptr<OrderStore>(std::move(*store)) : nullptr;
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, OrderStoreConformanceTest,
+                         ::testing::Values(StoreFactory{"Postgres", MakePostgres}),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(PostgresOrderStoreTest, OrdersRequestIdsAndRevisionsSurviveAReopen) {
+  FakeClock clock;
+  const std::string db = FreshDatabase();
+  std::string order_id;
+  {
+    auto store = PostgresOrderStore::Open(db, &clock);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto created = (*store)->CreateOrder(Draft("durable"));
+    ASSERT_TRUE(created.ok()) << created.status();
+    order_id = created->order.order_id();
+    ASSERT_TRUE((*store)
+                    ->UpdateOrder(order_id,
+                                  [](Order& o) {
+                                    o.set_state(Order::PROVISIONING);
+                                    o.add_instances()->set_instance_id("ins-1");
+                                    return absl::OkStatus();
+                                  })
+                    .ok());
+  }
+  auto reopened = PostgresOrderStore::Open(db, &clock);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  auto order = (*reopened)->GetOrder(order_id);
+  ASSERT_TRUE(order.ok()) << order.status();
+  EXPECT_EQ(order->state(), Order::PROVISIONING);
+  EXPECT_EQ((*reopened)->GetOrderByInstanceId("ins-1")->order_id(), order_id);
+  auto retried = (*reopened)->CreateOrder(Draft("durable"));
+  ASSERT_TRUE(retried.ok());
+  EXPECT_FALSE(retried->created);
+  EXPECT_EQ(retried->order.order_id(), order_id);
+  auto events = (*reopened)->EventsAfter(0, "");
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].revision, 2);
+  EXPECT_EQ((*reopened)->Snapshot("")->revision, 2);
+  auto next = (*reopened)->UpdateOrder(order_id, SetState(Order::ACTIVE));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->revision(), 3);  // revisions continue after the reopen
+}
+
+TEST(PostgresOrderStoreTest, MigrationsAreRecordedAndANewerSchemaIsRefused) {
+  FakeClock clock;
+  const std::string db = FreshDatabase();
+  ASSERT_TRUE(PostgresOrderStore::Open(db, &clock).ok());
+  ASSERT_TRUE(PostgresOrderStore::Open(db, &clock).ok());  // nothing left to apply
+  pg::Connection connection(db);
+  auto versions = connection.Exec("versions", "SELECT version FROM schema_migrations");
+  ASSERT_TRUE(versions.ok()) << versions.status();
+  ASSERT_EQ(versions->rows(), 1);
+  EXPECT_EQ(versions->Int(0, 0), 1);
+  ASSERT_TRUE(connection.Exec("future", "INSERT INTO schema_migrations (version) VALUES (99)")
+                  .ok());
+  auto refused = PostgresOrderStore::Open(db, &clock);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+}
+
+TEST(PostgresOrderStoreTest, ConcurrentWritesShareCommitsInRevisionOrder) {
+  FakeClock clock;
+  auto store = PostgresOrderStore::Open(FreshDatabase(), &clock);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<int64_t> heard;  // the listener runs under the store's lock
+  (*store)->SetListener([&](const OrderEvent& event) { heard.push_back(event.revision); });
+  constexpr int kThreads = 8, kOrdersEach = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kOrdersEach; ++i) {
+        auto created = (*store)->CreateOrder(Draft(absl::StrCat("t", t, "-", i)));
+        if (!created.ok() || !created->created) {
+          ++failures;
+          continue;
+        }
+        auto updated =
+            (*store)->UpdateOrder(created->order.order_id(), SetState(Order::CHECKING));
+        if (!updated.ok() || updated->state() != Order::CHECKING) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  constexpr int kWrites = 2 * kThreads * kOrdersEach;
+  ASSERT_EQ(heard.size(), static_cast<size_t>(kWrites));
+  for (int i = 0; i < kWrites; ++i) ASSERT_EQ(heard[i], i + 1) << "at " << i;
+  EXPECT_LT((*store)->commits(), kWrites);  // queued writes shared commits
+  auto events = (*store)->EventsAfter(0, "");
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(events->size(), static_cast<size_t>(kWrites));
+}
+
+TEST(PostgresOrderStoreTest, TwoConnectionsWritingAtOnceLeaveNoRevisionGap) {
+  FakeClock clock;
+  const std::string db = FreshDatabase();
+  auto first = PostgresOrderStore::Open(db, &clock);
+  auto second = PostgresOrderStore::Open(db, &clock);
+  ASSERT_TRUE(first.ok() && second.ok()) << first.status() << second.status();
+  std::vector<int64_t> heard[2];
+  PostgresOrderStore* stores[2] = {first->get(), second->get()};
+  for (int s = 0; s < 2; ++s) {
+    stores[s]->SetListener([&heard, s](const OrderEvent& e) { heard[s].push_back(e.revision); });
+  }
+  constexpr int kOrdersEach = 40;
+  std::vector<std::thread> threads;
+  for (int s = 0; s < 2; ++s) {
+    threads.emplace_back([&, s] {
+      for (int i = 0; i < kOrdersEach; ++i) {
+        // The same request ids from both: one order each, whoever wins.
+        auto created = stores[s]->CreateOrder(Draft(absl::StrCat("r", i)));
+        ASSERT_TRUE(created.ok()) << created.status();
+        ASSERT_TRUE(stores[s]->UpdateOrder(created->order.order_id(), [s](Order& o) {
+          o.mutable_spec()->set_region(absl::StrCat("writer-", s));
+          return absl::OkStatus();
+        }).ok());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  auto events = (*first)->EventsAfter(0, "");
+  ASSERT_TRUE(events.ok()) << events.status();
+  for (size_t i = 0; i < events->size(); ++i) EXPECT_EQ((*events)[i].revision, int64_t(i) + 1);
+  EXPECT_EQ(heard[0].size() + heard[1].size(), events->size());
+  for (const auto& revisions : heard) {
+    EXPECT_TRUE(std::is_sorted(revisions.begin(), revisions.end()));
+  }
+  ListQuery all;
+  all.page_size = 1000;
+  EXPECT_EQ((*second)->ListOrders(all)->orders.size(), static_cast<size_t>(kOrdersEach));
+}
+
+TEST(PostgresOrderStoreTest, UnavailableWhileTheServerIsGoneThenRecovers) {
+  FakeClock clock;
+  auto server = PostgresTestServer::Shared();
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto store = PostgresOrderStore::Open(FreshDatabase(), &clock);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto created = (*store)->CreateOrder(Draft("before"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string id = created->order.order_id();
+
+  ASSERT_TRUE((*server)->Stop().ok());
+  EXPECT_EQ((*store)->GetOrder(id).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->CreateOrder(Draft("while-down")).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->UpdateOrder(id, SetState(Order::CHECKING)).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*store)->Snapshot("").status().code(), absl::StatusCode::kUnavailable);
+
+  ASSERT_TRUE((*server)->Restart().ok());
+  auto updated = (*store)->UpdateOrder(id, SetState(Order::CHECKING));
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->revision(), 2);  // the failed writes used no revision
+  EXPECT_EQ((*store)->GetOrderByRequestId("while-down").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*store)->CreateOrder(Draft("after")).ok());
+}
+
+TEST(PostgresOrderStoreTest, AWriteOnAConnectionTheServerDroppedIsUnavailableThenRetried) {
+  FakeClock clock;
+  const std::string db = FreshDatabase();
+  auto store = PostgresOrderStore::Open(db, &clock);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->CreateOrder(Draft("first")).ok());
+  // Every other backend of this database is ended, as a failover would.
+  pg::Connection admin(db);
+  ASSERT_TRUE(admin.Exec("terminate",
+                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                         " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                  .ok());
+  auto lost = (*store)->CreateOrder(Draft("second"));
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable) << lost.status();
+  auto retried = (*store)->CreateOrder(Draft("second"));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_TRUE(retried->created);
+  EXPECT_EQ(retried->order.revision(), 2);
+}
+
+TEST(PostgresOrderStoreTest, UnreachableServerIsUnavailable) {
+  FakeClock clock;
+  auto store = PostgresOrderStore::Open("host=/nonexistent-dir port=5 dbname=x", &clock);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kUnavailable) << store.status();
+}
+
+}  // namespace
+}  // namespace cvm
