@@ -10,6 +10,9 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address (port 0: any free port)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464", "Prometheus /metrics address; empty: off");
+ABSL_FLAG(std::string, health_listen, "",
+          "plaintext gRPC address serving only grpc.health.v1.Health, for probes that "
+          "cannot speak TLS (the kubelet's gRPC probes); empty: off");
 ABSL_FLAG(std::string, config, "", "backends and routing (.textproto or .json); required");
 ABSL_FLAG(std::string, store, "sqlite:provisioner.db",
           "order store: sqlite:PATH (durable, the default), postgres:CONNINFO (a libpq "
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
   cvm::Server::Options options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.health_listen = absl::GetFlag(FLAGS_health_listen);
   options.store = absl::GetFlag(FLAGS_store);
   options.audit_log = absl::GetFlag(FLAGS_audit_log);
   options.poll_fast_interval = absl::GetFlag(FLAGS_poll_fast_interval);
@@ -51,6 +55,10 @@ int main(int argc, char** argv) {
   options.config = *config;
   auto server = cvm::Server::Create(options);
   if (!server.ok()) return Fail(server.status());
+  // Its own line, before the "serving" line that tools and tests parse.
+  if ((*server)->health_port() != 0) {
+    std::printf("provisioner: plaintext health checks on port %d\n", (*server)->health_port());
+  }
   std::printf("provisioner: serving gRPC on port %d, metrics on port %d\n", (*server)->port(),
               (*server)->metrics_port());
   std::fflush(stdout);

@@ -189,8 +189,20 @@ absl::Status Server::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot serve gRPC on ", options_.listen));
   }
-  grpc_server_->GetHealthCheckService()->SetServingStatus(true);
-  grpc_server_->GetHealthCheckService()->SetServingStatus(kServiceName, true);
+  if (!options_.health_listen.empty()) {
+    // Only the default health service is registered here (and the
+    // reflection plugin, which every builder gets); API calls are
+    // UNIMPLEMENTED on this port.
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(options_.health_listen, grpc::InsecureServerCredentials(),
+                                    &health_port_);
+    health_server_ = health_builder.BuildAndStart();
+    if (health_server_ == nullptr || health_port_ == 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot serve health checks on ", options_.health_listen));
+    }
+  }
+  SetServing(true);
   // Orders a previous process left unfinished are driven on in the
   // background, instances under their tag adopted before any resubmission.
   for (const Order& order : *unfinished) driver_->Enqueue(order.order_id(), true);
@@ -214,12 +226,18 @@ void Server::SweepLoop() {
   } while (!stop_sweeping_.WaitForNotificationWithTimeout(interval));
 }
 
+void Server::SetServing(bool serving) {
+  for (grpc::Server* server : {grpc_server_.get(), health_server_.get()}) {
+    if (server == nullptr) continue;
+    server->GetHealthCheckService()->SetServingStatus(serving);
+    server->GetHealthCheckService()->SetServingStatus(kServiceName, serving);
+  }
+}
+
 void Server::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  if (grpc_server_ != nullptr) {
-    grpc_server_->GetHealthCheckService()->SetServingStatus(false);
-  }
+  SetServing(false);
   if (service_ != nullptr) service_->StartDraining();
   if (hub_ != nullptr) {
     hub_->Close(WithReason(RetryLater("the server is shutting down; reconnect and "
@@ -235,6 +253,10 @@ void Server::Shutdown() {
   if (driver_ != nullptr) driver_->Stop();
   if (grpc_server_ != nullptr) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+  // Probes see NOT_SERVING (not a refused connection) until the end.
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
   if (poller_ != nullptr) poller_->Stop();
   if (sweeper_thread_.joinable()) {

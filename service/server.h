@@ -46,6 +46,11 @@ class Server {
     std::string listen = "127.0.0.1:50051";
     // Prometheus /metrics address; empty disables it; port 0 picks one.
     std::string metrics_listen = "127.0.0.1:9464";
+    // A second, plaintext gRPC port serving only grpc.health.v1.Health (the
+    // same statuses as the main port) for probes that cannot speak TLS, such
+    // as the kubelet's built-in gRPC probes; empty disables it; port 0 picks
+    // one (see health_port()).
+    std::string health_listen;
     provisioning::config::v1::ServiceConfig config;
     // "sqlite:PATH" (durable), "postgres:CONNINFO" (durable, a libpq
     // connection string or URI) or "memory" (orders are lost on restart).
@@ -78,8 +83,10 @@ class Server {
 
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }
+  // 0 when Options::health_listen is empty.
+  int health_port() const { return health_port_; }
 
-  // Health NOT_SERVING, refuses new calls, ends Watch streams with
+  // Health NOT_SERVING (on both ports), refuses new calls, ends Watch streams with
   // UNAVAILABLE, lets in-flight calls finish within drain_timeout, stops.
   // Idempotent.
   void Shutdown();
@@ -87,6 +94,8 @@ class Server {
  private:
   explicit Server(Options options) : options_(std::move(options)) {}
   absl::Status Start();
+  // The health status of the server and of the API service, on every port.
+  void SetServing(bool serving);
   // Sweeps for orphans at start and every config.orphans.interval.
   void SweepLoop();
 
@@ -106,12 +115,14 @@ class Server {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<ProvisioningService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<grpc::Server> health_server_;  // plaintext, health only
   std::unique_ptr<Poller> poller_;
   std::thread sweeper_thread_;
   absl::Notification stop_sweeping_;
   bool shut_down_ = false;
   int port_ = 0;
   int metrics_port_ = 0;
+  int health_port_ = 0;
 };
 
 }  // namespace cvm

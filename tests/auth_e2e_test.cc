@@ -151,6 +151,40 @@ TEST_F(AuthTest, WithoutAValidCertificateOrTokenEveryRpcIsUnauthenticated) {
   EXPECT_EQ(serving.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
+// The kubelet's gRPC probes speak plaintext only: --health_listen serves the
+// health service (and nothing of the API) on a plaintext port beside the TLS one.
+TEST_F(AuthTest, PlaintextHealthPortAnswersProbesAndServesNoApi) {
+  EXPECT_EQ(server_->health_port(), 0);  // off unless asked for
+  auto probed = ServerProcess::Start(
+      TmpPath("auth.textproto"),
+      {"--health_listen=127.0.0.1:0", absl::StrCat("--store=sqlite:", TmpPath("probed.db"))});
+  ASSERT_TRUE(probed.ok()) << probed.status();
+  ASSERT_GT((*probed)->health_port(), 0);
+  auto plaintext = grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*probed)->health_port()),
+                                       grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(plaintext);
+  for (const std::string service : {"", "provisioning.v1.Provisioning"}) {
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = health->Check(Context().get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+  }
+  Order order;
+  EXPECT_EQ(Provisioning::NewStub(plaintext)
+                ->Purchase(Context(kToken).get(), PurchaseOf("plaintext", 1), &order)
+                .error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  // The TLS port itself cannot be probed in plaintext.
+  grpc::health::v1::HealthCheckResponse response;
+  EXPECT_FALSE(grpc::health::v1::Health::NewStub(
+                   grpc::CreateChannel((*probed)->target(), grpc::InsecureChannelCredentials()))
+                   ->Check(Context().get(), {}, &response)
+                   .ok());
+  EXPECT_EQ((*probed)->Stop(absl::Seconds(30)).value_or(-1), 0);
+}
+
 TEST_F(AuthTest, WithACertificateOrATokenEverythingWorksOverTls) {
   for (const auto& [client, token] :
        {std::pair<std::string, std::string>{"team-a", ""}, {"", kToken}}) {

@@ -138,6 +138,15 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
       size_t metrics = line.rfind(' ');
       if (absl::SimpleAtoi(line.substr(0, comma), &process->port_) &&
           absl::SimpleAtoi(line.substr(metrics + 1), &process->metrics_port_)) {
+        // "... plaintext health checks on port H", before it with --health_listen.
+        const std::string health = "health checks on port ";
+        if (size_t h = output.find(health); h != std::string::npos && h < at) {
+          const size_t digits = h + health.size();
+          if (!absl::SimpleAtoi(output.substr(digits, output.find('\n', digits) - digits),
+                                &process->health_port_)) {
+            return absl::InternalError("unexpected health checks line");
+          }
+        }
         process->output_ = output;
         return process;
       }

@@ -40,6 +40,8 @@ class ServerProcess {
 
   int port() const { return port_; }
   int metrics_port() const { return metrics_port_; }
+  // The plaintext health port (--health_listen), 0 when not served.
+  int health_port() const { return health_port_; }
   // The child's process id (-1 once it has been waited for).
   pid_t pid() const { return pid_; }
   std::string target() const;
@@ -59,6 +61,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int port_ = 0;
   int metrics_port_ = 0;
+  int health_port_ = 0;
   int stdout_fd_ = -1;
   std::string output_;  // read so far
 };

@@ -14,7 +14,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev nlohmann-json3-dev libsqlite3-dev libcpp-httplib-dev
   libpq-dev postgresql-15
-  python3 python3-grpcio python3-protobuf
+  python3 python3-grpcio python3-protobuf python3-yaml
   prometheus curl
   grpc-proto golang-github-gogo-googleapis-dev
 )
@@ -37,6 +37,20 @@ install_node_sdk() {
   (cd "$dir" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 }
 
+# Kubernetes schemas for the manifest checks (deploy/tests), pinned in
+# deploy/tests/package.json, in a directory of their own beside the SDK's.
+install_deploy_node_packages() {
+  local dir="${CVM_DEPLOY_NODE_DIR:-/var/cache/cvm-provisioner/node-deploy}"
+  local name version stale=0
+  while read -r name version; do
+    grep -qs "\"version\": \"$version\"" "$dir/node_modules/$name/package.json" || stale=1
+  done < <(sed -n 's/^ *"\([@a-z/.-]*\)": "\([0-9][0-9.]*\)",\{0,1\}$/\1 \2/p' deploy/tests/package.json)
+  [ "$stale" -eq 0 ] && return 0
+  mkdir -p "$dir"
+  cp deploy/tests/package.json "$dir/package.json"
+  (cd "$dir" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -50,3 +64,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 install_node_sdk
+install_deploy_node_packages
