@@ -1,0 +1,105 @@
+// POST / without HTTP: signed calls come through, the rest is answered with
+// Tencent's error codes.
+#include "backends/tencentcloud/emulator/emulator_api.h"
+
+#include "absl/strings/str_cat.h"
+#include "backends/tencentcloud/emulator/test_world.h"
+#include "backends/tencentcloud/tc3_signer.h"
+#include "common/clock.h"
+#include "gtest/gtest.h"
+
+namespace cvm::tencentcloud {
+namespace {
+
+constexpr int64_t kNow = 1700000000;
+
+class EmulatorApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto emulator = CvmEmulator::Create(TestWorld(), &clock_);
+    ASSERT_TRUE(emulator.ok()) << emulator.status();
+    emulator_ = *std::move(emulator);
+  }
+
+  // A request signed for `service` with the test account's key.
+  static SignedRequest Signed(const std::string& action, const std::string& version,
+                              const std::string& body, const std::string& service = "cvm") {
+    Tc3Input in;
+    in.secret_id = kTestSecretId;
+    in.secret_key = kTestSecretKey;
+    in.service = service;
+    in.host = "127.0.0.1:9000";
+    in.payload = body;
+    in.timestamp = kNow;
+    SignedRequest request;
+    request.body = body;
+    request.headers = {{"authorization", Tc3Authorization(in)},
+                       {"content-type", "application/json"},
+                       {"host", "127.0.0.1:9000"},
+                       {"x-tc-action", action},
+                       {"x-tc-version", version},
+                       {"x-tc-region", "ap-guangzhou"},
+                       {"x-tc-timestamp", absl::StrCat(kNow)}};
+    return request;
+  }
+
+  // The error code answered to `request`, or "" when it was accepted.
+  std::string ErrorCode(const SignedRequest& request) {
+    auto parsed = ParseEmulatorCall(*emulator_, request, absl::FromUnixSeconds(kNow));
+    if (const Json* error = std::get_if<Json>(&parsed)) return (*error)["Error"]["Code"];
+    return "";
+  }
+
+  FakeClock clock_{absl::FromUnixSeconds(kNow)};
+  std::unique_ptr<CvmEmulator> emulator_;
+};
+
+TEST_F(EmulatorApiTest, SignedCallComesThrough) {
+  auto parsed = ParseEmulatorCall(
+      *emulator_, Signed("DescribeInstances", "2017-03-12", R"({"Limit": 5})"),
+      absl::FromUnixSeconds(kNow));
+  ASSERT_TRUE(std::holds_alternative<EmulatorCall>(parsed));
+  const EmulatorCall& call = std::get<EmulatorCall>(parsed);
+  EXPECT_EQ(call.secret_id, kTestSecretId);
+  EXPECT_EQ(call.service, "cvm");
+  EXPECT_EQ(call.action, "DescribeInstances");
+  EXPECT_EQ(call.region, "ap-guangzhou");
+  EXPECT_EQ(call.params, Json::parse(R"({"Limit": 5})"));
+}
+
+TEST_F(EmulatorApiTest, BillingVersionIsTheBillingService) {
+  auto parsed = ParseEmulatorCall(
+      *emulator_, Signed("DescribeAccountBalance", "2018-07-09", "{}", "billing"),
+      absl::FromUnixSeconds(kNow));
+  ASSERT_TRUE(std::holds_alternative<EmulatorCall>(parsed));
+  EXPECT_EQ(std::get<EmulatorCall>(parsed).service, "billing");
+}
+
+TEST_F(EmulatorApiTest, AnswersTencentsErrorCodes) {
+  SignedRequest no_action = Signed("DescribeInstances", "2017-03-12", "{}");
+  no_action.headers.erase("x-tc-action");
+  EXPECT_EQ(ErrorCode(no_action), "MissingParameter");
+  SignedRequest tampered = Signed("DescribeInstances", "2017-03-12", "{}");
+  tampered.body = R"({"Limit": 1})";
+  EXPECT_EQ(ErrorCode(tampered), "AuthFailure.SignatureFailure");
+  EXPECT_EQ(ErrorCode(Signed("DescribeInstances", "2020-01-01", "{}")),
+            "InvalidParameterValue");
+  EXPECT_EQ(ErrorCode(Signed("DescribeInstances", "2017-03-12", "[1, 2]")), "InvalidParameter");
+  EXPECT_EQ(ErrorCode(Signed("DescribeInstances", "2017-03-12", "{")), "InvalidParameter");
+}
+
+TEST_F(EmulatorApiTest, RateLimitIsCountedPerSecond) {
+  int limited = 0;
+  for (int i = 0; i < 15; ++i) {
+    limited += ErrorCode(Signed("RunInstances", "2017-03-12", "{}")) == "RequestLimitExceeded";
+  }
+  EXPECT_EQ(limited, 5);  // RunInstances: 10 per second
+}
+
+TEST(ResponseBodyTest, WrapsTheResponseWithItsRequestId) {
+  EXPECT_EQ(Json::parse(ResponseBody(Json{{"TotalCount", 0}}, "req-1")),
+            Json::parse(R"({"Response": {"TotalCount": 0, "RequestId": "req-1"}})"));
+}
+
+}  // namespace
+}  // namespace cvm::tencentcloud
