@@ -312,5 +312,20 @@ TEST(BackendSetTest, MissingFileIsNotFound) {
   EXPECT_EQ(BadField(no_path), "config");
 }
 
+TEST(BackendSetTest, ParsesConfigTextInEitherFormat) {
+  auto text = ParseServiceConfig(R"(backends { name: "a" plugin: "fake" })",
+                                 ConfigFormat::kTextProto, "inline");
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(text->backends(0).name(), "a");
+  auto json = ParseServiceConfig(R"({"backends": [{"name": "b", "plugin": "fake"}]})",
+                                 ConfigFormat::kJson, "inline.json");
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(json->backends(0).name(), "b");
+  absl::Status bad = ParseServiceConfig("backends {", ConfigFormat::kTextProto, "x.textproto")
+                         .status();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.message()), HasSubstr("x.textproto"));
+}
+
 }  // namespace
 }  // namespace cvm
