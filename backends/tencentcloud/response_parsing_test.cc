@@ -1,6 +1,10 @@
 // Tencent answers -> results, on answers shaped like the real API's.
 #include "backends/tencentcloud/response_parsing.h"
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "common/status_details.h"
 #include "gtest/gtest.h"
 
@@ -147,6 +151,78 @@ TEST(ParseQuoteTest, DiscountedPricesWin) {
   absl::StatusOr<provisioning::v1::Quote> prepaid = ParseQuote(answer, /*prepaid=*/true, 3);
   ASSERT_TRUE(prepaid.ok()) << prepaid.status();
   EXPECT_EQ(prepaid->total_price_prepaid(), "240.50");
+}
+
+// Regressions from fuzz/tencent_response_fuzzer: each answer used to throw
+// out of the parser (an uncaught nlohmann::json exception: the service
+// terminates) or hit undefined behaviour (UBSan). Now each is malformed.
+struct HostileCase {
+  const char* what;
+  const char* answer;
+  std::function<absl::Status(const Json&)> parse;
+};
+
+TEST(HostileAnswerTest, WrongTypesAndHugeNumbersAreMalformedAnswers) {
+  const std::vector<std::string> ids = {"ins-1"};
+  auto tagged = [](const Json& a) { return ParseTaggedPage(a).status(); };
+  auto quota = [](const Json& a) {
+    return ParseRemainingQuota(a, "PostPaidQuotaSet", "ap-guangzhou-3").status();
+  };
+  auto statuses = [&ids](const Json& a) { return ParseInstanceStatuses(a, ids).status(); };
+  auto offer = [](const Json& a) { return ParseZoneOffer(a).status(); };
+  auto balance = [](const Json& a) { return ParseBalanceMicros(a).status(); };
+  auto hourly = [](const Json& a) { return ParseQuote(a, /*prepaid=*/false, 100).status(); };
+  auto live = [](const Json& a) { return ParseLiveInstanceIds(a).status(); };
+  auto bought = [](const Json& a) { return ParseInstanceIdSet(a).status(); };
+  const HostileCase cases[] = {
+      {"TotalCount a string (type_error 302)", R"({"TotalCount": "r"})", tagged},
+      {"AccountQuotaOverview an array (json_pointer parse_error 109)",
+       R"({"AccountQuotaOverview": [{"AccountQuota": 1}]})", quota},
+      {"InstanceState an array (type_error 302)",
+       R"({"InstanceSet": [{"InstanceId": "ins-1", "InstanceState": []}]})", statuses},
+      {"InstanceId a number", R"({"InstanceSet": [{"InstanceId": 2}]})", statuses},
+      {"InstanceSet entries not objects", R"({"InstanceSet": ["ins-1"]})", live},
+      {"InstanceSet an object", R"({"InstanceSet": {"InstanceId": "ins-1"}})", statuses},
+      {"Tags a string", R"({"InstanceSet": [{"InstanceId": "a", "Tags": "x"}]})", tagged},
+      {"InstanceQuota 1e20 (UBSan: float to int overflow)",
+       R"({"InstanceTypeQuotaSet": [{"Status": "SELL", "InstanceQuota": 1e20}]})", offer},
+      {"first offer not an object", R"({"InstanceTypeQuotaSet": [7]})", offer},
+      {"Cpu negative", R"({"InstanceTypeQuotaSet": [{"Status": "SELL", "Cpu": -2}]})", offer},
+      {"UnitPrice negative",
+       R"({"InstanceTypeQuotaSet": [{"Status": "SELL", "Price": {"UnitPrice": -1}}]})", offer},
+      {"Balance 9e17 cents (UBSan: signed overflow x 10000)", R"({"Balance": 9e17})", balance},
+      {"Balance a fraction of a cent", R"({"Balance": 0.5})", balance},
+      {"UnitPrice 9e12 (UBSan: signed overflow x count)",
+       R"({"Price": {"InstancePrice": {"UnitPrice": 9e12}}})", hourly},
+      {"UnitPrice a string", R"({"Price": {"InstancePrice": {"UnitPrice": "0.1"}}})", hourly},
+      {"InstanceIdSet with a number", R"({"InstanceIdSet": ["ins-1", 2]})", bought},
+  };
+  for (const HostileCase& c : cases) {
+    absl::Status status = c.parse(Json::parse(c.answer));
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << c.what << ": " << status;
+    EXPECT_EQ(ErrorReason(status), "MALFORMED_ANSWER") << c.what;
+  }
+}
+
+TEST(HostileAnswerTest, MalformedErrorObjectsAreMalformedAnswers) {
+  for (const char* body : {R"({"Response": {"Error": "boom"}})",
+                           R"({"Response": {"Error": {"Code": 5}}})",
+                           R"({"Response": {"RequestId": 5}})"}) {
+    absl::StatusOr<Json> answer = ParseApiAnswer("DescribeInstances", body);
+    EXPECT_EQ(ErrorReason(answer.status()), "MALFORMED_ANSWER") << body;
+  }
+}
+
+TEST(HostileAnswerTest, NullIsAbsentAndNegativeBalanceIsADebt) {
+  const std::vector<std::string> ids = {"ins-1"};
+  absl::StatusOr<std::vector<InstanceStatus>> statuses = ParseInstanceStatuses(
+      Json::parse(R"({"InstanceSet": [{"InstanceId": "ins-1", "InstanceState": "RUNNING",
+                                       "PublicIpAddresses": null, "Placement": null}]})"),
+      ids);
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  EXPECT_TRUE((*statuses)[0].public_ips.empty());
+  EXPECT_EQ(*ParseBalanceMicros(Json::parse(R"({"Balance": -250})")), -2500000);
+  EXPECT_EQ(*ParseBalanceMicros(Json::parse(R"({"Balance": 1500.0})")), 15000000);
 }
 
 }  // namespace
