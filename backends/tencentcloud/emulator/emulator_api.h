@@ -33,7 +33,8 @@ std::variant<EmulatorCall, Json> ParseEmulatorCall(CvmEmulator& emulator,
                                                    const SignedRequest& request, absl::Time now);
 
 // The HTTP body answering `response` (a "Response" object), with RequestId
-// added: {"Response": {..., "RequestId": request_id}}.
+// added: {"Response": {..., "RequestId": request_id}}. Invalid UTF-8 in its
+// strings becomes U+FFFD.
 std::string ResponseBody(Json response, const std::string& request_id);
 
 }  // namespace cvm::tencentcloud

@@ -101,5 +101,17 @@ TEST(ResponseBodyTest, WrapsTheResponseWithItsRequestId) {
             Json::parse(R"({"Response": {"TotalCount": 0, "RequestId": "req-1"}})"));
 }
 
+// Regression (fuzz/emulator_request_fuzzer): a header value that is not
+// UTF-8, quoted in the error message, made ResponseBody throw
+// (json type_error 316); the HTTP server answered a bare 500.
+TEST_F(EmulatorApiTest, HeaderBytesThatAreNotUtf8AreAnsweredAsATencentError) {
+  auto parsed = ParseEmulatorCall(*emulator_, Signed("DescribeInstances", "\xff", "{}"),
+                                  absl::FromUnixSeconds(kNow));
+  ASSERT_TRUE(std::holds_alternative<Json>(parsed));
+  const Json body = Json::parse(ResponseBody(std::get<Json>(parsed), "req-2"));
+  EXPECT_EQ(body["Response"]["Error"]["Code"], "InvalidParameterValue");
+  EXPECT_EQ(body["Response"]["Error"]["Message"], "Unsupported X-TC-Version \uFFFD.");
+}
+
 }  // namespace
 }  // namespace cvm::tencentcloud
