@@ -50,10 +50,11 @@ std::variant<EmulatorCall, Json> ParseEmulatorCall(CvmEmulator& emulator,
 
 std::string ResponseBody(Json response, const std::string& request_id) {
   response["RequestId"] = request_id;
-  // Messages quote header values, which may be any bytes: invalid UTF-8 is
-  // replaced (U+FFFD) rather than thrown about.
-  return Json{{"Response", std::move(response)}}.dump(-1, ' ', /*ensure_ascii=*/false,
-                                                      Json::error_handler_t::replace);
+  return JsonBody(Json{{"Response", std::move(response)}});
+}
+
+std::string JsonBody(const Json& json) {
+  return json.dump(-1, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace);
 }
 
 }  // namespace cvm::tencentcloud

@@ -33,9 +33,13 @@ std::variant<EmulatorCall, Json> ParseEmulatorCall(CvmEmulator& emulator,
                                                    const SignedRequest& request, absl::Time now);
 
 // The HTTP body answering `response` (a "Response" object), with RequestId
-// added: {"Response": {..., "RequestId": request_id}}. Invalid UTF-8 in its
-// strings becomes U+FFFD.
+// added: {"Response": {..., "RequestId": request_id}}.
 std::string ResponseBody(Json response, const std::string& request_id);
+
+// `json` as an HTTP body. Answers and books quote what clients sent (header
+// values, action names), which may be any bytes: invalid UTF-8 becomes
+// U+FFFD instead of an exception.
+std::string JsonBody(const Json& json);
 
 }  // namespace cvm::tencentcloud
 

@@ -113,5 +113,14 @@ TEST_F(EmulatorApiTest, HeaderBytesThatAreNotUtf8AreAnsweredAsATencentError) {
   EXPECT_EQ(body["Response"]["Error"]["Message"], "Unsupported X-TC-Version \uFFFD.");
 }
 
+// Regression (fuzz/emulator_request_fuzzer): the rate-limit books are keyed
+// by action name, so one request with a non-UTF-8 X-TC-Action made every
+// later GET /_emulator/books throw (json type_error 316).
+TEST_F(EmulatorApiTest, BooksServeAfterAnActionNameThatIsNotUtf8) {
+  ErrorCode(Signed("Run\x91Instances", "2017-03-12", "{}"));
+  const Json books = Json::parse(JsonBody(emulator_->Books()));
+  EXPECT_EQ(books["RateLimits"]["BusiestSecond"]["Run\uFFFDInstances"], 1);
+}
+
 }  // namespace
 }  // namespace cvm::tencentcloud

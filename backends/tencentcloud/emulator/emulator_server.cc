@@ -141,7 +141,7 @@ void EmulatorServer::Route() {
                          "application/json");
   });
   http_->Get("/_emulator/books", [this](const httplib::Request&, httplib::Response& response) {
-    response.set_content(Books().dump(), "application/json");
+    response.set_content(JsonBody(Books()), "application/json");
   });
 }
 
