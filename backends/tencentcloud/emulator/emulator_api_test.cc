@@ -122,5 +122,54 @@ TEST_F(EmulatorApiTest, BooksServeAfterAnActionNameThatIsNotUtf8) {
   EXPECT_EQ(books["RateLimits"]["BusiestSecond"]["Run\uFFFDInstances"], 1);
 }
 
+// Regressions (fuzz/emulator_request_fuzzer): parameters of the wrong type
+// threw out of CvmEmulator::Handle (nlohmann type_error 302/306), huge
+// numbers were undefined behaviour (UBSan) and a negative Offset read before
+// the instance list (ASan). Each is now a Tencent error answer.
+TEST_F(EmulatorApiTest, HostileParametersGetTencentErrors) {
+  auto code = [this](const std::string& action, const char* params) -> std::string {
+    const Json answer = emulator_->Handle(kTestSecretId, "cvm", action, "ap-guangzhou",
+                                          Json::parse(params));
+    return answer.contains("Error") ? answer["Error"]["Code"] : "";
+  };
+  const std::string buy =
+      R"({"Placement": {"Zone": "ap-guangzhou-3"}, "InstanceType": "S5.MEDIUM2",
+          "ImageId": "img-1", "InstanceCount": 2})";
+  ASSERT_EQ(code("RunInstances", buy.c_str()), "");
+  EXPECT_EQ(code("DescribeInstances", R"({"InstanceIds": [1]})"), "InvalidParameter");
+  EXPECT_EQ(code("DescribeInstances", R"({"Filters": ["zone"]})"), "InvalidParameter");
+  EXPECT_EQ(code("DescribeInstances", R"({"Offset": -5})"), "InvalidParameterValue");
+  EXPECT_EQ(code("DescribeInstances", R"({"Offset": 2147483647, "Limit": 100})"), "");
+  EXPECT_EQ(code("DescribeInstances", R"({"Limit": 1e300})"), "InvalidParameterValue");
+  EXPECT_EQ(code("TerminateInstances", R"({"InstanceIds": [{}]})"), "InvalidParameter");
+  EXPECT_EQ(code("InquiryPriceRunInstances",
+                 R"({"Placement": {"Zone": "ap-guangzhou-3"}, "InstanceType": "S5.MEDIUM2",
+                     "InstanceChargeType": "PREPAID", "InstanceCount": 1e20})"),
+            "InvalidParameterValue");
+  EXPECT_EQ(code("InquiryPriceRunInstances",
+                 R"({"Placement": {"Zone": "ap-guangzhou-3"}, "InstanceType": "S5.MEDIUM2",
+                     "InstanceChargePrepaid": {"Period": {}}})"),
+            "InvalidParameterValue");
+  EXPECT_EQ(code("DescribeZoneInstanceConfigInfos", R"({"Filters": 5})"), "InvalidParameter");
+  EXPECT_EQ(code("DescribeZoneInstanceConfigInfos", R"({"Filters": [{"Name": 5}]})"),
+            "InvalidParameter");
+}
+
+// A tag that is not {"Key": string, "Value": string} is refused before
+// anything is bought, so later tag-filtered listings keep working.
+TEST_F(EmulatorApiTest, MalformedTagsBuyNothingAndDoNotPoisonListings) {
+  const Json bad = Json::parse(
+      R"({"Placement": {"Zone": "ap-guangzhou-3"}, "InstanceType": "S5.MEDIUM2",
+          "ImageId": "img-1", "TagSpecification": [{"Tags": [5]}]})");
+  EXPECT_EQ(emulator_->Handle(kTestSecretId, "cvm", "RunInstances", "ap-guangzhou", bad)
+                ["Error"]["Code"],
+            "InvalidParameter");
+  EXPECT_TRUE(emulator_->LiveInstances(kTestSecretId).empty());
+  const Json listed = emulator_->Handle(
+      kTestSecretId, "cvm", "DescribeInstances", "ap-guangzhou",
+      Json::parse(R"({"Filters": [{"Name": "tag:team", "Values": ["x"]}]})"));
+  EXPECT_EQ(listed["TotalCount"], 0) << listed;
+}
+
 }  // namespace
 }  // namespace cvm::tencentcloud
