@@ -11,8 +11,9 @@ sources come from the same genrules the normal build uses.
   cc_fuzzer(name, src, objects, hdrs)         the fuzzer binary `name`
   fuzz_tests(name, src, objects, hdrs, deps, seconds)
       the fuzzer `name`, its CI run `name`_test (libFuzzer for `seconds` on
-      corpus/<name>) and `name`_replay_test (the corpus through the same
-      source built by gcc, against `deps`)
+      corpus/<name>, with dicts/<name>.dict when there is one) and
+      `name`_replay_test (the corpus through the same source built by gcc,
+      against `deps`)
 """
 
 _TOOL = "//fuzz:clang_fuzz.sh"
@@ -53,6 +54,7 @@ def cc_fuzzer(name, src, objects, hdrs = []):
 def fuzz_tests(name, src, objects, hdrs, deps, seconds):
     cc_fuzzer(name = name, src = src, objects = objects, hdrs = hdrs)
     corpus = native.glob(["corpus/%s/**" % name])
+    dicts = native.glob(["dicts/%s.dict" % name])
 
     # A short libFuzzer run in CI; alone on the machine, so that it neither
     # slows nor is slowed by the timing-sensitive tests.
@@ -61,8 +63,9 @@ def fuzz_tests(name, src, objects, hdrs, deps, seconds):
         size = "small",
         timeout = "moderate",
         srcs = ["fuzz_test.sh"],
-        args = ["$(location :%s)" % name, "fuzz/corpus/" + name, str(seconds)],
-        data = [":" + name] + corpus,
+        args = ["$(location :%s)" % name, "fuzz/corpus/" + name, str(seconds)] +
+               ["fuzz/" + d for d in dicts],
+        data = [":" + name] + corpus + dicts,
         tags = ["exclusive"],
     )
 

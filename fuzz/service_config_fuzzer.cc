@@ -20,6 +20,7 @@
 #include "backends/fake/fake_backend.h"
 #include "common/clock.h"
 #include "fuzz/fuzz_check.h"
+#include "google/protobuf/stubs/logging.h"
 #include "plugins/backend_set.h"
 
 namespace cvm {
@@ -76,6 +77,12 @@ void Exercise(const ServiceConfig& config, const BackendSet& set) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace cvm;  // NOLINT: a fuzzer entry point
   if (size > 1 << 16) return 0;
+  // Protobuf logs each string field with invalid UTF-8 it meets.
+  static const bool kQuiet = [] {
+    google::protobuf::SetLogHandler(nullptr);
+    return true;
+  }();
+  (void)kQuiet;
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
   const bool json = absl::StartsWith(absl::StripLeadingAsciiWhitespace(text), "{");
   absl::StatusOr<ServiceConfig> config = ParseServiceConfig(
