@@ -3,6 +3,7 @@
 # Idempotent: skips apt entirely when everything is already installed.
 # grpc-proto: grpc.health / grpc.reflection protos (test clients).
 # golang-github-gogo-googleapis-dev: google/rpc/{status,error_details}.proto.
+# clang + libclang-rt-14-dev: the libFuzzer targets (fuzz/, ASan + UBSan).
 set -euo pipefail
 
 PACKAGES=(
@@ -14,6 +15,7 @@ PACKAGES=(
   python3 python3-grpcio python3-protobuf
   prometheus curl
   grpc-proto golang-github-gogo-googleapis-dev
+  clang libclang-rt-14-dev
 )
 
 # The official Tencent Cloud Node SDK, an independent client for the
