@@ -65,6 +65,13 @@ absl::StatusOr<std::unique_ptr<BackendSet>> BackendSet::Create(
     }
     std::unique_ptr<google::protobuf::Message> typed = factory->CreateEmptyConfig();
     if (instance.has_config() && !instance.config().UnpackTo(typed.get())) {
+      const std::string& type = typed->GetDescriptor()->full_name();
+      if (absl::EndsWith(instance.config().type_url(), "/" + type)) {
+        // The right type that does not parse: the text format lets "\xff"
+        // into a string, which proto3 refuses when unpacking.
+        return ConfigError(field + ".config", absl::StrCat("does not parse as ", type,
+                                                           " (are its strings UTF-8?)"));
+      }
       return ConfigError(
           field + ".config",
           absl::StrCat("plugin \"", instance.plugin(), "\" takes ",
