@@ -121,8 +121,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       continue;
     }
     const EmulatorCall& call = std::get<EmulatorCall>(parsed);
-    CheckAnswer((*emulator)->Handle(call.secret_id, call.service, call.action, call.region,
-                                    call.params));
+    CheckAnswer(
+        (*emulator)->Handle(call.secret_id, call.service, call.action, call.region, call.params));
   }
   // GET /_emulator/books serves this (tests read it).
   FUZZ_CHECK(Json::parse(JsonBody((*emulator)->Books()), nullptr, false).is_object());

@@ -85,8 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)kQuiet;
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
   const bool json = absl::StartsWith(absl::StripLeadingAsciiWhitespace(text), "{");
-  absl::StatusOr<ServiceConfig> config = ParseServiceConfig(
-      text, json ? ConfigFormat::kJson : ConfigFormat::kTextProto, "fuzz");
+  absl::StatusOr<ServiceConfig> config =
+      ParseServiceConfig(text, json ? ConfigFormat::kJson : ConfigFormat::kTextProto, "fuzz");
   if (!config.ok()) {
     FUZZ_CHECK(config.status().code() == absl::StatusCode::kInvalidArgument);
     return 0;

@@ -25,13 +25,11 @@ void CheckError(const absl::Status& status) {
   if (status.ok()) return;
   FUZZ_CHECK(!ErrorReason(status).empty());
   const absl::StatusCode code = status.code();
-  FUZZ_CHECK(code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kUnknown ||
-             code == absl::StatusCode::kInvalidArgument ||
-             code == absl::StatusCode::kFailedPrecondition ||
-             code == absl::StatusCode::kResourceExhausted ||
-             code == absl::StatusCode::kNotFound ||
-             code == absl::StatusCode::kUnauthenticated ||
-             code == absl::StatusCode::kPermissionDenied);
+  FUZZ_CHECK(
+      code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kUnknown ||
+      code == absl::StatusCode::kInvalidArgument || code == absl::StatusCode::kFailedPrecondition ||
+      code == absl::StatusCode::kResourceExhausted || code == absl::StatusCode::kNotFound ||
+      code == absl::StatusCode::kUnauthenticated || code == absl::StatusCode::kPermissionDenied);
 }
 
 // The ids to describe: those the answer lists (when it lists strings) and

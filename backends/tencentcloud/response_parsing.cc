@@ -62,8 +62,7 @@ class Fields {
     }
     if (value->is_number_float()) {
       const double d = value->get<double>();
-      if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) ||
-          d != std::floor(d)) {
+      if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || d != std::floor(d)) {
         return Bad(fallback);
       }
       return static_cast<int64_t>(d);
@@ -184,8 +183,7 @@ absl::StatusOr<std::optional<int>> ParseRemainingQuota(const Json& answer,
                                                        const std::string& set_name,
                                                        const std::string& zone) {
   Fields fields;
-  const Json* quota =
-      fields.Find(fields.Find(&answer, "AccountQuotaOverview"), "AccountQuota");
+  const Json* quota = fields.Find(fields.Find(&answer, "AccountQuotaOverview"), "AccountQuota");
   std::optional<int> smallest;
   for (const Json& entry : fields.Array(quota, set_name.c_str())) {
     if (fields.String(&entry, "Zone") != zone) continue;
@@ -197,8 +195,7 @@ absl::StatusOr<std::optional<int>> ParseRemainingQuota(const Json& answer,
 
 absl::StatusOr<int64_t> ParseBalanceMicros(const Json& answer) {
   Fields fields;
-  const int64_t cents =
-      fields.Int(&answer, "Balance", 0, -kMaxBalanceCents, kMaxBalanceCents);
+  const int64_t cents = fields.Int(&answer, "Balance", 0, -kMaxBalanceCents, kMaxBalanceCents);
   return Checked(fields, "DescribeAccountBalance", cents * 10000);
 }
 
@@ -236,8 +233,7 @@ absl::StatusOr<std::vector<InstanceStatus>> ParseInstanceStatuses(
     status.zone = fields.String(fields.Find(i, "Placement"), "Zone");
     absl::Time created;
     std::string error;
-    if (absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", fields.String(i, "CreatedTime"), &created,
-                        &error)) {
+    if (absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", fields.String(i, "CreatedTime"), &created, &error)) {
       status.create_time = created;
     }
     result.push_back(std::move(status));
@@ -274,19 +270,18 @@ absl::StatusOr<TaggedPage> ParseTaggedPage(const Json& answer) {
   return Checked(fields, "DescribeInstances", std::move(page));
 }
 
-absl::StatusOr<provisioning::v1::Quote> ParseQuote(const Json& answer, bool prepaid,
-                                                   int count) {
+absl::StatusOr<provisioning::v1::Quote> ParseQuote(const Json& answer, bool prepaid, int count) {
   Fields fields;
   const Json* price = fields.Find(fields.Find(&answer, "Price"), "InstancePrice");
   provisioning::v1::Quote quote;
   quote.set_currency("CNY");
   if (prepaid) {
-    const char* total = fields.Find(price, "DiscountPrice") != nullptr ? "DiscountPrice"
-                                                                      : "OriginalPrice";
+    const char* total =
+        fields.Find(price, "DiscountPrice") != nullptr ? "DiscountPrice" : "OriginalPrice";
     quote.set_total_price_prepaid(FormatMoneyMicros(fields.Micros(price, total)));
   } else {
-    const char* unit = fields.Find(price, "UnitPriceDiscount") != nullptr ? "UnitPriceDiscount"
-                                                                         : "UnitPrice";
+    const char* unit =
+        fields.Find(price, "UnitPriceDiscount") != nullptr ? "UnitPriceDiscount" : "UnitPrice";
     const int64_t micros = fields.Micros(price, unit);
     if (count < 0 || (count > 0 && micros > std::numeric_limits<int64_t>::max() / count)) {
       return Malformed("InquiryPriceRunInstances");

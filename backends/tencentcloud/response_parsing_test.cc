@@ -205,9 +205,9 @@ TEST(HostileAnswerTest, WrongTypesAndHugeNumbersAreMalformedAnswers) {
 }
 
 TEST(HostileAnswerTest, MalformedErrorObjectsAreMalformedAnswers) {
-  for (const char* body : {R"({"Response": {"Error": "boom"}})",
-                           R"({"Response": {"Error": {"Code": 5}}})",
-                           R"({"Response": {"RequestId": 5}})"}) {
+  for (const char* body :
+       {R"({"Response": {"Error": "boom"}})", R"({"Response": {"Error": {"Code": 5}}})",
+        R"({"Response": {"RequestId": 5}})"}) {
     absl::StatusOr<Json> answer = ParseApiAnswer("DescribeInstances", body);
     EXPECT_EQ(ErrorReason(answer.status()), "MALFORMED_ANSWER") << body;
   }

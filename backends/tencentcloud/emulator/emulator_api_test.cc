@@ -55,9 +55,9 @@ class EmulatorApiTest : public ::testing::Test {
 };
 
 TEST_F(EmulatorApiTest, SignedCallComesThrough) {
-  auto parsed = ParseEmulatorCall(
-      *emulator_, Signed("DescribeInstances", "2017-03-12", R"({"Limit": 5})"),
-      absl::FromUnixSeconds(kNow));
+  auto parsed =
+      ParseEmulatorCall(*emulator_, Signed("DescribeInstances", "2017-03-12", R"({"Limit": 5})"),
+                        absl::FromUnixSeconds(kNow));
   ASSERT_TRUE(std::holds_alternative<EmulatorCall>(parsed));
   const EmulatorCall& call = std::get<EmulatorCall>(parsed);
   EXPECT_EQ(call.secret_id, kTestSecretId);
@@ -68,9 +68,9 @@ TEST_F(EmulatorApiTest, SignedCallComesThrough) {
 }
 
 TEST_F(EmulatorApiTest, BillingVersionIsTheBillingService) {
-  auto parsed = ParseEmulatorCall(
-      *emulator_, Signed("DescribeAccountBalance", "2018-07-09", "{}", "billing"),
-      absl::FromUnixSeconds(kNow));
+  auto parsed =
+      ParseEmulatorCall(*emulator_, Signed("DescribeAccountBalance", "2018-07-09", "{}", "billing"),
+                        absl::FromUnixSeconds(kNow));
   ASSERT_TRUE(std::holds_alternative<EmulatorCall>(parsed));
   EXPECT_EQ(std::get<EmulatorCall>(parsed).service, "billing");
 }
@@ -82,8 +82,7 @@ TEST_F(EmulatorApiTest, AnswersTencentsErrorCodes) {
   SignedRequest tampered = Signed("DescribeInstances", "2017-03-12", "{}");
   tampered.body = R"({"Limit": 1})";
   EXPECT_EQ(ErrorCode(tampered), "AuthFailure.SignatureFailure");
-  EXPECT_EQ(ErrorCode(Signed("DescribeInstances", "2020-01-01", "{}")),
-            "InvalidParameterValue");
+  EXPECT_EQ(ErrorCode(Signed("DescribeInstances", "2020-01-01", "{}")), "InvalidParameterValue");
   EXPECT_EQ(ErrorCode(Signed("DescribeInstances", "2017-03-12", "[1, 2]")), "InvalidParameter");
   EXPECT_EQ(ErrorCode(Signed("DescribeInstances", "2017-03-12", "{")), "InvalidParameter");
 }
@@ -128,8 +127,8 @@ TEST_F(EmulatorApiTest, BooksServeAfterAnActionNameThatIsNotUtf8) {
 // the instance list (ASan). Each is now a Tencent error answer.
 TEST_F(EmulatorApiTest, HostileParametersGetTencentErrors) {
   auto code = [this](const std::string& action, const char* params) -> std::string {
-    const Json answer = emulator_->Handle(kTestSecretId, "cvm", action, "ap-guangzhou",
-                                          Json::parse(params));
+    const Json answer =
+        emulator_->Handle(kTestSecretId, "cvm", action, "ap-guangzhou", Json::parse(params));
     return answer.contains("Error") ? answer["Error"]["Code"] : "";
   };
   const std::string buy =
@@ -161,13 +160,13 @@ TEST_F(EmulatorApiTest, MalformedTagsBuyNothingAndDoNotPoisonListings) {
   const Json bad = Json::parse(
       R"({"Placement": {"Zone": "ap-guangzhou-3"}, "InstanceType": "S5.MEDIUM2",
           "ImageId": "img-1", "TagSpecification": [{"Tags": [5]}]})");
-  EXPECT_EQ(emulator_->Handle(kTestSecretId, "cvm", "RunInstances", "ap-guangzhou", bad)
-                ["Error"]["Code"],
-            "InvalidParameter");
+  EXPECT_EQ(
+      emulator_->Handle(kTestSecretId, "cvm", "RunInstances", "ap-guangzhou", bad)["Error"]["Code"],
+      "InvalidParameter");
   EXPECT_TRUE(emulator_->LiveInstances(kTestSecretId).empty());
-  const Json listed = emulator_->Handle(
-      kTestSecretId, "cvm", "DescribeInstances", "ap-guangzhou",
-      Json::parse(R"({"Filters": [{"Name": "tag:team", "Values": ["x"]}]})"));
+  const Json listed =
+      emulator_->Handle(kTestSecretId, "cvm", "DescribeInstances", "ap-guangzhou",
+                        Json::parse(R"({"Filters": [{"Name": "tag:team", "Values": ["x"]}]})"));
   EXPECT_EQ(listed["TotalCount"], 0) << listed;
 }
 
