@@ -41,9 +41,14 @@ absl::StatusOr<int64_t> ParseMoneyMicros(absl::string_view text) {
 }
 
 std::string FormatMoneyMicros(int64_t micros) {
-  std::string frac = absl::StrFormat("%06d", micros % 1000000);
+  // A debt (a negative balance) keeps its sign in front; the magnitude is
+  // unsigned so that even INT64_MIN formats.
+  const bool negative = micros < 0;
+  const uint64_t magnitude =
+      negative ? uint64_t{0} - static_cast<uint64_t>(micros) : static_cast<uint64_t>(micros);
+  std::string frac = absl::StrFormat("%06d", magnitude % 1000000);
   while (frac.size() > 2 && frac.back() == '0') frac.pop_back();
-  return absl::StrCat(micros / 1000000, ".", frac);
+  return absl::StrCat(negative ? "-" : "", magnitude / 1000000, ".", frac);
 }
 
 }  // namespace cvm

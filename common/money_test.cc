@@ -1,5 +1,6 @@
 #include "common/money.h"
 
+#include <limits>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -65,6 +66,13 @@ TEST(MoneyTest, FormatsWithTwoToSixFractionalDigits) {
   EXPECT_EQ(FormatMoneyMicros(1230000), "1.23");
   EXPECT_EQ(FormatMoneyMicros(1234000), "1.234");
   EXPECT_EQ(FormatMoneyMicros(999999999999999999), "999999999999.999999");
+}
+
+TEST(MoneyTest, FormatsDebtsWithTheSignInFront) {
+  // A Tencent balance in arrears is negative.
+  EXPECT_EQ(FormatMoneyMicros(-1), "-0.000001");
+  EXPECT_EQ(FormatMoneyMicros(-12500000), "-12.50");
+  EXPECT_EQ(FormatMoneyMicros(std::numeric_limits<int64_t>::min()), "-9223372036854.775808");
 }
 
 TEST(MoneyTest, FormatThenParseRoundTrips) {

@@ -83,6 +83,13 @@ absl::StatusOr<std::unique_ptr<BackendSet>> BackendSet::Create(
     }
     std::unique_ptr<google::protobuf::Message> typed = factory->CreateEmptyConfig();
     if (instance.has_config() && !instance.config().UnpackTo(typed.get())) {
+      const std::string& type = typed->GetDescriptor()->full_name();
+      if (absl::EndsWith(instance.config().type_url(), "/" + type)) {
+        // The right type that does not parse: the text format lets "\xff"
+        // into a string, which proto3 refuses when unpacking.
+        return ConfigError(field + ".config", absl::StrCat("does not parse as ", type,
+                                                           " (are its strings UTF-8?)"));
+      }
       return ConfigError(
           field + ".config",
           absl::StrCat("plugin \"", instance.plugin(), "\" takes ",
@@ -158,6 +165,27 @@ std::vector<std::string> BackendSet::Names() const {
   return names;
 }
 
+absl::StatusOr<ServiceConfig> ParseServiceConfig(absl::string_view text, ConfigFormat format,
+                                                 const std::string& source) {
+  ServiceConfig config;
+  if (format == ConfigFormat::kJson) {
+    auto status = google::protobuf::util::JsonStringToMessage(
+        google::protobuf::StringPiece(text.data(), text.size()), &config);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config ", source, ": ", status.ToString()));
+    }
+    return config;
+  }
+  google::protobuf::TextFormat::Parser parser;
+  ErrorCollector errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(std::string(text), &config)) {
+    return absl::InvalidArgumentError(absl::StrCat("config ", source, ": ", errors.Text()));
+  }
+  return config;
+}
+
 absl::StatusOr<ServiceConfig> LoadServiceConfig(const std::string& path) {
   if (path.empty()) {
     return InvalidFields({{"config", "is required: the path of a service config file"}});
@@ -166,22 +194,9 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(const std::string& path) {
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  ServiceConfig config;
-  if (absl::EndsWith(path, ".json")) {
-    auto status = google::protobuf::util::JsonStringToMessage(buffer.str(), &config);
-    if (!status.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("config ", path, ": ", status.ToString()));
-    }
-    return config;
-  }
-  google::protobuf::TextFormat::Parser parser;
-  ErrorCollector errors;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(buffer.str(), &config)) {
-    return absl::InvalidArgumentError(absl::StrCat("config ", path, ": ", errors.Text()));
-  }
-  return config;
+  return ParseServiceConfig(
+      buffer.str(), absl::EndsWith(path, ".json") ? ConfigFormat::kJson : ConfigFormat::kTextProto,
+      path);
 }
 
 }  // namespace cvm

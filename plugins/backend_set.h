@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "backends/backend.h"
 #include "plugins/registry.h"
 #include "plugins/service_config.pb.h"
@@ -53,6 +54,13 @@ class BackendSet {
   std::map<std::string, std::unique_ptr<Backend>> backends_;
   std::vector<provisioning::config::v1::Route> routes_;
 };
+
+enum class ConfigFormat { kTextProto, kJson };
+
+// Parses a ServiceConfig in text format or proto JSON. INVALID_ARGUMENT with
+// `source` (a file name, for the message) and the parser's message.
+absl::StatusOr<provisioning::config::v1::ServiceConfig> ParseServiceConfig(
+    absl::string_view text, ConfigFormat format, const std::string& source);
 
 // Reads a ServiceConfig from a text-format (.textproto, .txtpb, .pbtxt) or
 // JSON (.json) file. INVALID_ARGUMENT with the parser's message, NOT_FOUND

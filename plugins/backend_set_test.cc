@@ -332,5 +332,36 @@ TEST(BackendSetTest, MissingFileIsNotFound) {
   EXPECT_EQ(BadField(no_path), "config");
 }
 
+// Found with fuzz/service_config_fuzzer: a string that is not UTF-8 in the
+// plugin's config was reported as a config of the wrong type.
+TEST(BackendSetTest, PluginConfigThatDoesNotUnpackIsNotCalledTheWrongType) {
+  auto config = ParseServiceConfig(
+      R"(backends { name: "a" plugin: "fake" config {
+           [type.googleapis.com/provisioning.fake.v1.FakeBackendConfig] {
+             sold_out_zones: "\xff" } } })",
+      ConfigFormat::kTextProto, "inline");
+  ASSERT_TRUE(config.ok()) << config.status();
+  absl::Status status = BackendSet::Create(*config, BackendRegistry::Global(), {}).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(BadField(status), "backends[0].config");
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("does not parse as provisioning.fake.v1.FakeBackendConfig"));
+}
+
+TEST(BackendSetTest, ParsesConfigTextInEitherFormat) {
+  auto text = ParseServiceConfig(R"(backends { name: "a" plugin: "fake" })",
+                                 ConfigFormat::kTextProto, "inline");
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(text->backends(0).name(), "a");
+  auto json = ParseServiceConfig(R"({"backends": [{"name": "b", "plugin": "fake"}]})",
+                                 ConfigFormat::kJson, "inline.json");
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(json->backends(0).name(), "b");
+  absl::Status bad = ParseServiceConfig("backends {", ConfigFormat::kTextProto, "x.textproto")
+                         .status();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.message()), HasSubstr("x.textproto"));
+}
+
 }  // namespace
 }  // namespace cvm

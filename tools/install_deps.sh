@@ -5,6 +5,7 @@
 # golang-github-gogo-googleapis-dev: google/rpc/{status,error_details}.proto.
 # libpq-dev: the PostgreSQL store's client library; postgresql-15: the server
 # its tests start themselves (initdb into a temp dir, store/postgres_test_server.h).
+# clang + libclang-rt-14-dev: the libFuzzer targets (fuzz/, ASan + UBSan).
 set -euo pipefail
 
 PACKAGES=(
@@ -17,6 +18,7 @@ PACKAGES=(
   python3 python3-grpcio python3-protobuf python3-yaml
   prometheus curl
   grpc-proto golang-github-gogo-googleapis-dev
+  clang libclang-rt-14-dev
 )
 
 # The official Tencent Cloud Node SDK, an independent client for the

@@ -1,5 +1,8 @@
 #include "backends/fake/fake_backend.h"
 
+#include <limits>
+
+#include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
 #include "absl/strings/str_format.h"
@@ -249,15 +252,21 @@ absl::StatusOr<provisioning::v1::Quote> FakeBackend::Quote(
     const InstanceSpec& spec, int count) {
   const int64_t unit = static_cast<int64_t>(
       (spec.has_spot() ? spot_market_price_ : price_per_hour_) * 1e6 + 0.5);
+  // Prices reach 10^12 per hour (money.h): totals are computed in 128 bits
+  // and an order whose price does not fit in micro-units is refused.
+  absl::int128 total = absl::int128(unit) * count;
+  // A month is billed as 730 hours at a 20 % discount.
+  if (spec.has_prepaid()) total = total * 730 * spec.prepaid().period_months() * 8 / 10;
+  if (total > std::numeric_limits<int64_t>::max() || total < 0) {
+    return InvalidFields({{"instance_count", "the order's price is too large to quote"}});
+  }
   provisioning::v1::Quote quote;
   quote.set_currency(config_.currency().empty() ? "CNY" : config_.currency());
   if (spec.has_prepaid()) {
-    // A month is billed as 730 hours at a 20 % discount.
-    const int64_t total = unit * 730 * spec.prepaid().period_months() * count * 8 / 10;
-    quote.set_total_price_prepaid(FormatMoneyMicros(total));
+    quote.set_total_price_prepaid(FormatMoneyMicros(static_cast<int64_t>(total)));
   } else {
     quote.set_unit_price_per_hour(FormatMoneyMicros(unit));
-    quote.set_total_price_per_hour(FormatMoneyMicros(unit * count));
+    quote.set_total_price_per_hour(FormatMoneyMicros(static_cast<int64_t>(total)));
   }
   return quote;
 }

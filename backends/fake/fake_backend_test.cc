@@ -357,6 +357,23 @@ TEST_F(FakeBackendTest, QuotesEachBillingModel) {
   EXPECT_EQ(backend->Quote(request.spec, 2)->total_price_prepaid(), "7008.00");
 }
 
+// Regression (fuzz/service_config_fuzzer): a price of 300000 per hour made
+// the prepaid quote of 100 instances for 60 months overflow int64 on the way
+// (x 8 before / 10; UBSan). Totals are exact now, and one that does not fit
+// is refused.
+TEST_F(FakeBackendTest, LargeQuotesAreExactOrRefused) {
+  FakeBackendConfig config;
+  config.set_price_per_hour("300000");
+  auto backend = Make(config);
+  CreateRequest request = Request("q", 1);
+  request.spec.mutable_prepaid()->set_period_months(60);
+  // 300000 x 730 h x 60 months x 100 instances x 0.8.
+  EXPECT_EQ(backend->Quote(request.spec, 100)->total_price_prepaid(), "1051200000000.00");
+  config.set_price_per_hour("999999999999.999999");
+  request.spec.mutable_pay_as_you_go();
+  EXPECT_EQ(BadField(Make(config)->Quote(request.spec, 100).status()), "instance_count");
+}
+
 TEST_F(FakeBackendTest, DefaultQuoteIsTenCentsInCny) {
   auto backend = Make(FakeBackendConfig());
   auto quote = backend->Quote(Request("q", 1).spec, 4);

@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "backends/backend.h"
-#include "backends/tencentcloud/error_mapping.h"
+#include "backends/tencentcloud/response_parsing.h"
 #include "backends/tencentcloud/tc3_signer.h"
 #include "common/status_details.h"
 
@@ -114,21 +114,7 @@ absl::StatusOr<Json> ApiClient::CallOnce(const ApiCall& call) {
         response->status >= 500 ? absl::UnavailableError(what) : absl::UnknownError(what),
         "HTTP_ERROR");
   }
-  Json parsed = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded() || !parsed.contains("Response") ||
-      !parsed["Response"].is_object()) {
-    return WithReason(absl::UnavailableError(
-                          absl::StrCat("Tencent Cloud ", call.action, ": malformed answer")),
-                      "MALFORMED_ANSWER");
-  }
-  Json result = std::move(parsed["Response"]);
-  const std::string request_id = result.value("RequestId", "");
-  if (result.contains("Error")) {
-    return StatusFromApiError(result["Error"].value("Code", "UnknownError"),
-                              result["Error"].value("Message", ""), request_id, call.action);
-  }
-  result.erase("RequestId");
-  return result;
+  return ParseApiAnswer(call.action, response->body);
 }
 
 }  // namespace cvm::tencentcloud

@@ -1,10 +1,9 @@
 #include "backends/tencentcloud/tencent_backend.h"
 
-#include <cmath>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "backends/tencentcloud/response_parsing.h"
 #include "common/money.h"
 #include "common/status_details.h"
 #include "common/status_macros.h"
@@ -40,49 +39,6 @@ const char* InternetChargeType(InternetAccess::ChargeType type) {
   }
 }
 
-// Tencent sends prices as JSON numbers with at most a few decimals; rounding
-// to micro-units recovers the exact decimal.
-int64_t Micros(const Json& number) {
-  return number.is_number() ? std::llround(number.get<double>() * 1e6) : 0;
-}
-
-Instance::State StateOf(const std::string& state) {
-  if (state == "PENDING" || state == "STARTING") return Instance::PENDING;
-  if (state == "RUNNING" || state == "REBOOTING") return Instance::RUNNING;
-  if (state == "STOPPED" || state == "STOPPING") return Instance::STOPPED;
-  if (state == "SHUTDOWN") return Instance::SHUTDOWN;
-  if (state == "LAUNCH_FAILED") return Instance::LAUNCH_FAILED;
-  if (state == "TERMINATING") return Instance::TERMINATED;
-  return Instance::STATE_UNSPECIFIED;
-}
-
-Instance::Restriction RestrictionOf(const Json& instance) {
-  const std::string restrict = instance.value("RestrictState", "NORMAL");
-  const std::string source = instance.value("IsolatedSource", "NOTISOLATED");
-  if (source == "ARREAR") return Instance::ISOLATED_ARREARS;
-  if (restrict == "EXPIRED" || source == "EXPIRE") return Instance::EXPIRED;
-  return Instance::NORMAL;
-}
-
-Instance::IsolatedSource IsolatedSourceOf(const Json& instance) {
-  const std::string source = instance.value("IsolatedSource", "");
-  if (source == "NOTISOLATED") return Instance::NOT_ISOLATED;
-  if (source == "ARREAR") return Instance::ISOLATED_BY_ARREARS;
-  if (source == "EXPIRE") return Instance::ISOLATED_BY_EXPIRY;
-  if (source == "MANMADE") return Instance::ISOLATED_MANUALLY;
-  return Instance::ISOLATED_SOURCE_UNSPECIFIED;
-}
-
-std::vector<std::string> Strings(const Json& array) {
-  std::vector<std::string> out;
-  if (array.is_array()) {
-    for (const Json& item : array) {
-      if (item.is_string()) out.push_back(item.get<std::string>());
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Json RunInstancesParams(const InstanceSpec& spec, int count) {
@@ -111,8 +67,8 @@ Json RunInstancesParams(const InstanceSpec& spec, int count) {
   }
   if (!spec.instance_name().empty()) params["InstanceName"] = spec.instance_name();
   if (!spec.security_group_ids().empty()) {
-    params["SecurityGroupIds"] = Strings(Json(std::vector<std::string>(
-        spec.security_group_ids().begin(), spec.security_group_ids().end())));
+    params["SecurityGroupIds"] = std::vector<std::string>(spec.security_group_ids().begin(),
+                                                          spec.security_group_ids().end());
   }
   if (!spec.login_key_ids().empty()) {
     params["LoginSettings"] = {{"KeyIds", std::vector<std::string>(spec.login_key_ids().begin(),
@@ -153,46 +109,42 @@ absl::Status TencentBackend::Preflight(const CreateRequest& request) {
              {{"Name", "instance-type"}, {"Values", {spec.instance_type()}}},
              {{"Name", "instance-charge-type"},
               {"Values", {spec.has_spot() ? "SPOTPAID" : "POSTPAID_BY_HOUR"}}}}}}));
-  const Json set = offers.value("InstanceTypeQuotaSet", Json::array());
-  if (set.empty() || set[0].value("Status", "") != "SELL") {
+  ASSIGN_OR_RETURN(const ZoneOffer offer, ParseZoneOffer(offers));
+  if (!offer.sells) {
     return PreconditionFailed("ZONE_SOLD_OUT", spec.zone(),
                               absl::StrCat(spec.zone(), " sells no ", spec.instance_type()));
   }
-  const Json& offer = set[0];
-  if (offer.contains("InstanceQuota") && offer["InstanceQuota"].get<int>() < request.count) {
+  if (offer.instance_quota.has_value() && *offer.instance_quota < request.count) {
     return PreconditionFailed(
         "INSUFFICIENT_STOCK", spec.instance_type(),
-        absl::StrCat(offer["InstanceQuota"].get<int>(), " left in ", spec.zone(), ", ",
-                     request.count, " requested"));
+        absl::StrCat(*offer.instance_quota, " left in ", spec.zone(), ", ", request.count,
+                     " requested"));
   }
-  const int64_t unit_micros = Micros(offer.value("/Price/UnitPrice"_json_pointer, Json()));
   if (spec.has_spot()) {
     absl::StatusOr<int64_t> max = ParseMoneyMicros(spec.spot().max_price_per_hour());
-    if (max.ok() && *max < unit_micros) {
+    if (max.ok() && *max < offer.unit_price_micros) {
       return PreconditionFailed(
           "SPOT_PRICE_TOO_LOW", spec.instance_type(),
           absl::StrCat("max price ", spec.spot().max_price_per_hour(),
-                       " is below the market price ", FormatMoneyMicros(unit_micros)));
+                       " is below the market price ",
+                       FormatMoneyMicros(offer.unit_price_micros)));
     }
   }
 
   ASSIGN_OR_RETURN(Json quota, Cvm("DescribeAccountQuota", spec.region(),
                                    {{"Filters", {{{"Name", "zone"}, {"Values", {spec.zone()}}}}}}));
-  const char* set_name = spec.has_spot() ? "SpotPaidQuotaSet" : "PostPaidQuotaSet";
-  const int needed = spec.has_spot() ? request.count * offer.value("Cpu", 1) : request.count;
-  for (const Json& zone : quota.value(
-           Json::json_pointer(absl::StrCat("/AccountQuotaOverview/AccountQuota/", set_name)),
-           Json::array())) {
-    if (zone.value("Zone", "") != spec.zone() || spec.has_prepaid()) continue;
-    const int remaining = zone.value("RemainingQuota", 0);
-    if (remaining < needed) {
-      return QuotaExceeded(absl::StrCat(spec.has_spot() ? "spot vCPUs" : "instances", " in ",
-                                        spec.zone()),
-                           absl::StrCat(remaining, " remaining, ", needed, " needed"));
-    }
+  const int needed = spec.has_spot() ? request.count * offer.cpu : request.count;
+  ASSIGN_OR_RETURN(
+      const std::optional<int> remaining,
+      ParseRemainingQuota(quota, spec.has_spot() ? "SpotPaidQuotaSet" : "PostPaidQuotaSet",
+                          spec.zone()));
+  if (!spec.has_prepaid() && remaining.has_value() && *remaining < needed) {
+    return QuotaExceeded(
+        absl::StrCat(spec.has_spot() ? "spot vCPUs" : "instances", " in ", spec.zone()),
+        absl::StrCat(*remaining, " remaining, ", needed, " needed"));
   }
 
-  int64_t cost_micros = unit_micros * request.count;  // about one hour
+  int64_t cost_micros = offer.unit_price_micros * request.count;  // about one hour
   if (spec.has_prepaid()) {
     ASSIGN_OR_RETURN(provisioning::v1::Quote quote, Quote(spec, request.count));
     cost_micros = ParseMoneyMicros(quote.total_price_prepaid()).value_or(0);
@@ -200,7 +152,7 @@ absl::Status TencentBackend::Preflight(const CreateRequest& request) {
   ASSIGN_OR_RETURN(Json balance,
                    api_->Call(ApiCall{"billing", kBillingVersion, "DescribeAccountBalance", "",
                                       Json::object()}));
-  const int64_t balance_micros = balance.value("Balance", int64_t{0}) * 10000;  // cents
+  ASSIGN_OR_RETURN(const int64_t balance_micros, ParseBalanceMicros(balance));
   if (balance_micros < cost_micros) {
     return PreconditionFailed(
         "INSUFFICIENT_BALANCE", "account",
@@ -215,7 +167,7 @@ absl::StatusOr<std::vector<std::string>> TencentBackend::Create(const CreateRequ
   Json params = RunInstancesParams(request.spec, request.count);
   params["ClientToken"] = request.client_token;
   ASSIGN_OR_RETURN(Json result, Cvm("RunInstances", request.spec.region(), std::move(params)));
-  std::vector<std::string> ids = Strings(result.value("InstanceIdSet", Json::array()));
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, ParseInstanceIdSet(result));
   if (static_cast<int>(ids.size()) != request.count) {
     return absl::UnavailableError(absl::StrFormat(
         "RunInstances returned %d instance ids for %d instances", ids.size(), request.count));
@@ -228,41 +180,13 @@ absl::StatusOr<std::vector<InstanceStatus>> TencentBackend::Describe(
   if (instance_ids.size() > kMaxDescribeBatch) {
     return InvalidFields({{"instance_ids", absl::StrCat("at most ", kMaxDescribeBatch)}});
   }
-  std::vector<InstanceStatus> result;
-  if (instance_ids.empty()) return result;
+  if (instance_ids.empty()) return std::vector<InstanceStatus>();
   ASSIGN_OR_RETURN(Json answer,
                    Cvm("DescribeInstances", region,
                        {{"InstanceIds", std::vector<std::string>(instance_ids.begin(),
                                                                  instance_ids.end())},
                         {"Limit", kMaxDescribeBatch}}));
-  std::map<std::string, Json> seen;
-  for (const Json& instance : answer.value("InstanceSet", Json::array())) {
-    seen[instance.value("InstanceId", "")] = instance;
-  }
-  for (const std::string& id : instance_ids) {
-    InstanceStatus status;
-    status.instance_id = id;
-    auto it = seen.find(id);
-    if (it == seen.end()) {  // released: Tencent no longer lists it
-      status.state = Instance::TERMINATED;
-      result.push_back(std::move(status));
-      continue;
-    }
-    const Json& i = it->second;
-    status.state = StateOf(i.value("InstanceState", ""));
-    status.restriction = RestrictionOf(i);
-    status.isolated_source = IsolatedSourceOf(i);
-    status.public_ips = Strings(i.value("PublicIpAddresses", Json::array()));
-    status.private_ips = Strings(i.value("PrivateIpAddresses", Json::array()));
-    status.zone = i.value("/Placement/Zone"_json_pointer, "");
-    absl::Time created;
-    std::string error;
-    if (absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", i.value("CreatedTime", ""), &created, &error)) {
-      status.create_time = created;
-    }
-    result.push_back(std::move(status));
-  }
-  return result;
+  return ParseInstanceStatuses(answer, instance_ids);
 }
 
 absl::StatusOr<std::vector<std::string>> TencentBackend::FindByOrder(
@@ -273,13 +197,7 @@ absl::StatusOr<std::vector<std::string>> TencentBackend::FindByOrder(
           {{"Filters",
             {{{"Name", absl::StrCat("tag:", kOrderTagKey)}, {"Values", {order_id}}}}},
            {"Limit", kMaxDescribeBatch}}));
-  std::vector<std::string> ids;
-  for (const Json& instance : answer.value("InstanceSet", Json::array())) {
-    if (instance.value("InstanceState", "") != "TERMINATING") {
-      ids.push_back(instance.value("InstanceId", ""));
-    }
-  }
-  return ids;
+  return ParseLiveInstanceIds(answer);
 }
 
 absl::StatusOr<std::vector<TaggedInstance>> TencentBackend::ListTagged(
@@ -293,16 +211,9 @@ absl::StatusOr<std::vector<TaggedInstance>> TencentBackend::ListTagged(
             {{"Filters", {{{"Name", "tag-key"}, {"Values", {kOrderTagKey}}}}},
              {"Offset", offset},
              {"Limit", kMaxDescribeBatch}}));
-    const Json set = answer.value("InstanceSet", Json::array());
-    for (const Json& instance : set) {
-      if (instance.value("InstanceState", "") == "TERMINATING") continue;
-      for (const Json& tag : instance.value("Tags", Json::array())) {
-        if (tag.value("Key", "") == kOrderTagKey) {
-          tagged.push_back({instance.value("InstanceId", ""), tag.value("Value", "")});
-        }
-      }
-    }
-    if (set.empty() || offset + kMaxDescribeBatch >= answer.value("TotalCount", 0)) break;
+    ASSIGN_OR_RETURN(TaggedPage page, ParseTaggedPage(answer));
+    tagged.insert(tagged.end(), page.tagged.begin(), page.tagged.end());
+    if (page.listed == 0 || offset + kMaxDescribeBatch >= page.total_count) break;
   }
   return tagged;
 }
@@ -332,20 +243,7 @@ absl::StatusOr<provisioning::v1::Quote> TencentBackend::Quote(const InstanceSpec
                                                               int count) {
   ASSIGN_OR_RETURN(Json answer,
                    Cvm("InquiryPriceRunInstances", spec.region(), RunInstancesParams(spec, count)));
-  const Json price = answer.value("/Price/InstancePrice"_json_pointer, Json::object());
-  provisioning::v1::Quote quote;
-  quote.set_currency("CNY");
-  if (spec.has_prepaid()) {
-    const Json total = price.contains("DiscountPrice") ? price["DiscountPrice"]
-                                                       : price.value("OriginalPrice", Json());
-    quote.set_total_price_prepaid(FormatMoneyMicros(Micros(total)));
-  } else {
-    const Json unit = price.contains("UnitPriceDiscount") ? price["UnitPriceDiscount"]
-                                                          : price.value("UnitPrice", Json());
-    quote.set_unit_price_per_hour(FormatMoneyMicros(Micros(unit)));
-    quote.set_total_price_per_hour(FormatMoneyMicros(Micros(unit) * count));
-  }
-  return quote;
+  return ParseQuote(answer, spec.has_prepaid(), count);
 }
 
 }  // namespace cvm::tencentcloud

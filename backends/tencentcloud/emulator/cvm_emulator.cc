@@ -1,5 +1,7 @@
 #include "backends/tencentcloud/emulator/cvm_emulator.h"
 
+#include <limits>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +23,7 @@ std::string IsoTime(absl::Time t) {
 }
 
 }  // namespace
+
 
 Json ApiError(const std::string& code, const std::string& message) {
   return Json{{"Error", {{"Code", code}, {"Message", message}}}};
@@ -100,16 +103,29 @@ Json CvmEmulator::Handle(const std::string& secret_id, const std::string& servic
   absl::MutexLock lock(&mu_);
   AccountBooks& books = books_[secret_id];
   CatchUp(books, clock_->Now());
+  // Parameters of the wrong type or shape surface as nlohmann::json
+  // exceptions from the typed reads below: Tencent answers InvalidParameter.
+  try {
+    return Dispatch(books, *account, service, action, region, params);
+  } catch (const Json::exception& e) {
+    return ApiError("InvalidParameter",
+                    absl::StrCat("A parameter of ", action, " has the wrong type: ", e.what()));
+  }
+}
+
+Json CvmEmulator::Dispatch(AccountBooks& books, const Account& account,
+                           const std::string& service, const std::string& action,
+                           const std::string& region, const Json& params) {
   if (service == "billing") {
     if (action == "DescribeAccountBalance") return DescribeAccountBalance(books);
   } else if (service == "cvm") {
     if (region.empty()) return ApiError("MissingParameter", "X-TC-Region is required.");
-    if (action == "RunInstances") return RunInstances(books, *account, region, params);
+    if (action == "RunInstances") return RunInstances(books, account, region, params);
     if (action == "DescribeInstances") return DescribeInstances(books, params);
     if (action == "TerminateInstances") return TerminateInstances(books, params);
     if (action == "InquiryPriceRunInstances") return InquiryPrice(region, params);
     if (action == "DescribeAccountQuota") {
-      return DescribeAccountQuota(books, *account, region, params);
+      return DescribeAccountQuota(books, account, region, params);
     }
     if (action == "DescribeZoneInstanceConfigInfos") return DescribeZoneConfigs(region, params);
   }
@@ -131,9 +147,29 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
     if (seen != books.tokens.end()) return Json{{"InstanceIdSet", seen->second}};
   }
   if (!params.contains("ImageId")) return ApiError("MissingParameter", "ImageId is required.");
-  const int count = params.value("InstanceCount", 1);
-  if (count < 1 || count > 100) {
+  const std::optional<int64_t> count = IntParam(params, "/InstanceCount"_json_pointer, 1, 1, 100);
+  if (!count.has_value()) {
     return ApiError("InvalidParameterValue.InstanceCount", "InstanceCount must be 1-100.");
+  }
+  const std::optional<int64_t> bandwidth = IntParam(
+      params, "/InternetAccessible/InternetMaxBandwidthOut"_json_pointer, 0, 0, 100000);
+  if (!bandwidth.has_value()) {
+    return ApiError("InvalidParameterValue",
+                    "InternetAccessible.InternetMaxBandwidthOut must be 0-100000.");
+  }
+  // Everything the instances are made of, read before anything is booked.
+  const std::string name = params.value("InstanceName", "");
+  const bool public_ip =
+      params.value("/InternetAccessible/PublicIpAssigned"_json_pointer, false) || *bandwidth > 0;
+  Json tags = Json::array();
+  for (const Json& spec : params.value("TagSpecification", Json::array())) {
+    for (const Json& tag : spec.value("Tags", Json::array())) {
+      if (!tag.is_object() || !tag.value("Key", Json()).is_string() ||
+          !tag.value("Value", Json()).is_string()) {
+        return ApiError("InvalidParameter", "Each tag needs a string Key and Value.");
+      }
+      tags.push_back(tag);
+    }
   }
   const std::string charge = params.value("InstanceChargeType", "POSTPAID_BY_HOUR");
   const std::string zone = offer->zone->zone();
@@ -142,10 +178,10 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
     return ApiError("ResourceInsufficient.AvailabilityZoneSoldOut",
                     absl::StrCat(zone, " has no ", offer->type->instance_type(), " left."));
   }
-  if (stock > 0 && stock < count) {
+  if (stock > 0 && stock < *count) {
     return ApiError("ResourceInsufficient.SpecifiedInstanceType",
-                    absl::StrCat(stock, " ", offer->type->instance_type(), " left in ", zone, ", ",
-                                 count, " requested."));
+                    absl::StrCat(stock, " ", offer->type->instance_type(), " left in ", zone,
+                                 ", ", *count, " requested."));
   }
   if (charge == "SPOTPAID") {
     const std::string max =
@@ -156,26 +192,28 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
                       absl::StrCat("MaxPrice ", max, " is below the spot price ",
                                    offer->type->spot_price_per_hour(), "."));
     }
-    if (UsedInZone(books, zone, true) + count * offer->type->cpu() >
+    if (UsedInZone(books, zone, true) + *count * offer->type->cpu() >
         account.spot_vcpu_quota_per_zone()) {
       return ApiError("LimitExceeded.SpotQuota", "Spot vCPU quota exceeded in " + zone + ".");
     }
-  } else if (UsedInZone(books, zone, false) + count > account.postpaid_quota_per_zone()) {
+  } else if (UsedInZone(books, zone, false) + *count > account.postpaid_quota_per_zone()) {
     return ApiError("LimitExceeded.InstanceQuota", "Instance quota exceeded in " + zone + ".");
   }
   const bool prepaid = charge == "PREPAID";
-  const int months = params.value("/InstanceChargePrepaid/Period"_json_pointer, 1);
-  if (prepaid && months < 1) {
-    return ApiError("InvalidParameterValue.InvalidPeriod", "Period must be at least 1 month.");
+  const std::optional<int64_t> period =
+      IntParam(params, "/InstanceChargePrepaid/Period"_json_pointer, 1, 1, 120);
+  if (prepaid && !period.has_value()) {
+    return ApiError("InvalidParameterValue.InvalidPeriod", "Period must be 1-120 months.");
   }
+  const int months = static_cast<int>(period.value_or(1));
   // A pay-as-you-go purchase needs about one hour of its cost on the account.
-  const int64_t hour_cents = HourlyMicros(*offer, charge) * count / 10000;
+  const int64_t hour_cents = HourlyMicros(*offer, charge) * *count / 10000;
   if (!prepaid && books.balance_cents < hour_cents) {
     return ApiError("InvalidAccount.InsufficientBalance",
                     absl::StrFormat("Balance %d cents is below one hour of the order, %d cents.",
                                     books.balance_cents, hour_cents));
   }
-  const int64_t prepaid_cents = prepaid ? PrepaidCents(*offer, count, months) : 0;
+  const int64_t prepaid_cents = prepaid ? PrepaidCents(*offer, static_cast<int>(*count), months) : 0;
   if (books.balance_cents < prepaid_cents) {
     return ApiError("InvalidAccount.InsufficientBalance",
                     absl::StrFormat("Balance %d cents is below the prepaid order, %d cents.",
@@ -188,7 +226,7 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
   books.balance_cents -= prepaid_cents;
   books.charged_cents += prepaid_cents;
   std::vector<std::string> ids;
-  for (int i = 0; i < count; ++i) {
+  for (int i = 0; i < *count; ++i) {
     Instance instance;
     instance.index = next_index_++;
     instance.id = absl::StrFormat("ins-%08x", instance.index);
@@ -197,7 +235,7 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
     instance.instance_type = offer->type->instance_type();
     instance.charge_type = charge;
     instance.cpu = offer->type->cpu();
-    instance.name = params.value("InstanceName", "");
+    instance.name = name;
     instance.created = clock_->Now();
     instance.accrued_until = instance.created;
     instance.offer_key = zone + "/" + offer->type->instance_type();
@@ -207,18 +245,12 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
             params.value("/InstanceMarketOptions/SpotOptions/MaxPrice"_json_pointer, ""))
             .value_or(0);
     if (prepaid) SchedulePrepaid(instance, months);
-    instance.public_ip =
-        params.value("/InternetAccessible/PublicIpAssigned"_json_pointer, false) ||
-        params.value("/InternetAccessible/InternetMaxBandwidthOut"_json_pointer, 0) > 0;
-    if (params.contains("TagSpecification")) {
-      for (const Json& spec : params["TagSpecification"]) {
-        for (const Json& tag : spec.value("Tags", Json::array())) instance.tags.push_back(tag);
-      }
-    }
+    instance.public_ip = public_ip;
+    instance.tags = tags;
     ids.push_back(instance.id);
     books.instances[instance.id] = std::move(instance);
   }
-  if (stock > 0) stock -= count;
+  if (stock > 0) stock -= *count;
   if (!token.empty()) books.tokens[token] = ids;
   return Json{{"InstanceIdSet", ids}};
 }
@@ -292,8 +324,12 @@ Json CvmEmulator::DescribeInstances(AccountBooks& books, const Json& params) {
     }
     return Json{{"TotalCount", set.size()}, {"InstanceSet", set}};
   }
-  const int offset = params.value("Offset", 0);
-  const int limit = std::min(params.value("Limit", 20), 100);
+  const std::optional<int64_t> offset =
+      IntParam(params, "/Offset"_json_pointer, 0, 0, std::numeric_limits<int32_t>::max());
+  const std::optional<int64_t> limit = IntParam(params, "/Limit"_json_pointer, 20, 0, 100);
+  if (!offset.has_value() || !limit.has_value()) {
+    return ApiError("InvalidParameterValue", "Offset must be 0 or more, Limit 0-100.");
+  }
   std::vector<const Instance*> matching;
   for (const auto& [id, instance] : books.instances) {
     if (Gone(instance)) continue;
@@ -323,7 +359,8 @@ Json CvmEmulator::DescribeInstances(AccountBooks& books, const Json& params) {
     }
     if (keep) matching.push_back(&instance);
   }
-  for (int i = offset; i < static_cast<int>(matching.size()) && i < offset + limit; ++i) {
+  for (int64_t i = *offset; i < static_cast<int64_t>(matching.size()) && i < *offset + *limit;
+       ++i) {
     set.push_back(Describe(*matching[i]));
   }
   return Json{{"TotalCount", matching.size()}, {"InstanceSet", set}};

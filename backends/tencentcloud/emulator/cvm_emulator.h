@@ -30,6 +30,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,12 @@ using provisioning::tencentcloud::emulator::v1::EmulatorConfig;
 
 // {"Error": {"Code": code, "Message": message}}
 Json ApiError(const std::string& code, const std::string& message);
+
+// The integer parameter at `pointer` (`fallback` when absent); nullopt when
+// it is not a JSON integer within [min, max]. Throws Json::exception when a
+// parent on the path is not an object (Handle() answers InvalidParameter).
+std::optional<int64_t> IntParam(const Json& params, const Json::json_pointer& pointer,
+                                int64_t fallback, int64_t min, int64_t max);
 
 class CvmEmulator {
  public:
@@ -162,6 +169,11 @@ class CvmEmulator {
   };
 
   CvmEmulator(const EmulatorConfig& config, Clock* clock);
+
+  Json Dispatch(AccountBooks& books,
+                const provisioning::tencentcloud::emulator::v1::Account& account,
+                const std::string& service, const std::string& action,
+                const std::string& region, const Json& params) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Json RunInstances(AccountBooks& books,
                     const provisioning::tencentcloud::emulator::v1::Account& account,

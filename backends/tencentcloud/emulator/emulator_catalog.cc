@@ -1,6 +1,7 @@
 // The read-only side of the emulator: offers, prices and quotas; and the
 // books for tests and the rate limits.
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "backends/tencentcloud/emulator/cvm_emulator.h"
@@ -27,6 +28,19 @@ bool Allows(const Json& values, const std::string& value) {
 }
 
 }  // namespace
+
+std::optional<int64_t> IntParam(const Json& params, const Json::json_pointer& pointer,
+                                int64_t fallback, int64_t min, int64_t max) {
+  if (!params.contains(pointer)) return fallback;
+  const Json& value = params.at(pointer);
+  if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(max)) {
+    return std::nullopt;
+  }
+  if (!value.is_number_integer()) return std::nullopt;
+  const int64_t n = value.get<int64_t>();
+  if (n < min || n > max) return std::nullopt;
+  return n;
+}
 
 absl::StatusOr<CvmEmulator::Offer> CvmEmulator::FindOffer(const std::string& region,
                                                           const Json& params, Json* error) const {
@@ -66,13 +80,18 @@ Json CvmEmulator::InquiryPrice(const std::string& region, const Json& params) co
   absl::StatusOr<Offer> offer = FindOffer(region, params, &error);
   if (!offer.ok()) return error;
   const std::string charge = params.value("InstanceChargeType", "POSTPAID_BY_HOUR");
-  const int count = params.value("InstanceCount", 1);
+  const std::optional<int64_t> count = IntParam(params, "/InstanceCount"_json_pointer, 1, 1, 100);
+  const std::optional<int64_t> months =
+      IntParam(params, "/InstanceChargePrepaid/Period"_json_pointer, 1, 1, 60);
+  if (!count.has_value() || !months.has_value()) {
+    return ApiError("InvalidParameterValue",
+                    "InstanceCount must be 1-100 and InstanceChargePrepaid.Period 1-60.");
+  }
   const int64_t hourly = HourlyMicros(*offer, charge);
   Json instance_price;
   if (charge == "PREPAID") {
-    const int months = params.value("/InstanceChargePrepaid/Period"_json_pointer, 1);
     // A month is 730 hours; prepaid is 20 % cheaper than by the hour.
-    const int64_t original = hourly * 730 * months * count;
+    const int64_t original = hourly * 730 * *months * *count;
     instance_price = {{"OriginalPrice", Number(original)},
                       {"DiscountPrice", Number(original * 8 / 10)}};
   } else {

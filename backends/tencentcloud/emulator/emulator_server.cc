@@ -6,16 +6,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "backends/tencentcloud/emulator/tc3_verifier.h"
+#include "backends/tencentcloud/emulator/emulator_api.h"
 #include "common/proto_time.h"
 #include "google/protobuf/util/json_util.h"
 #include "httplib.h"
 
 namespace cvm::tencentcloud {
 namespace {
-
-constexpr char kCvmVersion[] = "2017-03-12";
-constexpr char kBillingVersion[] = "2018-07-09";
 
 std::string NewRequestId() {
   static std::atomic<uint64_t> counter{0};
@@ -25,13 +22,8 @@ std::string NewRequestId() {
 }
 
 void Reply(httplib::Response& response, Json body) {
-  body["RequestId"] = NewRequestId();
   response.status = 200;
-  response.set_content(Json{{"Response", body}}.dump(), "application/json");
-}
-
-absl::Duration SkewOf(const EmulatorConfig& config) {
-  return DurationOr(config.max_clock_skew(), config.has_max_clock_skew(), absl::Minutes(5));
+  response.set_content(ResponseBody(std::move(body), NewRequestId()), "application/json");
 }
 
 // A control endpoint's failure: 400, 404 or 409 with {"Error": message}.
@@ -138,33 +130,12 @@ void EmulatorServer::Route() {
       signed_request.headers[absl::AsciiStrToLower(name)] = value;
     }
     signed_request.body = request.body;
-    const std::string action = request.get_header_value("X-TC-Action");
-    const std::string version = request.get_header_value("X-TC-Version");
-    if (action.empty() || version.empty()) {
-      return Reply(response,
-                   ApiError("MissingParameter", "X-TC-Action and X-TC-Version are required."));
-    }
-    VerifyResult auth =
-        VerifyTc3(signed_request, absl::Now(), SkewOf(emulator_->config()),
-                  [this](const std::string& id) { return emulator_->SecretKeyOf(id); });
-    if (!auth.ok) return Reply(response, ApiError(auth.error_code, auth.message));
-    const std::string service = version == kBillingVersion ? "billing"
-                                : version == kCvmVersion   ? "cvm"
-                                                           : "";
-    if (service.empty()) {
-      return Reply(response,
-                   ApiError("InvalidParameterValue", "Unsupported X-TC-Version " + version + "."));
-    }
-    if (!emulator_->Admit(auth.secret_id, action, absl::Now())) {
-      return Reply(response, ApiError("RequestLimitExceeded",
-                                      "Too many " + action + " requests in this second."));
-    }
-    Json params = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-    if (params.is_discarded() || !params.is_object()) {
-      return Reply(response, ApiError("InvalidParameter", "The body is not a JSON object."));
-    }
+    std::variant<EmulatorCall, Json> parsed =
+        ParseEmulatorCall(*emulator_, signed_request, absl::Now());
+    if (Json* error = std::get_if<Json>(&parsed)) return Reply(response, std::move(*error));
+    EmulatorCall& call = std::get<EmulatorCall>(parsed);
     using provisioning::tencentcloud::emulator::v1::Fault;
-    const Fault fault = PickFault(action);
+    const Fault fault = PickFault(call.action);
     const absl::Duration delay = DurationOr(fault.delay(), fault.has_delay(), absl::Seconds(2));
     switch (fault.kind()) {
       case Fault::SERVER_ERROR:
@@ -180,8 +151,8 @@ void EmulatorServer::Route() {
       default:
         break;
     }
-    Json answer = emulator_->Handle(auth.secret_id, service, action,
-                                    request.get_header_value("X-TC-Region"), params);
+    Json answer =
+        emulator_->Handle(call.secret_id, call.service, call.action, call.region, call.params);
     if (fault.kind() == Fault::LOST_RESPONSE) {
       response.status = 502;  // done, but the caller never hears of it
       return;
@@ -212,7 +183,7 @@ void EmulatorServer::Route() {
     response.set_content(Json{{"Now", absl::FormatTime(clock_.Now())}}.dump(), "application/json");
   });
   http_->Get("/_emulator/books", [this](const httplib::Request&, httplib::Response& response) {
-    response.set_content(Books().dump(), "application/json");
+    response.set_content(JsonBody(Books()), "application/json");
   });
   RouteLifecycle();
 }

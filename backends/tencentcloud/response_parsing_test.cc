@@ -1,0 +1,229 @@
+// Tencent answers -> results, on answers shaped like the real API's.
+#include "backends/tencentcloud/response_parsing.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status_details.h"
+#include "gtest/gtest.h"
+
+namespace cvm::tencentcloud {
+namespace {
+
+using provisioning::v1::Instance;
+
+Json Parse(const char* text) { return Json::parse(text); }
+
+TEST(ParseApiAnswerTest, ReturnsTheResponseWithoutRequestId) {
+  absl::StatusOr<Json> answer = ParseApiAnswer(
+      "RunInstances", R"({"Response": {"InstanceIdSet": ["ins-1"], "RequestId": "r-1"}})");
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(*answer, Parse(R"({"InstanceIdSet": ["ins-1"]})"));
+}
+
+TEST(ParseApiAnswerTest, MapsTheErrorWithCodeAndRequestId) {
+  absl::StatusOr<Json> answer = ParseApiAnswer(
+      "RunInstances",
+      R"({"Response": {"Error": {"Code": "LimitExceeded.InstanceQuota", "Message": "no"},
+                       "RequestId": "r-2"}})");
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrorReason(answer.status()), "QUOTA_EXCEEDED");
+  auto info = GetDetail<google::rpc::ErrorInfo>(answer.status());
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->metadata().at(kCloudErrorCodeKey), "LimitExceeded.InstanceQuota");
+  EXPECT_EQ(info->metadata().at(kCloudRequestIdKey), "r-2");
+}
+
+TEST(ParseApiAnswerTest, NotJsonOrNoResponseObjectIsMalformed) {
+  for (const char* body : {"", "<html>", "[]", R"({"Response": 1})", R"({"response": {}})"}) {
+    absl::StatusOr<Json> answer = ParseApiAnswer("DescribeInstances", body);
+    EXPECT_EQ(answer.status().code(), absl::StatusCode::kUnavailable) << body;
+    EXPECT_EQ(ErrorReason(answer.status()), "MALFORMED_ANSWER") << body;
+  }
+}
+
+TEST(ParseZoneOfferTest, ReadsTheFirstOffer) {
+  absl::StatusOr<ZoneOffer> offer = ParseZoneOffer(Parse(R"({"InstanceTypeQuotaSet": [
+      {"Status": "SELL", "InstanceQuota": 3, "Cpu": 2, "Price": {"UnitPrice": 0.35}}]})"));
+  ASSERT_TRUE(offer.ok()) << offer.status();
+  EXPECT_TRUE(offer->sells);
+  EXPECT_EQ(offer->instance_quota, 3);
+  EXPECT_EQ(offer->cpu, 2);
+  EXPECT_EQ(offer->unit_price_micros, 350000);
+}
+
+TEST(ParseZoneOfferTest, NoOfferOrSoldOutDoesNotSell) {
+  for (const char* text : {R"({})", R"({"InstanceTypeQuotaSet": []})",
+                           R"({"InstanceTypeQuotaSet": [{"Status": "SOLD_OUT"}]})"}) {
+    absl::StatusOr<ZoneOffer> offer = ParseZoneOffer(Parse(text));
+    ASSERT_TRUE(offer.ok()) << text << ": " << offer.status();
+    EXPECT_FALSE(offer->sells) << text;
+  }
+}
+
+TEST(ParseRemainingQuotaTest, SmallestForTheZone) {
+  const Json quota = Parse(R"({"AccountQuotaOverview": {"AccountQuota": {"PostPaidQuotaSet": [
+      {"Zone": "ap-guangzhou-3", "RemainingQuota": 7},
+      {"Zone": "ap-guangzhou-4", "RemainingQuota": 1},
+      {"Zone": "ap-guangzhou-3", "RemainingQuota": 5}]}}})");
+  EXPECT_EQ(*ParseRemainingQuota(quota, "PostPaidQuotaSet", "ap-guangzhou-3"), 5);
+  EXPECT_EQ(*ParseRemainingQuota(quota, "PostPaidQuotaSet", "ap-shanghai-1"), std::nullopt);
+  EXPECT_EQ(*ParseRemainingQuota(quota, "SpotPaidQuotaSet", "ap-guangzhou-3"), std::nullopt);
+}
+
+TEST(ParseBalanceMicrosTest, CentsToMicros) {
+  EXPECT_EQ(*ParseBalanceMicros(Parse(R"({"Balance": 1234})")), 12340000);
+  EXPECT_EQ(*ParseBalanceMicros(Parse(R"({})")), 0);
+}
+
+TEST(ParseInstanceIdSetTest, KeepsTheStrings) {
+  EXPECT_EQ(*ParseInstanceIdSet(Parse(R"({"InstanceIdSet": ["ins-1", "ins-2"]})")),
+            (std::vector<std::string>{"ins-1", "ins-2"}));
+  EXPECT_TRUE(ParseInstanceIdSet(Parse(R"({})"))->empty());
+}
+
+TEST(ParseInstanceStatusesTest, OneStatusPerIdAndMissingIdsAreTerminated) {
+  const Json answer = Parse(R"({"InstanceSet": [{
+      "InstanceId": "ins-1", "InstanceState": "RUNNING", "RestrictState": "NORMAL",
+      "IsolatedSource": "NOTISOLATED", "PublicIpAddresses": ["198.51.100.2"],
+      "PrivateIpAddresses": ["10.0.0.2"], "Placement": {"Zone": "ap-guangzhou-3"},
+      "CreatedTime": "2024-05-01T10:00:00Z"}]})");
+  const std::vector<std::string> ids = {"ins-1", "ins-gone"};
+  absl::StatusOr<std::vector<InstanceStatus>> statuses = ParseInstanceStatuses(answer, ids);
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  ASSERT_EQ(statuses->size(), 2u);
+  const InstanceStatus& live = (*statuses)[0];
+  EXPECT_EQ(live.instance_id, "ins-1");
+  EXPECT_EQ(live.state, Instance::RUNNING);
+  EXPECT_EQ(live.restriction, Instance::NORMAL);
+  EXPECT_EQ(live.isolated_source, Instance::NOT_ISOLATED);
+  EXPECT_EQ(live.public_ips, std::vector<std::string>{"198.51.100.2"});
+  EXPECT_EQ(live.private_ips, std::vector<std::string>{"10.0.0.2"});
+  EXPECT_EQ(live.zone, "ap-guangzhou-3");
+  EXPECT_EQ(live.create_time, absl::FromUnixSeconds(1714557600));
+  EXPECT_EQ((*statuses)[1].instance_id, "ins-gone");
+  EXPECT_EQ((*statuses)[1].state, Instance::TERMINATED);
+}
+
+TEST(ParseInstanceStatusesTest, ArrearsAndExpiry) {
+  const Json answer = Parse(R"({"InstanceSet": [
+      {"InstanceId": "a", "InstanceState": "STOPPED", "IsolatedSource": "ARREAR"},
+      {"InstanceId": "b", "InstanceState": "SHUTDOWN", "RestrictState": "EXPIRED"}]})");
+  const std::vector<std::string> ids = {"a", "b"};
+  absl::StatusOr<std::vector<InstanceStatus>> statuses = ParseInstanceStatuses(answer, ids);
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  EXPECT_EQ((*statuses)[0].restriction, Instance::ISOLATED_ARREARS);
+  EXPECT_EQ((*statuses)[0].isolated_source, Instance::ISOLATED_BY_ARREARS);
+  EXPECT_EQ((*statuses)[1].state, Instance::SHUTDOWN);
+  EXPECT_EQ((*statuses)[1].restriction, Instance::EXPIRED);
+}
+
+TEST(ParseLiveInstanceIdsTest, SkipsTerminating) {
+  EXPECT_EQ(*ParseLiveInstanceIds(Parse(R"({"InstanceSet": [
+                {"InstanceId": "a", "InstanceState": "RUNNING"},
+                {"InstanceId": "b", "InstanceState": "TERMINATING"}]})")),
+            std::vector<std::string>{"a"});
+}
+
+TEST(ParseTaggedPageTest, OrderTagsOfLiveInstances) {
+  absl::StatusOr<TaggedPage> page = ParseTaggedPage(Parse(R"({"TotalCount": 250, "InstanceSet": [
+      {"InstanceId": "a", "InstanceState": "RUNNING",
+       "Tags": [{"Key": "team", "Value": "x"}, {"Key": "provisioner:order-id", "Value": "o-1"}]},
+      {"InstanceId": "b", "InstanceState": "TERMINATING",
+       "Tags": [{"Key": "provisioner:order-id", "Value": "o-2"}]}]})"));
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->tagged.size(), 1u);
+  EXPECT_EQ(page->tagged[0].instance_id, "a");
+  EXPECT_EQ(page->tagged[0].order_id, "o-1");
+  EXPECT_EQ(page->listed, 2);
+  EXPECT_EQ(page->total_count, 250);
+}
+
+TEST(ParseQuoteTest, DiscountedPricesWin) {
+  const Json answer = Parse(R"({"Price": {"InstancePrice": {
+      "UnitPrice": 0.5, "UnitPriceDiscount": 0.35, "OriginalPrice": 300, "DiscountPrice": 240.5}}})");
+  absl::StatusOr<provisioning::v1::Quote> hourly = ParseQuote(answer, /*prepaid=*/false, 3);
+  ASSERT_TRUE(hourly.ok()) << hourly.status();
+  EXPECT_EQ(hourly->currency(), "CNY");
+  EXPECT_EQ(hourly->unit_price_per_hour(), "0.35");
+  EXPECT_EQ(hourly->total_price_per_hour(), "1.05");
+  absl::StatusOr<provisioning::v1::Quote> prepaid = ParseQuote(answer, /*prepaid=*/true, 3);
+  ASSERT_TRUE(prepaid.ok()) << prepaid.status();
+  EXPECT_EQ(prepaid->total_price_prepaid(), "240.50");
+}
+
+// Regressions from fuzz/tencent_response_fuzzer: each answer used to throw
+// out of the parser (an uncaught nlohmann::json exception: the service
+// terminates) or hit undefined behaviour (UBSan). Now each is malformed.
+struct HostileCase {
+  const char* what;
+  const char* answer;
+  std::function<absl::Status(const Json&)> parse;
+};
+
+TEST(HostileAnswerTest, WrongTypesAndHugeNumbersAreMalformedAnswers) {
+  const std::vector<std::string> ids = {"ins-1"};
+  auto tagged = [](const Json& a) { return ParseTaggedPage(a).status(); };
+  auto quota = [](const Json& a) {
+    return ParseRemainingQuota(a, "PostPaidQuotaSet", "ap-guangzhou-3").status();
+  };
+  auto statuses = [&ids](const Json& a) { return ParseInstanceStatuses(a, ids).status(); };
+  auto offer = [](const Json& a) { return ParseZoneOffer(a).status(); };
+  auto balance = [](const Json& a) { return ParseBalanceMicros(a).status(); };
+  auto hourly = [](const Json& a) { return ParseQuote(a, /*prepaid=*/false, 100).status(); };
+  auto live = [](const Json& a) { return ParseLiveInstanceIds(a).status(); };
+  auto bought = [](const Json& a) { return ParseInstanceIdSet(a).status(); };
+  const HostileCase cases[] = {
+      {"TotalCount a string (type_error 302)", R"({"TotalCount": "r"})", tagged},
+      {"AccountQuotaOverview an array (json_pointer parse_error 109)",
+       R"({"AccountQuotaOverview": [{"AccountQuota": 1}]})", quota},
+      {"InstanceState an array (type_error 302)",
+       R"({"InstanceSet": [{"InstanceId": "ins-1", "InstanceState": []}]})", statuses},
+      {"InstanceId a number", R"({"InstanceSet": [{"InstanceId": 2}]})", statuses},
+      {"InstanceSet entries not objects", R"({"InstanceSet": ["ins-1"]})", live},
+      {"InstanceSet an object", R"({"InstanceSet": {"InstanceId": "ins-1"}})", statuses},
+      {"Tags a string", R"({"InstanceSet": [{"InstanceId": "a", "Tags": "x"}]})", tagged},
+      {"InstanceQuota 1e20 (UBSan: float to int overflow)",
+       R"({"InstanceTypeQuotaSet": [{"Status": "SELL", "InstanceQuota": 1e20}]})", offer},
+      {"first offer not an object", R"({"InstanceTypeQuotaSet": [7]})", offer},
+      {"Cpu negative", R"({"InstanceTypeQuotaSet": [{"Status": "SELL", "Cpu": -2}]})", offer},
+      {"UnitPrice negative",
+       R"({"InstanceTypeQuotaSet": [{"Status": "SELL", "Price": {"UnitPrice": -1}}]})", offer},
+      {"Balance 9e17 cents (UBSan: signed overflow x 10000)", R"({"Balance": 9e17})", balance},
+      {"Balance a fraction of a cent", R"({"Balance": 0.5})", balance},
+      {"UnitPrice 9e12 (UBSan: signed overflow x count)",
+       R"({"Price": {"InstancePrice": {"UnitPrice": 9e12}}})", hourly},
+      {"UnitPrice a string", R"({"Price": {"InstancePrice": {"UnitPrice": "0.1"}}})", hourly},
+      {"InstanceIdSet with a number", R"({"InstanceIdSet": ["ins-1", 2]})", bought},
+  };
+  for (const HostileCase& c : cases) {
+    absl::Status status = c.parse(Json::parse(c.answer));
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << c.what << ": " << status;
+    EXPECT_EQ(ErrorReason(status), "MALFORMED_ANSWER") << c.what;
+  }
+}
+
+TEST(HostileAnswerTest, MalformedErrorObjectsAreMalformedAnswers) {
+  for (const char* body :
+       {R"({"Response": {"Error": "boom"}})", R"({"Response": {"Error": {"Code": 5}}})",
+        R"({"Response": {"RequestId": 5}})"}) {
+    absl::StatusOr<Json> answer = ParseApiAnswer("DescribeInstances", body);
+    EXPECT_EQ(ErrorReason(answer.status()), "MALFORMED_ANSWER") << body;
+  }
+}
+
+TEST(HostileAnswerTest, NullIsAbsentAndNegativeBalanceIsADebt) {
+  const std::vector<std::string> ids = {"ins-1"};
+  absl::StatusOr<std::vector<InstanceStatus>> statuses = ParseInstanceStatuses(
+      Json::parse(R"({"InstanceSet": [{"InstanceId": "ins-1", "InstanceState": "RUNNING",
+                                       "PublicIpAddresses": null, "Placement": null}]})"),
+      ids);
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  EXPECT_TRUE((*statuses)[0].public_ips.empty());
+  EXPECT_EQ(*ParseBalanceMicros(Json::parse(R"({"Balance": -250})")), -2500000);
+  EXPECT_EQ(*ParseBalanceMicros(Json::parse(R"({"Balance": 1500.0})")), 15000000);
+}
+
+}  // namespace
+}  // namespace cvm::tencentcloud
