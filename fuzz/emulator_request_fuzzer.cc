@@ -16,7 +16,8 @@
 // Two pseudo-headers steer the fuzzer: X-Fuzz-Sign: <SecretId> signs the
 // request correctly for that account (so bodies reach the actions; without
 // it the fuzzed Authorization header is checked as sent), and
-// X-Fuzz-Advance: <seconds> moves the clock first (instance lifecycles).
+// X-Fuzz-Advance: <seconds> moves the clock first (instance lifecycles; up
+// to 100 years, settled by the emulator in steady stretches, not by the hour).
 //
 // Checked: nothing crashes or throws; every answer is a JSON object (an
 // error has a string Code) and serializes as the HTTP body.
@@ -40,6 +41,7 @@ namespace cvm::tencentcloud {
 namespace {
 
 constexpr int kMaxRequests = 16;
+constexpr double kMaxAdvanceSeconds = 100 * 365.25 * 86400;
 
 struct FuzzRequest {
   SignedRequest request;
@@ -60,7 +62,11 @@ FuzzRequest ParseBlock(absl::string_view block) {
     if (name == "x-fuzz-sign") {
       out.sign_as = value;
     } else if (name == "x-fuzz-advance") {
-      if (!absl::SimpleAtod(value, &out.advance_seconds)) out.advance_seconds = 0;
+      // At most 100 years, as /_emulator/advance allows.
+      if (!absl::SimpleAtod(value, &out.advance_seconds) ||
+          !(out.advance_seconds <= kMaxAdvanceSeconds)) {
+        out.advance_seconds = 0;
+      }
     } else {
       out.request.headers[name] = value;
     }

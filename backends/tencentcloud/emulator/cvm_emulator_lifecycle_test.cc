@@ -209,5 +209,56 @@ TEST_F(LifecycleTest, OneLongJumpOfTheClockEndsLikeLivingThroughEveryHour) {
   EXPECT_EQ(jumped_books["Live"], 0);  // isolated, then released after 24 h
 }
 
+// Years in one jump are settled in steady stretches (SettleSteadyHours), not
+// hour by hour: the books must still match living through every hour, across
+// a termination, a prepaid expiry and the hour the money runs out.
+TEST_F(LifecycleTest, YearsInOneJumpEndLikeLivingThroughThem) {
+  // 0.37 per hour (two S5.MEDIUM2 and a spot at 0.05) against 5,000.00:
+  // in arrears after about a year and a half.
+  Make(WorldWithBalance(500000 + 9344));
+  FakeClock stepped_clock;
+  auto stepped = CvmEmulator::Create(emulator_->config(), &stepped_clock);
+  ASSERT_TRUE(stepped.ok());
+  auto both = [&](const std::string& action, const Json& params) {
+    Json a = Call(action, params);
+    Json b = (*stepped)->Handle(kTestSecretId, "cvm", action, "ap-guangzhou", params);
+    EXPECT_EQ(a, b);
+    EXPECT_FALSE(a.contains("Error")) << a.dump();
+    return a;
+  };
+  const Json base = {{"Placement", {{"Zone", "ap-guangzhou-3"}}},
+                     {"InstanceType", "S5.MEDIUM2"},
+                     {"ImageId", "img-1"}};
+  Json payg = base, spot = base, prepaid = base;
+  payg["InstanceCount"] = 2;
+  spot["InstanceChargeType"] = "SPOTPAID";
+  spot["InstanceMarketOptions"] = {{"MarketType", "spot"}, {"SpotOptions", {{"MaxPrice", "0.05"}}}};
+  prepaid["InstanceChargeType"] = "PREPAID";
+  prepaid["InstanceChargePrepaid"] = {{"Period", 1}};
+  const std::string first = both("RunInstances", payg)["InstanceIdSet"][0];
+  both("RunInstances", spot);
+  both("RunInstances", prepaid);
+
+  auto step_to = [&](absl::Time t) {
+    while (stepped_clock.Now() + absl::Minutes(61) <= t) {
+      stepped_clock.Advance(absl::Minutes(61));
+      (*stepped)->Books();
+    }
+    stepped_clock.Advance(t - stepped_clock.Now());
+  };
+  Advance(absl::Hours(24 * 100) + absl::Seconds(17));
+  step_to(clock_.Now());
+  EXPECT_EQ(emulator_->Books(), (*stepped)->Books());
+  both("TerminateInstances", {{"InstanceIds", {first}}});
+
+  Advance(absl::Hours(24 * 365 * 3));
+  step_to(clock_.Now());
+  const Json jumped_books = emulator_->Books()[kTestSecretId];
+  EXPECT_EQ(jumped_books, (*stepped)->Books()[kTestSecretId]);
+  EXPECT_EQ(jumped_books["InArrears"], true);
+  EXPECT_EQ(jumped_books["Live"], 0);
+  EXPECT_GT(jumped_books["ChargedCents"].get<int64_t>(), 500000);
+}
+
 }  // namespace
 }  // namespace cvm::tencentcloud

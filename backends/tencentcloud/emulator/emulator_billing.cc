@@ -48,7 +48,48 @@ void CvmEmulator::CatchUp(AccountBooks& books, absl::Time now) {
       StartArrears(books, hour);
     }
     books.next_settlement = hour + absl::Hours(1);
+    SettleSteadyHours(books, now);
   }
+}
+
+void CvmEmulator::SettleSteadyHours(AccountBooks& books, absl::Time now) {
+  const absl::Time last = books.next_settlement - absl::Hours(1);
+  absl::Time change = now;  // the first moment anything changes, or `now`
+  __int128 units_per_hour = 0;
+  for (const auto& [id, instance] : books.instances) {
+    if (instance.accrued_until > last) return;  // billed ahead: hour by hour
+    const absl::Time down = std::min(instance.shutdown, instance.terminated);
+    for (absl::Time t : {instance.created, down}) {
+      if (t > last) change = std::min(change, t);
+    }
+    if (instance.charge_type == "PREPAID" || instance.created > last || down <= last) continue;
+    const int64_t hourly = instance.charge_type == "SPOTPAID" ? spot_micros_[instance.offer_key]
+                                                              : instance.hourly_micros;
+    units_per_hour += __int128{hourly} * 3600;
+  }
+  absl::Duration part_hour;
+  int64_t hours = absl::IDivDuration(change - last, absl::Hours(1), &part_hour);
+  if (hours <= 0) return;
+  const __int128 unsettled = books.unsettled;
+  if (units_per_hour > 0 && books.arrears_since == absl::InfiniteFuture()) {
+    // Stop before the settlement that would leave the balance negative: the
+    // loop settles that one on its own and starts the arrears.
+    const __int128 headroom = (__int128{books.balance_cents} + 1) * kUnitsPerCent - unsettled;
+    if (headroom <= 0) return;
+    const __int128 safe_hours = (headroom + units_per_hour - 1) / units_per_hour - 1;
+    if (safe_hours < hours) hours = static_cast<int64_t>(safe_hours);
+    if (hours <= 0) return;
+  }
+  const __int128 total = unsettled + units_per_hour * hours;
+  const int64_t cents = static_cast<int64_t>(total / kUnitsPerCent);
+  books.unsettled = static_cast<int64_t>(total % kUnitsPerCent);
+  books.balance_cents -= cents;
+  books.charged_cents += cents;
+  const absl::Time end = last + absl::Hours(1) * hours;
+  for (auto& [id, instance] : books.instances) {
+    instance.accrued_until = std::max(instance.accrued_until, end);
+  }
+  books.next_settlement = end + absl::Hours(1);
 }
 
 void CvmEmulator::CatchUpAll(absl::Time now) {

@@ -14,6 +14,9 @@
 namespace cvm::tencentcloud {
 namespace {
 
+// The furthest /_emulator/advance moves the clock in one call: 100 years.
+constexpr double kMaxAdvanceSeconds = 100 * 365.25 * 86400;
+
 std::string NewRequestId() {
   static std::atomic<uint64_t> counter{0};
   const uint64_t n = counter.fetch_add(1) + 1;
@@ -179,7 +182,14 @@ void EmulatorServer::Route() {
       response.set_content(R"({"Error":"body must be {\"Seconds\": N}"})", "application/json");
       return;
     }
-    clock_.Advance(absl::Seconds(body["Seconds"].get<double>()));
+    const double seconds = body["Seconds"].get<double>();
+    if (!(seconds >= 0 && seconds <= kMaxAdvanceSeconds)) {
+      response.status = 400;
+      response.set_content(R"({"Error":"Seconds must be between 0 and 3155760000, 100 years"})",
+                           "application/json");
+      return;
+    }
+    clock_.Advance(absl::Seconds(seconds));
     response.set_content(Json{{"Now", absl::FormatTime(clock_.Now())}}.dump(), "application/json");
   });
   http_->Get("/_emulator/books", [this](const httplib::Request&, httplib::Response& response) {

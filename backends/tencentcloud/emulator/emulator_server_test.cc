@@ -52,6 +52,8 @@ TEST_F(EmulatorServerTest, AdvanceMovesTheClockAndBooksShowTheMoney) {
   EXPECT_EQ(status, 200);
   EXPECT_GE(server_->clock().Now() - before, absl::Hours(2));
   EXPECT_EQ(Post("/_emulator/advance", {{"Minutes", 1}}).first, 400);
+  EXPECT_EQ(Post("/_emulator/advance", {{"Seconds", -1}}).first, 400);
+  EXPECT_EQ(Post("/_emulator/advance", {{"Seconds", 1e300}}).first, 400);
   auto books = client_->Get("/_emulator/books");
   ASSERT_TRUE(books);
   Json account = Json::parse(books->body)[kTestSecretId];
