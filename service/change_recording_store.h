@@ -51,6 +51,7 @@ class ChangeRecordingStore : public OrderStore {
     return store_->OrdersInStates(states);
   }
   void SetListener(Listener listener) override { store_->SetListener(std::move(listener)); }
+  absl::Status CheckHealth() override { return store_->CheckHealth(); }
 
  private:
   const std::unique_ptr<OrderStore> store_;

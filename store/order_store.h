@@ -16,7 +16,9 @@
 //     a mutation's own error is returned unchanged and nothing is written.
 //  4. Listener callbacks run synchronously after the change is durable and
 //     before the mutating call returns; they must not call back into the store
-//     and must be quick (enqueue, never block).
+//     and must be quick (enqueue, never block). A store shared by several
+//     processes also calls the listener with the others' changes, in
+//     revision order with its own (store/postgres_order_store.h).
 #ifndef CVM_PROVISIONER_STORE_ORDER_STORE_H_
 #define CVM_PROVISIONER_STORE_ORDER_STORE_H_
 
@@ -115,6 +117,11 @@ class OrderStore {
 
   // Installs the one listener (rule 4). Call before any mutation.
   virtual void SetListener(Listener listener) = 0;
+
+  // OK when the storage answers now; UNAVAILABLE when it cannot be reached
+  // (the service then reports NOT_SERVING). Stores in this process's memory
+  // or files are always reachable.
+  virtual absl::Status CheckHealth() { return absl::OkStatus(); }
 };
 
 }  // namespace cvm

@@ -1,8 +1,10 @@
 #include "store/pg_connection.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <postgresql/libpq-fe.h>
 
+#include <cerrno>
 #include <cstring>
 #include <utility>
 
@@ -180,6 +182,35 @@ absl::Status Connection::ExecScript(absl::string_view what, const std::string& s
   if (code != PGRES_TUPLES_OK && code != PGRES_COMMAND_OK) status = Error(conn_, raw, what);
   PQclear(raw);
   return status;
+}
+
+absl::StatusOr<std::vector<std::string>> Connection::WaitForNotifications(
+    absl::Duration timeout) {
+  if (!connected()) return ConnectionError("waiting for notifications");
+  std::vector<std::string> payloads;
+  auto drain = [&]() -> absl::Status {
+    if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK) {
+      return ConnectionError("waiting for notifications");
+    }
+    while (PGnotify* notify = PQnotifies(conn_)) {
+      payloads.emplace_back(notify->extra != nullptr ? notify->extra : "");
+      PQfreemem(notify);
+    }
+    return absl::OkStatus();
+  };
+  absl::Status status = drain();  // some may have come with an earlier result
+  if (!status.ok() || !payloads.empty()) {
+    if (!status.ok()) return status;
+    return payloads;
+  }
+  pollfd fd{PQsocket(conn_), POLLIN, 0};
+  const int ready = poll(&fd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (ready < 0 && errno != EINTR) return ConnectionError("waiting for notifications");
+  if (ready > 0) {
+    status = drain();
+    if (!status.ok()) return status;
+  }
+  return payloads;
 }
 
 void Connection::Rollback() {

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 struct pg_conn;
 struct pg_result;
@@ -88,6 +89,12 @@ class Connection {
   // Ends a failed transaction when the connection still works; drops the
   // connection otherwise (its transaction is gone with it).
   void Rollback();
+
+  // LISTEN/NOTIFY: waits up to `timeout` for notifications to arrive (after
+  // a LISTEN on this connection) and returns their payloads, oldest first;
+  // empty when none came. UNAVAILABLE when the connection is lost (or was
+  // never opened: LISTEN first).
+  absl::StatusOr<std::vector<std::string>> WaitForNotifications(absl::Duration timeout);
 
   // The server's backend process id (0 when not connected), for tests.
   int backend_pid() const;

@@ -2,6 +2,7 @@
 // reads are in postgres_order_store_reads.cc.
 #include "store/postgres_order_store.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -44,17 +45,38 @@ constexpr const char* kMigrations[] = {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PostgresOrderStore>> PostgresOrderStore::Open(
-    const std::string& conninfo, Clock* clock, size_t max_events) {
-  std::unique_ptr<PostgresOrderStore> store(
-      new PostgresOrderStore(conninfo, clock, max_events));
-  absl::MutexLock lock(&store->mu_);
-  RETURN_IF_ERROR(store->Migrate());
+    const std::string& conninfo, Clock* clock, Options options) {
+  std::unique_ptr<PostgresOrderStore> store(new PostgresOrderStore(conninfo, clock, options));
+  {
+    absl::MutexLock lock(&store->mu_);
+    RETURN_IF_ERROR(store->Migrate());
+    // The listener hears what is committed from now on.
+    ASSIGN_OR_RETURN(store->delivered_, store->LastRevision());
+  }
+  store->feed_thread_ = std::thread([s = store.get()] { s->Feed(); });
   return store;
 }
 
 PostgresOrderStore::PostgresOrderStore(const std::string& conninfo, Clock* clock,
-                                       size_t max_events)
-    : clock_(clock), max_events_(std::max<size_t>(max_events, 1)), connection_(conninfo) {}
+                                       Options options)
+    : clock_(clock),
+      max_events_(std::max<size_t>(options.max_events, 1)),
+      feed_interval_(options.feed_interval),
+      connection_(conninfo),
+      feed_connection_(conninfo) {}
+
+PostgresOrderStore::~PostgresOrderStore() {
+  {
+    absl::MutexLock lock(&feed_mu_);
+    stopping_ = true;
+  }
+  if (feed_thread_.joinable()) feed_thread_.join();
+}
+
+absl::Status PostgresOrderStore::CheckHealth() {
+  absl::MutexLock lock(&mu_);
+  return connection_.Exec("checking the connection", "SELECT 1").status();
+}
 
 absl::Status PostgresOrderStore::Migrate() {
   absl::Status status = [&]() -> absl::Status {
@@ -175,9 +197,13 @@ absl::Status PostgresOrderStore::ApplyBatchLocked(const std::vector<PendingWrite
   revision_ = first_revision;
   for (PendingWrite* write : batch) RETURN_IF_ERROR(write->apply(*write));
   if (revision_ > first_revision) {
+    // The notification goes out at COMMIT, to every process's feed.
     RETURN_IF_ERROR(connection_
                         .Exec("advancing the revision",
-                              "UPDATE store_revision SET revision = $1", {pg::Int(revision_)})
+                              absl::StrCat("UPDATE store_revision SET revision = $1"
+                                           " RETURNING pg_notify('",
+                                           kEventChannel, "', $2)"),
+                              {pg::Int(revision_), pg::Text(absl::StrCat(revision_))})
                         .status());
     RETURN_IF_ERROR(connection_
                         .Exec("trimming the event log", "DELETE FROM events WHERE revision <= $1",
@@ -191,8 +217,22 @@ absl::Status PostgresOrderStore::ApplyBatchLocked(const std::vector<PendingWrite
 void PostgresOrderStore::CommitLocked(const std::vector<PendingWrite*>& batch) {
   const uint32_t first_sequence = sequence_;
   const absl::Status io = ApplyBatchLocked(batch);
+  // Other processes' revisions before this batch's reach the listener first.
+  int64_t first_revision = 0;
+  for (const PendingWrite* write : batch) {
+    if (write->event.has_value()) {
+      first_revision = write->event->revision;
+      break;
+    }
+  }
+  bool in_order = true;
   if (io.ok()) {
     ++commits_;
+    if (first_revision > delivered_ + 1) {
+      const absl::Status earlier = DeliverLocked(first_revision - 1);
+      // The feed delivers all of it, in order, once it can read the log.
+      if (!earlier.ok()) in_order = false;
+    }
   } else {
     // Nothing of the batch was written: every write in it fails alike.
     connection_.Rollback();
@@ -203,8 +243,9 @@ void PostgresOrderStore::CommitLocked(const std::vector<PendingWrite*>& batch) {
     if (!io.ok()) {
       write->status = io;
       write->event.reset();
-    } else if (write->event.has_value() && listener_) {
-      listener_(*write->event);  // committed now, in revision order
+    } else if (write->event.has_value() && in_order && write->event->revision > delivered_) {
+      if (listener_) listener_(*write->event);  // committed now, in revision order
+      delivered_ = write->event->revision;
     }
     write->done = true;
   }

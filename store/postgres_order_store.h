@@ -26,12 +26,14 @@
 // and share its commit. Each call returns only once its change is committed;
 // a failure of the transaction fails every write in it and writes none.
 //
-// Listener: called after COMMIT, in revision order, before the mutating call
-// returns — for this store's own writes only.
-// TODO(issue 7): with several replicas on one database, each must also hear
-// the others' events: LISTEN/NOTIFY on the event log (NOTIFY in the write
-// transaction, the listener fed from EventsAfter() in order). Until then one
-// process writes a database.
+// Listener: called for every committed change of every process writing the
+// database, once each, in revision order. A write transaction NOTIFYs
+// kEventChannel with its last revision; a feed thread LISTENs on its own
+// connection and hands the listener what other processes committed (also
+// every feed_interval without a notification, and after reconnecting). This
+// store's own writes reach the listener before the mutating call returns,
+// after any earlier revision of another process. So a Watch on any replica
+// sees the changes made through every replica, with the same revisions.
 //
 // Errors: UNAVAILABLE when the server cannot be reached or the connection is
 // lost (also mid-call); the next call reconnects. A connection lost during
@@ -46,10 +48,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
 #include "store/order_store.h"
 #include "store/pg_connection.h"
@@ -60,9 +64,23 @@ class PostgresOrderStore : public OrderStore {
  public:
   // Connects to `conninfo` and migrates the database (UNAVAILABLE when the
   // server cannot be reached).
-  static absl::StatusOr<std::unique_ptr<PostgresOrderStore>> Open(
-      const std::string& conninfo, Clock* clock, size_t max_events = 100000);
-  ~PostgresOrderStore() override = default;
+  struct Options {
+    size_t max_events = 100000;  // the event log keeps this many revisions
+    // The feed reads the event log at least this often (it is woken by
+    // notifications); how late another process's change can arrive when a
+    // notification is lost.
+    absl::Duration feed_interval = absl::Seconds(1);
+  };
+  static constexpr char kEventChannel[] = "cvm_order_events";
+
+  static absl::StatusOr<std::unique_ptr<PostgresOrderStore>> Open(const std::string& conninfo,
+                                                                  Clock* clock,
+                                                                  Options options);
+  static absl::StatusOr<std::unique_ptr<PostgresOrderStore>> Open(const std::string& conninfo,
+                                                                  Clock* clock) {
+    return Open(conninfo, clock, Options());
+  }
+  ~PostgresOrderStore() override;  // stops the feed
 
   absl::StatusOr<CreateOrderResult> CreateOrder(Order order) override;
   absl::StatusOr<Order> UpdateOrder(const std::string& order_id,
@@ -81,6 +99,8 @@ class PostgresOrderStore : public OrderStore {
 
   // Transactions committed so far (writes / commits = the group-commit factor).
   int64_t commits() const;
+  // A cheap query on the store's connection: OK when the database answers.
+  absl::Status CheckHealth() override;
 
  private:
   // A write waiting for the next group commit.
@@ -94,7 +114,7 @@ class PostgresOrderStore : public OrderStore {
     bool done = false;                // guarded by queue_mu_
   };
 
-  PostgresOrderStore(const std::string& conninfo, Clock* clock, size_t max_events);
+  PostgresOrderStore(const std::string& conninfo, Clock* clock, Options options);
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues `write` and returns once a transaction that holds it ended: that
   // transaction's error, else write.status.
@@ -118,17 +138,36 @@ class PostgresOrderStore : public OrderStore {
   absl::Status ReadTransaction(const std::function<absl::Status()>& read)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int64_t> LastRevision() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Events after `revision` (up to `last` when > 0; at most `limit` when
+  // > 0), oldest first; OUT_OF_RANGE when the log no longer holds them.
+  absl::StatusOr<std::vector<OrderEvent>> ReadEventsLocked(int64_t revision,
+                                                           const std::string& order_id,
+                                                           int64_t last, int64_t limit)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hands the listener every committed revision after delivered_ up to
+  // `last` (or the newest when 0) that it has not had (postgres_order_feed.cc).
+  absl::Status DeliverLocked(int64_t last) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The feed thread: LISTEN, wait, deliver; reconnects after a loss.
+  void Feed();
 
   Clock* const clock_;
   const size_t max_events_;
+  const absl::Duration feed_interval_;
   mutable absl::Mutex mu_;
   pg::Connection connection_ ABSL_GUARDED_BY(mu_);
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;  // the open transaction's last revision
   uint32_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
   Listener listener_ ABSL_GUARDED_BY(mu_);
   int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  // The last revision handed to the listener (or skipped before it was set).
+  int64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Mutex queue_mu_ ABSL_ACQUIRED_AFTER(mu_);
   std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
+
+  pg::Connection feed_connection_;  // the feed thread's, for LISTEN
+  absl::Mutex feed_mu_;
+  bool stopping_ ABSL_GUARDED_BY(feed_mu_) = false;
+  std::thread feed_thread_;
 };
 
 }  // namespace cvm

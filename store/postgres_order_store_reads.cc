@@ -126,29 +126,33 @@ absl::StatusOr<OrderSnapshot> PostgresOrderStore::Snapshot(const std::string& or
 absl::StatusOr<std::vector<OrderEvent>> PostgresOrderStore::EventsAfter(
     int64_t revision, const std::string& order_id) {
   absl::MutexLock lock(&mu_);
+  return ReadEventsLocked(revision, order_id, 0, 0);
+}
+
+absl::StatusOr<std::vector<OrderEvent>> PostgresOrderStore::ReadEventsLocked(
+    int64_t revision, const std::string& order_id, int64_t last, int64_t limit) {
   std::vector<OrderEvent> events;
   RETURN_IF_ERROR(ReadTransaction([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
-    ASSIGN_OR_RETURN(const int64_t last, LastRevision());
+    ASSIGN_OR_RETURN(const int64_t newest, LastRevision());
     ASSIGN_OR_RETURN(pg::Result oldest_row,
                      connection_.Exec("reading the event log",
                                       "SELECT COALESCE(MIN(revision), 0) FROM events"));
-    const int64_t oldest = oldest_row.Int(0, 0) == 0 ? last + 1 : oldest_row.Int(0, 0);
-    if (revision > last || revision < oldest - 1) {
+    const int64_t oldest = oldest_row.Int(0, 0) == 0 ? newest + 1 : oldest_row.Int(0, 0);
+    if (revision > newest || revision < oldest - 1) {
       return absl::OutOfRangeError(absl::StrFormat(
           "revision %d is not available: the event log holds %d to %d", revision, oldest - 1,
-          last));
+          newest));
     }
-    std::vector<pg::Param> params = {pg::Int(revision)};
-    if (!order_id.empty()) params.push_back(pg::Text(order_id));
-    ASSIGN_OR_RETURN(pg::Result rows,
-                     connection_.Exec("reading events",
-                                      order_id.empty()
-                                          ? "SELECT revision, previous_state, body FROM events"
-                                            " WHERE revision > $1 ORDER BY revision"
-                                          : "SELECT revision, previous_state, body FROM events"
-                                            " WHERE revision > $1 AND order_id = $2"
-                                            " ORDER BY revision",
-                                      params));
+    std::vector<pg::Param> params = {pg::Int(revision), pg::Int(last > 0 ? last : newest)};
+    std::string sql =
+        "SELECT revision, previous_state, body FROM events WHERE revision > $1 AND revision <= $2";
+    if (!order_id.empty()) {
+      params.push_back(pg::Text(order_id));
+      sql += " AND order_id = $3";
+    }
+    sql += " ORDER BY revision";
+    if (limit > 0) sql += absl::StrCat(" LIMIT ", limit);
+    ASSIGN_OR_RETURN(pg::Result rows, connection_.Exec("reading events", sql, params));
     for (int row = 0; row < rows.rows(); ++row) {
       ASSIGN_OR_RETURN(Order order, Parse(rows.Bytes(row, 2)));
       events.push_back({rows.Int(row, 0), static_cast<Order::State>(rows.Int(row, 1)),
