@@ -9,6 +9,13 @@
 // answer (FAILED) is final. Orders are recovered after a restart the same way
 // (`recovering`: look for instances under the order's tag first).
 //
+// Replicas: an order is driven only under its claim ("order/<id>",
+// store/work_leases.h), won before each attempt. An order another replica
+// holds is left to it (dropped here); every replica re-enqueues the unfinished
+// orders it finds in the store (Server's takeover scan), so the orders of a
+// replica that died are claimed and recovered by the others within a scan.
+// Enqueue() of an order already queued or in flight here does nothing.
+//
 // Contract: thread-safe. Stop() stops taking work, lets submissions in flight
 // finish and leaves queued orders unfinished in the store, where the next
 // start recovers them: an order is never dropped, only postponed.
@@ -17,6 +24,7 @@
 
 #include <deque>
 #include <functional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +34,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/order_workflow.h"
+#include "store/work_leases.h"
 
 namespace cvm {
 
@@ -35,6 +44,8 @@ class OrderDriver {
     int workers = 8;
     absl::Duration first_retry = absl::Milliseconds(500);
     absl::Duration max_retry = absl::Seconds(30);
+    // Claims shared with other replicas; null: this process does all work.
+    WorkLeases* leases = nullptr;
   };
   // Called with each submission's final outcome (OK once the cloud accepted
   // the order, else the order's failure).
@@ -45,7 +56,8 @@ class OrderDriver {
   OrderDriver(const OrderDriver&) = delete;
   OrderDriver& operator=(const OrderDriver&) = delete;
 
-  // Queues the order; false once stopping (the order stays in the store).
+  // Queues the order unless it is queued or in flight here already; false
+  // once stopping (the order stays in the store).
   bool Enqueue(const std::string& order_id, bool recovering);
 
   // Waits until nothing is queued or in flight, or `timeout` passes.
@@ -62,12 +74,19 @@ class OrderDriver {
   void Work();
   // Submits until the order is no longer unfinished or the driver stops.
   void Drive(const Item& item);
+  // One claimed attempt: OK when the order needs nothing more from here
+  // (done, failed, or driven by another replica), else what to retry on.
+  // Sets `held` to whether this process holds the claim.
+  absl::Status Attempt(const Item& item, const std::string& claim, bool& held);
+  // Waits `backoff` unless stopping; true when stopping.
+  bool WaitOrStop(absl::Duration backoff);
 
   OrderWorkflow* const workflow_;
   const Options options_;
   const OutcomeCallback on_outcome_;
   absl::Mutex mu_;
   std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> known_ ABSL_GUARDED_BY(mu_);  // queued or in flight
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;

@@ -1,5 +1,6 @@
 #include "service/order_driver.h"
 
+#include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -25,7 +26,7 @@ PurchaseRequest Purchase(const std::string& request_id) {
 
 class OrderDriverTest : public ::testing::Test {
  protected:
-  void Build(FakeBackendConfig fake, int workers = 4) {
+  void Build(FakeBackendConfig fake, int workers = 4, WorkLeases* leases = nullptr) {
     auto backends = FakeBackendSet(fake, &clock_);
     ASSERT_TRUE(backends.ok()) << backends.status();
     backends_ = *std::move(backends);
@@ -35,6 +36,7 @@ class OrderDriverTest : public ::testing::Test {
     options.workers = workers;
     options.first_retry = absl::Milliseconds(1);
     options.max_retry = absl::Milliseconds(5);
+    options.leases = leases;
     driver_ = std::make_unique<OrderDriver>(workflow_.get(), options,
                                             [this](const absl::Status& status) {
                                               absl::MutexLock lock(&mu_);
@@ -69,6 +71,81 @@ class OrderDriverTest : public ::testing::Test {
   absl::Mutex mu_;
   std::vector<absl::Status> outcomes_;
 };
+
+// Claims as another replica would hold some: "order/<id>" keys in `others`
+// are refused; the first `failures` calls fail as a lost database would.
+class ScriptedLeases : public WorkLeases {
+ public:
+  absl::StatusOr<bool> TryAcquire(const std::string& key) override {
+    absl::MutexLock lock(&mu);
+    if (failures > 0) {
+      --failures;
+      return absl::UnavailableError("postgres: connection lost");
+    }
+    if (others.count(key) > 0) return false;
+    held.insert(key);
+    return true;
+  }
+  void Release(const std::string& key) override {
+    absl::MutexLock lock(&mu);
+    held.erase(key);
+    released.push_back(key);
+  }
+  bool shared() const override { return true; }
+
+  absl::Mutex mu;
+  int failures = 0;
+  std::set<std::string> others, held;
+  std::vector<std::string> released;
+};
+
+TEST_F(OrderDriverTest, AnOrderAnotherReplicaHoldsIsLeftToItAndTheRestAreDrivenUnderClaim) {
+  ScriptedLeases leases;
+  leases.failures = 3;  // the first attempts wait for the database
+  Build(FakeBackendConfig(), 2, &leases);
+  auto elsewhere = workflow_->Accept(Purchase("elsewhere"));
+  ASSERT_TRUE(elsewhere.ok());
+  {
+    absl::MutexLock lock(&leases.mu);
+    leases.others.insert("order/" + elsewhere->order.order_id());
+  }
+  ASSERT_TRUE(driver_->Enqueue(elsewhere->order.order_id(), false));
+  const std::vector<std::string> ids = AcceptMany(5);
+  // Queued twice (a takeover scan finding it): driven once.
+  ASSERT_TRUE(driver_->Enqueue(ids[0], true));
+  ASSERT_TRUE(driver_->WaitIdle(absl::Seconds(30)));
+  EXPECT_EQ(store_->GetOrder(elsewhere->order.order_id())->state(), Order::ACCEPTED);
+  for (const std::string& id : ids) {
+    EXPECT_EQ(store_->GetOrder(id)->state(), Order::PROVISIONING) << id;
+  }
+  EXPECT_EQ(Outcomes().size(), ids.size());
+  absl::MutexLock lock(&leases.mu);
+  EXPECT_TRUE(leases.held.empty());  // each claim given back once its order left the driver
+  std::set<std::string> released(leases.released.begin(), leases.released.end());
+  std::set<std::string> driven;
+  for (const std::string& id : ids) driven.insert("order/" + id);
+  EXPECT_EQ(released, driven);  // never the order the other replica holds
+  EXPECT_EQ(leases.failures, 0);
+}
+
+TEST_F(OrderDriverTest, AnOrderFinishedElsewhereBeforeTheClaimIsNotSubmittedAgain) {
+  ScriptedLeases leases;
+  Build(FakeBackendConfig(), 1, &leases);
+  auto accepted = workflow_->Accept(Purchase("done-elsewhere"));
+  ASSERT_TRUE(accepted.ok());
+  const std::string id = accepted->order.order_id();
+  ASSERT_TRUE(store_->UpdateOrder(id, [](Order& o) {
+    o.set_state(Order::PROVISIONING);
+    o.add_instances()->set_instance_id("ins-from-another-replica");
+    return absl::OkStatus();
+  }).ok());
+  ASSERT_TRUE(driver_->Enqueue(id, true));
+  ASSERT_TRUE(driver_->WaitIdle(absl::Seconds(30)));
+  Order order = *store_->GetOrder(id);
+  ASSERT_EQ(order.instances_size(), 1);
+  EXPECT_EQ(order.instances(0).instance_id(), "ins-from-another-replica");
+  EXPECT_TRUE(Outcomes().empty());  // counted by the replica that drove it
+}
 
 TEST_F(OrderDriverTest, AcceptedOrdersReachTheCloud) {
   Build(FakeBackendConfig());
