@@ -67,6 +67,7 @@ absl::Status Poller::Poll(bool all) {
       // began (its order may be newer than what the scan read).
       const bool nudged_since = it->second.nudge > seen_notifications;
       if (by_group.count(it->first) == 0 && !nudged_since) {
+        if (options_.leases != nullptr) options_.leases->Release(ClaimOf(it->first));
         it = groups_.erase(it);
       } else {
         ++it;
@@ -83,6 +84,17 @@ absl::Status Poller::Poll(bool all) {
 
   absl::Status first_error;
   for (const GroupKey& key : due) {
+    if (options_.leases != nullptr) {
+      // Another replica polls this group while it holds the claim; this one
+      // asks again after fast_interval, to take over when it goes.
+      absl::StatusOr<bool> claimed = options_.leases->TryAcquire(ClaimOf(key));
+      if (!claimed.ok() || !*claimed) {
+        KeepFirst(first_error, claimed.status());
+        absl::MutexLock lock(&mu_);
+        groups_[key].next = clock_->Now() + options_.fast_interval;
+        continue;
+      }
+    }
     Round round = PollGroup(key, by_group[key]);
     KeepFirst(first_error, round.status);
     const absl::Time end = clock_->Now();
@@ -100,6 +112,10 @@ absl::Status Poller::Poll(bool all) {
     group.nudge = 0;
   }
   return first_error;
+}
+
+std::string Poller::ClaimOf(const GroupKey& key) {
+  return absl::StrCat("poll/", key.backend, "/", key.region);
 }
 
 Poller::Round Poller::PollGroup(const GroupKey& key, const std::vector<Order>& orders) {

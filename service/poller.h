@@ -43,6 +43,7 @@
 #include "common/clock.h"
 #include "plugins/backend_set.h"
 #include "store/order_store.h"
+#include "store/work_leases.h"
 
 namespace cvm {
 
@@ -57,6 +58,11 @@ class Poller {
     // Describe calls per second one group may spend, averaged over a round
     // and the wait after it: 90 % of Tencent's DescribeInstances limit (40/s).
     double max_describe_calls_per_second = 36;
+    // Claims shared with other replicas (store/work_leases.h): a group is
+    // polled by the one replica holding "poll/<backend>/<region>"; the
+    // others ask again every fast_interval and take over when it goes.
+    // Null: this process polls every group.
+    WorkLeases* leases = nullptr;
   };
 
   // `store`, `backends` and `clock` must outlive the poller.
@@ -112,6 +118,7 @@ class Poller {
   absl::Status Poll(bool all) ABSL_LOCKS_EXCLUDED(mu_);
   // Describes and updates the orders of one group.
   Round PollGroup(const GroupKey& key, const std::vector<Order>& orders);
+  static std::string ClaimOf(const GroupKey& key);
   // Releases what a TERMINATING order still holds; counts calls in `round`.
   void RetryRelease(Backend& backend, const std::string& region, const Order& order, Round& round);
   absl::Time NextPollLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -146,6 +147,50 @@ TEST_F(PollerTest, FastWhilePendingOrWaitingForAnIpThenSlowOnceSteady) {
   ASSERT_TRUE(poller_->PollDue().ok());
   EXPECT_THAT(TakeDescribes("a"), SizeIs(1));
   EXPECT_EQ(store_->GetOrder(order.order_id())->revision(), active.revision());  // no news
+}
+
+// Group claims as replicas share them: keys in `elsewhere` are another's.
+class GroupLeases : public WorkLeases {
+ public:
+  absl::StatusOr<bool> TryAcquire(const std::string& key) override {
+    absl::MutexLock lock(&mu);
+    if (elsewhere.count(key) > 0) return false;
+    held.insert(key);
+    return true;
+  }
+  void Release(const std::string& key) override {
+    absl::MutexLock lock(&mu);
+    held.erase(key);
+  }
+  bool shared() const override { return true; }
+  absl::Mutex mu;
+  std::set<std::string> elsewhere, held;
+};
+
+TEST_F(PollerTest, AGroupAnotherReplicaPollsIsLeftToItAndTakenOverWhenItGoes) {
+  GroupLeases leases;
+  leases.elsewhere.insert("poll/b/r3");
+  Poller::Options options{kFast, kSlow, 36};
+  options.leases = &leases;
+  NewPoller(options);
+  Buy("mine", 2, "r1");
+  Buy("theirs", 3, "r3");
+  TakeDescribes("a");
+  TakeDescribes("b");
+  clock_.Advance(kFast);
+  ASSERT_TRUE(poller_->PollAll().ok());
+  EXPECT_THAT(Sizes(TakeDescribes("a")), ElementsAre(2));
+  EXPECT_THAT(TakeDescribes("b"), SizeIs(0));  // the other replica's
+  {
+    absl::MutexLock lock(&leases.mu);
+    EXPECT_EQ(leases.held, std::set<std::string>{"poll/a/r1"});
+    leases.elsewhere.clear();  // that replica died: its claims are free
+  }
+  clock_.Advance(kFast);  // asked again one fast interval later
+  ASSERT_TRUE(poller_->PollDue().ok());
+  EXPECT_THAT(Sizes(TakeDescribes("b")), ElementsAre(3));
+  absl::MutexLock lock(&leases.mu);
+  EXPECT_EQ(leases.held.count("poll/b/r3"), 1u);
 }
 
 TEST_F(PollerTest, BatchesTwoHundredFiftyInstancesIntoThreeCalls) {
