@@ -22,6 +22,10 @@ ABSL_FLAG(absl::Duration, poll_fast_interval, absl::Seconds(2),
           "being released");
 ABSL_FLAG(absl::Duration, poll_slow_interval, absl::Seconds(30),
           "cloud polling interval once every instance is steady");
+ABSL_FLAG(absl::Duration, replica_check_interval, absl::Seconds(1),
+          "how often the store's health is checked (NOT_SERVING while it is unreachable) and, "
+          "with replicas on one PostgreSQL database, unfinished orders are scanned for ones a "
+          "dead replica left");
 ABSL_FLAG(std::string, audit_log, "",
           "append-only audit log (JSON lines) of purchases, quotes and terminations; empty: "
           "none");
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
   options.poll_fast_interval = absl::GetFlag(FLAGS_poll_fast_interval);
   options.poll_slow_interval = absl::GetFlag(FLAGS_poll_slow_interval);
   options.watch_progress_interval = absl::GetFlag(FLAGS_watch_progress_interval);
+  options.replica_check_interval = absl::GetFlag(FLAGS_replica_check_interval);
   auto config = cvm::LoadServiceConfig(absl::GetFlag(FLAGS_config));
   if (!config.ok()) return Fail(config.status());
   options.config = *config;

@@ -16,6 +16,7 @@
 #include "service/change_recording_store.h"
 #include "store/memory_order_store.h"
 #include "store/postgres_order_store.h"
+#include "store/postgres_work_leases.h"
 #include "store/sqlite_order_store.h"
 
 namespace cvm {
@@ -42,6 +43,16 @@ std::vector<ServiceMetrics::Method> ServedMethods() {
   methods.push_back({"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
                      ServerRpcInfo::Type::BIDI_STREAMING});
   return methods;
+}
+
+// The claims on work that go with the store `spec`: shared through
+// PostgreSQL, local otherwise (no other process can use that store).
+std::unique_ptr<WorkLeases> LeasesFor(const std::string& spec) {
+  absl::string_view conninfo = spec;
+  if (absl::ConsumePrefix(&conninfo, "postgres:") && !conninfo.empty()) {
+    return std::make_unique<PostgresWorkLeases>(std::string(conninfo));
+  }
+  return std::make_unique<LocalWorkLeases>();
 }
 
 absl::StatusOr<std::unique_ptr<OrderStore>> OpenStore(const std::string& spec,
@@ -107,6 +118,8 @@ absl::Status Server::Start() {
   if (!store.ok()) return store.status();
   // Every revision carries what it changed (Order.last_changes).
   store_ = std::make_unique<ChangeRecordingStore>(*std::move(store));
+  leases_ = LeasesFor(options_.store);
+  WorkLeases* const shared_leases = leases_->shared() ? leases_.get() : nullptr;
   WatchHub::Options hub_options;
   hub_options.progress_interval = options_.watch_progress_interval;
   hub_options.clock = options_.clock;
@@ -136,6 +149,7 @@ absl::Status Server::Start() {
   Poller::Options polling;
   polling.fast_interval = options_.poll_fast_interval;
   polling.slow_interval = options_.poll_slow_interval;
+  polling.leases = shared_leases;
   poller_ = std::make_unique<Poller>(store_.get(), backends_.get(), options_.clock, polling);
   absl::StatusOr<std::vector<Order>> unfinished = workflow_->Unfinished();
   if (!unfinished.ok()) return unfinished.status();
@@ -159,6 +173,7 @@ absl::Status Server::Start() {
   pool_ = std::make_unique<ThreadPool>(options_.worker_threads);
   OrderDriver::Options driver_options;
   driver_options.workers = options_.submit_threads;
+  driver_options.leases = shared_leases;
   driver_ = std::make_unique<OrderDriver>(
       workflow_.get(), driver_options,
       [this](const absl::Status& outcome) { metrics_->RecordPurchaseOutcome(outcome); });
@@ -210,7 +225,30 @@ absl::Status Server::Start() {
   sweeper_ = std::make_unique<OrphanSweeper>(store_.get(), backends_.get(), options_.config,
                                              metrics_->registry().get());
   sweeper_thread_ = std::thread([this] { SweepLoop(); });
+  replica_thread_ = std::thread([this] { ReplicaLoop(); });
   return absl::OkStatus();
+}
+
+void Server::ReplicaLoop() {
+  bool serving = true;
+  while (!stop_replica_loop_.WaitForNotificationWithTimeout(options_.replica_check_interval)) {
+    const absl::Status health = store_->CheckHealth();
+    if (health.ok() != serving) {
+      serving = health.ok();
+      std::fprintf(stderr, "provisioner: store %s: %s\n",
+                   serving ? "reachable again, SERVING" : "unreachable, NOT_SERVING",
+                   health.ToString().c_str());
+      SetServing(serving);
+    }
+    if (!serving || !leases_->shared()) continue;
+    absl::StatusOr<std::vector<Order>> unfinished = workflow_->Unfinished();
+    if (!unfinished.ok()) {
+      std::fprintf(stderr, "provisioner: takeover scan: %s\n",
+                   unfinished.status().ToString().c_str());
+      continue;
+    }
+    for (const Order& order : *unfinished) driver_->Enqueue(order.order_id(), true);
+  }
 }
 
 void Server::SweepLoop() {
@@ -218,6 +256,13 @@ void Server::SweepLoop() {
       DurationOr(options_.config.orphans().interval(),
                  options_.config.orphans().has_interval(), absl::Minutes(5));
   do {
+    if (leases_->shared()) {
+      absl::StatusOr<bool> mine = leases_->TryAcquire("orphan-sweep");
+      if (!mine.ok()) {
+        std::fprintf(stderr, "provisioner: orphan sweep: %s\n", mine.status().ToString().c_str());
+      }
+      if (!mine.ok() || !*mine) continue;  // another replica sweeps
+    }
     absl::StatusOr<std::vector<Orphan>> orphans = sweeper_->SweepOnce();
     if (!orphans.ok()) {
       std::fprintf(stderr, "provisioner: orphan sweep: %s\n",
@@ -237,6 +282,10 @@ void Server::SetServing(bool serving) {
 void Server::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  if (replica_thread_.joinable()) {
+    stop_replica_loop_.Notify();
+    replica_thread_.join();
+  }
   SetServing(false);
   if (service_ != nullptr) service_->StartDraining();
   if (hub_ != nullptr) {

@@ -36,6 +36,7 @@
 #include "service/provisioning_service.h"
 #include "service/watch_hub.h"
 #include "store/order_store.h"
+#include "store/work_leases.h"
 
 namespace cvm {
 
@@ -76,6 +77,10 @@ class Server {
     // A Watch stream with nothing to send for this long gets a PROGRESS
     // message (keeps it alive through proxies); zero disables them.
     absl::Duration watch_progress_interval = absl::Seconds(30);
+    // How often the store's health is checked (NOT_SERVING while it cannot
+    // be reached, SERVING again when it answers) and, when replicas share
+    // the store, the unfinished orders are scanned for ones to take over.
+    absl::Duration replica_check_interval = absl::Seconds(1);
   };
 
   static absl::StatusOr<std::unique_ptr<Server>> Create(Options options);
@@ -96,11 +101,17 @@ class Server {
   absl::Status Start();
   // The health status of the server and of the API service, on every port.
   void SetServing(bool serving);
-  // Sweeps for orphans at start and every config.orphans.interval.
+  // Sweeps for orphans at start and every config.orphans.interval (with
+  // replicas: the one holding the "orphan-sweep" claim).
   void SweepLoop();
+  // Every replica_check_interval: store health → serving status; with
+  // replicas, enqueues the unfinished orders (the driver claims those no
+  // live replica holds: a dead one's are taken over).
+  void ReplicaLoop();
 
   const Options options_;
   std::unique_ptr<OrderStore> store_;
+  std::unique_ptr<WorkLeases> leases_;
   std::unique_ptr<BackendSet> backends_;
   std::unique_ptr<OrderLedger> ledger_;
   std::unique_ptr<PolicySet> policies_;
@@ -119,6 +130,8 @@ class Server {
   std::unique_ptr<Poller> poller_;
   std::thread sweeper_thread_;
   absl::Notification stop_sweeping_;
+  std::thread replica_thread_;
+  absl::Notification stop_replica_loop_;
   bool shut_down_ = false;
   int port_ = 0;
   int metrics_port_ = 0;
