@@ -238,7 +238,7 @@ void Server::ReplicaLoop() {
       std::fprintf(stderr, "provisioner: store %s: %s\n",
                    serving ? "reachable again, SERVING" : "unreachable, NOT_SERVING",
                    health.ToString().c_str());
-      SetServing(serving);
+      SetApiServing(serving);
     }
     if (!serving || !leases_->shared()) continue;
     absl::StatusOr<std::vector<Order>> unfinished = workflow_->Unfinished();
@@ -276,6 +276,12 @@ void Server::SetServing(bool serving) {
     if (server == nullptr) continue;
     server->GetHealthCheckService()->SetServingStatus(serving);
     server->GetHealthCheckService()->SetServingStatus(kServiceName, serving);
+  }
+}
+
+void Server::SetApiServing(bool serving) {
+  for (grpc::Server* server : {grpc_server_.get(), health_server_.get()}) {
+    if (server != nullptr) server->GetHealthCheckService()->SetServingStatus(kServiceName, serving);
   }
 }
 

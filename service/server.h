@@ -77,8 +77,8 @@ class Server {
     // A Watch stream with nothing to send for this long gets a PROGRESS
     // message (keeps it alive through proxies); zero disables them.
     absl::Duration watch_progress_interval = absl::Seconds(30);
-    // How often the store's health is checked (NOT_SERVING while it cannot
-    // be reached, SERVING again when it answers) and, when replicas share
+    // How often the store's health is checked (the API service NOT_SERVING
+    // while it cannot be reached, SERVING again when it answers) and, when replicas share
     // the store, the unfinished orders are scanned for ones to take over.
     absl::Duration replica_check_interval = absl::Seconds(1);
   };
@@ -101,6 +101,9 @@ class Server {
   absl::Status Start();
   // The health status of the server and of the API service, on every port.
   void SetServing(bool serving);
+  // The API service's alone (readiness: the store is unreachable); the
+  // server's ("", liveness) stays, so the process is not restarted for it.
+  void SetApiServing(bool serving);
   // Sweeps for orphans at start and every config.orphans.interval (with
   // replicas: the one holding the "orphan-sweep" claim).
   void SweepLoop();

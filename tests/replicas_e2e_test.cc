@@ -6,7 +6,8 @@
 //    surviving replica saw every change in the event log, in order, whichever
 //    replica made it;
 //  - PostgreSQL is stopped mid-load and started again: the service says
-//    NOT_SERVING and refuses purchases with UNAVAILABLE meanwhile, then
+//    NOT_SERVING (the API service: readiness; the process stays live) and
+//    refuses purchases with UNAVAILABLE meanwhile, then
 //    serves again without a restart, and every accepted order completes.
 #include <signal.h>
 
@@ -93,10 +94,14 @@ class Watcher {
   std::thread thread_;
 };
 
-grpc::health::v1::HealthCheckResponse::ServingStatus Health(const std::string& target) {
+// The health of the API service (readiness), or with `service` "" of the
+// server (liveness).
+grpc::health::v1::HealthCheckResponse::ServingStatus Health(
+    const std::string& target, const std::string& service = "provisioning.v1.Provisioning") {
   auto health = grpc::health::v1::Health::NewStub(
       grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
   grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;
   if (!health->Check(ContextWithDeadline(5).get(), request, &response).ok()) {
     return grpc::health::v1::HealthCheckResponse::UNKNOWN;
@@ -372,6 +377,8 @@ TEST_F(ReplicasTest, PostgresStoppedAndRestartedMidLoadLosesNothingAndServesAgai
   const auto not_serving = health_is(grpc::health::v1::HealthCheckResponse::NOT_SERVING,
                                      absl::Seconds(10));
   ASSERT_TRUE(not_serving.has_value()) << "still SERVING without its database";
+  // Not ready, but alive: a liveness probe does not restart it for this.
+  EXPECT_EQ(Health(target, ""), grpc::health::v1::HealthCheckResponse::SERVING);
   Order refused;
   grpc::Status while_down = NewStub(target)->Purchase(ContextWithDeadline(10).get(),
                                                       PurchaseOf("while-down", 1), &refused);
