@@ -14,15 +14,15 @@ constexpr int64_t kFeedBatch = 1000;
 
 }  // namespace
 
-absl::Status PostgresOrderStore::DeliverLocked(int64_t last) {
+absl::Status PostgresOrderStore::DeliverLocked(pg::Connection& connection, int64_t last) {
   while (last == 0 || delivered_ < last) {
     absl::StatusOr<std::vector<OrderEvent>> events =
-        ReadEventsLocked(delivered_, "", last, kFeedBatch);
+        ReadEventsLocked(connection, delivered_, "", last, kFeedBatch);
     if (events.status().code() == absl::StatusCode::kOutOfRange) {
       // Trimmed before this process read them (it was cut off for longer
       // than the log is long): go on from the oldest kept, and say so.
       ASSIGN_OR_RETURN(pg::Result oldest,
-                       connection_.Exec("reading the event log",
+                       connection.Exec("reading the event log",
                                         "SELECT COALESCE(MIN(revision), 1) - 1 FROM events"));
       std::fprintf(stderr,
                    "postgres store: revisions %lld to %lld left the event log before this "
@@ -51,15 +51,15 @@ void PostgresOrderStore::Feed() {
       if (stopping_) return;
     }
     absl::Status status;
-    if (!listening) {
-      status = feed_connection_.ExecScript("listening for events",
-                                           absl::StrCat("LISTEN ", kEventChannel));
-      listening = status.ok();
-    }
-    if (status.ok()) {
-      // Whatever was committed while not listening, then the notified.
+    {
       absl::MutexLock lock(&mu_);
-      status = DeliverLocked(0);
+      if (!listening) {
+        status = feed_connection_.ExecScript("listening for events",
+                                             absl::StrCat("LISTEN ", kEventChannel));
+        listening = status.ok();
+      }
+      // Whatever was committed while not listening, then the notified.
+      if (status.ok()) status = DeliverLocked(feed_connection_, 0);
     }
     if (status.ok()) {
       // Wakes on a notification, else re-reads after feed_interval_; waits

@@ -51,7 +51,7 @@ absl::StatusOr<std::unique_ptr<PostgresOrderStore>> PostgresOrderStore::Open(
     absl::MutexLock lock(&store->mu_);
     RETURN_IF_ERROR(store->Migrate());
     // The listener hears what is committed from now on.
-    ASSIGN_OR_RETURN(store->delivered_, store->LastRevision());
+    ASSIGN_OR_RETURN(store->delivered_, store->LastRevision(store->connection_));
   }
   store->feed_thread_ = std::thread([s = store.get()] { s->Feed(); });
   return store;
@@ -229,7 +229,7 @@ void PostgresOrderStore::CommitLocked(const std::vector<PendingWrite*>& batch) {
   if (io.ok()) {
     ++commits_;
     if (first_revision > delivered_ + 1) {
-      const absl::Status earlier = DeliverLocked(first_revision - 1);
+      const absl::Status earlier = DeliverLocked(connection_, first_revision - 1);
       // The feed delivers all of it, in order, once it can read the log.
       if (!earlier.ok()) in_order = false;
     }

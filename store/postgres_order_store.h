@@ -135,18 +135,25 @@ class PostgresOrderStore : public OrderStore {
   absl::StatusOr<Order> OneOrder(const std::string& sql, const std::string& arg,
                                  const std::string& what) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `read` in one REPEATABLE READ, READ ONLY transaction.
-  absl::Status ReadTransaction(const std::function<absl::Status()>& read)
+  absl::Status ReadTransaction(pg::Connection& connection,
+                               const std::function<absl::Status()>& read)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<int64_t> LastRevision() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int64_t> LastRevision(pg::Connection& connection)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Events after `revision` (up to `last` when > 0; at most `limit` when
-  // > 0), oldest first; OUT_OF_RANGE when the log no longer holds them.
-  absl::StatusOr<std::vector<OrderEvent>> ReadEventsLocked(int64_t revision,
+  // > 0), oldest first, read on `connection`; OUT_OF_RANGE when the log no
+  // longer holds them.
+  absl::StatusOr<std::vector<OrderEvent>> ReadEventsLocked(pg::Connection& connection,
+                                                           int64_t revision,
                                                            const std::string& order_id,
                                                            int64_t last, int64_t limit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands the listener every committed revision after delivered_ up to
-  // `last` (or the newest when 0) that it has not had (postgres_order_feed.cc).
-  absl::Status DeliverLocked(int64_t last) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `last` (or the newest when 0) that it has not had, reading them on
+  // `connection` (postgres_order_feed.cc). The feed reads on its own
+  // connection, so a failure it meets is never one a caller should have seen.
+  absl::Status DeliverLocked(pg::Connection& connection, int64_t last)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The feed thread: LISTEN, wait, deliver; reconnects after a loss.
   void Feed();
 
@@ -164,7 +171,8 @@ class PostgresOrderStore : public OrderStore {
   absl::Mutex queue_mu_ ABSL_ACQUIRED_AFTER(mu_);
   std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
 
-  pg::Connection feed_connection_;  // the feed thread's, for LISTEN
+  // The feed thread's own, for LISTEN and its reads; no other thread uses it.
+  pg::Connection feed_connection_;
   absl::Mutex feed_mu_;
   bool stopping_ ABSL_GUARDED_BY(feed_mu_) = false;
   std::thread feed_thread_;

@@ -45,18 +45,19 @@ absl::StatusOr<std::vector<Order>> PostgresOrderStore::QueryOrders(
   return orders;
 }
 
-absl::Status PostgresOrderStore::ReadTransaction(const std::function<absl::Status()>& read) {
+absl::Status PostgresOrderStore::ReadTransaction(pg::Connection& connection,
+                                                 const std::function<absl::Status()>& read) {
   absl::Status status =
-      connection_.ExecScript("beginning a read", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      connection.ExecScript("beginning a read", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   if (status.ok()) status = read();
-  if (status.ok()) status = connection_.ExecScript("ending a read", "COMMIT");
-  if (!status.ok()) connection_.Rollback();
+  if (status.ok()) status = connection.ExecScript("ending a read", "COMMIT");
+  if (!status.ok()) connection.Rollback();
   return status;
 }
 
-absl::StatusOr<int64_t> PostgresOrderStore::LastRevision() {
-  ASSIGN_OR_RETURN(pg::Result result, connection_.Exec("reading the revision",
-                                                       "SELECT revision FROM store_revision"));
+absl::StatusOr<int64_t> PostgresOrderStore::LastRevision(pg::Connection& connection) {
+  ASSIGN_OR_RETURN(pg::Result result, connection.Exec("reading the revision",
+                                                      "SELECT revision FROM store_revision"));
   if (result.rows() != 1) return absl::InternalError("postgres: store_revision has no row");
   return result.Int(0, 0);
 }
@@ -109,8 +110,8 @@ absl::StatusOr<OrderSnapshot> PostgresOrderStore::Snapshot(const std::string& or
   absl::MutexLock lock(&mu_);
   OrderSnapshot snapshot;
   // The orders and the revision from one snapshot of the database.
-  RETURN_IF_ERROR(ReadTransaction([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
-    ASSIGN_OR_RETURN(snapshot.revision, LastRevision());
+  RETURN_IF_ERROR(ReadTransaction(connection_, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+    ASSIGN_OR_RETURN(snapshot.revision, LastRevision(connection_));
     if (!order_id.empty()) {
       ASSIGN_OR_RETURN(Order order, OneOrder("SELECT body FROM orders WHERE order_id = $1",
                                              order_id, absl::StrCat("order ", order_id)));
@@ -126,16 +127,16 @@ absl::StatusOr<OrderSnapshot> PostgresOrderStore::Snapshot(const std::string& or
 absl::StatusOr<std::vector<OrderEvent>> PostgresOrderStore::EventsAfter(
     int64_t revision, const std::string& order_id) {
   absl::MutexLock lock(&mu_);
-  return ReadEventsLocked(revision, order_id, 0, 0);
+  return ReadEventsLocked(connection_, revision, order_id, 0, 0);
 }
 
 absl::StatusOr<std::vector<OrderEvent>> PostgresOrderStore::ReadEventsLocked(
-    int64_t revision, const std::string& order_id, int64_t last, int64_t limit) {
+    pg::Connection& connection, int64_t revision, const std::string& order_id, int64_t last, int64_t limit) {
   std::vector<OrderEvent> events;
-  RETURN_IF_ERROR(ReadTransaction([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
-    ASSIGN_OR_RETURN(const int64_t newest, LastRevision());
+  RETURN_IF_ERROR(ReadTransaction(connection, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+    ASSIGN_OR_RETURN(const int64_t newest, LastRevision(connection));
     ASSIGN_OR_RETURN(pg::Result oldest_row,
-                     connection_.Exec("reading the event log",
+                     connection.Exec("reading the event log",
                                       "SELECT COALESCE(MIN(revision), 0) FROM events"));
     const int64_t oldest = oldest_row.Int(0, 0) == 0 ? newest + 1 : oldest_row.Int(0, 0);
     if (revision > newest || revision < oldest - 1) {
@@ -152,7 +153,7 @@ absl::StatusOr<std::vector<OrderEvent>> PostgresOrderStore::ReadEventsLocked(
     }
     sql += " ORDER BY revision";
     if (limit > 0) sql += absl::StrCat(" LIMIT ", limit);
-    ASSIGN_OR_RETURN(pg::Result rows, connection_.Exec("reading events", sql, params));
+    ASSIGN_OR_RETURN(pg::Result rows, connection.Exec("reading events", sql, params));
     for (int row = 0; row < rows.rows(); ++row) {
       ASSIGN_OR_RETURN(Order order, Parse(rows.Bytes(row, 2)));
       events.push_back({rows.Int(row, 0), static_cast<Order::State>(rows.Int(row, 1)),
