@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "service/workflow_test_support.h"
+#include "store/fake_work_leases.h"
 #include "store/memory_order_store.h"
 
 namespace cvm {
@@ -72,36 +73,12 @@ class OrderDriverTest : public ::testing::Test {
   std::vector<absl::Status> outcomes_;
 };
 
-// Claims as another replica would hold some: "order/<id>" keys in `others`
-// are refused; the first `failures` calls fail as a lost database would.
-class ScriptedLeases : public WorkLeases {
- public:
-  absl::StatusOr<bool> TryAcquire(const std::string& key) override {
-    absl::MutexLock lock(&mu);
-    if (failures > 0) {
-      --failures;
-      return absl::UnavailableError("postgres: connection lost");
-    }
-    if (others.count(key) > 0) return false;
-    held.insert(key);
-    return true;
-  }
-  void Release(const std::string& key) override {
-    absl::MutexLock lock(&mu);
-    held.erase(key);
-    released.push_back(key);
-  }
-  bool shared() const override { return true; }
-
-  absl::Mutex mu;
-  int failures = 0;
-  std::set<std::string> others, held;
-  std::vector<std::string> released;
-};
-
 TEST_F(OrderDriverTest, AnOrderAnotherReplicaHoldsIsLeftToItAndTheRestAreDrivenUnderClaim) {
-  ScriptedLeases leases;
-  leases.failures = 3;  // the first attempts wait for the database
+  FakeWorkLeases leases;
+  {
+    absl::MutexLock lock(&leases.mu);
+    leases.failures = 3;  // the first attempts wait for the database
+  }
   Build(FakeBackendConfig(), 2, &leases);
   auto elsewhere = workflow_->Accept(Purchase("elsewhere"));
   ASSERT_TRUE(elsewhere.ok());
@@ -129,7 +106,7 @@ TEST_F(OrderDriverTest, AnOrderAnotherReplicaHoldsIsLeftToItAndTheRestAreDrivenU
 }
 
 TEST_F(OrderDriverTest, AnOrderFinishedElsewhereBeforeTheClaimIsNotSubmittedAgain) {
-  ScriptedLeases leases;
+  FakeWorkLeases leases;
   Build(FakeBackendConfig(), 1, &leases);
   auto accepted = workflow_->Accept(Purchase("done-elsewhere"));
   ASSERT_TRUE(accepted.ok());

@@ -14,6 +14,7 @@
 #include "service/counting_backend.h"
 #include "service/order_workflow.h"
 #include "service/watch_hub.h"
+#include "store/fake_work_leases.h"
 #include "store/memory_order_store.h"
 
 namespace cvm {
@@ -149,27 +150,12 @@ TEST_F(PollerTest, FastWhilePendingOrWaitingForAnIpThenSlowOnceSteady) {
   EXPECT_EQ(store_->GetOrder(order.order_id())->revision(), active.revision());  // no news
 }
 
-// Group claims as replicas share them: keys in `elsewhere` are another's.
-class GroupLeases : public WorkLeases {
- public:
-  absl::StatusOr<bool> TryAcquire(const std::string& key) override {
-    absl::MutexLock lock(&mu);
-    if (elsewhere.count(key) > 0) return false;
-    held.insert(key);
-    return true;
-  }
-  void Release(const std::string& key) override {
-    absl::MutexLock lock(&mu);
-    held.erase(key);
-  }
-  bool shared() const override { return true; }
-  absl::Mutex mu;
-  std::set<std::string> elsewhere, held;
-};
-
 TEST_F(PollerTest, AGroupAnotherReplicaPollsIsLeftToItAndTakenOverWhenItGoes) {
-  GroupLeases leases;
-  leases.elsewhere.insert("poll/b/r3");
+  FakeWorkLeases leases;
+  {
+    absl::MutexLock lock(&leases.mu);
+    leases.others.insert("poll/b/r3");
+  }
   Poller::Options options{kFast, kSlow, 36};
   options.leases = &leases;
   NewPoller(options);
@@ -184,7 +170,7 @@ TEST_F(PollerTest, AGroupAnotherReplicaPollsIsLeftToItAndTakenOverWhenItGoes) {
   {
     absl::MutexLock lock(&leases.mu);
     EXPECT_EQ(leases.held, std::set<std::string>{"poll/a/r1"});
-    leases.elsewhere.clear();  // that replica died: its claims are free
+    leases.others.clear();  // that replica died: its claims are free
   }
   clock_.Advance(kFast);  // asked again one fast interval later
   ASSERT_TRUE(poller_->PollDue().ok());

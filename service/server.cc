@@ -45,19 +45,19 @@ std::vector<ServiceMetrics::Method> ServedMethods() {
   return methods;
 }
 
-// The claims on work that go with the store `spec`: shared through
-// PostgreSQL, local otherwise (no other process can use that store).
-std::unique_ptr<WorkLeases> LeasesFor(const std::string& spec) {
-  absl::string_view conninfo = spec;
-  if (absl::ConsumePrefix(&conninfo, "postgres:") && !conninfo.empty()) {
-    return std::make_unique<PostgresWorkLeases>(std::string(conninfo));
-  }
-  return std::make_unique<LocalWorkLeases>();
-}
+// The store `spec` names, and the claims on work that go with it: shared
+// through PostgreSQL, local otherwise (no other process can use that store).
+struct OpenedStore {
+  std::unique_ptr<OrderStore> store;
+  std::unique_ptr<WorkLeases> leases = std::make_unique<LocalWorkLeases>();
+};
 
-absl::StatusOr<std::unique_ptr<OrderStore>> OpenStore(const std::string& spec,
-                                                      Clock* clock) {
-  if (spec == "memory") return std::make_unique<MemoryOrderStore>(clock);
+absl::StatusOr<OpenedStore> OpenStore(const std::string& spec, Clock* clock) {
+  OpenedStore opened;
+  if (spec == "memory") {
+    opened.store = std::make_unique<MemoryOrderStore>(clock);
+    return opened;
+  }
   absl::string_view path = spec;
   if (absl::ConsumePrefix(&path, "sqlite:") && !path.empty()) {
     SqliteOrderStore::Options options;
@@ -65,14 +65,17 @@ absl::StatusOr<std::unique_ptr<OrderStore>> OpenStore(const std::string& spec,
     if (absl::ConsumeSuffix(&path, "?sync=normal")) options.fsync_each_commit = false;
     auto store = SqliteOrderStore::Open(std::string(path), clock, options);
     if (!store.ok()) return store.status();
-    return std::unique_ptr<OrderStore>(std::move(*store));
+    opened.store = *std::move(store);
+    return opened;
   }
   absl::string_view conninfo = spec;
   if (absl::ConsumePrefix(&conninfo, "postgres:") && !conninfo.empty()) {
     // A libpq conninfo or URI; errors never repeat it (it may hold a password).
     auto store = PostgresOrderStore::Open(std::string(conninfo), clock);
     if (!store.ok()) return store.status();
-    return std::unique_ptr<OrderStore>(std::move(*store));
+    opened.store = *std::move(store);
+    opened.leases = std::make_unique<PostgresWorkLeases>(std::string(conninfo));
+    return opened;
   }
   return InvalidFields({{"store", absl::StrCat("unknown store \"", spec,
                                                "\"; supported: memory, sqlite:PATH, sqlite:PATH?sync=normal, "
@@ -113,12 +116,11 @@ absl::Status Server::Start() {
     return InvalidFields(
         {{"poll_fast_interval", "must be positive and at most poll_slow_interval"}});
   }
-  absl::StatusOr<std::unique_ptr<OrderStore>> store =
-      OpenStore(options_.store, options_.clock);
-  if (!store.ok()) return store.status();
+  absl::StatusOr<OpenedStore> opened = OpenStore(options_.store, options_.clock);
+  if (!opened.ok()) return opened.status();
   // Every revision carries what it changed (Order.last_changes).
-  store_ = std::make_unique<ChangeRecordingStore>(*std::move(store));
-  leases_ = LeasesFor(options_.store);
+  store_ = std::make_unique<ChangeRecordingStore>(std::move(opened->store));
+  leases_ = std::move(opened->leases);
   WorkLeases* const shared_leases = leases_->shared() ? leases_.get() : nullptr;
   WatchHub::Options hub_options;
   hub_options.progress_interval = options_.watch_progress_interval;

@@ -21,12 +21,9 @@ namespace cvm {
 namespace {
 
 std::string FreshDatabase() {
-  auto server = PostgresTestServer::Shared();
-  EXPECT_TRUE(server.ok()) << server.status();
-  if (!server.ok()) return "";
-  auto db = (*server)->CreateDatabase();
+  absl::StatusOr<std::string> db = PostgresTestServer::SharedDatabase();
   EXPECT_TRUE(db.ok()) << db.status();
-  return db.ok() ? *db : "";
+  return db.value_or("");
 }
 
 Order Draft(const std::string& request_id) {

@@ -135,6 +135,12 @@ absl::StatusOr<PostgresTestServer*> PostgresTestServer::Shared() {
   return shared->get();
 }
 
+absl::StatusOr<std::string> PostgresTestServer::SharedDatabase() {
+  absl::StatusOr<PostgresTestServer*> server = Shared();
+  if (!server.ok()) return server.status();
+  return (*server)->CreateDatabase();
+}
+
 PostgresTestServer::~PostgresTestServer() {
   if (pid_ > 0) {
     kill(pid_, SIGQUIT);  // immediate: nothing here needs to survive

@@ -37,6 +37,8 @@ class PostgresTestServer {
   // thread: the server dies with the thread that started it) and stopped, its
   // directory removed, at exit. A failure to start is kept and returned again.
   static absl::StatusOr<PostgresTestServer*> Shared();
+  // A new empty database on Shared(); its conninfo.
+  static absl::StatusOr<std::string> SharedDatabase();
 
   ~PostgresTestServer();  // stops the server and removes its directory
   PostgresTestServer(const PostgresTestServer&) = delete;

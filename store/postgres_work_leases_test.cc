@@ -12,41 +12,34 @@ namespace cvm {
 namespace {
 
 std::string Database() {
-  auto server = PostgresTestServer::Shared();
-  EXPECT_TRUE(server.ok()) << server.status();
-  if (!server.ok()) return "";
-  auto db = (*server)->CreateDatabase();
+  absl::StatusOr<std::string> db = PostgresTestServer::SharedDatabase();
   EXPECT_TRUE(db.ok()) << db.status();
-  return db.ok() ? *db : "";
-}
-
-absl::StatusOr<bool> Claim(WorkLeases& leases, const std::string& key) {
-  return leases.TryAcquire(key);
+  return db.value_or("");
 }
 
 TEST(PostgresWorkLeasesTest, AClaimIsExclusiveUntilReleased) {
   const std::string db = Database();
   PostgresWorkLeases first(db), second(db);
   EXPECT_TRUE(first.shared());
-  EXPECT_EQ(Claim(first, "order/a").value_or(false), true);
-  EXPECT_EQ(Claim(first, "order/a").value_or(false), true);  // this process holds it
-  EXPECT_EQ(Claim(second, "order/a").value_or(true), false);
-  EXPECT_EQ(Claim(second, "order/b").value_or(false), true);  // another unit
+  EXPECT_EQ(first.TryAcquire("order/a").value_or(false), true);
+  EXPECT_EQ(first.TryAcquire("order/a").value_or(false), true);  // this process holds it
+  EXPECT_EQ(second.TryAcquire("order/a").value_or(true), false);
+  EXPECT_EQ(second.TryAcquire("order/b").value_or(false), true);  // another unit
   EXPECT_EQ(first.held(), 1u);
   first.Release("order/a");
   EXPECT_EQ(first.held(), 0u);
-  EXPECT_EQ(Claim(second, "order/a").value_or(false), true);
-  EXPECT_EQ(Claim(first, "order/a").value_or(true), false);
+  EXPECT_EQ(second.TryAcquire("order/a").value_or(false), true);
+  EXPECT_EQ(first.TryAcquire("order/a").value_or(true), false);
   // Held twice by one process, released once: free (claims do not stack).
   second.Release("order/a");
-  EXPECT_EQ(Claim(first, "order/a").value_or(false), true);
+  EXPECT_EQ(first.TryAcquire("order/a").value_or(false), true);
 }
 
 TEST(PostgresWorkLeasesTest, TheEndOfTheHoldersSessionFreesItsClaims) {
   const std::string db = Database();
   PostgresWorkLeases dying(db), survivor(db);
-  ASSERT_EQ(Claim(dying, "poll/tencent/ap-guangzhou").value_or(false), true);
-  ASSERT_EQ(Claim(survivor, "poll/tencent/ap-guangzhou").value_or(true), false);
+  ASSERT_EQ(dying.TryAcquire("poll/tencent/ap-guangzhou").value_or(false), true);
+  ASSERT_EQ(survivor.TryAcquire("poll/tencent/ap-guangzhou").value_or(true), false);
   // The holder's backend ends, as when its process is killed (the
   // survivor's too: it reconnects, holding nothing).
   pg::Connection admin(db);
@@ -56,17 +49,17 @@ TEST(PostgresWorkLeasesTest, TheEndOfTheHoldersSessionFreesItsClaims) {
                   .ok());
   absl::StatusOr<bool> taken;
   for (int i = 0; i < 50; ++i) {  // the server frees the lock as the backend exits
-    taken = Claim(survivor, "poll/tencent/ap-guangzhou");
+    taken = survivor.TryAcquire("poll/tencent/ap-guangzhou");
     if (taken.ok() && *taken) break;
     absl::SleepFor(absl::Milliseconds(20));
   }
   ASSERT_TRUE(taken.ok()) << taken.status();
   EXPECT_TRUE(*taken);
   // The old holder learns that it lost the claim, then finds it taken.
-  absl::StatusOr<bool> lost = Claim(dying, "poll/tencent/ap-guangzhou");
+  absl::StatusOr<bool> lost = dying.TryAcquire("poll/tencent/ap-guangzhou");
   EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable) << lost.status();
   EXPECT_EQ(dying.held(), 0u);
-  EXPECT_EQ(Claim(dying, "poll/tencent/ap-guangzhou").value_or(true), false);
+  EXPECT_EQ(dying.TryAcquire("poll/tencent/ap-guangzhou").value_or(true), false);
 }
 
 TEST(PostgresWorkLeasesTest, ADatabaseRestartFreesEveryClaimAndTheHolderNotices) {
@@ -74,12 +67,12 @@ TEST(PostgresWorkLeasesTest, ADatabaseRestartFreesEveryClaimAndTheHolderNotices)
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string db = Database();
   PostgresWorkLeases holder(db), other(db);
-  ASSERT_EQ(Claim(holder, "order/x").value_or(false), true);
+  ASSERT_EQ(holder.TryAcquire("order/x").value_or(false), true);
   ASSERT_TRUE((*server)->Stop().ok());
-  EXPECT_EQ(Claim(holder, "order/x").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(holder.TryAcquire("order/x").status().code(), absl::StatusCode::kUnavailable);
   ASSERT_TRUE((*server)->Restart().ok());
-  EXPECT_EQ(Claim(other, "order/x").value_or(false), true);
-  EXPECT_EQ(Claim(holder, "order/x").value_or(true), false);
+  EXPECT_EQ(other.TryAcquire("order/x").value_or(false), true);
+  EXPECT_EQ(holder.TryAcquire("order/x").value_or(true), false);
 }
 
 }  // namespace

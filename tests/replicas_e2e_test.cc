@@ -12,7 +12,9 @@
 #include <signal.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -107,6 +109,24 @@ grpc::health::v1::HealthCheckResponse::ServingStatus Health(
     return grpc::health::v1::HealthCheckResponse::UNKNOWN;
   }
   return response.status();
+}
+
+// Buys one instance under `request_id`, retrying the same request every
+// 100 ms for up to 90 s; `on_failure` sees each failed attempt (and may
+// replace `stub`). The accepted order, or nullopt.
+std::optional<Order> PurchaseUntilAccepted(
+    std::unique_ptr<provisioning::v1::Provisioning::Stub>& stub, const std::string& request_id,
+    const std::function<void(const grpc::Status&)>& on_failure) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(90);
+  while (absl::Now() < deadline) {
+    Order order;
+    grpc::Status status =
+        stub->Purchase(ContextWithDeadline(10).get(), PurchaseOf(request_id, 1), &order);
+    if (status.ok()) return order;
+    on_failure(status);
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return std::nullopt;
 }
 
 // Waits until every order in `ids` is ACTIVE (Describe on `stub`); the
@@ -214,22 +234,16 @@ TEST_F(ReplicasTest, ASigkilledReplicasOrdersFinishOnTheOthersAndEveryWatcherSee
       auto stub = NewStub(replicas[r]->target());
       for (int i = 0; i < kPerReplica; ++i) {
         const std::string request_id = absl::StrCat("replica", r, "-", i);
-        const absl::Time deadline = absl::Now() + absl::Seconds(60);
-        while (absl::Now() < deadline) {
-          Order order;
-          grpc::Status status =
-              stub->Purchase(ContextWithDeadline(10).get(), PurchaseOf(request_id, 1), &order);
-          if (status.ok()) {
-            absl::MutexLock lock(&mu);
-            accepted[request_id] = order.order_id();
-            if (r == 0 && victim_alive) {
-              accepted_by_victim.insert(order.order_id());
-              ++victim_accepted;
-            }
-            break;
-          }
-          stub = NewStub(replicas[1]->target());  // the victim is gone
-          absl::SleepFor(absl::Milliseconds(100));
+        std::optional<Order> order =
+            PurchaseUntilAccepted(stub, request_id, [&](const grpc::Status&) {
+              stub = NewStub(replicas[1]->target());  // the victim is gone
+            });
+        if (!order.has_value()) continue;
+        absl::MutexLock lock(&mu);
+        accepted[request_id] = order->order_id();
+        if (r == 0 && victim_alive) {
+          accepted_by_victim.insert(order->order_id());
+          ++victim_accepted;
         }
       }
     });
@@ -342,18 +356,13 @@ TEST_F(ReplicasTest, PostgresStoppedAndRestartedMidLoadLosesNothingAndServesAgai
     auto stub = NewStub(target);
     for (int i = 0; i < kPurchases; ++i) {
       const std::string request_id = absl::StrCat("steady-", i);
-      const absl::Time deadline = absl::Now() + absl::Seconds(90);
-      while (absl::Now() < deadline) {
-        Order order;
-        grpc::Status status =
-            stub->Purchase(ContextWithDeadline(10).get(), PurchaseOf(request_id, 1), &order);
-        if (status.ok()) {
-          absl::MutexLock lock(&mu);
-          accepted[request_id] = order.order_id();
-          break;
-        }
-        ++(status.error_code() == grpc::StatusCode::UNAVAILABLE ? unavailable : other_errors);
-        absl::SleepFor(absl::Milliseconds(100));
+      std::optional<Order> order =
+          PurchaseUntilAccepted(stub, request_id, [&](const grpc::Status& status) {
+            ++(status.error_code() == grpc::StatusCode::UNAVAILABLE ? unavailable : other_errors);
+          });
+      if (order.has_value()) {
+        absl::MutexLock lock(&mu);
+        accepted[request_id] = order->order_id();
       }
       absl::SleepFor(absl::Milliseconds(50));
     }

@@ -202,6 +202,9 @@ class CvmEmulator {
   // released, the balance stays >= 0), exactly as hour by hour would. Keeps
   // a jump of the clock by years as cheap as one of an hour.
   void SettleSteadyHours(AccountBooks& books, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What a postpaid (pay-as-you-go or spot, at today's market) instance
+  // costs per hour, in price micros.
+  int64_t PostpaidMicros(const Instance& instance) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds the instance's cost from accrued_until to `until` (while it is up)
   // to books.unsettled.
   void Accrue(AccountBooks& books, Instance& instance, absl::Time until)

@@ -21,6 +21,11 @@ int64_t PrepaidMicros(int64_t hourly_micros, int count, int months) {
 
 }  // namespace
 
+int64_t CvmEmulator::PostpaidMicros(const Instance& instance) {
+  return instance.charge_type == "SPOTPAID" ? spot_micros_[instance.offer_key]
+                                            : instance.hourly_micros;
+}
+
 void CvmEmulator::Accrue(AccountBooks& books, Instance& instance, absl::Time until) {
   if (instance.charge_type != "PREPAID") {
     const absl::Time from = std::max(instance.accrued_until, instance.created);
@@ -28,9 +33,7 @@ void CvmEmulator::Accrue(AccountBooks& books, Instance& instance, absl::Time unt
     if (to > from) {
       // Whole seconds of the clock crossed: additive however the time is cut.
       const int64_t seconds = absl::ToUnixSeconds(to) - absl::ToUnixSeconds(from);
-      const int64_t hourly = instance.charge_type == "SPOTPAID" ? spot_micros_[instance.offer_key]
-                                                                : instance.hourly_micros;
-      books.unsettled += hourly * seconds;
+      books.unsettled += PostpaidMicros(instance) * seconds;
     }
   }
   instance.accrued_until = std::max(instance.accrued_until, until);
@@ -63,9 +66,7 @@ void CvmEmulator::SettleSteadyHours(AccountBooks& books, absl::Time now) {
       if (t > last) change = std::min(change, t);
     }
     if (instance.charge_type == "PREPAID" || instance.created > last || down <= last) continue;
-    const int64_t hourly = instance.charge_type == "SPOTPAID" ? spot_micros_[instance.offer_key]
-                                                              : instance.hourly_micros;
-    units_per_hour += __int128{hourly} * 3600;
+    units_per_hour += __int128{PostpaidMicros(instance)} * 3600;
   }
   absl::Duration part_hour;
   int64_t hours = absl::IDivDuration(change - last, absl::Hours(1), &part_hour);
