@@ -55,6 +55,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "store/group_commit.h"
 #include "store/order_store.h"
 #include "store/pg_connection.h"
 
@@ -103,22 +104,13 @@ class PostgresOrderStore : public OrderStore {
   absl::Status CheckHealth() override;
 
  private:
-  // A write waiting for the next group commit.
-  struct PendingWrite {
-    // Runs inside the batch's transaction with mu_ held; returns only the
-    // errors that abort the whole batch (I/O). Sets the fields below.
-    std::function<absl::Status(PendingWrite&)> apply;
-    absl::Status status;              // the write's own outcome
-    Order order;                      // the order as stored (or found)
-    std::optional<OrderEvent> event;  // set when the write changed something
-    bool done = false;                // guarded by queue_mu_
-  };
-
   PostgresOrderStore(const std::string& conninfo, Clock* clock, Options options);
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Queues `write` and returns once a transaction that holds it ended: that
-  // transaction's error, else write.status.
-  absl::Status Write(PendingWrite& write) ABSL_LOCKS_EXCLUDED(mu_, queue_mu_);
+  // Group commit (store/group_commit.h): returns once a transaction that
+  // held `write` ended: that transaction's error, else write.status.
+  absl::Status Write(PendingWrite& write) ABSL_LOCKS_EXCLUDED(mu_);
+  // Create/update steps' access to the rows (in the batch's transaction).
+  OrderRows Rows();
   // One transaction for `batch`, then the listener for each event.
   void CommitLocked(const std::vector<PendingWrite*>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -168,8 +160,7 @@ class PostgresOrderStore : public OrderStore {
   int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
   // The last revision handed to the listener (or skipped before it was set).
   int64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Mutex queue_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  WriteQueue writes_;
 
   // The feed thread's own, for LISTEN and its reads; no other thread uses it.
   pg::Connection feed_connection_;

@@ -7,16 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "common/status_macros.h"
-#include "store/order_ids.h"
 #include "store/sqlite_statement.h"
 
 namespace cvm {
 namespace {
 
-using google::protobuf::util::MessageDifferencer;
 using google::protobuf::util::TimeUtil;
 using sqlite::Error;
 using sqlite::Exec;
@@ -161,24 +158,6 @@ absl::StatusOr<OrderEvent> SqliteOrderStore::WriteLocked(Order order, Order::Sta
   return OrderEvent{order.revision(), previous, std::move(order)};
 }
 
-absl::Status SqliteOrderStore::Write(PendingWrite& write) {
-  {
-    absl::MutexLock queue_lock(&queue_mu_);
-    queue_.push_back(&write);
-  }
-  // Whoever holds mu_ next commits everything queued by then (group commit);
-  // a write already committed by an earlier holder just returns.
-  absl::MutexLock lock(&mu_);
-  std::vector<PendingWrite*> batch;
-  {
-    absl::MutexLock queue_lock(&queue_mu_);
-    if (write.done) return write.status;
-    batch.swap(queue_);
-  }
-  CommitLocked(batch);
-  return write.status;
-}
-
 void SqliteOrderStore::CommitLocked(const std::vector<PendingWrite*>& batch) {
   const int64_t first_revision = revision_;
   const uint32_t first_sequence = sequence_;
@@ -195,16 +174,9 @@ void SqliteOrderStore::CommitLocked(const std::vector<PendingWrite*>& batch) {
     revision_ = first_revision;
     sequence_ = first_sequence;
   }
-  absl::MutexLock queue_lock(&queue_mu_);
-  for (PendingWrite* write : batch) {
-    if (!io.ok()) {
-      write->status = io;
-      write->event.reset();
-    } else if (write->event.has_value() && listener_) {
-      listener_(*write->event);  // durable now, in revision order
-    }
-    write->done = true;
-  }
+  writes_.Finish(batch, io, [this](const OrderEvent& event) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    if (listener_) listener_(event);  // durable now, in revision order
+  });
 }
 
 int64_t SqliteOrderStore::commits() const {
@@ -212,40 +184,33 @@ int64_t SqliteOrderStore::commits() const {
   return commits_;
 }
 
+OrderRows SqliteOrderStore::Rows() {
+  OrderRows rows;
+  rows.by_request_key = [this](const std::string& key, const std::string& what)
+                            ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                              return OneOrder("SELECT body FROM orders WHERE request_key = ?1",
+                                              key, what);
+                            };
+  rows.by_order_id = [this](const std::string& id, const std::string& what)
+                         ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                           return OneOrder("SELECT body FROM orders WHERE order_id = ?1", id,
+                                           what);
+                         };
+  rows.write = [this](Order order, Order::State previous, bool insert)
+                   ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                     return WriteLocked(std::move(order), previous, insert);
+                   };
+  return rows;
+}
+
+absl::Status SqliteOrderStore::Write(PendingWrite& write) {
+  return writes_.Write(write, mu_, [this](const std::vector<PendingWrite*>& batch)
+                                       ABSL_NO_THREAD_SAFETY_ANALYSIS { CommitLocked(batch); });
+}
+
 absl::StatusOr<CreateOrderResult> SqliteOrderStore::CreateOrder(Order order) {
   PendingWrite write;
-  write.apply = [this, &order](PendingWrite& self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    absl::StatusOr<Order> existing =
-        OneOrder("SELECT body FROM orders WHERE request_key = ?1",
-                 RequestKey(order.tenant(), order.request_id()), "");
-    if (existing.ok()) {
-      self.order = *std::move(existing);
-      return absl::OkStatus();
-    }
-    if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
-    const absl::Time now = clock_->Now();
-    absl::StatusOr<std::string> id =
-        MintOrderId(now, sequence_, [&](const std::string& id) -> absl::StatusOr<bool> {
-          absl::StatusOr<Order> taken =
-              OneOrder("SELECT body FROM orders WHERE order_id = ?1", id, "");
-          if (taken.ok()) return true;
-          if (taken.status().code() == absl::StatusCode::kNotFound) return false;
-          return taken.status();
-        });
-    if (!id.ok()) {
-      if (id.status().code() != absl::StatusCode::kResourceExhausted) return id.status();
-      self.status = id.status();  // the write's own error; the batch goes on
-      return absl::OkStatus();
-    }
-    order.set_order_id(*id);
-    order.set_name(absl::StrCat("orders/", *id));
-    *order.mutable_create_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
-    absl::StatusOr<OrderEvent> event = WriteLocked(order, Order::STATE_UNSPECIFIED, true);
-    if (!event.ok()) return event.status();
-    self.order = event->order;
-    self.event = *std::move(event);
-    return absl::OkStatus();
-  };
+  write.apply = CreateOrderStep(order, clock_, sequence_, Rows());
   RETURN_IF_ERROR(Write(write));
   return CreateOrderResult{std::move(write.order), write.event.has_value()};
 }
@@ -253,26 +218,7 @@ absl::StatusOr<CreateOrderResult> SqliteOrderStore::CreateOrder(Order order) {
 absl::StatusOr<Order> SqliteOrderStore::UpdateOrder(const std::string& order_id,
                                                     const Mutation& mutate) {
   PendingWrite write;
-  write.apply = [&](PendingWrite& self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    absl::StatusOr<Order> current = OneOrder("SELECT body FROM orders WHERE order_id = ?1",
-                                             order_id, absl::StrCat("order ", order_id));
-    if (!current.ok()) {
-      // NOT_FOUND is this write's answer; anything else is I/O.
-      if (current.status().code() != absl::StatusCode::kNotFound) return current.status();
-      self.status = current.status();
-      return absl::OkStatus();
-    }
-    self.order = *current;
-    self.status = mutate(self.order);
-    if (!self.status.ok() || MessageDifferencer::Equals(self.order, *current)) {
-      return absl::OkStatus();  // the mutation's own error, or no change
-    }
-    absl::StatusOr<OrderEvent> event = WriteLocked(self.order, current->state(), false);
-    if (!event.ok()) return event.status();
-    self.order = event->order;
-    self.event = *std::move(event);
-    return absl::OkStatus();
-  };
+  write.apply = UpdateOrderStep(order_id, mutate, Rows());
   RETURN_IF_ERROR(Write(write));
   return std::move(write.order);
 }

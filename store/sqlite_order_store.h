@@ -24,6 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "store/group_commit.h"
 #include "store/order_store.h"
 #include "store/sqlite_statement.h"
 
@@ -72,25 +73,16 @@ class SqliteOrderStore : public OrderStore {
   int64_t commits() const;
 
  private:
-  // A write waiting for the next group commit.
-  struct PendingWrite {
-    // Runs inside the batch's transaction with mu_ held; returns only I/O
-    // errors (which abort the whole batch). Sets the fields below.
-    std::function<absl::Status(PendingWrite&)> apply;
-    absl::Status status;              // the write's own outcome
-    Order order;                      // the order as stored (or found)
-    std::optional<OrderEvent> event;  // set when the write changed something
-    bool done = false;                // guarded by queue_mu_
-  };
-
   SqliteOrderStore(sqlite3* db, Clock* clock, size_t max_events);
-  // Queues `write` and returns once a commit that holds it finished: the I/O
-  // error of that commit, else write.status.
-  absl::Status Write(PendingWrite& write) ABSL_LOCKS_EXCLUDED(mu_, queue_mu_);
+  // Group commit (store/group_commit.h): returns once a commit that held
+  // `write` finished: that commit's I/O error, else write.status.
+  absl::Status Write(PendingWrite& write) ABSL_LOCKS_EXCLUDED(mu_);
   // One transaction for `batch`, then the listener for each event.
   void CommitLocked(const std::vector<PendingWrite*>& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Create/update steps' access to the rows (in CommitLocked's transaction).
+  OrderRows Rows();
   // Writes `order` at the next revision and its event in the open
   // transaction; returns the event.
   absl::StatusOr<OrderEvent> WriteLocked(Order order, Order::State previous, bool insert)
@@ -111,8 +103,7 @@ class SqliteOrderStore : public OrderStore {
   uint32_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
   Listener listener_ ABSL_GUARDED_BY(mu_);
   int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Mutex queue_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  std::vector<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  WriteQueue writes_;
 };
 
 }  // namespace cvm
