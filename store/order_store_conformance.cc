@@ -213,6 +213,88 @@ TEST_P(OrderStoreConformanceTest, OneRequestIdCreatesOneOrderUnderConcurrency) {
   EXPECT_THAT(store.ListOrders(ListQuery())->orders, SizeIs(1));
 }
 
+// The memory store links this suite too, without a durable instantiation.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DurableOrderStoreTest);
+
+TEST_P(DurableOrderStoreTest, OrdersRequestIdsAndRevisionsSurviveAReopen) {
+  const std::string location = GetParam().fresh();
+  std::string order_id;
+  {
+    auto store = GetParam().open(location, &clock_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto created = (*store)->CreateOrder(Draft("durable"));
+    ASSERT_TRUE(created.ok()) << created.status();
+    order_id = created->order.order_id();
+    ASSERT_TRUE((*store)
+                    ->UpdateOrder(order_id,
+                                  [](Order& o) {
+                                    o.set_state(Order::PROVISIONING);
+                                    o.add_instances()->set_instance_id("ins-1");
+                                    return absl::OkStatus();
+                                  })
+                    .ok());
+  }
+  auto reopened = GetParam().open(location, &clock_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  auto order = (*reopened)->GetOrder(order_id);
+  ASSERT_TRUE(order.ok()) << order.status();
+  EXPECT_EQ(order->state(), Order::PROVISIONING);
+  EXPECT_EQ((*reopened)->GetOrderByInstanceId("ins-1")->order_id(), order_id);
+  auto retried = (*reopened)->CreateOrder(Draft("durable"));
+  ASSERT_TRUE(retried.ok());
+  EXPECT_FALSE(retried->created);
+  EXPECT_EQ(retried->order.order_id(), order_id);
+  auto events = (*reopened)->EventsAfter(0, "");
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].revision, 2);
+  EXPECT_EQ((*reopened)->Snapshot("")->revision, 2);
+  auto next = (*reopened)->UpdateOrder(order_id, [](Order& o) {
+    o.set_state(Order::ACTIVE);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->revision(), 3);  // revisions continue after the reopen
+}
+
+TEST_P(DurableOrderStoreTest, ConcurrentWritesShareCommitsInRevisionOrder) {
+  auto store = GetParam().open(GetParam().fresh(), &clock_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<int64_t> heard;  // the listener runs under the store's lock
+  (*store)->SetListener([&](const OrderEvent& event) { heard.push_back(event.revision); });
+  constexpr int kThreads = 16, kOrdersEach = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kOrdersEach; ++i) {
+        auto created = (*store)->CreateOrder(Draft(absl::StrCat("t", t, "-", i)));
+        if (!created.ok() || !created->created) {
+          ++failures;
+          continue;
+        }
+        // An update of the same order in a later batch.
+        auto updated = (*store)->UpdateOrder(created->order.order_id(), [](Order& o) {
+          o.set_state(Order::CHECKING);
+          return absl::OkStatus();
+        });
+        if (!updated.ok() || updated->state() != Order::CHECKING) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  constexpr int kWrites = 2 * kThreads * kOrdersEach;
+  ASSERT_EQ(heard.size(), static_cast<size_t>(kWrites));
+  for (int i = 0; i < kWrites; ++i) ASSERT_EQ(heard[i], i + 1) << "at " << i;
+  // Writes queued behind a commit shared the next one.
+  EXPECT_LT(GetParam().commits(**store), kWrites);
+  EXPECT_GT(GetParam().commits(**store), 0);
+  auto events = (*store)->EventsAfter(0, "");
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_EQ(events->size(), static_cast<size_t>(kWrites));
+}
+
 }  // namespace
 
 Order OrderStoreConformanceTest::Create(const std::string& request_id,

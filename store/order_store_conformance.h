@@ -6,13 +6,16 @@
 //                            [](const auto& info) { return info.param.name; });
 //
 // `make` returns a fresh, empty store on the given clock keeping at most
-// `max_events` events.
+// `max_events` events. Durable stores also instantiate DurableOrderStoreTest
+// (below) with a DurableStoreFactory.
 #ifndef CVM_PROVISIONER_STORE_ORDER_STORE_CONFORMANCE_H_
 #define CVM_PROVISIONER_STORE_ORDER_STORE_CONFORMANCE_H_
 
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "absl/status/statusor.h"
 
 #include "common/clock.h"
 #include "gtest/gtest.h"
@@ -34,6 +37,24 @@ class OrderStoreConformanceTest : public ::testing::TestWithParam<StoreFactory> 
 
   FakeClock clock_;
   std::unique_ptr<OrderStore> store_;
+};
+
+// What only a durable store promises (SQLite, PostgreSQL): orders, request
+// ids and revisions survive a reopen, and concurrent writes share commits in
+// revision order. `fresh` names a new empty location (a file, a database);
+// `open` opens the store there; `commits` is its transaction count.
+struct DurableStoreFactory {
+  std::string name;
+  std::function<std::string()> fresh;
+  std::function<absl::StatusOr<std::unique_ptr<OrderStore>>(const std::string& location,
+                                                            Clock* clock)>
+      open;
+  std::function<int64_t(OrderStore& store)> commits;
+};
+
+class DurableOrderStoreTest : public ::testing::TestWithParam<DurableStoreFactory> {
+ protected:
+  FakeClock clock_;
 };
 
 }  // namespace cvm

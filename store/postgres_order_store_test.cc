@@ -1,7 +1,8 @@
-// The store conformance suite against a real PostgreSQL 15 that this test
-// starts itself (store/postgres_test_server.h; one database per store), plus
-// what only PostgreSQL promises: durability across a reopen, migrations,
-// gap-free revisions with concurrent writers (also on two connections), and
+// The store conformance suites (OrderStoreConformanceTest, and
+// DurableOrderStoreTest: a reopen, group commit) against a real PostgreSQL 15
+// that this test starts itself (store/postgres_test_server.h; one database
+// per store), plus what only PostgreSQL promises: migrations, gap-free
+// revisions with two processes writing (each hearing all changes), and
 // UNAVAILABLE while the server is gone, recovering when it returns.
 #include "store/postgres_order_store.h"
 
@@ -52,44 +53,17 @@ INSTANTIATE_TEST_SUITE_P(Postgres, OrderStoreConformanceTest,
                          ::testing::Values(StoreFactory{"Postgres", MakePostgres}),
                          [](const auto& info) { return info.param.name; });
 
-TEST(PostgresOrderStoreTest, OrdersRequestIdsAndRevisionsSurviveAReopen) {
-  FakeClock clock;
-  const std::string db = FreshDatabase();
-  std::string order_id;
-  {
-    auto store = PostgresOrderStore::Open(db, &clock);
-    ASSERT_TRUE(store.ok()) << store.status();
-    auto created = (*store)->CreateOrder(Draft("durable"));
-    ASSERT_TRUE(created.ok()) << created.status();
-    order_id = created->order.order_id();
-    ASSERT_TRUE((*store)
-                    ->UpdateOrder(order_id,
-                                  [](Order& o) {
-                                    o.set_state(Order::PROVISIONING);
-                                    o.add_instances()->set_instance_id("ins-1");
-                                    return absl::OkStatus();
-                                  })
-                    .ok());
-  }
-  auto reopened = PostgresOrderStore::Open(db, &clock);
-  ASSERT_TRUE(reopened.ok()) << reopened.status();
-  auto order = (*reopened)->GetOrder(order_id);
-  ASSERT_TRUE(order.ok()) << order.status();
-  EXPECT_EQ(order->state(), Order::PROVISIONING);
-  EXPECT_EQ((*reopened)->GetOrderByInstanceId("ins-1")->order_id(), order_id);
-  auto retried = (*reopened)->CreateOrder(Draft("durable"));
-  ASSERT_TRUE(retried.ok());
-  EXPECT_FALSE(retried->created);
-  EXPECT_EQ(retried->order.order_id(), order_id);
-  auto events = (*reopened)->EventsAfter(0, "");
-  ASSERT_TRUE(events.ok()) << events.status();
-  ASSERT_EQ(events->size(), 2u);
-  EXPECT_EQ((*events)[1].revision, 2);
-  EXPECT_EQ((*reopened)->Snapshot("")->revision, 2);
-  auto next = (*reopened)->UpdateOrder(order_id, SetState(Order::ACTIVE));
-  ASSERT_TRUE(next.ok());
-  EXPECT_EQ(next->revision(), 3);  // revisions continue after the reopen
-}
+INSTANTIATE_TEST_SUITE_P(
+    Postgres, DurableOrderStoreTest,
+    ::testing::Values(DurableStoreFactory{
+        "Postgres", FreshDatabase,
+        [](const std::string& db, Clock* clock) -> absl::StatusOr<std::unique_ptr<OrderStore>> {
+          auto store = PostgresOrderStore::Open(db, clock);
+          if (!store.ok()) return store.status();
+          return std::unique_ptr<OrderStore>(*std::move(store));
+        },
+        [](OrderStore& store) { return static_cast<PostgresOrderStore&>(store).commits(); }}),
+    [](const auto& info) { return info.param.name; });
 
 TEST(PostgresOrderStoreTest, MigrationsAreRecordedAndANewerSchemaIsRefused) {
   FakeClock clock;
@@ -105,40 +79,6 @@ TEST(PostgresOrderStoreTest, MigrationsAreRecordedAndANewerSchemaIsRefused) {
                   .ok());
   auto refused = PostgresOrderStore::Open(db, &clock);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
-}
-
-TEST(PostgresOrderStoreTest, ConcurrentWritesShareCommitsInRevisionOrder) {
-  FakeClock clock;
-  auto store = PostgresOrderStore::Open(FreshDatabase(), &clock);
-  ASSERT_TRUE(store.ok()) << store.status();
-  std::vector<int64_t> heard;  // the listener runs under the store's lock
-  (*store)->SetListener([&](const OrderEvent& event) { heard.push_back(event.revision); });
-  constexpr int kThreads = 8, kOrdersEach = 20;
-  std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kOrdersEach; ++i) {
-        auto created = (*store)->CreateOrder(Draft(absl::StrCat("t", t, "-", i)));
-        if (!created.ok() || !created->created) {
-          ++failures;
-          continue;
-        }
-        auto updated =
-            (*store)->UpdateOrder(created->order.order_id(), SetState(Order::CHECKING));
-        if (!updated.ok() || updated->state() != Order::CHECKING) ++failures;
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  EXPECT_EQ(failures.load(), 0);
-  constexpr int kWrites = 2 * kThreads * kOrdersEach;
-  ASSERT_EQ(heard.size(), static_cast<size_t>(kWrites));
-  for (int i = 0; i < kWrites; ++i) ASSERT_EQ(heard[i], i + 1) << "at " << i;
-  EXPECT_LT((*store)->commits(), kWrites);  // queued writes shared commits
-  auto events = (*store)->EventsAfter(0, "");
-  ASSERT_TRUE(events.ok()) << events.status();
-  EXPECT_EQ(events->size(), static_cast<size_t>(kWrites));
 }
 
 TEST(PostgresOrderStoreTest, TwoConnectionsWritingAtOnceLeaveNoRevisionGap) {

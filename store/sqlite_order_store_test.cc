@@ -1,5 +1,6 @@
-// The store conformance suite against SQLite, plus what only a durable store
-// can promise: orders, request ids and revisions survive a reopen.
+// The store conformance suites against SQLite (OrderStoreConformanceTest, and
+// DurableOrderStoreTest: a reopen, group commit), plus SQLite's own: a batch
+// with a failing mutation, migrating a version-one file, an unwritable path.
 #include "store/sqlite_order_store.h"
 
 #include <sqlite3.h>
@@ -39,91 +40,17 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, OrderStoreConformanceTest,
                          ::testing::Values(StoreFactory{"Sqlite", MakeSqlite}),
                          [](const auto& info) { return info.param.name; });
 
-TEST(SqliteOrderStoreTest, OrdersRequestIdsAndRevisionsSurviveAReopen) {
-  FakeClock clock;
-  const std::string path = FreshPath();
-  std::string order_id;
-  {
-    auto store = SqliteOrderStore::Open(path, &clock);
-    ASSERT_TRUE(store.ok()) << store.status();
-    Order draft;
-    draft.set_request_id("durable");
-    draft.set_state(Order::ACCEPTED);
-    auto created = (*store)->CreateOrder(draft);
-    ASSERT_TRUE(created.ok());
-    order_id = created->order.order_id();
-    ASSERT_TRUE((*store)
-                    ->UpdateOrder(order_id,
-                                  [](Order& o) {
-                                    o.set_state(Order::PROVISIONING);
-                                    o.add_instances()->set_instance_id("ins-1");
-                                    return absl::OkStatus();
-                                  })
-                    .ok());
-  }
-  auto reopened = SqliteOrderStore::Open(path, &clock);
-  ASSERT_TRUE(reopened.ok()) << reopened.status();
-  auto order = (*reopened)->GetOrder(order_id);
-  ASSERT_TRUE(order.ok());
-  EXPECT_EQ(order->state(), Order::PROVISIONING);
-  EXPECT_EQ((*reopened)->GetOrderByInstanceId("ins-1")->order_id(), order_id);
-  Order again;
-  again.set_request_id("durable");
-  auto retried = (*reopened)->CreateOrder(again);
-  ASSERT_TRUE(retried.ok());
-  EXPECT_FALSE(retried->created);
-  EXPECT_EQ(retried->order.order_id(), order_id);
-  auto events = (*reopened)->EventsAfter(0, "");
-  ASSERT_TRUE(events.ok());
-  ASSERT_EQ(events->size(), 2u);
-  EXPECT_EQ((*events)[1].revision, 2);
-  // Revisions continue after the reopen.
-  auto next = (*reopened)->UpdateOrder(order_id, [](Order& o) {
-    o.set_state(Order::ACTIVE);
-    return absl::OkStatus();
-  });
-  ASSERT_TRUE(next.ok());
-  EXPECT_EQ(next->revision(), 3);
-}
-
-TEST(SqliteOrderStoreTest, ConcurrentWritesShareCommitsInRevisionOrder) {
-  FakeClock clock;
-  auto store = SqliteOrderStore::Open(FreshPath(), &clock);
-  ASSERT_TRUE(store.ok()) << store.status();
-  std::vector<int64_t> heard;  // the listener runs under the store's lock
-  (*store)->SetListener([&](const OrderEvent& event) { heard.push_back(event.revision); });
-  constexpr int kThreads = 16, kOrdersEach = 40;
-  std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kOrdersEach; ++i) {
-        Order draft;
-        draft.set_request_id(absl::StrCat("t", t, "-", i));
-        draft.set_state(Order::ACCEPTED);
-        auto created = (*store)->CreateOrder(draft);
-        if (!created.ok() || !created->created) ++failures;
-        // An update of the same order in a later batch.
-        auto updated = (*store)->UpdateOrder(created->order.order_id(), [](Order& o) {
-          o.set_state(Order::CHECKING);
-          return absl::OkStatus();
-        });
-        if (!updated.ok() || updated->state() != Order::CHECKING) ++failures;
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  EXPECT_EQ(failures.load(), 0);
-  constexpr int kWrites = 2 * kThreads * kOrdersEach;
-  ASSERT_EQ(heard.size(), static_cast<size_t>(kWrites));
-  for (int i = 0; i < kWrites; ++i) ASSERT_EQ(heard[i], i + 1) << "at " << i;
-  // Writes queued behind a commit shared the next one.
-  EXPECT_LT((*store)->commits(), kWrites);
-  EXPECT_GT((*store)->commits(), 0);
-  auto events = (*store)->EventsAfter(0, "");
-  ASSERT_TRUE(events.ok());
-  EXPECT_EQ(events->size(), static_cast<size_t>(kWrites));
-}
+INSTANTIATE_TEST_SUITE_P(
+    Sqlite, DurableOrderStoreTest,
+    ::testing::Values(DurableStoreFactory{
+        "Sqlite", FreshPath,
+        [](const std::string& path, Clock* clock) -> absl::StatusOr<std::unique_ptr<OrderStore>> {
+          auto store = SqliteOrderStore::Open(path, clock);
+          if (!store.ok()) return store.status();
+          return std::unique_ptr<OrderStore>(*std::move(store));
+        },
+        [](OrderStore& store) { return static_cast<SqliteOrderStore&>(store).commits(); }}),
+    [](const auto& info) { return info.param.name; });
 
 TEST(SqliteOrderStoreTest, AMutationErrorInABatchLeavesTheOthersWritten) {
   FakeClock clock;
