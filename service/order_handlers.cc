@@ -135,9 +135,9 @@ absl::Status HandleTerminate(OrderWorkflow& workflow, const std::string& tenant,
                              const provisioning::v1::TerminateRequest& request,
                              provisioning::v1::Order* response) {
   RETURN_IF_ERROR(ValidateTerminateRequest(request));
-  RETURN_IF_ERROR(
-      OwnOrder(workflow.Get(request.order_id()), tenant, "order", request.order_id()).status());
-  ASSIGN_OR_RETURN(*response, workflow.Terminate(request.order_id()));
+  ASSIGN_OR_RETURN(Order order,
+                   OwnOrder(workflow.Get(request.order_id()), tenant, "order", request.order_id()));
+  ASSIGN_OR_RETURN(*response, workflow.Terminate(std::move(order)));
   return absl::OkStatus();
 }
 

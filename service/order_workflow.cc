@@ -286,6 +286,11 @@ absl::StatusOr<provisioning::v1::Quote> OrderWorkflow::Quote(
 
 absl::StatusOr<Order> OrderWorkflow::Terminate(const std::string& order_id) {
   ASSIGN_OR_RETURN(Order order, store_->GetOrder(order_id));
+  return Terminate(std::move(order));
+}
+
+absl::StatusOr<Order> OrderWorkflow::Terminate(Order order) {
+  const std::string order_id = order.order_id();
   switch (order.state()) {
     case Order::ACCEPTED:
     case Order::CHECKING:

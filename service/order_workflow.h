@@ -88,6 +88,9 @@ class OrderWorkflow {
   // (TERMINATING; the poller finishes it). Idempotent. NOT_FOUND for an
   // unknown order; UNAVAILABLE while the cloud call is in flight.
   absl::StatusOr<provisioning::v1::Order> Terminate(const std::string& order_id);
+  // Terminate() of `order` as the caller just read it from the store (its
+  // state decides the way; the writes re-check the stored state).
+  absl::StatusOr<provisioning::v1::Order> Terminate(provisioning::v1::Order order);
 
  private:
   // Moves a stored order from ACCEPTED / CHECKING / SUBMITTED to PROVISIONING

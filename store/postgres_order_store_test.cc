@@ -6,8 +6,6 @@
 // UNAVAILABLE while the server is gone, recovering when it returns.
 #include "store/postgres_order_store.h"
 
-#include <algorithm>
-#include <atomic>
 #include <thread>
 #include <vector>
 
