@@ -116,6 +116,9 @@ absl::Status Server::Start() {
     return InvalidFields(
         {{"poll_fast_interval", "must be positive and at most poll_slow_interval"}});
   }
+  if (options_.replica_check_interval <= absl::ZeroDuration()) {
+    return InvalidFields({{"replica_check_interval", "must be positive"}});
+  }
   absl::StatusOr<OpenedStore> opened = OpenStore(options_.store, options_.clock);
   if (!opened.ok()) return opened.status();
   // Every revision carries what it changed (Order.last_changes).

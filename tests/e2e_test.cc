@@ -239,5 +239,15 @@ TEST(StartupTest, UnknownStoreFailsNamingTheSupportedOnes) {
               HasSubstr("unknown store \"cassandra\"; supported: memory, sqlite:PATH"));
 }
 
+TEST(StartupTest, ANonPositiveReplicaCheckIntervalFailsNamingTheFlag) {
+  auto result = RunProcess({RunfilePath("service/provisioner"), "--listen=127.0.0.1:0",
+                            "--metrics_listen=", "--store=memory", "--replica_check_interval=0s",
+                            "--config=" + RunfilePath("tests/testdata/fast_fake.textproto")},
+                           absl::Seconds(30));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->exit_code, 1);
+  EXPECT_THAT(result->output, HasSubstr("replica_check_interval: must be positive"));
+}
+
 }  // namespace
 }  // namespace cvm::testing
