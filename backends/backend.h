@@ -27,9 +27,16 @@
 //     reported with state TERMINATED, never silently dropped.
 //  6. Instances live in a region (clouds answer per region): Describe() and
 //     Terminate() take the region the instances were bought in.
+//  7. Terminate() of a prepaid instance may return it to the cloud's recycle
+//     bin rather than release it (Tencent Cloud does, and refunds it): the
+//     instance then describes as SHUTDOWN with isolated_source
+//     ISOLATED_MANUALLY (IsReturned) until the cloud releases it (TERMINATED).
+//     It costs nothing meanwhile. Callers do not Terminate() a returned
+//     instance again: on Tencent Cloud that destroys it at once, for good.
 #ifndef CVM_PROVISIONER_BACKENDS_BACKEND_H_
 #define CVM_PROVISIONER_BACKENDS_BACKEND_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,7 +84,19 @@ struct InstanceStatus {
   std::vector<std::string> private_ips;
   std::string zone;
   absl::Time create_time;
+  // Prepaid: the end of the paid period; nullopt when the cloud gives none.
+  std::optional<absl::Time> expire_time;
 };
+
+// True for an instance returned to the cloud's recycle bin (rule 7).
+inline bool IsReturned(provisioning::v1::Instance::State state,
+                       provisioning::v1::Instance::IsolatedSource source) {
+  return state == provisioning::v1::Instance::SHUTDOWN &&
+         source == provisioning::v1::Instance::ISOLATED_MANUALLY;
+}
+inline bool IsReturned(const provisioning::v1::Instance& instance) {
+  return IsReturned(instance.state(), instance.isolated_source());
+}
 
 class Backend {
  public:

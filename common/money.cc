@@ -1,5 +1,7 @@
 #include "common/money.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -49,6 +51,10 @@ std::string FormatMoneyMicros(int64_t micros) {
   std::string frac = absl::StrFormat("%06d", magnitude % 1000000);
   while (frac.size() > 2 && frac.back() == '0') frac.pop_back();
   return absl::StrCat(negative ? "-" : "", magnitude / 1000000, ".", frac);
+}
+
+bool IsCurrencyCode(absl::string_view code) {
+  return code.size() == 3 && std::all_of(code.begin(), code.end(), absl::ascii_isupper);
 }
 
 }  // namespace cvm

@@ -20,6 +20,10 @@ absl::StatusOr<int64_t> ParseMoneyMicros(absl::string_view text);
 // trailing zeros beyond them: 350000 -> "0.35", 1 -> "0.000001".
 std::string FormatMoneyMicros(int64_t micros);
 
+// True for an ISO 4217 alphabetic code: exactly three capital ASCII letters
+// ("CNY", "USD"). Whether the code is assigned is not checked.
+bool IsCurrencyCode(absl::string_view code);
+
 }  // namespace cvm
 
 #endif  // CVM_PROVISIONER_COMMON_MONEY_H_

@@ -98,5 +98,13 @@ TEST(MoneyTest, CanonicalTextRoundTripsUnchanged) {
   EXPECT_EQ(FormatMoneyMicros(*ParseMoneyMicros("0.100000")), "0.10");
 }
 
+TEST(MoneyTest, CurrencyCodesAreThreeCapitalLetters) {
+  EXPECT_TRUE(IsCurrencyCode("CNY"));
+  EXPECT_TRUE(IsCurrencyCode("USD"));
+  for (const char* bad : {"", "cny", "US", "USDT", "C1Y", "¥"}) {
+    EXPECT_FALSE(IsCurrencyCode(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace cvm

@@ -66,7 +66,7 @@ void ParseEverything(const Json& answer) {
   CheckError(ParseLiveInstanceIds(answer).status());
   CheckError(ParseTaggedPage(answer).status());
   for (bool prepaid : {false, true}) {
-    for (int count : {1, 100}) CheckError(ParseQuote(answer, prepaid, count).status());
+    for (int count : {1, 100}) CheckError(ParseQuote(answer, prepaid, count, "CNY").status());
   }
 }
 

@@ -27,7 +27,8 @@ void Apply(const InstanceStatus& status, bool spot_may_be_reclaimed, Instance& i
   // isolation: it keeps the restriction and source it was released with.
   const bool released_isolated = status.state == Instance::TERMINATED &&
                                  (instance.restriction() == Instance::ISOLATED_ARREARS ||
-                                  instance.restriction() == Instance::EXPIRED);
+                                  instance.restriction() == Instance::EXPIRED ||
+                                  instance.isolated_source() == Instance::ISOLATED_MANUALLY);
   if (status.restriction != Instance::NORMAL) {
     instance.set_restriction(status.restriction);
     instance.set_isolated_source(status.isolated_source);
@@ -42,6 +43,10 @@ void Apply(const InstanceStatus& status, bool spot_may_be_reclaimed, Instance& i
   instance.mutable_public_ips()->Assign(status.public_ips.begin(), status.public_ips.end());
   instance.mutable_private_ips()->Assign(status.private_ips.begin(), status.private_ips.end());
   if (!status.zone.empty()) instance.set_zone(status.zone);
+  if (status.expire_time.has_value()) {
+    *instance.mutable_expire_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+        absl::ToUnixNanos(*status.expire_time));
+  }
   if (status.create_time != absl::Time()) {
     *instance.mutable_create_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
         absl::ToUnixNanos(status.create_time));
@@ -54,6 +59,14 @@ std::vector<std::string> LiveInstanceIds(const Order& order) {
   std::vector<std::string> ids;
   for (const Instance& instance : order.instances()) {
     if (IsLive(instance)) ids.push_back(instance.instance_id());
+  }
+  return ids;
+}
+
+std::vector<std::string> IdsToRelease(const Order& order) {
+  std::vector<std::string> ids;
+  for (const Instance& instance : order.instances()) {
+    if (IsLive(instance) && !IsReturned(instance)) ids.push_back(instance.instance_id());
   }
   return ids;
 }
@@ -105,7 +118,10 @@ void Settle(Order& order) {
 }
 
 bool NeedsFastPolling(const Order& order) {
-  if (order.state() == Order::TERMINATING) return true;
+  if (order.state() == Order::TERMINATING) {
+    // Slow once every live instance is in the cloud's recycle bin.
+    return LiveInstanceIds(order).empty() || !IdsToRelease(order).empty();
+  }
   if (order.state() != Order::PROVISIONING && order.state() != Order::ACTIVE) {
     return false;
   }

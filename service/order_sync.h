@@ -18,14 +18,21 @@ namespace cvm {
 // LAUNCH_FAILED, in the order's order.
 std::vector<std::string> LiveInstanceIds(const provisioning::v1::Order& order);
 
+// The live instances a release (Terminate, or its retry) still has to ask
+// for: LiveInstanceIds less those returned to the cloud's recycle bin, which
+// the cloud releases on its own and a second TerminateInstances would
+// destroy at once (backends/backend.h rule 7).
+std::vector<std::string> IdsToRelease(const provisioning::v1::Order& order);
+
 // Copies what the cloud said (`seen`, by instance id) onto the order's
 // instances: state, restriction, isolated source, IPs, zone, create time.
 // Instances missing from `seen` are left as they are. A spot instance the
 // cloud shuts down or releases while the order is not TERMINATING is marked
 // SPOT_RECLAIMED (the cloud says so only by stopping and then dropping it), and
-// stays marked. An isolated instance (ISOLATED_ARREARS, EXPIRED) that is then
-// released keeps its restriction and isolated source, which the cloud no
-// longer reports once the instance is gone.
+// stays marked. An isolated instance (ISOLATED_ARREARS, EXPIRED, or returned:
+// ISOLATED_MANUALLY) that is then released keeps its restriction and isolated
+// source, which the cloud no longer reports once the instance is gone. A
+// prepaid instance's expire_time follows the cloud's (renewals move it).
 void ApplyObserved(const std::map<std::string, InstanceStatus>& seen,
                    provisioning::v1::Order& order);
 
@@ -34,9 +41,10 @@ void ApplyObserved(const std::map<std::string, InstanceStatus>& seen,
 // and TERMINATING to TERMINATED once every instance is.
 void Settle(provisioning::v1::Order& order);
 
-// True while the order is worth polling often: TERMINATING, or PROVISIONING
-// / ACTIVE with an instance PENDING or RUNNING without the public IP it asked
-// for. False once it is steady.
+// True while the order is worth polling often: TERMINATING with an instance
+// not yet returned to the cloud's recycle bin (returned ones are released by
+// the cloud days later), or PROVISIONING / ACTIVE with an instance PENDING or
+// RUNNING without the public IP it asked for. False once it is steady.
 bool NeedsFastPolling(const provisioning::v1::Order& order);
 
 }  // namespace cvm

@@ -161,5 +161,38 @@ TEST(OrderSyncTest, FastWhilePendingWaitingForAnIpOrTerminating) {
   EXPECT_FALSE(NeedsFastPolling(Parse("state: FAILED")));
 }
 
+// Prepaid instances returned to the cloud's recycle bin (backend.h rule 7).
+const char kReturned[] =
+    "instances { instance_id: 'a' state: SHUTDOWN isolated_source: ISOLATED_MANUALLY } ";
+
+TEST(OrderSyncTest, ReturnedInstancesAreNotReleasedAgainNorPolledOften) {
+  Order order = Parse(std::string("state: TERMINATING ") + kReturned +
+                      "instances { instance_id: 'b' state: RUNNING } "
+                      "instances { instance_id: 'c' state: SHUTDOWN isolated_source: "
+                      "ISOLATED_BY_ARREARS }");
+  EXPECT_THAT(LiveInstanceIds(order), ElementsAre("a", "b", "c"));
+  EXPECT_THAT(IdsToRelease(order), ElementsAre("b", "c"));
+  EXPECT_TRUE(NeedsFastPolling(order));
+  Order all_returned = Parse(std::string("state: TERMINATING ") + kReturned);
+  EXPECT_THAT(IdsToRelease(all_returned), ElementsAre());
+  EXPECT_FALSE(NeedsFastPolling(all_returned));
+  Settle(all_returned);
+  EXPECT_EQ(all_returned.state(), Order::TERMINATING);  // until the cloud releases it
+}
+
+TEST(OrderSyncTest, AReturnedInstanceReleasedKeepsWhyAndItsExpireTime) {
+  Order order = Parse("state: TERMINATING instances { instance_id: 'a' state: RUNNING }");
+  InstanceStatus returned = Status("a", Instance::SHUTDOWN);
+  returned.isolated_source = Instance::ISOLATED_MANUALLY;
+  returned.expire_time = absl::FromUnixSeconds(1705270400);
+  ApplyObserved(Seen({returned}), order);
+  EXPECT_EQ(order.instances(0).expire_time().seconds(), 1705270400);
+  ApplyObserved(Seen({Status("a", Instance::TERMINATED)}), order);  // gone
+  EXPECT_EQ(order.instances(0).isolated_source(), Instance::ISOLATED_MANUALLY);
+  EXPECT_EQ(order.instances(0).expire_time().seconds(), 1705270400);
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::TERMINATED);
+}
+
 }  // namespace
 }  // namespace cvm

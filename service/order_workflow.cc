@@ -8,6 +8,7 @@
 #include "common/status_details.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "service/order_sync.h"
 #include "service/request_validation.h"
 
 namespace cvm {
@@ -41,17 +42,25 @@ bool SameRequest(const Order& order, const PurchaseRequest& request) {
          MessageDifferencer::Equals(order.spec(), request.spec());
 }
 
-bool IsAlive(const Instance& instance) {
-  return instance.state() != Instance::TERMINATED &&
-         instance.state() != Instance::LAUNCH_FAILED;
-}
-
-std::vector<std::string> AliveIds(const Order& order) {
-  std::vector<std::string> ids;
-  for (const Instance& instance : order.instances()) {
-    if (IsAlive(instance)) ids.push_back(instance.instance_id());
+// Of `ids`, those the cloud has not returned to its recycle bin, asked of
+// the cloud itself: the stored view may predate a return, and a second
+// TerminateInstances would destroy a returned prepaid instance for good
+// (backends/backend.h rule 7).
+absl::StatusOr<std::vector<std::string>> NotReturned(Backend& backend, const std::string& region,
+                                                     const std::vector<std::string>& ids) {
+  std::vector<std::string> left;
+  for (size_t i = 0; i < ids.size(); i += kMaxDescribeBatch) {
+    const size_t n = std::min<size_t>(kMaxDescribeBatch, ids.size() - i);
+    ASSIGN_OR_RETURN(std::vector<InstanceStatus> statuses,
+                     backend.Describe(region, absl::MakeConstSpan(ids).subspan(i, n)));
+    for (const InstanceStatus& status : statuses) {
+      if (status.state != Instance::TERMINATED &&
+          !IsReturned(status.state, status.isolated_source)) {
+        left.push_back(status.instance_id);
+      }
+    }
   }
-  return ids;
+  return left;
 }
 
 // An error after which the same call may succeed.
@@ -313,7 +322,7 @@ absl::StatusOr<Order> OrderWorkflow::Terminate(Order order) {
     default:  // CANCELLED, TERMINATED: nothing left to release.
       return order;
   }
-  const std::vector<std::string> alive = AliveIds(order);
+  std::vector<std::string> alive = IdsToRelease(order);
   if (alive.empty() && order.state() == Order::FAILED) return order;
   // Record the intent first: the poller finishes what a failed call leaves.
   ASSIGN_OR_RETURN(order, store_->UpdateOrder(order_id, [](Order& o) {
@@ -321,6 +330,9 @@ absl::StatusOr<Order> OrderWorkflow::Terminate(Order order) {
                      return absl::OkStatus();
                    }));
   ASSIGN_OR_RETURN(Backend * backend, backends_->Get(order.backend()));
+  if (order.spec().has_prepaid()) {
+    ASSIGN_OR_RETURN(alive, NotReturned(*backend, order.spec().region(), alive));
+  }
   for (size_t i = 0; i < alive.size(); i += kMaxDescribeBatch) {
     const size_t n = std::min<size_t>(kMaxDescribeBatch, alive.size() - i);
     RETURN_IF_ERROR(

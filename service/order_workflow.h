@@ -85,8 +85,12 @@ class OrderWorkflow {
   absl::Status Recover(const std::vector<provisioning::v1::Order>& unfinished);
 
   // Cancels an order not yet sent to the cloud, or releases its instances
-  // (TERMINATING; the poller finishes it). Idempotent. NOT_FOUND for an
-  // unknown order; UNAVAILABLE while the cloud call is in flight.
+  // (TERMINATING; the poller finishes it). Instances already returned to the
+  // cloud's recycle bin are never asked for again; for a prepaid order the
+  // cloud is asked which those are (backends/backend.h rule 7), and the
+  // poller does not retry its release: a failed one is finished by calling
+  // Terminate again. Idempotent. NOT_FOUND for an unknown order; UNAVAILABLE
+  // while the cloud call is in flight.
   absl::StatusOr<provisioning::v1::Order> Terminate(const std::string& order_id);
   // Terminate() of `order` as the caller just read it from the store (its
   // state decides the way; the writes re-check the stored state).

@@ -166,8 +166,12 @@ Poller::Round Poller::PollGroup(const GroupKey& key, const std::vector<Order>& o
 
 void Poller::RetryRelease(Backend& backend, const std::string& region, const Order& order,
                           Round& round) {
-  // A release that failed earlier is retried (Terminate is idempotent).
-  const std::vector<std::string> live = LiveInstanceIds(order);
+  // A release that failed earlier is retried (Terminate is idempotent),
+  // except a prepaid one: this round's view may predate the return of its
+  // instances, and a second TerminateInstances would destroy them for good
+  // (backends/backend.h rule 7). Terminate again finishes it.
+  if (order.spec().has_prepaid()) return;
+  const std::vector<std::string> live = IdsToRelease(order);
   for (size_t i = 0; i < live.size(); i += kMaxDescribeBatch) {
     ++round.calls;
     KeepFirst(round.status, backend.Terminate(region, Batch(live, i)));

@@ -30,6 +30,7 @@ std::string Backend(const std::string& name, int port, const std::string& secret
       "backends { name: \"", name, "\" plugin: \"tencentcloud\" config {\n",
       "  [type.googleapis.com/provisioning.tencentcloud.v1.TencentCloudConfig] {\n",
       "    endpoint_override: \"http://127.0.0.1:", port, "\"\n",
+      "    currency: \"CNY\"\n",
       "    credentials { secret_id: \"", tencentcloud::kTestSecretId, "\" secret_key: \"",
       secret_key, "\" } } } }\n");
 }

@@ -188,11 +188,13 @@ std::string ReadFile(const std::string& path) {
 }
 
 std::string WriteEmulatorConfig(const std::string& name, int port, const std::string& secret_id,
-                                const std::string& secret_key, const std::string& extra) {
+                                const std::string& secret_key, const std::string& extra,
+                                const std::string& currency) {
   const std::string path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
   std::ofstream(path) << "backends { name: \"tencent\" plugin: \"tencentcloud\" config {\n"
                       << "[type.googleapis.com/provisioning.tencentcloud.v1.TencentCloudConfig] {\n"
                       << "endpoint_override: \"http://127.0.0.1:" << port << "\"\n"
+                      << "currency: \"" << currency << "\"\n"
                       << "credentials { secret_id: \"" << secret_id << "\" secret_key: \""
                       << secret_key << "\" }\n"
                       << extra << "\n} } }\n"

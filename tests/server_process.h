@@ -69,10 +69,11 @@ class ServerProcess {
 // Writes a service config (in TEST_TMPDIR, named `name`) with one
 // "tencentcloud" backend called "tencent" pointing at a CVM emulator on
 // `port`; `extra` is appended inside the backend's config message (e.g.
-// "request_timeout { seconds: 1 }"), served plaintext without authentication.
-// Returns the path.
+// "request_timeout { seconds: 1 }"), served plaintext without authentication;
+// the account is billed in `currency`. Returns the path.
 std::string WriteEmulatorConfig(const std::string& name, int port, const std::string& secret_id,
-                                const std::string& secret_key, const std::string& extra = "");
+                                const std::string& secret_key, const std::string& extra = "",
+                                const std::string& currency = "CNY");
 
 // $TEST_TMPDIR/name.
 std::string TmpPath(const std::string& name);

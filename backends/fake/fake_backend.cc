@@ -1,8 +1,10 @@
 #include "backends/fake/fake_backend.h"
 
+#include <cmath>
 #include <limits>
 
 #include "absl/numeric/int128.h"
+#include "backends/quote_parts.h"
 #include "absl/strings/str_cat.h"
 #include "common/proto_time.h"
 #include "absl/strings/str_format.h"
@@ -18,6 +20,7 @@ using provisioning::fake::v1::Failure;
 using provisioning::fake::v1::FakeBackendConfig;
 using provisioning::v1::Instance;
 using provisioning::v1::InstanceSpec;
+using provisioning::v1::InternetAccess;
 
 
 absl::StatusOr<double> PriceOr(const std::string& text, double fallback,
@@ -35,6 +38,12 @@ absl::StatusOr<std::unique_ptr<FakeBackend>> FakeBackend::Create(
   ASSIGN_OR_RETURN(double price, PriceOr(config.price_per_hour(), 0.10, "price_per_hour"));
   ASSIGN_OR_RETURN(double spot,
                    PriceOr(config.spot_market_price(), 0.03, "spot_market_price"));
+  ASSIGN_OR_RETURN(double bandwidth, PriceOr(config.bandwidth_price_per_mbps_hour(), 0,
+                                             "bandwidth_price_per_mbps_hour"));
+  ASSIGN_OR_RETURN(double traffic, PriceOr(config.traffic_price_per_gb(), 0, "traffic_price_per_gb"));
+  if (!config.currency().empty() && !IsCurrencyCode(config.currency())) {
+    return InvalidFields({{"currency", "must be an ISO 4217 code such as \"CNY\""}});
+  }
   for (int i = 0; i < config.failures_size(); ++i) {
     const Failure& f = config.failures(i);
     if (f.operation() != Failure::LAUNCH &&
@@ -47,15 +56,18 @@ absl::StatusOr<std::unique_ptr<FakeBackend>> FakeBackend::Create(
                              "must be within [0, 1]"}});
     }
   }
-  return std::unique_ptr<FakeBackend>(new FakeBackend(config, clock, price, spot));
+  return std::unique_ptr<FakeBackend>(new FakeBackend(
+      config, clock, price, spot, std::llround(bandwidth * 1e6), std::llround(traffic * 1e6)));
 }
 
-FakeBackend::FakeBackend(const FakeBackendConfig& config, Clock* clock,
-                         double price, double spot_price)
+FakeBackend::FakeBackend(const FakeBackendConfig& config, Clock* clock, double price,
+                         double spot_price, int64_t bandwidth_micros, int64_t traffic_micros)
     : config_(config),
       clock_(clock),
       price_per_hour_(price),
       spot_market_price_(spot_price),
+      bandwidth_micros_per_mbps_(bandwidth_micros),
+      traffic_micros_per_gb_(traffic_micros),
       pending_duration_(DurationOr(config.pending_duration(),
                                    config.has_pending_duration(), absl::Seconds(2))),
       public_ip_delay_(DurationOr(config.public_ip_delay(),
@@ -252,23 +264,41 @@ absl::StatusOr<provisioning::v1::Quote> FakeBackend::Quote(
     const InstanceSpec& spec, int count) {
   const int64_t unit = static_cast<int64_t>(
       (spec.has_spot() ? spot_market_price_ : price_per_hour_) * 1e6 + 0.5);
-  // Prices reach 10^12 per hour (money.h): totals are computed in 128 bits
-  // and an order whose price does not fit in micro-units is refused.
-  absl::int128 total = absl::int128(unit) * count;
-  // A month is billed as 730 hours at a 20 % discount.
-  if (spec.has_prepaid()) total = total * 730 * spec.prepaid().period_months() * 8 / 10;
-  if (total > std::numeric_limits<int64_t>::max() || total < 0) {
+  const InternetAccess& internet = spec.internet();
+  const int64_t mbps = internet.public_ip() ? internet.max_bandwidth_out_mbps() : 0;
+  const int64_t bandwidth = mbps * bandwidth_micros_per_mbps_;
+  const int months = spec.prepaid().period_months();
+  // A prepaid month is billed as 730 hours at a 20 % discount. Prices reach
+  // 10^12 per hour (money.h): computed in 128 bits, refused when too large.
+  bool too_large = false;
+  auto prepaid = [count, months, &too_large](int64_t hourly) {
+    const absl::int128 total = absl::int128(hourly) * count * 730 * months * 8 / 10;
+    too_large = too_large || total > std::numeric_limits<int64_t>::max();
+    return too_large ? int64_t{0} : static_cast<int64_t>(total);
+  };
+  PriceParts parts;
+  if (spec.has_prepaid()) {
+    parts.instance_prepaid = prepaid(unit);
+  } else {
+    parts.instance_hourly = unit;
+  }
+  switch (mbps > 0 ? internet.charge_type() : InternetAccess::CHARGE_TYPE_UNSPECIFIED) {
+    case InternetAccess::BANDWIDTH_POSTPAID_BY_HOUR:
+      parts.bandwidth_hourly = bandwidth;
+      break;
+    case InternetAccess::BANDWIDTH_PREPAID:
+      parts.bandwidth_prepaid = prepaid(bandwidth);
+      break;
+    case InternetAccess::TRAFFIC_POSTPAID_BY_HOUR:
+      parts.traffic_per_gb = traffic_micros_per_gb_;
+      break;
+    default:
+      break;
+  }
+  if (too_large) {
     return InvalidFields({{"instance_count", "the order's price is too large to quote"}});
   }
-  provisioning::v1::Quote quote;
-  quote.set_currency(config_.currency().empty() ? "CNY" : config_.currency());
-  if (spec.has_prepaid()) {
-    quote.set_total_price_prepaid(FormatMoneyMicros(static_cast<int64_t>(total)));
-  } else {
-    quote.set_unit_price_per_hour(FormatMoneyMicros(unit));
-    quote.set_total_price_per_hour(FormatMoneyMicros(static_cast<int64_t>(total)));
-  }
-  return quote;
+  return QuoteOf(parts, count, config_.currency().empty() ? "CNY" : config_.currency());
 }
 
 int FakeBackend::CreatedCount() const {

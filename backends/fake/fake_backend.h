@@ -4,6 +4,8 @@
 // pending_duration, then RUNNING, with a public IP public_ip_delay later when
 // one was asked for. Stock, quota, sold-out zones, spot market price and
 // injected failures (FakeBackendConfig) make every error path reachable.
+// Quote prices instances and public bandwidth like Tencent (quote_parts.h);
+// Terminate releases at once, prepaid or not (no recycle bin).
 // Implements the Backend contract (backends/backend.h), so thread-safe and
 // idempotent by client token.
 #ifndef CVM_PROVISIONER_BACKENDS_FAKE_FAKE_BACKEND_H_
@@ -55,8 +57,8 @@ class FakeBackend : public Backend {
     int index = 0;
   };
 
-  FakeBackend(const provisioning::fake::v1::FakeBackendConfig& config,
-              Clock* clock, double price, double spot_price);
+  FakeBackend(const provisioning::fake::v1::FakeBackendConfig& config, Clock* clock,
+              double price, double spot_price, int64_t bandwidth_micros, int64_t traffic_micros);
 
   // The first configured failure for `op` in `zone` that fires, or OK.
   absl::Status InjectedFailure(provisioning::fake::v1::Failure::Operation op,
@@ -71,6 +73,8 @@ class FakeBackend : public Backend {
   Clock* const clock_;
   const double price_per_hour_;
   const double spot_market_price_;
+  const int64_t bandwidth_micros_per_mbps_;  // per hour
+  const int64_t traffic_micros_per_gb_;
   const absl::Duration pending_duration_;
   const absl::Duration public_ip_delay_;
 

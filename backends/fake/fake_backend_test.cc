@@ -374,6 +374,45 @@ TEST_F(FakeBackendTest, LargeQuotesAreExactOrRefused) {
   EXPECT_EQ(BadField(Make(config)->Quote(request.spec, 100).status()), "instance_count");
 }
 
+TEST_F(FakeBackendTest, QuotesPublicBandwidthByItsChargeType) {
+  FakeBackendConfig config;
+  config.set_price_per_hour("0.50");
+  config.set_bandwidth_price_per_mbps_hour("0.02");
+  config.set_traffic_price_per_gb("0.80");
+  auto backend = Make(config);
+  CreateRequest request = Request("q", 1);
+  auto* internet = request.spec.mutable_internet();
+  internet->set_public_ip(true);
+  internet->set_max_bandwidth_out_mbps(10);
+  internet->set_charge_type(provisioning::v1::InternetAccess::BANDWIDTH_POSTPAID_BY_HOUR);
+  auto hourly = backend->Quote(request.spec, 2);
+  ASSERT_TRUE(hourly.ok()) << hourly.status();
+  EXPECT_EQ(hourly->instance_price_per_hour(), "1.00");
+  EXPECT_EQ(hourly->bandwidth_price_per_hour(), "0.40");  // 2 x 10 Mbps x 0.02
+  EXPECT_EQ(hourly->unit_price_per_hour(), "0.70");
+  EXPECT_EQ(hourly->total_price_per_hour(), "1.40");
+
+  internet->set_charge_type(provisioning::v1::InternetAccess::TRAFFIC_POSTPAID_BY_HOUR);
+  auto traffic = backend->Quote(request.spec, 2);
+  ASSERT_TRUE(traffic.ok());
+  EXPECT_EQ(traffic->traffic_price_per_gb(), "0.80");
+  EXPECT_EQ(traffic->total_price_per_hour(), "1.00");
+
+  internet->set_charge_type(provisioning::v1::InternetAccess::BANDWIDTH_PREPAID);
+  request.spec.mutable_prepaid()->set_period_months(1);
+  auto prepaid = backend->Quote(request.spec, 2);
+  ASSERT_TRUE(prepaid.ok());
+  EXPECT_EQ(prepaid->instance_price_prepaid(), "584.00");   // 2 x 0.50 x 730 x 0.8
+  EXPECT_EQ(prepaid->bandwidth_price_prepaid(), "233.60");  // 2 x 0.20 x 730 x 0.8
+  EXPECT_EQ(prepaid->total_price_prepaid(), "817.60");
+
+  internet->set_public_ip(false);  // no public IP: no network to pay for
+  internet->set_max_bandwidth_out_mbps(0);
+  EXPECT_EQ(backend->Quote(request.spec, 2)->bandwidth_price_prepaid(), "");
+  config.set_currency("yuan");
+  EXPECT_EQ(BadField(FakeBackend::Create(config, &clock_).status()), "currency");
+}
+
 TEST_F(FakeBackendTest, DefaultQuoteIsTenCentsInCny) {
   auto backend = Make(FakeBackendConfig());
   auto quote = backend->Quote(Request("q", 1).spec, 4);

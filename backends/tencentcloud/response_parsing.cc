@@ -21,6 +21,8 @@ constexpr double kMaxPrice = 1e9;
 constexpr int64_t kMaxCount = 1 << 30;  // instances, quotas, TotalCount
 constexpr int64_t kMaxCpu = 1 << 16;
 constexpr int64_t kMaxBalanceCents = int64_t{1} << 48;
+// CreatedTime, ExpiredTime: ISO 8601 in UTC.
+constexpr char kTimeFormat[] = "%Y-%m-%dT%H:%M:%SZ";
 
 absl::Status Malformed(const std::string& action) {
   return WithReason(
@@ -231,10 +233,14 @@ absl::StatusOr<std::vector<InstanceStatus>> ParseInstanceStatuses(
     status.public_ips = fields.Strings(i, "PublicIpAddresses");
     status.private_ips = fields.Strings(i, "PrivateIpAddresses");
     status.zone = fields.String(fields.Find(i, "Placement"), "Zone");
-    absl::Time created;
+    absl::Time created, expires;
     std::string error;
-    if (absl::ParseTime("%Y-%m-%dT%H:%M:%SZ", fields.String(i, "CreatedTime"), &created, &error)) {
+    if (absl::ParseTime(kTimeFormat, fields.String(i, "CreatedTime"), &created, &error)) {
       status.create_time = created;
+    }
+    // Prepaid only: Tencent sends null for the others.
+    if (absl::ParseTime(kTimeFormat, fields.String(i, "ExpiredTime"), &expires, &error)) {
+      status.expire_time = expires;
     }
     result.push_back(std::move(status));
   }
@@ -270,26 +276,47 @@ absl::StatusOr<TaggedPage> ParseTaggedPage(const Json& answer) {
   return Checked(fields, "DescribeInstances", std::move(page));
 }
 
-absl::StatusOr<provisioning::v1::Quote> ParseQuote(const Json& answer, bool prepaid, int count) {
+absl::StatusOr<provisioning::v1::Quote> ParseQuote(const Json& answer, bool prepaid, int count,
+                                                   const std::string& currency) {
   Fields fields;
-  const Json* price = fields.Find(fields.Find(&answer, "Price"), "InstancePrice");
-  provisioning::v1::Quote quote;
-  quote.set_currency("CNY");
+  const Json* price = fields.Find(&answer, "Price");
+  const Json* instance = fields.Find(price, "InstancePrice");
+  const Json* bandwidth = fields.Find(price, "BandwidthPrice");
+  const std::string bandwidth_unit = fields.String(bandwidth, "ChargeUnit");
+  if (!fields.ok() || instance == nullptr || count < 0) return Malformed("InquiryPriceRunInstances");
+  // Per instance-hour (HOUR) and per GB: the discounted unit price wins.
+  auto unit_price = [&fields](const Json* item) {
+    return fields.Micros(item, fields.Find(item, "UnitPriceDiscount") != nullptr
+                                   ? "UnitPriceDiscount"
+                                   : "UnitPrice");
+  };
+  // Prepaid, the whole order for the whole period: the discounted price wins.
+  auto prepaid_price = [&fields](const Json* item) {
+    return fields.Micros(
+        item, fields.Find(item, "DiscountPrice") != nullptr ? "DiscountPrice" : "OriginalPrice");
+  };
+  PriceParts parts;
   if (prepaid) {
-    const char* total =
-        fields.Find(price, "DiscountPrice") != nullptr ? "DiscountPrice" : "OriginalPrice";
-    quote.set_total_price_prepaid(FormatMoneyMicros(fields.Micros(price, total)));
+    parts.instance_prepaid = prepaid_price(instance);
   } else {
-    const char* unit =
-        fields.Find(price, "UnitPriceDiscount") != nullptr ? "UnitPriceDiscount" : "UnitPrice";
-    const int64_t micros = fields.Micros(price, unit);
-    if (count < 0 || (count > 0 && micros > std::numeric_limits<int64_t>::max() / count)) {
-      return Malformed("InquiryPriceRunInstances");
-    }
-    quote.set_unit_price_per_hour(FormatMoneyMicros(micros));
-    quote.set_total_price_per_hour(FormatMoneyMicros(micros * count));
+    parts.instance_hourly = unit_price(instance);
   }
-  return Checked(fields, "InquiryPriceRunInstances", std::move(quote));
+  if (bandwidth_unit == "HOUR") {
+    parts.bandwidth_hourly = unit_price(bandwidth);
+  } else if (bandwidth_unit == "GB") {
+    parts.traffic_per_gb = unit_price(bandwidth);
+  } else if (!bandwidth_unit.empty() || fields.Find(bandwidth, "UnitPrice") != nullptr ||
+             fields.Find(bandwidth, "UnitPriceDiscount") != nullptr) {
+    // A unit we do not know, or a unit price without its unit: never a
+    // price silently left out.
+    return Malformed("InquiryPriceRunInstances");
+  } else if (bandwidth != nullptr) {
+    parts.bandwidth_prepaid = prepaid_price(bandwidth);
+  }
+  if (!fields.ok()) return Malformed("InquiryPriceRunInstances");
+  absl::StatusOr<provisioning::v1::Quote> quote = QuoteOf(parts, count, currency);
+  if (!quote.ok()) return Malformed("InquiryPriceRunInstances");
+  return quote;
 }
 
 }  // namespace cvm::tencentcloud

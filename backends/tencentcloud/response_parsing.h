@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "backends/backend.h"
+#include "backends/quote_parts.h"
 #include "nlohmann/json.hpp"
 #include "provisioning/v1/provisioning.pb.h"
 
@@ -65,9 +66,20 @@ struct TaggedPage {
 };
 absl::StatusOr<TaggedPage> ParseTaggedPage(const Json& answer);
 
-// InquiryPriceRunInstances: the price of `count` instances; prepaid orders
-// get the whole period's price, the others a price per hour.
-absl::StatusOr<provisioning::v1::Quote> ParseQuote(const Json& answer, bool prepaid, int count);
+// InquiryPriceRunInstances: the price of `count` instances in `currency`
+// (Tencent's answer names none). Price.InstancePrice prices the instances,
+// their disks included: the whole order and period for a prepaid order
+// (DiscountPrice, else OriginalPrice), else one instance-hour
+// (UnitPriceDiscount, else UnitPrice; the first step of a stepped price).
+// Price.BandwidthPrice prices the public network by its ChargeUnit: "HOUR"
+// one instance's bandwidth for an hour (BANDWIDTH_POSTPAID_BY_HOUR), "GB" one
+// GB of traffic (TRAFFIC_POSTPAID_BY_HOUR), none with DiscountPrice /
+// OriginalPrice the whole order and period (BANDWIDTH_PREPAID). The Quote
+// carries each part and their totals (backends/quote_parts.h). Malformed: no
+// InstancePrice, a ChargeUnit other than HOUR or GB, or a unit price without
+// its unit (a price is never silently left out).
+absl::StatusOr<provisioning::v1::Quote> ParseQuote(const Json& answer, bool prepaid, int count,
+                                                   const std::string& currency);
 
 }  // namespace cvm::tencentcloud
 

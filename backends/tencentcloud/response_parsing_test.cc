@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/status_details.h"
 #include "gtest/gtest.h"
 
@@ -143,14 +144,92 @@ TEST(ParseTaggedPageTest, OrderTagsOfLiveInstances) {
 TEST(ParseQuoteTest, DiscountedPricesWin) {
   const Json answer = Parse(R"({"Price": {"InstancePrice": {
       "UnitPrice": 0.5, "UnitPriceDiscount": 0.35, "OriginalPrice": 300, "DiscountPrice": 240.5}}})");
-  absl::StatusOr<provisioning::v1::Quote> hourly = ParseQuote(answer, /*prepaid=*/false, 3);
+  absl::StatusOr<provisioning::v1::Quote> hourly =
+      ParseQuote(answer, /*prepaid=*/false, 3, "CNY");
   ASSERT_TRUE(hourly.ok()) << hourly.status();
-  EXPECT_EQ(hourly->currency(), "CNY");
   EXPECT_EQ(hourly->unit_price_per_hour(), "0.35");
   EXPECT_EQ(hourly->total_price_per_hour(), "1.05");
-  absl::StatusOr<provisioning::v1::Quote> prepaid = ParseQuote(answer, /*prepaid=*/true, 3);
+  absl::StatusOr<provisioning::v1::Quote> prepaid = ParseQuote(answer, /*prepaid=*/true, 3, "CNY");
   ASSERT_TRUE(prepaid.ok()) << prepaid.status();
   EXPECT_EQ(prepaid->total_price_prepaid(), "240.50");
+}
+
+TEST(ParseQuoteTest, TheCurrencyIsTheConfiguredOneNeverAGuess) {
+  // Tencent's answer carries amounts only (ItemPrice has no currency field).
+  const Json answer = Parse(R"({"Price": {"InstancePrice": {"UnitPrice": 0.5}}})");
+  EXPECT_EQ(ParseQuote(answer, false, 1, "USD")->currency(), "USD");
+  EXPECT_EQ(ParseQuote(answer, false, 1, "CNY")->currency(), "CNY");
+}
+
+TEST(ParseQuoteTest, HourlyBandwidthIsAddedToTheInstancePrice) {
+  // BANDWIDTH_POSTPAID_BY_HOUR: BandwidthPrice is one instance's bandwidth
+  // for an hour (ChargeUnit HOUR).
+  const Json answer = Parse(R"({"Price": {
+      "InstancePrice": {"UnitPrice": 0.2, "UnitPriceDiscount": 0.16, "ChargeUnit": "HOUR"},
+      "BandwidthPrice": {"UnitPrice": 0.5, "UnitPriceDiscount": 0.3, "ChargeUnit": "HOUR"}}})");
+  absl::StatusOr<provisioning::v1::Quote> quote = ParseQuote(answer, false, 2, "CNY");
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  EXPECT_EQ(quote->instance_price_per_hour(), "0.32");
+  EXPECT_EQ(quote->bandwidth_price_per_hour(), "0.60");
+  EXPECT_EQ(quote->unit_price_per_hour(), "0.46");
+  EXPECT_EQ(quote->total_price_per_hour(), "0.92");
+  EXPECT_EQ(quote->traffic_price_per_gb(), "");
+}
+
+TEST(ParseQuoteTest, TrafficIsPricedPerGbAndInNoTotal) {
+  // Tencent's own example (tccli, InquiryPriceRunInstances): a prepaid
+  // instance with TRAFFIC_POSTPAID_BY_HOUR.
+  const Json answer = Parse(R"({"Price": {
+      "InstancePrice": {"DiscountPrice": 1804.9, "OriginalInstanceTypePrice": 8832,
+                        "OriginalPrice": 8884.5, "Discount": 20},
+      "BandwidthPrice": {"ChargeUnit": "GB", "UnitPrice": 0.8, "UnitPriceDiscount": 0.52,
+                         "Discount": 65}}})");
+  absl::StatusOr<provisioning::v1::Quote> quote = ParseQuote(answer, true, 1, "CNY");
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  EXPECT_EQ(quote->instance_price_prepaid(), "1804.90");
+  EXPECT_EQ(quote->total_price_prepaid(), "1804.90");
+  EXPECT_EQ(quote->traffic_price_per_gb(), "0.52");
+  EXPECT_EQ(quote->total_price_per_hour(), "");
+}
+
+TEST(ParseQuoteTest, PrepaidBandwidthIsAddedToThePrepaidTotal) {
+  const Json answer = Parse(R"({"Price": {
+      "InstancePrice": {"OriginalPrice": 233.6, "DiscountPrice": 186.88},
+      "BandwidthPrice": {"OriginalPrice": 7.3, "DiscountPrice": 5.84}}})");
+  absl::StatusOr<provisioning::v1::Quote> quote = ParseQuote(answer, true, 2, "CNY");
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  EXPECT_EQ(quote->bandwidth_price_prepaid(), "5.84");
+  EXPECT_EQ(quote->total_price_prepaid(), "192.72");
+}
+
+TEST(ParseQuoteTest, ABandwidthPriceOfUnknownUnitIsNeverLeftOut) {
+  for (const char* bandwidth :
+       {R"({"UnitPrice": 0.3, "ChargeUnit": "MONTH"})", R"({"UnitPriceDiscount": 0.3})"}) {
+    const Json answer = Json::parse(absl::StrCat(
+        R"({"Price": {"InstancePrice": {"UnitPrice": 0.2}, "BandwidthPrice": )", bandwidth,
+        "}}"));
+    EXPECT_EQ(ErrorReason(ParseQuote(answer, false, 1, "CNY").status()), "MALFORMED_ANSWER")
+        << bandwidth;
+  }
+  EXPECT_EQ(ErrorReason(ParseQuote(Parse(R"({"Price": {}})"), false, 1, "CNY").status()),
+            "MALFORMED_ANSWER");
+}
+
+TEST(ParseInstanceStatusesTest, PrepaidInstancesCarryTheirExpiredTime) {
+  const std::vector<std::string> ids = {"ins-1", "ins-2"};
+  absl::StatusOr<std::vector<InstanceStatus>> statuses = ParseInstanceStatuses(
+      Parse(R"({"InstanceSet": [
+          {"InstanceId": "ins-1", "InstanceState": "SHUTDOWN", "IsolatedSource": "MANMADE",
+           "RestrictState": "NORMAL", "ExpiredTime": "2024-01-14T22:13:20Z"},
+          {"InstanceId": "ins-2", "InstanceState": "RUNNING", "ExpiredTime": null}]})"),
+      ids);
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  ASSERT_TRUE((*statuses)[0].expire_time.has_value());
+  EXPECT_EQ(absl::ToUnixSeconds(*(*statuses)[0].expire_time), 1705270400);
+  EXPECT_EQ((*statuses)[0].state, provisioning::v1::Instance::SHUTDOWN);
+  EXPECT_EQ((*statuses)[0].isolated_source, provisioning::v1::Instance::ISOLATED_MANUALLY);
+  EXPECT_EQ((*statuses)[0].restriction, provisioning::v1::Instance::NORMAL);
+  EXPECT_FALSE((*statuses)[1].expire_time.has_value());
 }
 
 // Regressions from fuzz/tencent_response_fuzzer: each answer used to throw
@@ -171,7 +250,7 @@ TEST(HostileAnswerTest, WrongTypesAndHugeNumbersAreMalformedAnswers) {
   auto statuses = [&ids](const Json& a) { return ParseInstanceStatuses(a, ids).status(); };
   auto offer = [](const Json& a) { return ParseZoneOffer(a).status(); };
   auto balance = [](const Json& a) { return ParseBalanceMicros(a).status(); };
-  auto hourly = [](const Json& a) { return ParseQuote(a, /*prepaid=*/false, 100).status(); };
+  auto hourly = [](const Json& a) { return ParseQuote(a, false, 100, "CNY").status(); };
   auto live = [](const Json& a) { return ParseLiveInstanceIds(a).status(); };
   auto bought = [](const Json& a) { return ParseInstanceIdSet(a).status(); };
   const HostileCase cases[] = {

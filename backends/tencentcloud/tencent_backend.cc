@@ -243,7 +243,7 @@ absl::StatusOr<provisioning::v1::Quote> TencentBackend::Quote(const InstanceSpec
                                                               int count) {
   ASSIGN_OR_RETURN(Json answer,
                    Cvm("InquiryPriceRunInstances", spec.region(), RunInstancesParams(spec, count)));
-  return ParseQuote(answer, spec.has_prepaid(), count);
+  return ParseQuote(answer, spec.has_prepaid(), count, currency_);
 }
 
 }  // namespace cvm::tencentcloud

@@ -6,14 +6,18 @@
 // balance (billing DescribeAccountBalance) covers about one hour of a
 // pay-as-you-go or spot order or the whole of a prepaid one. Create is
 // RunInstances with the order's ClientToken and tags; Describe is
-// DescribeInstances (<= 100 ids); Terminate is TerminateInstances; Quote is
-// InquiryPriceRunInstances.
+// DescribeInstances (<= 100 ids); Terminate is TerminateInstances (a
+// prepaid instance goes to the recycle bin, is refunded by Tencent's return
+// rules and released later: see docs/money.md); Quote is
+// InquiryPriceRunInstances, instances and bandwidth in the configured
+// currency.
 //
 // Implements backends/backend.h (thread-safe; idempotent by client token).
 #ifndef CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_TENCENT_BACKEND_H_
 #define CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_TENCENT_BACKEND_H_
 
 #include <memory>
+#include <string>
 
 #include "backends/backend.h"
 #include "backends/tencentcloud/api_client.h"
@@ -22,7 +26,10 @@ namespace cvm::tencentcloud {
 
 class TencentBackend : public Backend {
  public:
-  explicit TencentBackend(std::unique_ptr<ApiClient> api) : api_(std::move(api)) {}
+  // `currency`: what the account is billed in (ISO 4217), which Quote
+  // reports: Tencent's answers name no currency.
+  TencentBackend(std::unique_ptr<ApiClient> api, std::string currency)
+      : api_(std::move(api)), currency_(std::move(currency)) {}
 
   absl::Status Preflight(const CreateRequest& request) override;
   absl::StatusOr<std::vector<std::string>> Create(const CreateRequest& request) override;
@@ -40,6 +47,7 @@ class TencentBackend : public Backend {
   absl::StatusOr<Json> Cvm(const std::string& action, const std::string& region, Json params);
 
   const std::unique_ptr<ApiClient> api_;
+  const std::string currency_;
 };
 
 // The RunInstances / InquiryPriceRunInstances parameters for a spec.

@@ -27,6 +27,7 @@ ConformanceEnv TencentEnv() {
     config.set_endpoint_override(absl::StrCat("http://127.0.0.1:", Emulator()->port()));
     config.mutable_credentials()->set_secret_id(kTestSecretId);
     config.mutable_credentials()->set_secret_key(kTestSecretKey);
+    config.set_currency("CNY");
     auto backend = BackendRegistry::Global().Find("tencentcloud")->Create(config, {});
     return backend.ok() ? *std::move(backend) : nullptr;
   };

@@ -3,7 +3,9 @@
 #include "backends/tencentcloud/tencent_backend.h"
 #include "backends/tencentcloud/tencentcloud_config.pb.h"
 #include "absl/strings/str_cat.h"
+#include "common/money.h"
 #include "common/proto_time.h"
+#include "common/status_details.h"
 #include "plugins/registry.h"
 
 namespace cvm::tencentcloud {
@@ -21,6 +23,11 @@ class TencentBackendFactory : public BackendFactory {
   absl::StatusOr<std::unique_ptr<Backend>> Create(
       const google::protobuf::Message& message, const BackendContext& context) const override {
     const auto& config = static_cast<const TencentCloudConfig&>(message);
+    if (!IsCurrencyCode(config.currency())) {
+      return InvalidFields({{"currency",
+                             "is required: the ISO 4217 code the account is billed in, \"CNY\" "
+                             "(China site) or \"USD\" (international site)"}});
+    }
     std::unique_ptr<CredentialsProvider> credentials;
     if (config.has_credentials()) {
       if (config.credentials().secret_id().empty() ||
@@ -61,7 +68,7 @@ class TencentBackendFactory : public BackendFactory {
         std::move(limiter),
         DurationOr(config.max_rate_wait(), config.has_max_rate_wait(), absl::Seconds(60)),
         *std::move(metrics), RealClock::Get());
-    return std::unique_ptr<Backend>(new TencentBackend(std::move(api)));
+    return std::unique_ptr<Backend>(new TencentBackend(std::move(api), config.currency()));
   }
 };
 

@@ -34,6 +34,7 @@ class TencentBackendTest : public ::testing::Test {
     config.set_endpoint_override(absl::StrCat("http://127.0.0.1:", port));
     config.mutable_credentials()->set_secret_id(id);
     config.mutable_credentials()->set_secret_key(key);
+    config.set_currency(currency_);
     auto backend = BackendRegistry::Global().Find("tencentcloud")->Create(config, {});
     EXPECT_TRUE(backend.ok()) << backend.status();
     return backend.ok() ? *std::move(backend) : nullptr;
@@ -58,6 +59,8 @@ class TencentBackendTest : public ::testing::Test {
   }
 
   std::unique_ptr<EmulatorServer> emulator_;
+  // What the backends made by BackendAt() say the account is billed in.
+  std::string currency_ = "CNY";
 };
 
 TEST_F(TencentBackendTest, SoldOutZoneFailsPreflightAndBuysNothing) {
@@ -188,6 +191,55 @@ TEST_F(TencentBackendTest, QuotesPayAsYouGoAndPrepaid) {
   auto prepaid = backend->Quote(request.spec, 1);
   ASSERT_TRUE(prepaid.ok()) << prepaid.status();
   EXPECT_EQ(prepaid->total_price_prepaid(), "93.44");  // 0.16 x 730 h x 0.8
+}
+
+TEST_F(TencentBackendTest, ABackendWithoutItsCurrencyDoesNotStart) {
+  for (const char* currency : {"", "yuan", "usd"}) {
+    provisioning::tencentcloud::v1::TencentCloudConfig config;
+    config.set_endpoint_override(absl::StrCat("http://127.0.0.1:", emulator_->port()));
+    config.set_currency(currency);
+    auto backend = BackendRegistry::Global().Find("tencentcloud")->Create(config, {});
+    EXPECT_EQ(backend.status().code(), absl::StatusCode::kInvalidArgument) << currency;
+    EXPECT_THAT(std::string(backend.status().message()), HasSubstr("currency")) << currency;
+  }
+}
+
+TEST_F(TencentBackendTest, QuotesInstancesAndBandwidthInTheAccountsCurrency) {
+  EmulatorConfig world = TestWorld();
+  world.set_bandwidth_price_per_mbps_hour("0.05");
+  world.set_traffic_price_per_gb("0.80");
+  auto priced = EmulatorServer::Start(world, "127.0.0.1", 0);
+  ASSERT_TRUE(priced.ok()) << priced.status();
+  currency_ = "USD";  // an international-site account
+  auto backend = BackendAt((*priced)->port(), kTestSecretId, kTestSecretKey);
+  CreateRequest request = Request(3);
+  auto* internet = request.spec.mutable_internet();
+  internet->set_public_ip(true);
+  internet->set_max_bandwidth_out_mbps(4);
+  internet->set_charge_type(provisioning::v1::InternetAccess::BANDWIDTH_POSTPAID_BY_HOUR);
+  auto hourly = backend->Quote(request.spec, 3);
+  ASSERT_TRUE(hourly.ok()) << hourly.status();
+  EXPECT_EQ(hourly->currency(), "USD");
+  EXPECT_EQ(hourly->instance_price_per_hour(), "0.48");   // 3 x 0.16
+  EXPECT_EQ(hourly->bandwidth_price_per_hour(), "0.60");  // 3 x 4 Mbps x 0.05
+  EXPECT_EQ(hourly->unit_price_per_hour(), "0.36");
+  EXPECT_EQ(hourly->total_price_per_hour(), "1.08");
+
+  internet->set_charge_type(provisioning::v1::InternetAccess::TRAFFIC_POSTPAID_BY_HOUR);
+  auto traffic = backend->Quote(request.spec, 3);
+  ASSERT_TRUE(traffic.ok()) << traffic.status();
+  EXPECT_EQ(traffic->traffic_price_per_gb(), "0.80");
+  EXPECT_EQ(traffic->total_price_per_hour(), "0.48");  // traffic is in no total
+
+  internet->set_charge_type(provisioning::v1::InternetAccess::BANDWIDTH_PREPAID);
+  request.spec.mutable_prepaid()->set_period_months(2);
+  auto prepaid = backend->Quote(request.spec, 3);
+  ASSERT_TRUE(prepaid.ok()) << prepaid.status();
+  // 0.16 and 4 x 0.05 an hour, 730 h a month, 2 months, 3 instances, 20 % off.
+  EXPECT_EQ(prepaid->instance_price_prepaid(), "560.64");
+  EXPECT_EQ(prepaid->bandwidth_price_prepaid(), "700.80");
+  EXPECT_EQ(prepaid->total_price_prepaid(), "1261.44");
+  EXPECT_EQ(prepaid->total_price_per_hour(), "");
 }
 
 }  // namespace

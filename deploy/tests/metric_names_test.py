@@ -152,6 +152,7 @@ def live_scrape():
             f.write(f'''backends {{ name: "tencent" plugin: "tencentcloud" config {{
   [type.googleapis.com/provisioning.tencentcloud.v1.TencentCloudConfig] {{
     endpoint_override: "http://127.0.0.1:{port}"
+    currency: "CNY"
     credentials {{ secret_id: "AKIDEMULATOR0000000000000000000000" secret_key: "emulator-secret-key-0000000000000" }}
   }} }} }}
 orphans {{ action: REPORT regions: "ap-guangzhou" }}

@@ -1,7 +1,9 @@
 // Plugin "hourly_budget": a tenant's hourly spend, this purchase included,
 // stays within a budget (config: provisioning.policies.v1.HourlyBudgetConfig).
 //
-// The purchase is priced by its routed backend's Quote; the tenant's live
+// The purchase is priced by its routed backend's Quote, everything it bills
+// per hour (instances and public bandwidth; backends/quote_parts.h
+// SpendPerHourMicros), a prepaid total spread over its period; the tenant's live
 // orders (OrderLedger) by their own backends' quotes, cached per order, each
 // scaled to the instances it still holds. Exact under concurrent purchases
 // because PolicySet serializes the check-and-admit of a tenant
@@ -12,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "backends/quote_parts.h"
 #include "common/money.h"
 #include "common/status_details.h"
 #include "common/status_macros.h"
@@ -28,8 +31,6 @@ using google::protobuf::util::MessageDifferencer;
 using provisioning::policies::v1::HourlyBudgetConfig;
 using provisioning::v1::InstanceSpec;
 using provisioning::v1::Order;
-
-constexpr int64_t kHoursPerMonth = 730;
 
 // The price of an order of `count` instances per hour, from its quote.
 struct Price {
@@ -93,14 +94,9 @@ class HourlyBudget : public Policy {
     price.spec = spec;
     price.count = count;
     price.currency = quote.currency();
-    absl::StatusOr<int64_t> micros = absl::InvalidArgumentError("no price");
-    if (!quote.total_price_per_hour().empty()) {
-      micros = ParseMoneyMicros(quote.total_price_per_hour());
-    } else if (spec.has_prepaid() && spec.prepaid().period_months() > 0 &&
-               !quote.total_price_prepaid().empty()) {
-      micros = ParseMoneyMicros(quote.total_price_prepaid());
-      if (micros.ok()) *micros /= kHoursPerMonth * spec.prepaid().period_months();
-    }
+    // Everything billed by the hour (instances and bandwidth) plus the
+    // prepaid total spread over its period.
+    absl::StatusOr<int64_t> micros = SpendPerHourMicros(quote, spec.prepaid().period_months());
     if (!micros.ok()) {
       return absl::InternalError(absl::StrCat("policy ", name_, ": the quote ",
                                               quote.ShortDebugString(), " has no hourly price"));

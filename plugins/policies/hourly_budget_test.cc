@@ -67,6 +67,7 @@ class HourlyBudgetTest : public ::testing::Test {
     FakeBackendConfig config;
     config.set_price_per_hour("0.20");
     config.set_spot_market_price("0.05");
+    config.set_bandwidth_price_per_mbps_hour("0.01");
     auto fake = FakeBackend::Create(config, &clock_);
     ASSERT_TRUE(fake.ok()) << fake.status();
     backend_ = *std::move(fake);
@@ -140,6 +141,25 @@ TEST_F(HourlyBudgetTest, SpotIsPricedAtItsQuoteAndPrepaidOverItsPeriod) {
   EXPECT_EQ(Metadata(Check(*policies, prepaid), "order_spend_per_hour"), "1.12");
   prepaid.set_instance_count(6);
   EXPECT_TRUE(Check(*policies, prepaid).ok());
+}
+
+TEST_F(HourlyBudgetTest, HourlyBandwidthCountsWithTheInstances) {
+  auto policies = Build("1.00");
+  // 4 instances: 0.80 an hour, within the budget, but 4 x 10 Mbps of hourly
+  // bandwidth add 0.40: 1.20.
+  auto with_bandwidth = Purchase(4);
+  auto* internet = with_bandwidth.mutable_spec()->mutable_internet();
+  internet->set_public_ip(true);
+  internet->set_max_bandwidth_out_mbps(10);
+  internet->set_charge_type(provisioning::v1::InternetAccess::BANDWIDTH_POSTPAID_BY_HOUR);
+  EXPECT_TRUE(Check(*policies, Purchase(4)).ok());
+  absl::Status status = Check(*policies, with_bandwidth);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_EQ(ErrorReason(status), "POLICY_BUDGET_EXCEEDED");
+  EXPECT_EQ(Metadata(status, "order_spend_per_hour"), "1.20");
+  // Traffic is paid per GB: not an hourly spend the budget can know.
+  internet->set_charge_type(provisioning::v1::InternetAccess::TRAFFIC_POSTPAID_BY_HOUR);
+  EXPECT_TRUE(Check(*policies, with_bandwidth).ok());
 }
 
 TEST_F(HourlyBudgetTest, DeniesQuotesInAnotherCurrency) {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "backends/backend.h"
 #include "common/status_details.h"
 
 namespace cvm {
@@ -65,7 +66,8 @@ int LiveInstances(const Order& order) {
   }
   int live = 0;
   for (const Instance& instance : order.instances()) {
-    if (instance.state() != Instance::TERMINATED && instance.state() != Instance::LAUNCH_FAILED) {
+    if (instance.state() != Instance::TERMINATED && instance.state() != Instance::LAUNCH_FAILED &&
+        !IsReturned(instance)) {
       ++live;
     }
   }

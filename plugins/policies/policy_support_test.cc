@@ -78,5 +78,19 @@ TEST(LiveInstancesTest, CountBeforeTheCloudCallThenInstancesStillAlive) {
   }
 }
 
+TEST(LiveInstancesTest, InstancesInTheCloudsRecycleBinNoLongerCount) {
+  Order order;
+  order.set_state(Order::TERMINATING);
+  order.set_instance_count(3);
+  Instance* returned = order.add_instances();
+  returned->set_state(Instance::SHUTDOWN);
+  returned->set_isolated_source(Instance::ISOLATED_MANUALLY);
+  Instance* expired = order.add_instances();  // isolated, not returned: still held
+  expired->set_state(Instance::SHUTDOWN);
+  expired->set_isolated_source(Instance::ISOLATED_BY_EXPIRY);
+  order.add_instances()->set_state(Instance::RUNNING);
+  EXPECT_EQ(LiveInstances(order), 2);
+}
+
 }  // namespace
 }  // namespace cvm

@@ -3,6 +3,7 @@
 #include <limits>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -34,6 +35,14 @@ absl::StatusOr<std::unique_ptr<CvmEmulator>> CvmEmulator::Create(const EmulatorC
   if (config.accounts().empty() || config.zones().empty()) {
     return absl::InvalidArgumentError("emulator config needs accounts and zones");
   }
+  for (const auto& [field, price] :
+       {std::pair<const char*, std::string>{"bandwidth_price_per_mbps_hour",
+                                            config.bandwidth_price_per_mbps_hour()},
+        {"traffic_price_per_gb", config.traffic_price_per_gb()}}) {
+    if (!price.empty() && !ParseMoneyMicros(price).ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": bad price \"", price, "\""));
+    }
+  }
   for (const auto& zone : config.zones()) {
     for (const auto& type : zone.types()) {
       for (const std::string& price : {type.price_per_hour(), type.spot_price_per_hour()}) {
@@ -63,7 +72,13 @@ CvmEmulator::CvmEmulator(const EmulatorConfig& config, Clock* clock)
       spot_notice_(DurationOr(config.spot_reclaim_notice(), config.has_spot_reclaim_notice(),
                               absl::Minutes(2))),
       spot_shutdown_for_(DurationOr(config.spot_shutdown_duration(),
-                                    config.has_spot_shutdown_duration(), absl::Seconds(60))) {
+                                    config.has_spot_shutdown_duration(), absl::Seconds(60))),
+      returned_release_delay_(DurationOr(config.returned_release_delay(),
+                                         config.has_returned_release_delay(),
+                                         absl::Hours(7 * 24))),
+      // Checked in Create(); unset is free.
+      bandwidth_micros_per_mbps_(ParseMoneyMicros(config.bandwidth_price_per_mbps_hour()).value_or(0)),
+      traffic_micros_per_gb_(ParseMoneyMicros(config.traffic_price_per_gb()).value_or(0)) {
   absl::MutexLock lock(&mu_);
   // Settlements fall on whole hours of the clock, the first one after now.
   const absl::Time first_settlement =
@@ -151,16 +166,13 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
   if (!count.has_value()) {
     return ApiError("InvalidParameterValue.InstanceCount", "InstanceCount must be 1-100.");
   }
-  const std::optional<int64_t> bandwidth = IntParam(
-      params, "/InternetAccessible/InternetMaxBandwidthOut"_json_pointer, 0, 0, 100000);
-  if (!bandwidth.has_value()) {
-    return ApiError("InvalidParameterValue",
-                    "InternetAccessible.InternetMaxBandwidthOut must be 0-100000.");
-  }
+  const std::string charge = params.value("InstanceChargeType", "POSTPAID_BY_HOUR");
+  absl::StatusOr<Network> network = NetworkOf(params, charge, &error);
+  if (!network.ok()) return error;
   // Everything the instances are made of, read before anything is booked.
   const std::string name = params.value("InstanceName", "");
   const bool public_ip =
-      params.value("/InternetAccessible/PublicIpAssigned"_json_pointer, false) || *bandwidth > 0;
+      params.value("/InternetAccessible/PublicIpAssigned"_json_pointer, false) || network->mbps > 0;
   Json tags = Json::array();
   for (const Json& spec : params.value("TagSpecification", Json::array())) {
     for (const Json& tag : spec.value("Tags", Json::array())) {
@@ -171,7 +183,6 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
       tags.push_back(tag);
     }
   }
-  const std::string charge = params.value("InstanceChargeType", "POSTPAID_BY_HOUR");
   const std::string zone = offer->zone->zone();
   int& stock = stock_[zone + "/" + offer->type->instance_type()];
   if (stock == 0) {
@@ -206,14 +217,28 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
     return ApiError("InvalidParameterValue.InvalidPeriod", "Period must be 1-120 months.");
   }
   const int months = static_cast<int>(period.value_or(1));
+  const std::string renew_flag =
+      params.value("/InstanceChargePrepaid/RenewFlag"_json_pointer, "NOTIFY_AND_MANUAL_RENEW");
+  if (prepaid && renew_flag != "NOTIFY_AND_AUTO_RENEW" && renew_flag != "NOTIFY_AND_MANUAL_RENEW" &&
+      renew_flag != "DISABLE_NOTIFY_AND_MANUAL_RENEW") {
+    return ApiError("InvalidParameterValue", "Unknown InstanceChargePrepaid.RenewFlag " +
+                                                 renew_flag + ".");
+  }
+  // Prepaid bandwidth is paid with the instance, hourly bandwidth accrues.
+  const bool bandwidth_prepaid = network->charge_type == "BANDWIDTH_PREPAID";
+  const int64_t hourly_bandwidth = bandwidth_prepaid ? 0 : network->bandwidth_micros;
+  const int64_t prepaid_hourly =
+      HourlyMicros(*offer, charge) + (bandwidth_prepaid ? network->bandwidth_micros : 0);
   // A pay-as-you-go purchase needs about one hour of its cost on the account.
-  const int64_t hour_cents = HourlyMicros(*offer, charge) * *count / 10000;
+  const int64_t hour_cents = (HourlyMicros(*offer, charge) + hourly_bandwidth) * *count / 10000;
   if (!prepaid && books.balance_cents < hour_cents) {
     return ApiError("InvalidAccount.InsufficientBalance",
                     absl::StrFormat("Balance %d cents is below one hour of the order, %d cents.",
                                     books.balance_cents, hour_cents));
   }
-  const int64_t prepaid_cents = prepaid ? PrepaidCents(*offer, static_cast<int>(*count), months) : 0;
+  const int64_t prepaid_cents =
+      prepaid ? (PrepaidMicros(prepaid_hourly, static_cast<int>(*count), months) + 9999) / 10000
+              : 0;
   if (books.balance_cents < prepaid_cents) {
     return ApiError("InvalidAccount.InsufficientBalance",
                     absl::StrFormat("Balance %d cents is below the prepaid order, %d cents.",
@@ -244,7 +269,16 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
         ParseMoneyMicros(
             params.value("/InstanceMarketOptions/SpotOptions/MaxPrice"_json_pointer, ""))
             .value_or(0);
-    if (prepaid) SchedulePrepaid(instance, months);
+    instance.internet_charge = network->charge_type;
+    instance.mbps = network->mbps;
+    instance.bandwidth_micros = hourly_bandwidth;
+    if (prepaid) {
+      instance.renew_flag = renew_flag;
+      instance.renews = renew_flag == "NOTIFY_AND_AUTO_RENEW";
+      instance.month_micros = PrepaidMicros(prepaid_hourly, 1, 1);
+      instance.period_micros = PrepaidMicros(prepaid_hourly, 1, months);
+      SchedulePrepaid(instance, instance.created, months);
+    }
     instance.public_ip = public_ip;
     instance.tags = tags;
     ids.push_back(instance.id);
@@ -305,9 +339,14 @@ Json CvmEmulator::Describe(const Instance& i) const {
       {"IsolatedSource", isolated ? i.isolated_source : "NOTISOLATED"},
       {"CreatedTime", IsoTime(i.created)},
       {"Tags", i.tags},
+      {"InternetAccessible",
+       {{"InternetChargeType", i.internet_charge}, {"InternetMaxBandwidthOut", i.mbps}}},
   };
   // Prepaid only (Tencent sends null for the others).
-  if (i.expired != absl::InfiniteFuture()) out["ExpiredTime"] = IsoTime(i.expired);
+  if (i.expired != absl::InfiniteFuture()) {
+    out["ExpiredTime"] = IsoTime(i.expired);
+    out["RenewFlag"] = i.renew_flag;
+  }
   return out;
 }
 
@@ -381,7 +420,12 @@ Json CvmEmulator::TerminateInstances(AccountBooks& books, const Json& params) {
   const absl::Time now = clock_->Now();
   for (const Json& id : ids) {
     Instance& instance = books.instances[id.get<std::string>()];
-    instance.terminated = std::min(instance.terminated, now);  // no longer billed
+    if (instance.charge_type == "PREPAID" && now < instance.shutdown) {
+      // The first call returns it to the recycle bin; the next destroys it.
+      ReturnPrepaid(books, instance, now);
+    } else {
+      instance.terminated = std::min(instance.terminated, now);  // no longer billed
+    }
   }
   return Json::object();
 }

@@ -15,7 +15,16 @@
 // PROTECTIVELY_ISOLATED, ARREAR) and isolated_release_delay later released,
 // unless TopUp() clears the arrears first. Prepaid instances are paid at
 // purchase, get an ExpiredTime (creation + Period months) and are then
-// isolated (SHUTDOWN, EXPIRED, EXPIRE) and released after the same delay.
+// isolated (SHUTDOWN, EXPIRED, EXPIRE) and released after the same delay;
+// with RenewFlag NOTIFY_AND_AUTO_RENEW each ExpiredTime first renews them for
+// a month when the balance covers it (paid then). TerminateInstances releases
+// a postpaid instance at once; a prepaid one is returned to the recycle bin
+// (SHUTDOWN, IsolatedSource MANMADE), refunded (everything within 5 days of
+// the purchase, else the unused share of its period) and released
+// returned_release_delay later; a second TerminateInstances destroys it then.
+// Public bandwidth (emulator_billing.cc): BANDWIDTH_POSTPAID_BY_HOUR accrues
+// per Mbps-hour with the instance, BANDWIDTH_PREPAID is paid with it,
+// TRAFFIC_POSTPAID_BY_HOUR is quoted per GB and bills nothing (no traffic).
 // Spot (emulator_spot.cc): Reclaim() or a market price above an instance's
 // MaxPrice gives it notice; spot_reclaim_notice later it is SHUTDOWN, and
 // spot_shutdown_duration after that released.
@@ -76,9 +85,11 @@ class CvmEmulator {
 
   // The books, for tests: per account, instances ever created, live ones
   // (not released), client tokens seen, "BalanceCents", "ChargedCents" (all
-  // settlements and prepaid purchases), "InArrears", "Isolated" (instances
-  // isolated now) and "SpotReclaimed" (live spot instances given reclaim
-  // notice); and
+  // settlements, prepaid purchases and renewals), "RefundedCents" (returned
+  // prepaid instances), "InArrears", "Isolated" (instances isolated now, any
+  // IsolatedSource), "Returned" (prepaid instances in the recycle bin now),
+  // "Renewals" (automatic renewals paid) and "SpotReclaimed" (live spot
+  // instances given reclaim notice); and
   // "RateLimits": the most requests seen in one second per action, and how
   // many were refused.
   Json Books();
@@ -138,7 +149,8 @@ class CvmEmulator {
     absl::Time terminated = absl::InfiniteFuture();
     // SHUTDOWN from here on (isolation or spot reclaim); may lie ahead.
     absl::Time shutdown = absl::InfiniteFuture();
-    // Why `shutdown`: "ARREAR", "EXPIRE" (an isolation) or "" (spot reclaim).
+    // Why `shutdown`: "ARREAR", "EXPIRE", "MANMADE" (an isolation; MANMADE:
+    // a returned prepaid instance) or "" (spot reclaim).
     std::string isolated_source;
     // Spot: when reclaim notice ends (the shutdown), or InfiniteFuture.
     absl::Time spot_termination = absl::InfiniteFuture();
@@ -151,6 +163,18 @@ class CvmEmulator {
     int64_t hourly_micros = 0;     // POSTPAID_BY_HOUR: price per hour
     int64_t max_price_micros = 0;  // SPOTPAID: MaxPrice
     absl::Time accrued_until;      // cost counted up to here
+    std::string internet_charge;   // InternetChargeType
+    int64_t mbps = 0;              // InternetMaxBandwidthOut
+    // BANDWIDTH_POSTPAID_BY_HOUR: the bandwidth's price per hour.
+    int64_t bandwidth_micros = 0;
+    // Prepaid: RenewFlag; whether a renewal is still to be tried at
+    // `expired`; what one month costs (the instance and its prepaid
+    // bandwidth); what the current period cost, and when it began.
+    std::string renew_flag;
+    bool renews = false;
+    int64_t month_micros = 0;
+    int64_t period_micros = 0;
+    absl::Time period_start;
   };
   struct AccountBooks {
     std::map<std::string, Instance> instances;
@@ -159,6 +183,8 @@ class CvmEmulator {
     // Accrued, not yet settled: price micros per hour x seconds.
     int64_t unsettled = 0;
     int64_t charged_cents = 0;
+    int64_t refunded_cents = 0;
+    int renewals = 0;
     absl::Time next_settlement;
     // The settlement that left the balance negative, or InfiniteFuture.
     absl::Time arrears_since = absl::InfiniteFuture();
@@ -166,6 +192,15 @@ class CvmEmulator {
   struct Offer {
     const provisioning::tencentcloud::emulator::v1::ZoneOffer* zone = nullptr;
     const provisioning::tencentcloud::emulator::v1::InstanceTypeOffer* type = nullptr;
+  };
+  // An order's public network (params' InternetAccessible).
+  struct Network {
+    std::string charge_type;
+    int64_t mbps = 0;
+    // BANDWIDTH_*: the bandwidth of one instance for one hour.
+    int64_t bandwidth_micros = 0;
+    // TRAFFIC_POSTPAID_BY_HOUR with bandwidth: the price of one GB.
+    int64_t traffic_micros = 0;
   };
 
   CvmEmulator(const EmulatorConfig& config, Clock* clock);
@@ -212,13 +247,24 @@ class CvmEmulator {
   // Isolates the account's live postpaid instances arrears_shutdown_delay
   // after `since`, and schedules their release.
   void StartArrears(AccountBooks& books, absl::Time since) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Prepaid: what `count` instances of `period_months` cost, in cents
-  // (rounded up), as InquiryPriceRunInstances quotes it.
-  int64_t PrepaidCents(const Offer& offer, int count, int period_months) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Prepaid: the instance expires period_months after its creation, is then
-  // isolated (EXPIRE) and released isolated_release_delay later.
-  void SchedulePrepaid(Instance& instance, int period_months) const;
+  // Prepaid: what `count` instances costing `hourly_micros` an hour cost for
+  // `months`: the original price (a month is 730 hours) and the price paid
+  // (20 % off), as InquiryPriceRunInstances quotes them.
+  static int64_t PrepaidOriginalMicros(int64_t hourly_micros, int count, int months);
+  static int64_t PrepaidMicros(int64_t hourly_micros, int count, int months);
+  // Prepaid: the paid period of `months` starting at `start` ends (its
+  // ExpiredTime); the instance is then isolated (EXPIRE) and released
+  // isolated_release_delay later, unless a renewal comes first.
+  void SchedulePrepaid(Instance& instance, absl::Time start, int months) const;
+  // Automatic renewals (NOTIFY_AND_AUTO_RENEW) due at or before `until`
+  // and before the next settlement: the earliest one, or InfiniteFuture.
+  absl::Time NextRenewal(const AccountBooks& books, absl::Time until) const;
+  // Renews every instance due at `at` for a month when the balance covers
+  // it (paid now); the others stay headed for their isolation.
+  void RenewDue(AccountBooks& books, absl::Time at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // TerminateInstances on a prepaid instance up and running: to the recycle
+  // bin, refunded by the return rules.
+  void ReturnPrepaid(AccountBooks& books, Instance& instance, absl::Time now) const;
   // Gives one spot instance notice (emulator_spot.cc).
   void GiveNotice(Instance& instance, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -228,6 +274,14 @@ class CvmEmulator {
   // the current market price).
   int64_t HourlyMicros(const Offer& offer, const std::string& charge_type) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // params' InternetAccessible for an instance of `instance_charge`:
+  // InternetChargeType (Tencent's default: BANDWIDTH_PREPAID for a prepaid
+  // instance, TRAFFIC_POSTPAID_BY_HOUR otherwise), bandwidth and prices; or
+  // an API error in `error` for a bad or mismatched one.
+  absl::StatusOr<Network> NetworkOf(const Json& params, const std::string& instance_charge,
+                                    Json* error) const;
+  // InquiryPriceRunInstances' Price.BandwidthPrice for `count` instances.
+  static Json BandwidthPrice(const Network& network, int count, int months);
   const provisioning::tencentcloud::emulator::v1::Account* AccountOf(
       const std::string& secret_id) const;
   int UsedInZone(const AccountBooks& books, const std::string& zone, bool spot_vcpus) const
@@ -251,6 +305,9 @@ class CvmEmulator {
   const absl::Duration isolated_release_delay_;
   const absl::Duration spot_notice_;
   const absl::Duration spot_shutdown_for_;
+  const absl::Duration returned_release_delay_;
+  const int64_t bandwidth_micros_per_mbps_;
+  const int64_t traffic_micros_per_gb_;
 
   mutable absl::Mutex mu_;
   std::map<std::string, AccountBooks> books_ ABSL_GUARDED_BY(mu_);  // by secret id

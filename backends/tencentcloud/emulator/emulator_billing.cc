@@ -1,5 +1,6 @@
 // The emulator's money: per-second accrual, hourly settlement, arrears and
-// their isolation, top-ups, prepaid charges and expiry (see cvm_emulator.h).
+// their isolation, top-ups, prepaid charges, renewals, returns and expiry
+// (see cvm_emulator.h).
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -13,21 +14,40 @@ namespace {
 // 10,000 micros for 3,600 seconds.
 constexpr int64_t kUnitsPerCent = int64_t{10000} * 3600;
 
-// Tencent's prepaid price: a month is 730 hours, 20 % off the hourly price
-// (the same rule as InquiryPriceRunInstances).
-int64_t PrepaidMicros(int64_t hourly_micros, int count, int months) {
-  return hourly_micros * 730 * months * count * 8 / 10;
+// Tencent's "five-day unconditional refund": a prepaid instance returned
+// within this long of its purchase gets back everything it paid.
+constexpr absl::Duration kFullRefundWithin = absl::Hours(5 * 24);
+
+// The calendar month `months` after `t` (UTC); CivilSecond normalizes, so
+// Jan 31 + 1 month is Mar 2 or 3.
+absl::Time AddMonths(absl::Time t, int months) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  const absl::CivilSecond start = absl::ToCivilSecond(t, utc);
+  return absl::FromCivil(absl::CivilSecond(start.year(), start.month() + months, start.day(),
+                                           start.hour(), start.minute(), start.second()),
+                         utc);
 }
 
 }  // namespace
 
+int64_t CvmEmulator::PrepaidOriginalMicros(int64_t hourly_micros, int count, int months) {
+  return hourly_micros * 730 * months * count;
+}
+
+int64_t CvmEmulator::PrepaidMicros(int64_t hourly_micros, int count, int months) {
+  return PrepaidOriginalMicros(hourly_micros, count, months) * 8 / 10;
+}
+
 int64_t CvmEmulator::PostpaidMicros(const Instance& instance) {
-  return instance.charge_type == "SPOTPAID" ? spot_micros_[instance.offer_key]
-                                            : instance.hourly_micros;
+  // A prepaid instance has paid for itself; its bandwidth may be hourly.
+  if (instance.charge_type == "PREPAID") return instance.bandwidth_micros;
+  return (instance.charge_type == "SPOTPAID" ? spot_micros_[instance.offer_key]
+                                             : instance.hourly_micros) +
+         instance.bandwidth_micros;
 }
 
 void CvmEmulator::Accrue(AccountBooks& books, Instance& instance, absl::Time until) {
-  if (instance.charge_type != "PREPAID") {
+  {
     const absl::Time from = std::max(instance.accrued_until, instance.created);
     const absl::Time to = std::min({until, instance.shutdown, instance.terminated});
     if (to > from) {
@@ -40,7 +60,14 @@ void CvmEmulator::Accrue(AccountBooks& books, Instance& instance, absl::Time unt
 }
 
 void CvmEmulator::CatchUp(AccountBooks& books, absl::Time now) {
-  while (books.next_settlement <= now) {
+  for (;;) {
+    // Renewals and settlements in the order of their moments.
+    const absl::Time renewal = NextRenewal(books, std::min(now, books.next_settlement));
+    if (renewal != absl::InfiniteFuture()) {
+      RenewDue(books, renewal);
+      continue;
+    }
+    if (books.next_settlement > now) return;
     const absl::Time hour = books.next_settlement;
     for (auto& [id, instance] : books.instances) Accrue(books, instance, hour);
     const int64_t cents = books.unsettled / kUnitsPerCent;
@@ -65,7 +92,7 @@ void CvmEmulator::SettleSteadyHours(AccountBooks& books, absl::Time now) {
     for (absl::Time t : {instance.created, down}) {
       if (t > last) change = std::min(change, t);
     }
-    if (instance.charge_type == "PREPAID" || instance.created > last || down <= last) continue;
+    if (instance.created > last || down <= last) continue;
     units_per_hour += __int128{PostpaidMicros(instance)} * 3600;
   }
   absl::Duration part_hour;
@@ -140,21 +167,58 @@ absl::StatusOr<CvmEmulator::TopUpResult> CvmEmulator::TopUp(const std::string& s
   return result;
 }
 
-int64_t CvmEmulator::PrepaidCents(const Offer& offer, int count, int period_months) const {
-  const int64_t micros = PrepaidMicros(HourlyMicros(offer, "PREPAID"), count, period_months);
-  return (micros + 9999) / 10000;
-}
-
-void CvmEmulator::SchedulePrepaid(Instance& instance, int period_months) const {
-  const absl::TimeZone utc = absl::UTCTimeZone();
-  const absl::CivilSecond start = absl::ToCivilSecond(instance.created, utc);
-  // CivilSecond normalizes: Jan 31 + 1 month is Mar 2 or 3.
-  const absl::CivilSecond end(start.year(), start.month() + period_months, start.day(),
-                              start.hour(), start.minute(), start.second());
-  instance.expired = absl::FromCivil(end, utc);
+void CvmEmulator::SchedulePrepaid(Instance& instance, absl::Time start, int months) const {
+  instance.period_start = start;
+  instance.expired = AddMonths(start, months);
   instance.shutdown = instance.expired;
   instance.isolated_source = "EXPIRE";
   instance.terminated = instance.expired + isolated_release_delay_;
+}
+
+absl::Time CvmEmulator::NextRenewal(const AccountBooks& books, absl::Time until) const {
+  absl::Time next = absl::InfiniteFuture();
+  for (const auto& [id, instance] : books.instances) {
+    // Still headed for its expiry (not returned, not released before).
+    if (instance.renews && instance.shutdown == instance.expired &&
+        instance.expired < instance.terminated && instance.expired <= until) {
+      next = std::min(next, instance.expired);
+    }
+  }
+  return next;
+}
+
+void CvmEmulator::RenewDue(AccountBooks& books, absl::Time at) {
+  for (auto& [id, instance] : books.instances) {
+    if (!instance.renews || instance.expired != at || instance.shutdown != at) continue;
+    const int64_t cents = (instance.month_micros + 9999) / 10000;
+    if (books.balance_cents < cents) {
+      instance.renews = false;  // isolated at `at` (EXPIRE), as scheduled
+      continue;
+    }
+    books.balance_cents -= cents;
+    books.charged_cents += cents;
+    ++books.renewals;
+    instance.period_micros = instance.month_micros;
+    SchedulePrepaid(instance, at, 1);
+  }
+}
+
+void CvmEmulator::ReturnPrepaid(AccountBooks& books, Instance& instance, absl::Time now) const {
+  // Everything within five days of the purchase, else the unused share of
+  // the period being paid for (a renewal not yet begun: none).
+  int64_t refund = instance.period_micros;
+  if (now - instance.created >= kFullRefundWithin) {
+    const absl::Duration left = instance.expired - std::max(now, instance.period_start);
+    refund = static_cast<int64_t>(static_cast<double>(instance.period_micros) *
+                                  absl::FDivDuration(left, instance.expired - instance.period_start));
+  }
+  const int64_t cents = refund / 10000;
+  books.balance_cents += cents;
+  books.refunded_cents += cents;
+  instance.renews = false;
+  instance.shutdown = now;
+  instance.isolated_source = "MANMADE";
+  instance.terminated = now + returned_release_delay_;
 }
 
 Json CvmEmulator::DescribeAccountBalance(const AccountBooks& books) const {

@@ -75,6 +75,55 @@ int64_t CvmEmulator::HourlyMicros(const Offer& offer, const std::string& charge_
   return ParseMoneyMicros(offer.type->price_per_hour()).value_or(0);  // checked in Create()
 }
 
+absl::StatusOr<CvmEmulator::Network> CvmEmulator::NetworkOf(const Json& params,
+                                                            const std::string& instance_charge,
+                                                            Json* error) const {
+  Network network;
+  network.charge_type = params.value(
+      "/InternetAccessible/InternetChargeType"_json_pointer,
+      instance_charge == "PREPAID" ? "BANDWIDTH_PREPAID" : "TRAFFIC_POSTPAID_BY_HOUR");
+  const std::optional<int64_t> mbps = IntParam(
+      params, "/InternetAccessible/InternetMaxBandwidthOut"_json_pointer, 0, 0, 100000);
+  if (!mbps.has_value()) {
+    *error = ApiError("InvalidParameterValue",
+                      "InternetAccessible.InternetMaxBandwidthOut must be 0-100000.");
+    return absl::InvalidArgumentError("bandwidth");
+  }
+  network.mbps = *mbps;
+  if (network.charge_type == "BANDWIDTH_PREPAID" && instance_charge != "PREPAID") {
+    *error = ApiError("InvalidParameterValue",
+                      "BANDWIDTH_PREPAID needs InstanceChargeType PREPAID.");
+    return absl::InvalidArgumentError("bandwidth");
+  }
+  if (network.charge_type == "TRAFFIC_POSTPAID_BY_HOUR") {
+    // No bandwidth, no traffic: Tencent quotes 0 per GB then.
+    network.traffic_micros = network.mbps > 0 ? traffic_micros_per_gb_ : 0;
+  } else if (network.charge_type == "BANDWIDTH_POSTPAID_BY_HOUR" ||
+             network.charge_type == "BANDWIDTH_PREPAID") {
+    network.bandwidth_micros = network.mbps * bandwidth_micros_per_mbps_;
+  } else {
+    *error = ApiError("InvalidParameterValue",
+                      "The emulator does not sell InternetChargeType " + network.charge_type + ".");
+    return absl::InvalidArgumentError("bandwidth");
+  }
+  return network;
+}
+
+Json CvmEmulator::BandwidthPrice(const Network& network, int count, int months) {
+  if (network.charge_type == "BANDWIDTH_PREPAID") {
+    // The whole order for the whole period, like a prepaid InstancePrice.
+    const int64_t original = PrepaidOriginalMicros(network.bandwidth_micros, count, months);
+    return {{"OriginalPrice", Number(original)},
+            {"DiscountPrice", Number(PrepaidMicros(network.bandwidth_micros, count, months))}};
+  }
+  // Per instance: one instance's bandwidth for an hour, or one GB.
+  const bool hourly = network.charge_type == "BANDWIDTH_POSTPAID_BY_HOUR";
+  const int64_t unit = hourly ? network.bandwidth_micros : network.traffic_micros;
+  return {{"UnitPrice", Number(unit)},
+          {"UnitPriceDiscount", Number(unit)},
+          {"ChargeUnit", hourly ? "HOUR" : "GB"}};
+}
+
 Json CvmEmulator::InquiryPrice(const std::string& region, const Json& params) const {
   Json error;
   absl::StatusOr<Offer> offer = FindOffer(region, params, &error);
@@ -87,20 +136,25 @@ Json CvmEmulator::InquiryPrice(const std::string& region, const Json& params) co
     return ApiError("InvalidParameterValue",
                     "InstanceCount must be 1-100 and InstanceChargePrepaid.Period 1-60.");
   }
+  absl::StatusOr<Network> network = NetworkOf(params, charge, &error);
+  if (!network.ok()) return error;
   const int64_t hourly = HourlyMicros(*offer, charge);
   Json instance_price;
   if (charge == "PREPAID") {
-    // A month is 730 hours; prepaid is 20 % cheaper than by the hour.
-    const int64_t original = hourly * 730 * *months * *count;
-    instance_price = {{"OriginalPrice", Number(original)},
-                      {"DiscountPrice", Number(original * 8 / 10)}};
+    // The whole order for the whole period; prepaid is 20 % cheaper.
+    instance_price = {
+        {"OriginalPrice", Number(PrepaidOriginalMicros(hourly, *count, *months))},
+        {"DiscountPrice", Number(PrepaidMicros(hourly, *count, *months))}};
   } else {
     // UnitPrice is per instance-hour; the order costs UnitPrice x InstanceCount.
     instance_price = {{"UnitPrice", Number(hourly)},
                       {"UnitPriceDiscount", Number(hourly)},
                       {"ChargeUnit", "HOUR"}};
   }
-  return Json{{"Price", {{"InstancePrice", instance_price}}}};
+  return Json{{"Price",
+               {{"InstancePrice", instance_price},
+                {"BandwidthPrice", BandwidthPrice(*network, static_cast<int>(*count),
+                                                  static_cast<int>(*months))}}}};
 }
 
 Json CvmEmulator::DescribeAccountQuota(const AccountBooks& books, const Account& account,
@@ -188,11 +242,12 @@ Json CvmEmulator::Books() {
   Json out = Json::object();
   out["RateLimits"] = Json{{"BusiestSecond", busiest_second_}, {"Refused", rate_limited_}};
   for (const auto& [secret_id, books] : books_) {
-    int live = 0, isolated = 0, reclaimed = 0;
+    int live = 0, isolated = 0, returned = 0, reclaimed = 0;
     for (const auto& [id, instance] : books.instances) {
       if (Released(instance, now)) continue;
       ++live;
       isolated += now >= instance.shutdown && !instance.isolated_source.empty() ? 1 : 0;
+      returned += now >= instance.shutdown && instance.isolated_source == "MANMADE" ? 1 : 0;
       reclaimed += instance.spot_termination != absl::InfiniteFuture() ? 1 : 0;
     }
     out[secret_id] = Json{{"Created", books.instances.size()},
@@ -200,8 +255,11 @@ Json CvmEmulator::Books() {
                           {"ClientTokens", books.tokens.size()},
                           {"BalanceCents", books.balance_cents},
                           {"ChargedCents", books.charged_cents},
+                          {"RefundedCents", books.refunded_cents},
+                          {"Renewals", books.renewals},
                           {"InArrears", books.arrears_since != absl::InfiniteFuture()},
                           {"Isolated", isolated},
+                          {"Returned", returned},
                           {"SpotReclaimed", reclaimed}};
   }
   return out;
