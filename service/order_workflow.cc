@@ -18,8 +18,6 @@ using provisioning::v1::FailureCause;
 using provisioning::v1::Instance;
 using provisioning::v1::PurchaseRequest;
 
-constexpr int kCreateAttempts = 3;
-
 // A step that moves the order from `from` to `to`, or ABORTED when another
 // actor (Terminate, a duplicate request) moved it first.
 OrderStore::Mutation Step(Order::State from, Order::State to) {
@@ -229,12 +227,9 @@ absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering
     if (!ids.ok()) return ids.status();  // stays SUBMITTED; retried next start
   }
   if (!ids.ok() || ids->empty()) {
-    for (int attempt = 1; attempt <= kCreateAttempts; ++attempt) {
-      // Retrying with the same client token cannot buy twice.
-      ids = backend->Create(create);
-      if (ids.ok() || ids.status().code() != absl::StatusCode::kUnavailable) break;
-      absl::SleepFor(absl::Milliseconds(100) * attempt);
-    }
+    // One call: the backend retries within its policy (backends/retry_policy.h);
+    // an outcome still unknown is the driver's to retry later, same token.
+    ids = backend->Create(create);
   }
   if (!ids.ok()) {
     // The cloud may have bought it even so (a lost response): the order stays

@@ -16,6 +16,7 @@
 #include "service/change_recording_store.h"
 #include "store/memory_order_store.h"
 #include "store/postgres_order_store.h"
+#include "store/postgres_rate_slots.h"
 #include "store/postgres_work_leases.h"
 #include "store/sqlite_order_store.h"
 
@@ -50,6 +51,8 @@ std::vector<ServiceMetrics::Method> ServedMethods() {
 struct OpenedStore {
   std::unique_ptr<OrderStore> store;
   std::unique_ptr<WorkLeases> leases = std::make_unique<LocalWorkLeases>();
+  // The cloud accounts' request schedules (store/rate_slots.h).
+  std::unique_ptr<RateSlots> rate_slots = std::make_unique<LocalRateSlots>();
 };
 
 absl::StatusOr<OpenedStore> OpenStore(const std::string& spec, Clock* clock) {
@@ -75,6 +78,7 @@ absl::StatusOr<OpenedStore> OpenStore(const std::string& spec, Clock* clock) {
     if (!store.ok()) return store.status();
     opened.store = *std::move(store);
     opened.leases = std::make_unique<PostgresWorkLeases>(std::string(conninfo));
+    opened.rate_slots = std::make_unique<PostgresRateSlots>(std::string(conninfo));
     return opened;
   }
   return InvalidFields({{"store", absl::StrCat("unknown store \"", spec,
@@ -124,6 +128,7 @@ absl::Status Server::Start() {
   // Every revision carries what it changed (Order.last_changes).
   store_ = std::make_unique<ChangeRecordingStore>(std::move(opened->store));
   leases_ = std::move(opened->leases);
+  rate_slots_ = std::move(opened->rate_slots);
   WorkLeases* const shared_leases = leases_->shared() ? leases_.get() : nullptr;
   WatchHub::Options hub_options;
   hub_options.progress_interval = options_.watch_progress_interval;
@@ -137,6 +142,7 @@ absl::Status Server::Start() {
   BackendContext context;
   context.clock = options_.clock;
   context.registry = metrics_->registry().get();
+  context.rate_slots = rate_slots_.get();
   absl::StatusOr<std::unique_ptr<BackendSet>> backends =
       BackendSet::Create(options_.config, BackendRegistry::Global(), context);
   if (!backends.ok()) return backends.status();

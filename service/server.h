@@ -36,6 +36,7 @@
 #include "service/provisioning_service.h"
 #include "service/watch_hub.h"
 #include "store/order_store.h"
+#include "store/rate_slots.h"
 #include "store/work_leases.h"
 
 namespace cvm {
@@ -115,6 +116,7 @@ class Server {
   const Options options_;
   std::unique_ptr<OrderStore> store_;
   std::unique_ptr<WorkLeases> leases_;
+  std::unique_ptr<RateSlots> rate_slots_;  // outlives the backends pacing on it
   std::unique_ptr<BackendSet> backends_;
   std::unique_ptr<OrderLedger> ledger_;
   std::unique_ptr<PolicySet> policies_;

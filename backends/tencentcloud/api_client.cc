@@ -12,13 +12,6 @@ namespace cvm::tencentcloud {
 
 namespace {
 
-// Retries per call, with doubling backoff: for RequestLimitExceeded (Tencent
-// executed nothing) and for transport failures / 5xx when repeating the call
-// cannot buy twice (every action but a RunInstances without ClientToken).
-constexpr int kRetries = 8;
-constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
-constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
-
 // The outcome label of one call: OK, Tencent's error code, or what failed.
 std::string Outcome(const absl::Status& status) {
   if (status.ok()) return "OK";
@@ -30,6 +23,9 @@ std::string Outcome(const absl::Status& status) {
   return "TRANSPORT_ERROR";
 }
 
+// Whether another attempt may help: RequestLimitExceeded (Tencent executed
+// nothing), and transport failures / 5xx when repeating the call cannot buy
+// twice (every action but a RunInstances without ClientToken).
 bool Retryable(const ApiCall& call, const absl::Status& status) {
   if (ErrorReason(status) == "CLOUD_RATE_LIMITED") return true;
   if (status.code() != absl::StatusCode::kUnavailable) return false;
@@ -40,36 +36,43 @@ bool Retryable(const ApiCall& call, const absl::Status& status) {
 
 ApiClient::ApiClient(std::unique_ptr<CredentialsProvider> credentials,
                      std::string endpoint_override, std::unique_ptr<HttpClient> http,
-                     std::unique_ptr<RateLimiter> limiter, absl::Duration max_rate_wait,
-                     std::unique_ptr<ApiMetrics> metrics, Clock* clock)
+                     std::unique_ptr<RateLimiter> limiter, RetryPolicy retry,
+                     std::unique_ptr<ApiMetrics> metrics, Clock* clock, RateLimiter::Sleep sleep)
     : credentials_(std::move(credentials)),
       endpoint_override_(std::move(endpoint_override)),
       http_(std::move(http)),
       limiter_(std::move(limiter)),
-      max_rate_wait_(max_rate_wait),
+      retry_(retry),
+      sleep_(sleep ? std::move(sleep)
+                   : RateLimiter::Sleep([](absl::Duration d) { absl::SleepFor(d); })),
       metrics_(std::move(metrics)),
       clock_(clock) {}
 
 absl::StatusOr<Json> ApiClient::Call(const ApiCall& call) {
-  absl::Duration backoff = kFirstBackoff;
-  for (int attempt = 0;; ++attempt) {
-    absl::StatusOr<absl::Duration> waited =
-        limiter_->Acquire(call.action, call.region, max_rate_wait_);
-    if (!waited.ok()) return waited.status();
-    metrics_->RecordRateWait(call.action, *waited);
-    const absl::Time start = absl::Now();
-    absl::StatusOr<Json> result = CallOnce(call);
-    metrics_->RecordCall(call.action, Outcome(result.status()), absl::Now() - start);
-    if (result.ok() || attempt == kRetries || !Retryable(call, result.status())) {
-      return result;
+  absl::StatusOr<Json> result = absl::DeadlineExceededError(
+      absl::StrCat("Tencent Cloud ", call.action, ": the caller's deadline passed"));
+  for (int attempt = 1; attempt <= retry_.max_attempts; ++attempt) {
+    if (attempt > 1) {
+      // Not past the deadline: the last answer stands if no retry fits.
+      const absl::Duration backoff = retry_.Backoff(attempt);
+      if (clock_->Now() + backoff >= call.deadline) return result;
+      metrics_->RecordRetry(call.action);
+      sleep_(backoff);
     }
-    metrics_->RecordRetry(call.action);
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, kMaxBackoff);
+    absl::StatusOr<absl::Duration> waited = limiter_->Acquire(call.action, call.deadline);
+    if (!waited.ok()) return attempt == 1 ? waited.status() : result;
+    metrics_->RecordRateWait(call.action, *waited);
+    const absl::Duration left = call.deadline - clock_->Now();
+    if (left <= absl::ZeroDuration()) return result;
+    const absl::Time start = absl::Now();
+    result = CallOnce(call, left);
+    metrics_->RecordCall(call.action, Outcome(result.status()), absl::Now() - start);
+    if (result.ok() || !Retryable(call, result.status())) return result;
   }
+  return result;
 }
 
-absl::StatusOr<Json> ApiClient::CallOnce(const ApiCall& call) {
+absl::StatusOr<Json> ApiClient::CallOnce(const ApiCall& call, absl::Duration timeout) {
   absl::StatusOr<Credentials> credentials = credentials_->Get();
   if (!credentials.ok()) return credentials.status();
 
@@ -105,7 +108,7 @@ absl::StatusOr<Json> ApiClient::CallOnce(const ApiCall& call) {
   if (!call.region.empty()) headers.push_back({"X-TC-Region", call.region});
   if (!credentials->token.empty()) headers.push_back({"X-TC-Token", credentials->token});
 
-  absl::StatusOr<HttpResponse> response = http_->Post(url, headers, body);
+  absl::StatusOr<HttpResponse> response = http_->Post(url, headers, body, timeout);
   if (!response.ok()) return response.status();
   if (response->status != 200) {
     const std::string what =
