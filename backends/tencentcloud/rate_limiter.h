@@ -68,8 +68,8 @@ class RateLimiter {
     absl::Duration horizon = absl::Seconds(1);
     // The part of each second the slots are spread over, and how close to
     // the end of its second a call may still go out.
-    absl::Duration send_window = absl::Milliseconds(850);
-    absl::Duration late_guard = absl::Milliseconds(50);
+    absl::Duration send_window = absl::Milliseconds(750);
+    absl::Duration late_guard = absl::Milliseconds(200);
     // Longest wait for a slot (RESOURCE_EXHAUSTED beyond it).
     absl::Duration max_wait = absl::Seconds(60);
   };

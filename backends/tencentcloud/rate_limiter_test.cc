@@ -122,7 +122,7 @@ TEST_F(RateLimiterTest, ACallThatWakesTooLateForItsSecondTakesAnotherSlot) {
   EXPECT_GT(limiter.late_slots(), 0);
   // Every call went out in its slot's second, before the guard.
   const absl::Time now = clock_.Now();
-  EXPECT_LT(now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)), absl::Milliseconds(950));
+  EXPECT_LT(now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)), absl::Milliseconds(800));
 }
 
 TEST_F(RateLimiterTest, TheDeadlineAndTheLongestWaitStopTheWait) {
