@@ -27,6 +27,14 @@
 //     reported with state TERMINATED, never silently dropped.
 //  6. Instances live in a region (clouds answer per region): Describe() and
 //     Terminate() take the region the instances were bought in.
+//  7. Deadlines: calls made for a waiting client carry its deadline
+//     (CreateRequest::deadline for Preflight() of a dry run; the `deadline`
+//     of Terminate() and Quote()). A backend stops waiting for rate slots,
+//     retries and answers when it passes and returns DEADLINE_EXCEEDED, or
+//     the last error it got. absl::InfiniteFuture() (the overloads without
+//     a deadline) is background work that waits as long as it must.
+//     A Terminate() stopped by its deadline may still release the
+//     instances (the request may have reached the cloud); it is idempotent.
 #ifndef CVM_PROVISIONER_BACKENDS_BACKEND_H_
 #define CVM_PROVISIONER_BACKENDS_BACKEND_H_
 
@@ -55,6 +63,8 @@ struct CreateRequest {
   std::string client_token;
   // Tagged onto the instances so they can be found again by order.
   std::string order_id;
+  // The waiting client's deadline (rule 7).
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 // An instance carrying kOrderTagKey, found by ListTagged().
@@ -111,13 +121,23 @@ class Backend {
     return absl::UnimplementedError("this backend cannot list instances by tag");
   }
 
-  // Releases the instances. Idempotent (rule 3).
+  // Releases the instances. Idempotent (rule 3). Bounded by `deadline`
+  // (rule 7).
   virtual absl::Status Terminate(const std::string& region,
-                                 absl::Span<const std::string> instance_ids) = 0;
+                                 absl::Span<const std::string> instance_ids,
+                                 absl::Time deadline) = 0;
+  absl::Status Terminate(const std::string& region, absl::Span<const std::string> instance_ids) {
+    return Terminate(region, instance_ids, absl::InfiniteFuture());
+  }
 
   // The price of `count` instances of `spec`; `backend` is left empty.
+  // Bounded by `deadline` (rule 7).
   virtual absl::StatusOr<provisioning::v1::Quote> Quote(
-      const provisioning::v1::InstanceSpec& spec, int count) = 0;
+      const provisioning::v1::InstanceSpec& spec, int count, absl::Time deadline) = 0;
+  absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
+                                                int count) {
+    return Quote(spec, count, absl::InfiniteFuture());
+  }
 };
 
 }  // namespace cvm

@@ -80,8 +80,8 @@ class AbiBackend : public Backend {
     return tagged;
   }
 
-  absl::Status Terminate(const std::string& region,
-                         absl::Span<const std::string> instance_ids) override {
+  absl::Status Terminate(const std::string& region, absl::Span<const std::string> instance_ids,
+                         absl::Time /*deadline*/) override {
     abi::TerminateRequest request;
     request.set_region(region);
     for (const std::string& id : instance_ids) request.add_instance_ids(id);
@@ -89,7 +89,7 @@ class AbiBackend : public Backend {
   }
 
   absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
-                                                int count) override {
+                                                int count, absl::Time /*deadline*/) override {
     abi::QuoteRequest request;
     *request.mutable_spec() = spec;
     request.set_count(count);

@@ -133,7 +133,8 @@ absl::Status OrderWorkflow::CheckPolicies(const PurchaseRequest& request,
 }
 
 absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& request,
-                                                        const std::string& tenant) {
+                                                        const std::string& tenant,
+                                                        absl::Time deadline) {
   ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region(), tenant));
   // Held until the order is stored, so the tenant's next check counts it.
   PolicySet::Admission admission;
@@ -146,6 +147,7 @@ absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& r
     CreateRequest create;
     create.spec = request.spec();
     create.count = request.instance_count();
+    create.deadline = deadline;
     RETURN_IF_ERROR(routed.backend->Preflight(create));
     CreateOrderResult preview;
     *preview.order.mutable_spec() = request.spec();
@@ -271,10 +273,11 @@ absl::Status OrderWorkflow::Recover(const std::vector<Order>& unfinished) {
 }
 
 absl::StatusOr<provisioning::v1::Quote> OrderWorkflow::Quote(
-    const provisioning::v1::QuoteRequest& request, const std::string& tenant) {
+    const provisioning::v1::QuoteRequest& request, const std::string& tenant,
+    absl::Time deadline) {
   ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region(), tenant));
   ASSIGN_OR_RETURN(provisioning::v1::Quote quote,
-                   routed.backend->Quote(request.spec(), request.instance_count()));
+                   routed.backend->Quote(request.spec(), request.instance_count(), deadline));
   quote.set_backend(routed.name);
   return quote;
 }
@@ -284,7 +287,7 @@ absl::StatusOr<Order> OrderWorkflow::Terminate(const std::string& order_id) {
   return Terminate(std::move(order));
 }
 
-absl::StatusOr<Order> OrderWorkflow::Terminate(Order order) {
+absl::StatusOr<Order> OrderWorkflow::Terminate(Order order, absl::Time deadline) {
   const std::string order_id = order.order_id();
   switch (order.state()) {
     case Order::ACCEPTED:
@@ -319,7 +322,8 @@ absl::StatusOr<Order> OrderWorkflow::Terminate(Order order) {
   for (size_t i = 0; i < alive.size(); i += kMaxDescribeBatch) {
     const size_t n = std::min<size_t>(kMaxDescribeBatch, alive.size() - i);
     RETURN_IF_ERROR(
-        backend->Terminate(order.spec().region(), absl::MakeConstSpan(alive).subspan(i, n)));
+        backend->Terminate(order.spec().region(), absl::MakeConstSpan(alive).subspan(i, n),
+                           deadline));
   }
   return order;
 }

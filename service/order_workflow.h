@@ -50,8 +50,10 @@ class OrderWorkflow {
   // request_id is not checked again. dry_run: policies and pre-flight only,
   // nothing stored. `tenant` owns the order (its request_id is unique within
   // the tenant) and selects the route (plugins/backend_set.h).
+  // `deadline`: the client's, bounding a dry run's pre-flight.
   absl::StatusOr<CreateOrderResult> Accept(const provisioning::v1::PurchaseRequest& request,
-                                           const std::string& tenant = kDefaultTenant);
+                                           const std::string& tenant = kDefaultTenant,
+                                           absl::Time deadline = absl::InfiniteFuture());
 
   // Drives a stored order from ACCEPTED / CHECKING / SUBMITTED until the
   // cloud accepted it (PROVISIONING) or it FAILED. `recovering`: look for
@@ -71,8 +73,10 @@ class OrderWorkflow {
   absl::StatusOr<provisioning::v1::Order> Purchase(
       const provisioning::v1::PurchaseRequest& request);
 
-  absl::StatusOr<provisioning::v1::Quote> Quote(
-      const provisioning::v1::QuoteRequest& request, const std::string& tenant = "");
+  // Bounded by the client's `deadline` (backends/backend.h rule 7).
+  absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::QuoteRequest& request,
+                                                const std::string& tenant = "",
+                                                absl::Time deadline = absl::InfiniteFuture());
 
   // Orders left ACCEPTED, CHECKING or SUBMITTED. Read at start-up, before
   // serving, so the list holds only what a previous process left.
@@ -90,7 +94,10 @@ class OrderWorkflow {
   absl::StatusOr<provisioning::v1::Order> Terminate(const std::string& order_id);
   // Terminate() of `order` as the caller just read it from the store (its
   // state decides the way; the writes re-check the stored state).
-  absl::StatusOr<provisioning::v1::Order> Terminate(provisioning::v1::Order order);
+  // The cloud call is bounded by the client's `deadline`; when it passes the
+  // order stays TERMINATING and the poller finishes the release.
+  absl::StatusOr<provisioning::v1::Order> Terminate(
+      provisioning::v1::Order order, absl::Time deadline = absl::InfiniteFuture());
 
  private:
   // Moves a stored order from ACCEPTED / CHECKING / SUBMITTED to PROVISIONING

@@ -238,7 +238,8 @@ absl::StatusOr<std::vector<TaggedInstance>> FakeBackend::ListTagged(
 }
 
 absl::Status FakeBackend::Terminate(const std::string& /*region*/,
-                                    absl::Span<const std::string> instance_ids) {
+                                    absl::Span<const std::string> instance_ids,
+                                    absl::Time /*deadline*/) {
   RETURN_IF_ERROR(InjectedFailure(Failure::TERMINATE, ""));
   absl::MutexLock lock(&mu_);
   for (const std::string& id : instance_ids) {
@@ -248,8 +249,8 @@ absl::Status FakeBackend::Terminate(const std::string& /*region*/,
   return absl::OkStatus();
 }
 
-absl::StatusOr<provisioning::v1::Quote> FakeBackend::Quote(
-    const InstanceSpec& spec, int count) {
+absl::StatusOr<provisioning::v1::Quote> FakeBackend::Quote(const InstanceSpec& spec, int count,
+                                                           absl::Time /*deadline*/) {
   const int64_t unit = static_cast<int64_t>(
       (spec.has_spot() ? spot_market_price_ : price_per_hour_) * 1e6 + 0.5);
   // Prices reach 10^12 per hour (money.h): totals are computed in 128 bits

@@ -36,10 +36,12 @@ class FakeBackend : public Backend {
   absl::StatusOr<std::vector<TaggedInstance>> ListTagged(const std::string& region) override;
   absl::StatusOr<std::vector<std::string>> FindByOrder(const std::string& region,
                                                        const std::string& order_id) override;
-  absl::Status Terminate(const std::string& region,
-                         absl::Span<const std::string> instance_ids) override;
-  absl::StatusOr<provisioning::v1::Quote> Quote(
-      const provisioning::v1::InstanceSpec& spec, int count) override;
+  using Backend::Quote;
+  using Backend::Terminate;
+  absl::Status Terminate(const std::string& region, absl::Span<const std::string> instance_ids,
+                         absl::Time deadline) override;
+  absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
+                                                int count, absl::Time deadline) override;
 
   // Number of instances ever created (the fake's books), for tests.
   int CreatedCount() const;

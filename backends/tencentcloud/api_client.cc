@@ -12,6 +12,9 @@ namespace cvm::tencentcloud {
 
 namespace {
 
+// CallOnce() got to the wire after its slot's second: nothing was sent.
+constexpr char kSlotMissed[] = "RATE_SLOT_MISSED";
+
 // The outcome label of one call: OK, Tencent's error code, or what failed.
 std::string Outcome(const absl::Status& status) {
   if (status.ok()) return "OK";
@@ -59,20 +62,28 @@ absl::StatusOr<Json> ApiClient::Call(const ApiCall& call) {
       metrics_->RecordRetry(call.action);
       sleep_(backoff);
     }
-    absl::StatusOr<absl::Duration> waited = limiter_->Acquire(call.action, call.deadline);
-    if (!waited.ok()) return attempt == 1 ? waited.status() : result;
-    metrics_->RecordRateWait(call.action, *waited);
-    const absl::Duration left = call.deadline - clock_->Now();
-    if (left <= absl::ZeroDuration()) return result;
-    const absl::Time start = absl::Now();
-    result = CallOnce(call, left);
-    metrics_->RecordCall(call.action, Outcome(result.status()), absl::Now() - start);
+    // A slot missed on the way to the wire sent nothing: not an attempt.
+    do {
+      absl::StatusOr<RateLimiter::Grant> grant = limiter_->Acquire(call.action, call.deadline);
+      if (!grant.ok()) return attempt == 1 ? grant.status() : result;
+      metrics_->RecordRateWait(call.action, grant->waited);
+      const absl::Duration left = call.deadline - clock_->Now();
+      if (left <= absl::ZeroDuration()) return result;
+      const absl::Time start = absl::Now();
+      result = CallOnce(call, left, grant->send_by);
+      if (ErrorReason(result.status()) == kSlotMissed) {
+        limiter_->MissedSlot();
+        continue;
+      }
+      metrics_->RecordCall(call.action, Outcome(result.status()), absl::Now() - start);
+    } while (ErrorReason(result.status()) == kSlotMissed);
     if (result.ok() || !Retryable(call, result.status())) return result;
   }
   return result;
 }
 
-absl::StatusOr<Json> ApiClient::CallOnce(const ApiCall& call, absl::Duration timeout) {
+absl::StatusOr<Json> ApiClient::CallOnce(const ApiCall& call, absl::Duration timeout,
+                                         absl::Time send_by) {
   absl::StatusOr<Credentials> credentials = credentials_->Get();
   if (!credentials.ok()) return credentials.status();
 
@@ -108,6 +119,11 @@ absl::StatusOr<Json> ApiClient::CallOnce(const ApiCall& call, absl::Duration tim
   if (!call.region.empty()) headers.push_back({"X-TC-Region", call.region});
   if (!credentials->token.empty()) headers.push_back({"X-TC-Token", credentials->token});
 
+  // The last moment before the wire: too late for the slot's second, the
+  // request would count in the next one's.
+  if (clock_->Now() >= send_by) {
+    return WithReason(absl::UnavailableError("the rate slot passed before sending"), kSlotMissed);
+  }
   absl::StatusOr<HttpResponse> response = http_->Post(url, headers, body, timeout);
   if (!response.ok()) return response.status();
   if (response->status != 200) {

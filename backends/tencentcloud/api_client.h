@@ -60,7 +60,8 @@ class ApiClient {
   const RateLimiter& limiter() const { return *limiter_; }
 
  private:
-  absl::StatusOr<Json> CallOnce(const ApiCall& call, absl::Duration timeout);
+  // One request, sent only before `send_by` (its rate slot's second).
+  absl::StatusOr<Json> CallOnce(const ApiCall& call, absl::Duration timeout, absl::Time send_by);
 
   const std::unique_ptr<CredentialsProvider> credentials_;
   const std::string endpoint_override_;

@@ -66,10 +66,10 @@ int64_t RateLimiter::LastSlotAtOrBefore(absl::Time t, int per_second) const {
   return second * per_second + k;
 }
 
-absl::StatusOr<absl::Duration> RateLimiter::Acquire(const std::string& action,
-                                                    absl::Time deadline) {
+absl::StatusOr<RateLimiter::Grant> RateLimiter::Acquire(const std::string& action,
+                                                        absl::Time deadline) {
   const int per_second = PerSecond(action);
-  if (per_second == 0) return absl::ZeroDuration();  // not paced
+  if (per_second == 0) return Grant{absl::ZeroDuration()};  // not paced
   const std::string key = absl::StrCat(options_.account, "/", action);
   const absl::Time start = clock_->Now();
   const absl::Time give_up = std::min(deadline, start + options_.max_wait);
@@ -103,9 +103,9 @@ absl::StatusOr<absl::Duration> RateLimiter::Acquire(const std::string& action,
     }
     if (at > now) sleep_(at - now);
     const absl::Time woke = clock_->Now();
-    const absl::Time second_end =
-        absl::FromUnixSeconds(FloorDiv(take->slot, per_second) + 1);
-    if (woke < second_end - options_.late_guard) return woke - start;
+    const absl::Time send_by =
+        absl::FromUnixSeconds(FloorDiv(take->slot, per_second) + 1) - options_.late_guard;
+    if (woke < send_by) return Grant{woke - start, send_by};
     late_slots_.fetch_add(1);  // too late for its second: it goes unused
   }
 }

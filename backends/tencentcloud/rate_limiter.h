@@ -12,11 +12,13 @@
 // in-process with one replica, in PostgreSQL with several, so replicas
 // together never take more than N slots of a second.
 //
-// Acquire() takes the action's next free slot and sleeps until it. A call
-// that wakes too late to reach the cloud within its slot's second (after
-// S + 1 - late_guard: an overloaded machine, a long pause) does not go out on
-// that slot but takes a new one, so no second ever sees more than N calls
-// (given clocks within late_guard of the cloud's). A slot is taken at most
+// Acquire() takes the action's next free slot and sleeps until it; the
+// caller sends the request before the grant's send_by (S + 1 - late_guard)
+// or not at all (MissedSlot(), then Acquire() again). A call that wakes or
+// gets to its send too late for its slot's second (an overloaded machine, a
+// long pause) does not go out on that slot, so no second ever sees more than
+// N calls (given clocks and transit within late_guard of the cloud's). A
+// call made in the last 1 s - send_window of a second waits for the next. A slot is taken at most
 // `horizon` ahead: a caller further back in line waits without holding one.
 // That bounds what a replica that dies can leave unused: the slots it held
 // are at most `horizon` ahead of its death, so within `horizon` the others
@@ -68,8 +70,8 @@ class RateLimiter {
     absl::Duration horizon = absl::Seconds(1);
     // The part of each second the slots are spread over, and how close to
     // the end of its second a call may still go out.
-    absl::Duration send_window = absl::Milliseconds(750);
-    absl::Duration late_guard = absl::Milliseconds(200);
+    absl::Duration send_window = absl::Milliseconds(700);
+    absl::Duration late_guard = absl::Milliseconds(250);
     // Longest wait for a slot (RESOURCE_EXHAUSTED beyond it).
     absl::Duration max_wait = absl::Seconds(60);
   };
@@ -80,9 +82,17 @@ class RateLimiter {
   // A limiter with a schedule of its own (LocalRateSlots): one process.
   RateLimiter(Clock* clock, Options options, Sleep sleep = nullptr);
 
-  // Waits for `action`'s next slot (see the contract); the time waited.
-  absl::StatusOr<absl::Duration> Acquire(const std::string& action,
-                                         absl::Time deadline = absl::InfiniteFuture());
+  // A slot: how long the caller waited for it, and when it must have sent
+  // the request by (InfiniteFuture for an unpaced action).
+  struct Grant {
+    absl::Duration waited;
+    absl::Time send_by = absl::InfiniteFuture();
+  };
+  // Waits for `action`'s next slot (see the contract).
+  absl::StatusOr<Grant> Acquire(const std::string& action,
+                                absl::Time deadline = absl::InfiniteFuture());
+  // The caller got to its send after the grant's send_by: the slot goes unused.
+  void MissedSlot() { late_slots_.fetch_add(1); }
 
   // Calls per second `action` is paced at (N above); 0 when unpaced.
   int PerSecond(const std::string& action) const;

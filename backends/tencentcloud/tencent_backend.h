@@ -31,13 +31,16 @@ class TencentBackend : public Backend {
   absl::StatusOr<std::vector<TaggedInstance>> ListTagged(const std::string& region) override;
   absl::StatusOr<std::vector<std::string>> FindByOrder(const std::string& region,
                                                        const std::string& order_id) override;
-  absl::Status Terminate(const std::string& region,
-                         absl::Span<const std::string> instance_ids) override;
+  using Backend::Quote;
+  using Backend::Terminate;
+  absl::Status Terminate(const std::string& region, absl::Span<const std::string> instance_ids,
+                         absl::Time deadline) override;
   absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
-                                                int count) override;
+                                                int count, absl::Time deadline) override;
 
  private:
-  absl::StatusOr<Json> Cvm(const std::string& action, const std::string& region, Json params);
+  absl::StatusOr<Json> Cvm(const std::string& action, const std::string& region, Json params,
+                           absl::Time deadline = absl::InfiniteFuture());
 
   const std::unique_ptr<ApiClient> api_;
 };
