@@ -38,6 +38,7 @@
 #ifndef CVM_PROVISIONER_BACKENDS_BACKEND_H_
 #define CVM_PROVISIONER_BACKENDS_BACKEND_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,14 @@ struct InstanceStatus {
   absl::Time create_time;
 };
 
+// The money left in the cloud account (Backend::Balance()).
+struct AccountBalance {
+  // Micro-units (common/money.h); negative when the account owes money.
+  int64_t micros = 0;
+  // ISO 4217, e.g. "CNY"; empty when the cloud does not say.
+  std::string currency;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -137,6 +146,13 @@ class Backend {
   absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
                                                 int count) {
     return Quote(spec, count, absl::InfiniteFuture());
+  }
+
+  // The account's balance now, for the arrears guard (service/arrears_guard.h):
+  // background work, without a deadline (rule 7). A backend that cannot read
+  // it keeps this default, UNIMPLEMENTED, and is not guarded.
+  virtual absl::StatusOr<AccountBalance> Balance() {
+    return absl::UnimplementedError("this backend cannot read the account balance");
   }
 };
 

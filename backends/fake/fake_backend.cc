@@ -47,7 +47,14 @@ absl::StatusOr<std::unique_ptr<FakeBackend>> FakeBackend::Create(
                              "must be within [0, 1]"}});
     }
   }
-  return std::unique_ptr<FakeBackend>(new FakeBackend(config, clock, price, spot));
+  std::unique_ptr<FakeBackend> backend(new FakeBackend(config, clock, price, spot));
+  if (!config.balance().empty()) {
+    absl::StatusOr<int64_t> balance = ParseMoneyMicros(config.balance());
+    if (!balance.ok()) return InvalidFields({{"balance", std::string(balance.status().message())}});
+    absl::MutexLock lock(&backend->mu_);
+    backend->balance_micros_ = *balance;
+  }
+  return backend;
 }
 
 FakeBackend::FakeBackend(const FakeBackendConfig& config, Clock* clock,
@@ -144,10 +151,12 @@ absl::StatusOr<std::vector<std::string>> FakeBackend::Create(
   RETURN_IF_ERROR(InjectedFailure(Failure::CREATE, request.spec.zone()));
   const bool launch_fails =
       !InjectedFailure(Failure::LAUNCH, request.spec.zone()).ok();
+  ASSIGN_OR_RETURN(const Charge charge, ChargeOf(request));
   absl::MutexLock lock(&mu_);
   auto existing = tokens_.find(request.client_token);
   if (existing != tokens_.end()) return existing->second;
   RETURN_IF_ERROR(CheckLocked(request));
+  if (balance_micros_.has_value()) *balance_micros_ -= charge.upfront_micros;
   auto stock = stock_.find(request.spec.instance_type());
   if (stock != stock_.end()) stock->second -= request.count;
   std::vector<std::string> ids;
@@ -161,6 +170,7 @@ absl::StatusOr<std::vector<std::string>> FakeBackend::Create(
     instance.wants_public_ip = request.spec.internet().public_ip();
     instance.launch_failed = launch_fails;
     instance.index = index;
+    instance.hourly_micros = charge.hourly_micros;
     ids.push_back(std::move(id));
   }
   tokens_[request.client_token] = ids;
@@ -244,7 +254,9 @@ absl::Status FakeBackend::Terminate(const std::string& /*region*/,
   absl::MutexLock lock(&mu_);
   for (const std::string& id : instance_ids) {
     auto it = instances_.find(id);
-    if (it != instances_.end()) it->second.terminated = true;
+    if (it == instances_.end() || it->second.terminated) continue;
+    it->second.terminated = true;
+    it->second.terminated_at = clock_->Now();
   }
   return absl::OkStatus();
 }

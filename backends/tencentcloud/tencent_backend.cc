@@ -249,4 +249,14 @@ absl::StatusOr<provisioning::v1::Quote> TencentBackend::Quote(const InstanceSpec
   return ParseQuote(answer, spec.has_prepaid(), count);
 }
 
+absl::StatusOr<AccountBalance> TencentBackend::Balance() {
+  ASSIGN_OR_RETURN(Json answer,
+                   api_->Call(ApiCall{"billing", kBillingVersion, "DescribeAccountBalance", "",
+                                      Json::object()}));
+  AccountBalance balance;
+  // The answer has no currency: the account's own, as in its prices.
+  ASSIGN_OR_RETURN(balance.micros, ParseBalanceMicros(answer));
+  return balance;
+}
+
 }  // namespace cvm::tencentcloud

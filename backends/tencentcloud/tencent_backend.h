@@ -7,7 +7,8 @@
 // pay-as-you-go or spot order or the whole of a prepaid one. Create is
 // RunInstances with the order's ClientToken and tags; Describe is
 // DescribeInstances (<= 100 ids); Terminate is TerminateInstances; Quote is
-// InquiryPriceRunInstances.
+// InquiryPriceRunInstances; Balance is billing DescribeAccountBalance (no
+// currency: Tencent answers in the account's own).
 //
 // Implements backends/backend.h (thread-safe; idempotent by client token).
 #ifndef CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_TENCENT_BACKEND_H_
@@ -37,6 +38,7 @@ class TencentBackend : public Backend {
                          absl::Time deadline) override;
   absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
                                                 int count, absl::Time deadline) override;
+  absl::StatusOr<AccountBalance> Balance() override;
 
  private:
   absl::StatusOr<Json> Cvm(const std::string& action, const std::string& region, Json params,
