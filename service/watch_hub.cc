@@ -35,6 +35,13 @@ void WatchHub::Publish(const OrderEvent& event) {
   ++published_;
 }
 
+void WatchHub::PublishAccount(const provisioning::v1::AccountForecast& forecast,
+                              std::vector<std::string> tenants) {
+  absl::MutexLock lock(&queue_mu_);
+  accounts_.push_back({forecast, std::move(tenants)});
+  ++published_;
+}
+
 void WatchHub::Flush() {
   absl::MutexLock lock(&queue_mu_);
   const uint64_t target = published_;
@@ -67,11 +74,12 @@ void WatchHub::Run() {
   absl::Time next_tick = absl::Now() + tick_period;
   while (true) {
     std::deque<OrderEvent> events;
+    std::deque<AccountNotice> accounts;
     bool tick = false;
     {
       absl::MutexLock lock(&queue_mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-        return stop_ || !pending_.empty();
+        return stop_ || !pending_.empty() || !accounts_.empty();
       };
       if (ticking) {
         queue_mu_.AwaitWithDeadline(absl::Condition(&ready), next_tick);
@@ -80,13 +88,15 @@ void WatchHub::Run() {
       }
       if (stop_) return;
       events.swap(pending_);
+      accounts.swap(accounts_);
       if (ticking && absl::Now() >= next_tick) {
         tick = true;
         next_tick = absl::Now() + tick_period;
       }
     }
-    const size_t count = events.size();
-    if (count > 0) Deliver(std::move(events));
+    const size_t count = events.size() + accounts.size();
+    if (!events.empty()) Deliver(std::move(events));
+    if (!accounts.empty()) DeliverAccounts(accounts);
     if (tick) TickProgress();
     if (count > 0) {
       absl::MutexLock lock(&queue_mu_);
@@ -103,6 +113,14 @@ void WatchHub::Deliver(std::deque<OrderEvent> events) {
   absl::MutexLock lock(&mu_);
   revision_ = changes.back()->revision;
   for (const auto& entry : subscribers_) entry.second->OnChanges(changes);
+}
+
+void WatchHub::DeliverAccounts(const std::deque<AccountNotice>& notices) {
+  absl::MutexLock lock(&mu_);
+  for (const AccountNotice& notice : notices) {
+    const WatchMessagePtr account = AccountMessage(notice.forecast, revision_, notice.tenants);
+    for (const auto& entry : subscribers_) entry.second->OnAccount(account);
+  }
 }
 
 void WatchHub::TickProgress() {

@@ -26,6 +26,10 @@ class Recorder : public WatchSubscriber {
     absl::MutexLock lock(&mu);
     closed = status;
   }
+  void OnAccount(const WatchMessagePtr& account) override {
+    absl::MutexLock lock(&mu);
+    accounts.push_back(account);
+  }
   std::vector<int64_t> Revisions() {
     absl::MutexLock lock(&mu);
     std::vector<int64_t> out;
@@ -46,6 +50,7 @@ class Recorder : public WatchSubscriber {
   absl::Mutex mu;
   std::vector<WatchMessagePtr> changes ABSL_GUARDED_BY(mu);
   std::vector<Tick> ticks ABSL_GUARDED_BY(mu);
+  std::vector<WatchMessagePtr> accounts ABSL_GUARDED_BY(mu);
   absl::Status closed ABSL_GUARDED_BY(mu);
 };
 
@@ -168,6 +173,31 @@ TEST(WatchHubTest, ProgressTicksCarryTheHubRevisionAndTheIdleCutoff) {
   for (size_t i = 1; i < a.ticks.size(); ++i) {
     EXPECT_GE(a.ticks[i].progress->revision, a.ticks[i - 1].progress->revision);
   }
+}
+
+TEST(WatchHubTest, AccountEventsFollowTheChangesPublishedBeforeThemAtTheHubRevision) {
+  WatchHub hub;
+  Recorder a, b;
+  ASSERT_TRUE(hub.Subscribe(&a).ok());
+  ASSERT_TRUE(hub.Subscribe(&b).ok());
+  hub.Publish(Event(1));
+  hub.Publish(Event(2));
+  provisioning::v1::AccountForecast forecast;
+  forecast.set_backend("tencent");
+  hub.PublishAccount(forecast, {"team-a"});
+  hub.Flush();
+  EXPECT_EQ(a.Revisions(), (std::vector<int64_t>{1, 2}));
+  absl::MutexLock la(&a.mu);
+  absl::MutexLock lb(&b.mu);
+  ASSERT_EQ(a.accounts.size(), 1u);
+  ASSERT_EQ(b.accounts.size(), 1u);
+  EXPECT_EQ(a.accounts[0].get(), b.accounts[0].get());  // one message for all
+  EXPECT_EQ(a.accounts[0]->type, WatchEvent::ACCOUNT);
+  EXPECT_EQ(a.accounts[0]->revision, 2);
+  EXPECT_EQ(a.accounts[0]->tenants, std::vector<std::string>{"team-a"});
+  WatchEvent parsed;
+  ASSERT_TRUE(ParseWatchMessage(a.accounts[0]->bytes, &parsed));
+  EXPECT_EQ(parsed.account().backend(), "tencent");
 }
 
 TEST(WatchHubTest, NoProgressTicksWhenTheIntervalIsZero) {
