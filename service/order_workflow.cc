@@ -132,6 +132,17 @@ absl::Status OrderWorkflow::CheckPolicies(const PurchaseRequest& request,
   return policies_->Check({tenant, &request, routed.name, routed.backend});
 }
 
+absl::Status OrderWorkflow::CheckGate(const PurchaseRequest& request, const std::string& tenant,
+                                      const RoutedBackend& routed) {
+  absl::Status verdict = gate_(routed, request);
+  if (verdict.ok() || request.dry_run()) return verdict;
+  // A retry of a stored order gets that order back, refused or not now.
+  absl::StatusOr<Order> known = store_->FindByRequestId(tenant, request.request_id());
+  if (known.ok()) return absl::OkStatus();
+  if (known.status().code() != absl::StatusCode::kNotFound) return known.status();
+  return verdict;
+}
+
 absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& request,
                                                         const std::string& tenant,
                                                         absl::Time deadline) {
@@ -142,6 +153,7 @@ absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& r
     admission = policies_->Admit(tenant);
     RETURN_IF_ERROR(CheckPolicies(request, tenant, routed));
   }
+  if (gate_) RETURN_IF_ERROR(CheckGate(request, tenant, routed));
   if (request.dry_run()) {
     admission = PolicySet::Admission();  // nothing will be stored
     CreateRequest create;

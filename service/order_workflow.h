@@ -19,6 +19,7 @@
 #ifndef CVM_PROVISIONER_SERVICE_ORDER_WORKFLOW_H_
 #define CVM_PROVISIONER_SERVICE_ORDER_WORKFLOW_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -78,6 +79,15 @@ class OrderWorkflow {
                                                 const std::string& tenant = "",
                                                 absl::Time deadline = absl::InfiniteFuture());
 
+  // A check of every new purchase and dry run, after the policies and before
+  // anything is stored or pre-flighted (the arrears guard,
+  // service/arrears_guard.h). Its error is the purchase's answer; a
+  // request_id already stored passes (it was checked once). Set before
+  // serving; the gate must be thread-safe.
+  using PurchaseGate = std::function<absl::Status(
+      const RoutedBackend& routed, const provisioning::v1::PurchaseRequest& request)>;
+  void SetPurchaseGate(PurchaseGate gate) { gate_ = std::move(gate); }
+
   // Orders left ACCEPTED, CHECKING or SUBMITTED. Read at start-up, before
   // serving, so the list holds only what a previous process left.
   absl::StatusOr<std::vector<provisioning::v1::Order>> Unfinished();
@@ -111,9 +121,14 @@ class OrderWorkflow {
   absl::Status CheckPolicies(const provisioning::v1::PurchaseRequest& request,
                              const std::string& tenant, const RoutedBackend& routed);
 
+  // The gate's verdict on a purchase by `tenant` (SetPurchaseGate()).
+  absl::Status CheckGate(const provisioning::v1::PurchaseRequest& request,
+                         const std::string& tenant, const RoutedBackend& routed);
+
   OrderStore* const store_;
   const BackendSet* const backends_;
   PolicySet* const policies_;
+  PurchaseGate gate_;
 };
 
 }  // namespace cvm
