@@ -43,8 +43,8 @@ WatchMessagePtr ProgressMessage(int64_t revision) {
   return MakeWatchMessage(progress);
 }
 
-WatchMessagePtr AccountMessage(const provisioning::v1::AccountForecast& forecast,
-                               int64_t revision, std::vector<std::string> tenants) {
+WatchMessagePtr AccountMessage(const provisioning::v1::AccountForecast& forecast, int64_t revision,
+                               std::vector<std::string> tenants) {
   WatchEvent account;
   account.set_revision(revision);
   account.set_type(WatchEvent::ACCOUNT);

@@ -44,8 +44,8 @@ WatchMessagePtr ProgressMessage(int64_t revision);
 
 // An ACCOUNT message carrying `forecast` at `revision`, for `tenants`' streams
 // (empty: every tenant's).
-WatchMessagePtr AccountMessage(const provisioning::v1::AccountForecast& forecast,
-                               int64_t revision, std::vector<std::string> tenants);
+WatchMessagePtr AccountMessage(const provisioning::v1::AccountForecast& forecast, int64_t revision,
+                               std::vector<std::string> tenants);
 
 // `message` (a PROGRESS or ACCOUNT one) at `revision` instead.
 WatchMessagePtr AtRevision(const WatchMessagePtr& message, int64_t revision);

@@ -154,9 +154,8 @@ void WatchReactor::OnProgressTick(const WatchMessagePtr& progress, absl::Time id
 
 void WatchReactor::OnAccount(const WatchMessagePtr& account) {
   if (!order_id_.empty()) return;  // one-order streams carry that order only
-  if (!account->tenants.empty() &&
-      std::find(account->tenants.begin(), account->tenants.end(), tenant_) ==
-          account->tenants.end()) {
+  if (!account->tenants.empty() && std::find(account->tenants.begin(), account->tenants.end(),
+                                             tenant_) == account->tenants.end()) {
     return;
   }
   NextWrite next;
@@ -177,8 +176,7 @@ void WatchReactor::EnqueueNoticeLocked(const WatchMessagePtr& notice) {
   // Every change up to the hub's revision has reached this stream, and it
   // has sent everything up to floor_revision_: the larger of the two is
   // safe to resume from and not below anything sent before.
-  EnqueueLocked(notice->revision >= floor_revision_ ? notice
-                                                    : AtRevision(notice, floor_revision_));
+  EnqueueLocked(notice->revision >= floor_revision_ ? notice : AtRevision(notice, floor_revision_));
 }
 
 void WatchReactor::OnClose(const absl::Status& status) {

@@ -29,12 +29,11 @@ class WatchOnlyService : public Provisioning::WithRawCallbackMethod_Watch<Provis
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* context,
                                                     const grpc::ByteBuffer* request) override {
     auto tenant = context->client_metadata().find("tenant");
-    return WatchReactor::Start(
-        *request,
-        tenant == context->client_metadata().end()
-            ? ""
-            : std::string(tenant->second.data(), tenant->second.size()),
-        store_, hub_, max_buffered_);
+    return WatchReactor::Start(*request,
+                               tenant == context->client_metadata().end()
+                                   ? ""
+                                   : std::string(tenant->second.data(), tenant->second.size()),
+                               store_, hub_, max_buffered_);
   }
 
  private:

@@ -29,6 +29,7 @@ absl::StatusOr<FakeBackend::Charge> FakeBackend::ChargeOf(const CreateRequest& r
 }
 
 absl::StatusOr<AccountBalance> FakeBackend::Balance() {
+  RETURN_IF_ERROR(InjectedFailure(provisioning::fake::v1::Failure::BALANCE, ""));
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
   if (!balance_micros_.has_value()) {
@@ -40,8 +41,8 @@ absl::StatusOr<AccountBalance> FakeBackend::Balance() {
     if (instance.launch_failed) continue;  // never ran, never billed
     const absl::Time end = std::min(now, instance.terminated_at);
     if (end <= instance.create_time) continue;
-    spent += absl::int128(instance.hourly_micros) *
-             absl::ToInt64Seconds(end - instance.create_time);
+    spent +=
+        absl::int128(instance.hourly_micros) * absl::ToInt64Seconds(end - instance.create_time);
   }
   const absl::int128 balance = absl::int128(*balance_micros_) - spent / 3600;
   AccountBalance result;

@@ -250,9 +250,8 @@ absl::StatusOr<provisioning::v1::Quote> TencentBackend::Quote(const InstanceSpec
 }
 
 absl::StatusOr<AccountBalance> TencentBackend::Balance() {
-  ASSIGN_OR_RETURN(Json answer,
-                   api_->Call(ApiCall{"billing", kBillingVersion, "DescribeAccountBalance", "",
-                                      Json::object()}));
+  ASSIGN_OR_RETURN(Json answer, api_->Call(ApiCall{"billing", kBillingVersion,
+                                                   "DescribeAccountBalance", "", Json::object()}));
   AccountBalance balance;
   // The answer has no currency: the account's own, as in its prices.
   ASSIGN_OR_RETURN(balance.micros, ParseBalanceMicros(answer));
