@@ -157,6 +157,23 @@ absl::Status Server::Start() {
   if (!policies.ok()) return policies.status();
   policies_ = *std::move(policies);
   workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get(), policies_.get());
+  if (!options_.config.arrears_guard().disabled()) {
+    absl::StatusOr<ArrearsGuard::Options> guarding =
+        ArrearsGuard::OptionsFrom(options_.config.arrears_guard());
+    if (!guarding.ok()) return guarding.status();
+    guarding->clock = options_.clock;
+    guarding->registry = metrics_->registry().get();
+    guarding->publish = [this](const provisioning::v1::AccountForecast& forecast,
+                               std::vector<std::string> tenants) {
+      hub_->PublishAccount(forecast, std::move(tenants));
+    };
+    arrears_ = std::make_unique<ArrearsGuard>(store_.get(), backends_.get(), options_.config,
+                                              *std::move(guarding));
+    workflow_->SetPurchaseGate(
+        [this](const RoutedBackend& routed, const provisioning::v1::PurchaseRequest& request) {
+          return arrears_->CheckPurchase(routed, request);
+        });
+  }
   Poller::Options polling;
   polling.fast_interval = options_.poll_fast_interval;
   polling.slow_interval = options_.poll_slow_interval;
@@ -237,6 +254,7 @@ absl::Status Server::Start() {
                                              metrics_->registry().get());
   sweeper_thread_ = std::thread([this] { SweepLoop(); });
   replica_thread_ = std::thread([this] { ReplicaLoop(); });
+  if (arrears_ != nullptr) arrears_->Start();
   return absl::OkStatus();
 }
 
@@ -303,6 +321,7 @@ void Server::Shutdown() {
     stop_replica_loop_.Notify();
     replica_thread_.join();
   }
+  if (arrears_ != nullptr) arrears_->Stop();
   SetServing(false);
   if (service_ != nullptr) service_->StartDraining();
   if (hub_ != nullptr) {

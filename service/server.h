@@ -26,6 +26,7 @@
 #include "plugins/policy_set.h"
 #include "plugins/service_config.pb.h"
 #include "prometheus/exposer.h"
+#include "service/arrears_guard.h"
 #include "service/audit_log.h"
 #include "service/authenticator.h"
 #include "service/metrics.h"
@@ -123,6 +124,7 @@ class Server {
   std::unique_ptr<OrderWorkflow> workflow_;
   std::unique_ptr<OrderDriver> driver_;
   std::unique_ptr<OrphanSweeper> sweeper_;
+  std::unique_ptr<ArrearsGuard> arrears_;  // null when disabled
   std::unique_ptr<ServiceMetrics> metrics_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<AuditLog> audit_;
