@@ -19,17 +19,6 @@ namespace {
 using provisioning::v1::Order;
 using ::testing::HasSubstr;
 
-// The ErrorInfo of a gRPC error's details.
-google::rpc::ErrorInfo InfoOf(const grpc::Status& status) {
-  google::rpc::Status rich;
-  google::rpc::ErrorInfo info;
-  if (!rich.ParseFromString(status.error_details())) return info;
-  for (const auto& any : rich.details()) {
-    if (any.UnpackTo(&info)) return info;
-  }
-  return info;
-}
-
 // The config of the README's "Policies and plugins" section, with the paths
 // of this test's libraries.
 std::string WriteConfig(const std::string& name, const std::string& backend_library) {
@@ -108,20 +97,20 @@ TEST(PluginsEndToEndTest, PluginBackendBuysAndPoliciesDenyWithTheirRule) {
   shanghai.mutable_spec()->set_zone("ap-shanghai-2");
   status = stub->Purchase(ContextWithDeadline(30).get(), shanghai, &order);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(InfoOf(status).reason(), "POLICY_REGION_NOT_ALLOWED");
-  EXPECT_EQ(InfoOf(status).metadata().at("policy"), "guangzhou-only");
+  EXPECT_EQ(ErrorInfoOf(status).reason(), "POLICY_REGION_NOT_ALLOWED");
+  EXPECT_EQ(ErrorInfoOf(status).metadata().at("policy"), "guangzhou-only");
 
   // The out-of-tree policy: at most 3 per purchase.
   status = stub->Purchase(ContextWithDeadline(30).get(), PurchaseOf("p3", 4), &order);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(InfoOf(status).reason(), "POLICY_SAMPLE_TOO_MANY_INSTANCES");
+  EXPECT_EQ(ErrorInfoOf(status).reason(), "POLICY_SAMPLE_TOO_MANY_INSTANCES");
 
   // hourly_budget: 2 x 0.20 spent; 3 more fit exactly, then nothing.
   status = stub->Purchase(ContextWithDeadline(30).get(), PurchaseOf("p4", 3), &order);
   ASSERT_TRUE(status.ok()) << status.error_message();
   status = stub->Purchase(ContextWithDeadline(30).get(), PurchaseOf("p5", 1), &order);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  const google::rpc::ErrorInfo info = InfoOf(status);
+  const google::rpc::ErrorInfo info = ErrorInfoOf(status);
   EXPECT_EQ(info.reason(), "POLICY_BUDGET_EXCEEDED");
   EXPECT_EQ(info.metadata().at("current_spend_per_hour"), "1.00");
   EXPECT_EQ(info.metadata().at("budget_per_hour"), "1.00");

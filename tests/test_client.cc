@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "google/rpc/status.pb.h"
 
 namespace cvm::testing {
 
@@ -39,6 +40,16 @@ std::unique_ptr<grpc::ClientContext> ContextWithDeadline(int seconds) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
   return context;
+}
+
+google::rpc::ErrorInfo ErrorInfoOf(const grpc::Status& status) {
+  google::rpc::Status rich;
+  google::rpc::ErrorInfo info;
+  if (!rich.ParseFromString(status.error_details())) return info;
+  for (const auto& any : rich.details()) {
+    if (any.UnpackTo(&info)) return info;
+  }
+  return info;
 }
 
 double MetricValue(const std::string& scrape, const std::string& name,

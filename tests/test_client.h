@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/rpc/error_details.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "provisioning/v1/provisioning.grpc.pb.h"
 
@@ -44,6 +45,9 @@ std::vector<provisioning::v1::Order> AllOrders(provisioning::v1::Provisioning::S
 grpc::Status PurchaseToTheEnd(provisioning::v1::Provisioning::Stub& stub,
                               const provisioning::v1::PurchaseRequest& request,
                               provisioning::v1::Order* final, absl::Duration timeout);
+
+// The ErrorInfo among a gRPC error's details (empty when it has none).
+google::rpc::ErrorInfo ErrorInfoOf(const grpc::Status& status);
 
 // The value of the sample whose line starts with `name{` and contains every
 // `label="value"` pair given; -1 when absent.
