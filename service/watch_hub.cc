@@ -16,11 +16,15 @@ WatchHub::~WatchHub() {
   fan_out_.join();
 }
 
-absl::StatusOr<uint64_t> WatchHub::Subscribe(WatchSubscriber* subscriber) {
+absl::StatusOr<uint64_t> WatchHub::Subscribe(WatchSubscriber* subscriber,
+                                             std::vector<WatchMessagePtr>* standing) {
   absl::MutexLock lock(&mu_);
   if (closed_) return absl::UnavailableError("the server is shutting down");
   const uint64_t id = next_id_++;
   subscribers_[id] = subscriber;
+  if (standing != nullptr) {
+    for (const auto& entry : standing_) standing->push_back(entry.second);
+  }
   return id;
 }
 
@@ -38,7 +42,7 @@ void WatchHub::Publish(const OrderEvent& event) {
 void WatchHub::PublishAccount(const provisioning::v1::AccountForecast& forecast,
                               std::vector<std::string> tenants) {
   absl::MutexLock lock(&queue_mu_);
-  accounts_.push_back({forecast, std::move(tenants)});
+  accounts_.push_back({forecast, std::move(tenants), pending_.size()});
   ++published_;
 }
 
@@ -95,8 +99,11 @@ void WatchHub::Run() {
       }
     }
     const size_t count = events.size() + accounts.size();
-    if (!events.empty()) Deliver(std::move(events));
-    if (!accounts.empty()) DeliverAccounts(accounts);
+    if (accounts.empty()) {
+      if (count > 0) Deliver(std::move(events));
+    } else {
+      DeliverInOrder(std::move(events), accounts);
+    }
     if (tick) TickProgress();
     if (count > 0) {
       absl::MutexLock lock(&queue_mu_);
@@ -115,12 +122,28 @@ void WatchHub::Deliver(std::deque<OrderEvent> events) {
   for (const auto& entry : subscribers_) entry.second->OnChanges(changes);
 }
 
-void WatchHub::DeliverAccounts(const std::deque<AccountNotice>& notices) {
-  absl::MutexLock lock(&mu_);
-  for (const AccountNotice& notice : notices) {
-    const WatchMessagePtr account = AccountMessage(notice.forecast, revision_, notice.tenants);
-    for (const auto& entry : subscribers_) entry.second->OnAccount(account);
+void WatchHub::DeliverInOrder(std::deque<OrderEvent> events,
+                              const std::deque<AccountNotice>& accounts) {
+  size_t sent = 0;  // of events
+  for (const AccountNotice& notice : accounts) {
+    if (notice.after > sent) {
+      Deliver(std::deque<OrderEvent>(events.begin() + sent, events.begin() + notice.after));
+      sent = notice.after;
+    }
+    DeliverAccount(notice);
   }
+  if (sent < events.size()) Deliver(std::deque<OrderEvent>(events.begin() + sent, events.end()));
+}
+
+void WatchHub::DeliverAccount(const AccountNotice& notice) {
+  absl::MutexLock lock(&mu_);
+  const WatchMessagePtr account = AccountMessage(notice.forecast, revision_, notice.tenants);
+  if (notice.forecast.state() == provisioning::v1::AccountForecast::WARNING) {
+    standing_[notice.forecast.backend()] = account;
+  } else {
+    standing_.erase(notice.forecast.backend());
+  }
+  for (const auto& entry : subscribers_) entry.second->OnAccount(account);
 }
 
 void WatchHub::TickProgress() {

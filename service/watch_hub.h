@@ -71,8 +71,12 @@ class WatchHub {
   WatchHub(const WatchHub&) = delete;
   WatchHub& operator=(const WatchHub&) = delete;
 
-  // A subscription id, or UNAVAILABLE after Close().
-  absl::StatusOr<uint64_t> Subscribe(WatchSubscriber* subscriber);
+  // A subscription id, or UNAVAILABLE after Close(). `standing`, when given,
+  // receives the ACCOUNT WARNINGs still standing (not CLEARED since), one per
+  // backend: those delivered before the subscription, which OnAccount will
+  // not repeat.
+  absl::StatusOr<uint64_t> Subscribe(WatchSubscriber* subscriber,
+                                     std::vector<WatchMessagePtr>* standing = nullptr);
   void Unsubscribe(uint64_t id);
   // Queues `event` for fan-out and returns; never waits for subscribers.
   // Callers publish in revision order.
@@ -99,8 +103,11 @@ class WatchHub {
   struct AccountNotice {
     provisioning::v1::AccountForecast forecast;
     std::vector<std::string> tenants;
+    size_t after = 0;  // the events of pending_ published before it
   };
-  void DeliverAccounts(const std::deque<AccountNotice>& notices);
+  // Events and account notices in the order they were published.
+  void DeliverInOrder(std::deque<OrderEvent> events, const std::deque<AccountNotice>& accounts);
+  void DeliverAccount(const AccountNotice& notice);
   void TickProgress();
 
   const Options options_;
@@ -119,6 +126,8 @@ class WatchHub {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<uint64_t, WatchSubscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
+  // The last ACCOUNT WARNING of each backend not CLEARED since.
+  std::map<std::string, WatchMessagePtr> standing_ ABSL_GUARDED_BY(mu_);
 
   std::thread fan_out_;  // last: starts once everything above exists
 };

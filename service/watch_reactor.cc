@@ -87,7 +87,8 @@ absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
 void WatchReactor::Begin(OrderStore* store) {
   // Subscribe first so nothing committed after the snapshot is missed;
   // events it already covers are dropped by revision below.
-  absl::StatusOr<uint64_t> id = hub_->Subscribe(this);
+  std::vector<WatchMessagePtr> standing;
+  absl::StatusOr<uint64_t> id = hub_->Subscribe(this, &standing);
   if (!id.ok()) {
     absl::MutexLock lock(&mu_);
     FinishLocked(id.status());
@@ -106,6 +107,9 @@ void WatchReactor::Begin(OrderStore* store) {
     floor_revision_ = *covered;
     started_ = true;
     for (WatchMessagePtr& message : initial) EnqueueLocked(std::move(message));
+    for (const WatchMessagePtr& account : standing) {
+      if (WantsAccount(*account)) EnqueueNoticeLocked(account);
+    }
     for (WatchMessagePtr& early : early_) {
       if (early->type == WatchEvent::ACCOUNT) {
         EnqueueNoticeLocked(early);
@@ -152,12 +156,14 @@ void WatchReactor::OnProgressTick(const WatchMessagePtr& progress, absl::Time id
   StartNextWrite(next);
 }
 
+bool WatchReactor::WantsAccount(const WatchMessage& account) const {
+  if (!order_id_.empty()) return false;  // one-order streams carry that order only
+  return account.tenants.empty() || std::find(account.tenants.begin(), account.tenants.end(),
+                                              tenant_) != account.tenants.end();
+}
+
 void WatchReactor::OnAccount(const WatchMessagePtr& account) {
-  if (!order_id_.empty()) return;  // one-order streams carry that order only
-  if (!account->tenants.empty() && std::find(account->tenants.begin(), account->tenants.end(),
-                                             tenant_) == account->tenants.end()) {
-    return;
-  }
+  if (!WantsAccount(*account)) return;
   NextWrite next;
   {
     absl::MutexLock lock(&mu_);

@@ -320,6 +320,38 @@ TEST_F(WatchReactorTest, AccountEventsReachOnlyAllOrdersStreamsOfTheirTenants) {
             (std::vector<std::string>{"SNAPSHOT 1", "CHANGE 2", "CHANGE 3"}));
 }
 
+TEST_F(WatchReactorTest, ANewAllOrdersStreamStartsWithTheWarningsStillStanding) {
+  StartServer(/*max_buffered=*/64, absl::ZeroDuration());
+  const std::string a = Create("a");  // revision 1
+  provisioning::v1::AccountForecast forecast;
+  forecast.set_backend("tencent");
+  forecast.set_state(provisioning::v1::AccountForecast::WARNING);
+  hub_->PublishAccount(forecast, {});
+  Touch(a);  // revision 2
+  hub_->Flush();
+  Stream warned(stub_.get(), WatchRequest());
+  WatchRequest resume;
+  resume.set_start_revision(1);
+  Stream resumed(stub_.get(), resume);
+  WatchRequest one;
+  one.set_order_id(a);
+  Stream single(stub_.get(), one);
+  EXPECT_EQ(Summary(warned.Await(2)), (std::vector<std::string>{"SNAPSHOT 2", "ACCOUNT 2"}));
+  EXPECT_EQ(warned.events()[1].account().state(), provisioning::v1::AccountForecast::WARNING);
+  EXPECT_EQ(Summary(resumed.Await(2)), (std::vector<std::string>{"CHANGE 2", "ACCOUNT 2"}));
+  forecast.set_state(provisioning::v1::AccountForecast::CLEARED);
+  hub_->PublishAccount(forecast, {});
+  hub_->Flush();
+  Stream cleared(stub_.get(), WatchRequest());
+  ASSERT_EQ(cleared.Await(1).size(), 1u);
+  ASSERT_EQ(single.Await(1).size(), 1u);
+  Touch(a);  // revision 3
+  EXPECT_EQ(Summary(cleared.Await(2)), (std::vector<std::string>{"SNAPSHOT 2", "CHANGE 3"}));
+  EXPECT_EQ(Summary(warned.Await(4)),
+            (std::vector<std::string>{"SNAPSHOT 2", "ACCOUNT 2", "ACCOUNT 2", "CHANGE 3"}));
+  EXPECT_EQ(Summary(single.Await(2)), (std::vector<std::string>{"SNAPSHOT 2", "CHANGE 3"}));
+}
+
 TEST_F(WatchReactorTest, InvalidRequestsAreRejected) {
   StartServer(/*max_buffered=*/64, absl::ZeroDuration());
   WatchRequest negative;
