@@ -6,6 +6,8 @@
 // ACCOUNT WARNING (one-order streams none), a new purchase under the floor
 // is refused FAILED_PRECONDITION naming the forecast, and a top-up (POST
 // /_emulator/topup) lifts it again (ACCOUNT CLEARED).
+#include <signal.h>
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -79,14 +81,27 @@ class ArrearsGuardE2eTest : public ::testing::Test {
     auto emulator = tencentcloud::EmulatorServer::Start(world, "127.0.0.1", 0);
     ASSERT_TRUE(emulator.ok()) << emulator.status();
     emulator_ = *std::move(emulator);
+    // Half past an hour, so the first settlement covers half an hour and
+    // the figures do not depend on the time of day.
+    const int64_t into_hour = absl::ToUnixSeconds(emulator_->clock().Now()) % 3600;
+    emulator_->clock().Advance(absl::Seconds((1800 - into_hour + 3600) % 3600));
     const std::string config =
         WriteEmulatorConfig("arrears.textproto", emulator_->port(), tencentcloud::kTestSecretId,
                             tencentcloud::kTestSecretKey);
     std::ofstream(config, std::ios::app)
         << "arrears_guard { interval { nanos: 200000000 } warning_horizon { seconds: 36000 } "
            "refuse_below { seconds: 14400 } }\n";
-    auto server =
-        ServerProcess::Start(config, {"--poll_fast_interval=200ms", "--poll_slow_interval=300ms"});
+    config_ = config;
+    StartServer();
+  }
+
+  // The provisioner on a SQLite store that outlives it (one per test).
+  void StartServer() {
+    const std::string store = TmpPath(
+        std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".db");
+    auto server = ServerProcess::Start(
+        config_,
+        {"--store=sqlite:" + store, "--poll_fast_interval=200ms", "--poll_slow_interval=300ms"});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     stub_ = NewStub(server_->target());
@@ -132,6 +147,29 @@ class ArrearsGuardE2eTest : public ::testing::Test {
     return value;
   }
 
+  // Buys 5 orders of 2 pay-as-you-go instances, each until the cloud has
+  // it; returns their hourly price as the service quotes it, and the first
+  // order's id in `first`.
+  double BuyLoad(std::string* first) {
+    for (int i = 0; i < 5; ++i) {
+      provisioning::v1::Order order;
+      grpc::Status status = stub_->Purchase(ContextWithDeadline(30).get(),
+                                            PurchaseOf("load-" + std::to_string(i), 2), &order);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (i == 0) *first = order.order_id();
+      AwaitBought(order.order_id());
+    }
+    provisioning::v1::QuoteRequest request;
+    *request.mutable_spec() = PurchaseOf("quote", 10).spec();
+    request.set_instance_count(10);
+    EXPECT_TRUE(stub_->Quote(ContextWithDeadline(30).get(), request, &quote_).ok());
+    double spend = 0;
+    EXPECT_TRUE(absl::SimpleAtod(quote_.total_price_per_hour(), &spend));  // 10 x 0.16
+    return spend;
+  }
+
+  std::string config_;
+  provisioning::v1::Quote quote_;  // of the load
   std::unique_ptr<tencentcloud::EmulatorServer> emulator_;
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<provisioning::v1::Provisioning::Stub> stub_;
@@ -139,31 +177,17 @@ class ArrearsGuardE2eTest : public ::testing::Test {
 
 TEST_F(ArrearsGuardE2eTest, FallingBalanceWarnsThenRefusesAtTheFloorUntilATopUp) {
   AccountEvents all(*stub_, "");
-  // Load: 5 orders of 2 pay-as-you-go instances, priced by the service.
   std::string first_order;
-  for (int i = 0; i < 5; ++i) {
-    provisioning::v1::Order order;
-    grpc::Status status = stub_->Purchase(ContextWithDeadline(30).get(),
-                                          PurchaseOf("load-" + std::to_string(i), 2), &order);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    if (first_order.empty()) first_order = order.order_id();
-    AwaitBought(order.order_id());
-  }
+  double spend = BuyLoad(&first_order);
   AccountEvents one(*stub_, first_order);
-  provisioning::v1::QuoteRequest quote_request;
-  *quote_request.mutable_spec() = PurchaseOf("quote", 10).spec();
-  quote_request.set_instance_count(10);
-  provisioning::v1::Quote quote;
-  ASSERT_TRUE(stub_->Quote(ContextWithDeadline(30).get(), quote_request, &quote).ok());
-  double spend = 0;
-  ASSERT_TRUE(absl::SimpleAtod(quote.total_price_per_hour(), &spend));  // 10 x 0.16
   const double spend_start = spend;
   const double cents_start = BalanceCents();
   const double start = AwaitForecast(spend);
   EXPECT_GT(start, kHorizonSeconds);
 
-  // Three hours of settlements: under the 10 h warning horizon.
-  Control("advance", {{"Seconds", 3 * 3600}});
+  // Four hourly settlements (the first covers half an hour): 20.00 -
+  // 3.5 x 1.60 = 14.40 lasts 9 h, under the 10 h warning horizon.
+  Control("advance", {{"Seconds", 4 * 3600}});
   const double warned = AwaitForecast(spend);
   EXPECT_LT(warned, kHorizonSeconds);
   EXPECT_GT(warned, kFloorSeconds);
@@ -180,10 +204,11 @@ TEST_F(ArrearsGuardE2eTest, FallingBalanceWarnsThenRefusesAtTheFloorUntilATopUp)
       stub_->Purchase(ContextWithDeadline(30).get(), PurchaseOf("above-floor", 1), &order);
   EXPECT_TRUE(allowed.ok()) << allowed.error_message();
   AwaitBought(order.order_id());
-  spend += std::stod(quote.unit_price_per_hour());
+  spend += std::stod(quote_.unit_price_per_hour());
 
-  // Six more: under the 4 h floor, a new purchase is refused.
-  Control("advance", {{"Seconds", 6 * 3600}});
+  // Five more (8.00 for the ten, 4.5 x 0.16 for the new one): 5.68 lasts
+  // 3.2 h at 1.76 per hour, under the 4 h floor: a new purchase is refused.
+  Control("advance", {{"Seconds", 5 * 3600}});
   const double floored = AwaitForecast(spend);
   EXPECT_LT(floored, kFloorSeconds);
   const double cents_floored = BalanceCents();
@@ -213,11 +238,44 @@ TEST_F(ArrearsGuardE2eTest, FallingBalanceWarnsThenRefusesAtTheFloorUntilATopUp)
   EXPECT_TRUE(one.events().empty());
 
   std::printf(
-      "arrears e2e: forecast %.0f s (%.2f at %.2f/h) -> 3 h later %.0f s (%.2f; WARNING under "
-      "%.0f s) -> +1 instance, 6 h later %.0f s (%.2f at %.2f/h; refused under %.0f s) -> "
+      "arrears e2e: forecast %.0f s (%.2f at %.2f/h) -> 4 h later %.0f s (%.2f; WARNING under "
+      "%.0f s) -> +1 instance, 5 h later %.0f s (%.2f at %.2f/h; refused under %.0f s) -> "
       "top-up 50.00: %.0f s (CLEARED, bought)\n",
       start, cents_start / 100, spend_start, warned, cents_warned / 100, kHorizonSeconds, floored,
       cents_floored / 100, spend, kFloorSeconds, topped_up);
+}
+
+TEST_F(ArrearsGuardE2eTest, AfterASigkillTheNextStartForecastsAfreshAndWarnsAgain) {
+  std::string first_order;
+  const double spend = BuyLoad(&first_order);
+  Control("advance", {{"Seconds", 4 * 3600}});
+  const double before = AwaitForecast(spend);
+  ASSERT_LT(before, kHorizonSeconds);
+  {
+    AccountEvents all(*stub_, "");  // opened after the crossing: the standing WARNING
+    ASSERT_EQ(all.Await(1).size(), 1u);
+  }
+  server_->Signal(SIGKILL);
+  ASSERT_EQ(server_->Wait(absl::Seconds(10)).value_or(0), -SIGKILL);
+  // Six more hours pass while it is down (9.60 more): under the floor at the
+  // next start.
+  Control("advance", {{"Seconds", 6 * 3600}});
+  StartServer();
+  const double after = AwaitForecast(spend);
+  EXPECT_LT(after, kFloorSeconds);
+  AccountEvents all(*stub_, "");
+  std::vector<AccountForecast> events = all.Await(1);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].state(), AccountForecast::WARNING);
+  EXPECT_NEAR(events[0].forecast().seconds(), after, 1);
+  provisioning::v1::Order order;
+  grpc::Status refused =
+      stub_->Purchase(ContextWithDeadline(30).get(), PurchaseOf("after-restart", 1), &order);
+  EXPECT_EQ(ErrorInfoOf(refused).reason(), "ARREARS_FORECAST") << refused.error_message();
+  std::printf(
+      "arrears e2e restart: forecast %.0f s before SIGKILL, %.0f s after the restart "
+      "(WARNING again, purchases refused)\n",
+      before, after);
 }
 
 }  // namespace
