@@ -59,21 +59,22 @@ std::string Seconds(absl::Duration d) {
   return d == absl::InfiniteDuration() ? "+Inf" : absl::StrCat(absl::ToInt64Seconds(d));
 }
 
-// The tenants whose streams get `backend`'s events; empty: every tenant's.
-// Routes name them: every tenant when there are no routes or a route to the
-// backend serves every tenant; otherwise those its routes name.
-std::vector<std::string> TenantsOf(const ServiceConfig& config, const std::string& backend) {
-  if (config.routes().empty()) return {};
+// The tenants whose streams get `backend`'s events (empty: every tenant's;
+// nullopt: no one's). Routes name them: every tenant when there are no routes
+// or a route to the backend serves every tenant; otherwise those its routes
+// name; no one when no route leads to it.
+std::optional<std::vector<std::string>> TenantsOf(const ServiceConfig& config,
+                                                  const std::string& backend) {
+  if (config.routes().empty()) return std::vector<std::string>();
   std::set<std::string> tenants;
   bool routed = false;
   for (const auto& route : config.routes()) {
     if (route.backend() != backend) continue;
-    if (route.tenants().empty()) return {};
+    if (route.tenants().empty()) return std::vector<std::string>();
     routed = true;
     tenants.insert(route.tenants().begin(), route.tenants().end());
   }
-  // Routed to no one: a tenant that can match no caller.
-  if (!routed) return {"\n"};
+  if (!routed) return std::nullopt;
   return std::vector<std::string>(tenants.begin(), tenants.end());
 }
 
@@ -278,7 +279,8 @@ void ArrearsGuard::Record(const std::string& name, const Forecast& forecast) {
                Money(forecast.spend_micros_per_hour, forecast.currency).c_str(),
                crossing->state() == AccountForecast::WARNING ? "under" : "back above",
                Readable(options_.warning_horizon).c_str());
-  if (options_.publish) options_.publish(*crossing, tenants_[name]);
+  const std::optional<std::vector<std::string>>& tenants = tenants_.at(name);
+  if (options_.publish && tenants.has_value()) options_.publish(*crossing, *tenants);
 }
 
 AccountForecast ArrearsGuard::Event(const std::string& name, const Forecast& forecast,

@@ -151,7 +151,8 @@ class ArrearsGuard {
   OrderStore* const store_;
   const BackendSet* const backends_;
   const Options options_;
-  std::map<std::string, std::vector<std::string>> tenants_;  // by backend; empty: all
+  // By backend: the tenants its events are for (empty: all; nullopt: none).
+  std::map<std::string, std::optional<std::vector<std::string>>> tenants_;
   prometheus::Family<prometheus::Gauge>* balance_family_ = nullptr;
   prometheus::Family<prometheus::Gauge>* forecast_family_ = nullptr;
   prometheus::Family<prometheus::Counter>* failures_family_ = nullptr;

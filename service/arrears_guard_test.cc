@@ -275,6 +275,16 @@ TEST_F(ArrearsGuardTest, EventsAreForTheTenantsRoutedToTheBackend) {
   EXPECT_THAT(tenants_[0], ElementsAre("team-a", "team-b"));
 }
 
+TEST_F(ArrearsGuardTest, ABackendNoRouteLeadsToWarnsNoStream) {
+  ServiceConfig config;
+  auto* route = config.add_routes();
+  route->set_backend("elsewhere");
+  Build("1.00", Defaults(), config);
+  Buy(TestPurchase("a", 1));
+  EXPECT_EQ(Check().lasts, absl::Hours(2));
+  EXPECT_TRUE(events_.empty());
+}
+
 TEST(ArrearsGuardOptionsTest, DefaultsAndBadDurationsNamedByField) {
   auto defaults = ArrearsGuard::OptionsFrom(ArrearsGuardConfig());
   ASSERT_TRUE(defaults.ok());
