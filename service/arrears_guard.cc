@@ -310,7 +310,7 @@ std::optional<ArrearsGuard::Forecast> ArrearsGuard::Latest(const std::string& ba
 }
 
 absl::Status ArrearsGuard::CheckPurchase(const RoutedBackend& routed,
-                                         const PurchaseRequest& request) {
+                                         const PurchaseRequest& request, absl::Time deadline) {
   const absl::Duration floor = options_.refuse_below;
   if (floor <= absl::ZeroDuration()) return absl::OkStatus();
   std::optional<Forecast> latest = Latest(routed.name);
@@ -324,7 +324,7 @@ absl::Status ArrearsGuard::CheckPurchase(const RoutedBackend& routed,
   int64_t prepaid = 0;
   if (request.spec().has_prepaid()) {
     ASSIGN_OR_RETURN(const provisioning::v1::Quote quote,
-                     routed.backend->Quote(request.spec(), request.instance_count()));
+                     routed.backend->Quote(request.spec(), request.instance_count(), deadline));
     ASSIGN_OR_RETURN(prepaid, ParseMoneyMicros(quote.total_price_prepaid()));
   }
   const absl::Duration lasts = Lasts(balance - prepaid, latest->spend_micros_per_hour);

@@ -106,8 +106,10 @@ class ArrearsGuard {
   absl::Status CheckAll();
 
   // The purchase gate (OrderWorkflow::SetPurchaseGate); see the floor above.
+  // A prepaid purchase's quote stops at `deadline` (the client's).
   absl::Status CheckPurchase(const RoutedBackend& routed,
-                             const provisioning::v1::PurchaseRequest& request);
+                             const provisioning::v1::PurchaseRequest& request,
+                             absl::Time deadline = absl::InfiniteFuture());
 
   struct Forecast {
     int64_t balance_micros = 0;

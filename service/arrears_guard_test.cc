@@ -76,9 +76,10 @@ class ArrearsGuardTest : public ::testing::Test {
       tenants_.push_back(std::move(tenants));
     };
     guard_ = std::make_unique<ArrearsGuard>(store_.get(), backends_.get(), config, options);
-    workflow_->SetPurchaseGate([this](const RoutedBackend& routed, const PurchaseRequest& r) {
-      return guard_->CheckPurchase(routed, r);
-    });
+    workflow_->SetPurchaseGate(
+        [this](const RoutedBackend& routed, const PurchaseRequest& r, absl::Time deadline) {
+          return guard_->CheckPurchase(routed, r, deadline);
+        });
   }
 
   static ArrearsGuard::Options Defaults() {

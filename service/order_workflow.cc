@@ -133,8 +133,8 @@ absl::Status OrderWorkflow::CheckPolicies(const PurchaseRequest& request,
 }
 
 absl::Status OrderWorkflow::CheckGate(const PurchaseRequest& request, const std::string& tenant,
-                                      const RoutedBackend& routed) {
-  absl::Status verdict = gate_(routed, request);
+                                      const RoutedBackend& routed, absl::Time deadline) {
+  absl::Status verdict = gate_(routed, request, deadline);
   if (verdict.ok() || request.dry_run()) return verdict;
   // A retry of a stored order gets that order back, refused or not now.
   absl::StatusOr<Order> known = store_->FindByRequestId(tenant, request.request_id());
@@ -153,7 +153,7 @@ absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& r
     admission = policies_->Admit(tenant);
     RETURN_IF_ERROR(CheckPolicies(request, tenant, routed));
   }
-  if (gate_) RETURN_IF_ERROR(CheckGate(request, tenant, routed));
+  if (gate_) RETURN_IF_ERROR(CheckGate(request, tenant, routed, deadline));
   if (request.dry_run()) {
     admission = PolicySet::Admission();  // nothing will be stored
     CreateRequest create;

@@ -83,9 +83,11 @@ class OrderWorkflow {
   // anything is stored or pre-flighted (the arrears guard,
   // service/arrears_guard.h). Its error is the purchase's answer; a
   // request_id already stored passes (it was checked once). Set before
-  // serving; the gate must be thread-safe.
-  using PurchaseGate = std::function<absl::Status(
-      const RoutedBackend& routed, const provisioning::v1::PurchaseRequest& request)>;
+  // serving; the gate must be thread-safe. `deadline` is the client's (a
+  // cloud call of the gate's stops there).
+  using PurchaseGate = std::function<absl::Status(const RoutedBackend& routed,
+                                                  const provisioning::v1::PurchaseRequest& request,
+                                                  absl::Time deadline)>;
   void SetPurchaseGate(PurchaseGate gate) { gate_ = std::move(gate); }
 
   // Orders left ACCEPTED, CHECKING or SUBMITTED. Read at start-up, before
@@ -123,7 +125,8 @@ class OrderWorkflow {
 
   // The gate's verdict on a purchase by `tenant` (SetPurchaseGate()).
   absl::Status CheckGate(const provisioning::v1::PurchaseRequest& request,
-                         const std::string& tenant, const RoutedBackend& routed);
+                         const std::string& tenant, const RoutedBackend& routed,
+                         absl::Time deadline);
 
   OrderStore* const store_;
   const BackendSet* const backends_;

@@ -135,10 +135,11 @@ TEST_F(OrderWorkflowTest, DryRunStoresNothing) {
 TEST_F(OrderWorkflowTest, TheGateRefusesNewPurchasesAndDryRunsButNotRetriesOfStoredOnes) {
   ASSERT_TRUE(workflow_->Purchase(Purchase("before", 1)).ok());
   std::vector<std::string> seen;
-  workflow_->SetPurchaseGate([&seen](const RoutedBackend& routed, const PurchaseRequest& r) {
-    seen.push_back(routed.name + "/" + r.request_id());
-    return WithReason(absl::FailedPreconditionError("closed"), "GATE_CLOSED");
-  });
+  workflow_->SetPurchaseGate(
+      [&seen](const RoutedBackend& routed, const PurchaseRequest& r, absl::Time /*deadline*/) {
+        seen.push_back(routed.name + "/" + r.request_id());
+        return WithReason(absl::FailedPreconditionError("closed"), "GATE_CLOSED");
+      });
   absl::Status refused = workflow_->Purchase(Purchase("after", 1)).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReason(refused), "GATE_CLOSED");

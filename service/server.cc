@@ -170,9 +170,8 @@ absl::Status Server::Start() {
     arrears_ = std::make_unique<ArrearsGuard>(store_.get(), backends_.get(), options_.config,
                                               *std::move(guarding));
     workflow_->SetPurchaseGate(
-        [this](const RoutedBackend& routed, const provisioning::v1::PurchaseRequest& request) {
-          return arrears_->CheckPurchase(routed, request);
-        });
+        [this](const RoutedBackend& routed, const provisioning::v1::PurchaseRequest& request,
+               absl::Time deadline) { return arrears_->CheckPurchase(routed, request, deadline); });
   }
   Poller::Options polling;
   polling.fast_interval = options_.poll_fast_interval;
