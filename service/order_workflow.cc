@@ -150,7 +150,7 @@ absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& r
   // Held until the order is stored, so the tenant's next check counts it.
   PolicySet::Admission admission;
   if (policies_ != nullptr && policies_->AppliesTo(tenant)) {
-    admission = policies_->Admit(tenant);
+    ASSIGN_OR_RETURN(admission, policies_->Admit(tenant));
     RETURN_IF_ERROR(CheckPolicies(request, tenant, routed));
   }
   if (gate_) RETURN_IF_ERROR(CheckGate(request, tenant, routed, deadline));

@@ -156,6 +156,8 @@ absl::Status Server::Start() {
       PolicySet::Create(options_.config, PolicyRegistry::Global(), policy_context);
   if (!policies.ok()) return policies.status();
   policies_ = *std::move(policies);
+  // Replicas admit one tenant's purchases one at a time, all of them.
+  if (shared_leases != nullptr) policies_->ShareAdmissions(shared_leases);
   workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get(), policies_.get());
   if (!options_.config.arrears_guard().disabled()) {
     absl::StatusOr<ArrearsGuard::Options> guarding =

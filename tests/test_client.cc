@@ -42,16 +42,6 @@ std::unique_ptr<grpc::ClientContext> ContextWithDeadline(int seconds) {
   return context;
 }
 
-google::rpc::ErrorInfo ErrorInfoOf(const grpc::Status& status) {
-  google::rpc::Status rich;
-  google::rpc::ErrorInfo info;
-  if (!rich.ParseFromString(status.error_details())) return info;
-  for (const auto& any : rich.details()) {
-    if (any.UnpackTo(&info)) return info;
-  }
-  return info;
-}
-
 double MetricValue(const std::string& scrape, const std::string& name,
                    const std::vector<std::string>& label_pairs) {
   for (absl::string_view line : absl::StrSplit(scrape, '\n')) {
