@@ -183,6 +183,10 @@ absl::Status Server::Start() {
   absl::StatusOr<std::vector<Order>> unfinished = workflow_->Unfinished();
   if (!unfinished.ok()) return unfinished.status();
 
+  // The gauges start from what the store holds (a restart keeps them right).
+  absl::StatusOr<OrderSnapshot> counted = store_->Snapshot("");
+  if (!counted.ok()) return counted.status();
+  metrics_->StartOrderCounts(*counted);
   store_->SetListener([this](const OrderEvent& event) {
     metrics_->RecordOrderEvent(event);
     poller_->Notify(event);
