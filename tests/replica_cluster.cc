@@ -112,4 +112,13 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ReplicaCluster::StartReplica(
   return ServerProcess::Start(config_, flags);
 }
 
+void ReplicaCluster::StartReplicas(int n,
+                                   std::vector<std::unique_ptr<ServerProcess>>& replicas) {
+  for (int r = 0; r < n; ++r) {
+    auto replica = StartReplica();
+    ASSERT_TRUE(replica.ok()) << replica.status();
+    replicas.push_back(*std::move(replica));
+  }
+}
+
 }  // namespace cvm::testing

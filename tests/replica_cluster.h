@@ -80,6 +80,9 @@ class ReplicaCluster : public ::testing::Test {
   // `extra_flags` after the defaults.
   absl::StatusOr<std::unique_ptr<ServerProcess>> StartReplica(
       const std::vector<std::string>& extra_flags = {});
+  // `n` replicas with the default flags, appended to `replicas` (a test
+  // failure when one does not start).
+  void StartReplicas(int n, std::vector<std::unique_ptr<ServerProcess>>& replicas);
 
   PostgresTestServer* postgres_ = nullptr;
   std::string db_;

@@ -30,11 +30,7 @@ TEST_F(ReplicasBudgetTest, ThreeReplicasRacingForTheLastUnitsAdmitExactlyTheBudg
       << "[type.googleapis.com/provisioning.policies.v1.InstanceLimitConfig] { max_instances: "
       << kBudget << " } } }\n";
   std::vector<std::unique_ptr<ServerProcess>> replicas;
-  for (int r = 0; r < kReplicas; ++r) {
-    auto replica = StartReplica();
-    ASSERT_TRUE(replica.ok()) << replica.status();
-    replicas.push_back(*std::move(replica));
-  }
+  ASSERT_NO_FATAL_FAILURE(StartReplicas(kReplicas, replicas));
   std::vector<std::unique_ptr<provisioning::v1::Provisioning::Stub>> stubs;
   for (auto& replica : replicas) stubs.push_back(NewStub(replica->target()));
 

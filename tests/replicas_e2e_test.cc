@@ -78,11 +78,7 @@ class ReplicasTest : public ReplicaCluster {};
 TEST_F(ReplicasTest, ASigkilledReplicasOrdersFinishOnTheOthersAndEveryWatcherSeesEverything) {
   constexpr int kReplicas = 3, kPerReplica = 12, kKillAfter = 8;
   std::vector<std::unique_ptr<ServerProcess>> replicas;
-  for (int r = 0; r < kReplicas; ++r) {
-    auto replica = StartReplica();
-    ASSERT_TRUE(replica.ok()) << replica.status();
-    replicas.push_back(*std::move(replica));
-  }
+  ASSERT_NO_FATAL_FAILURE(StartReplicas(kReplicas, replicas));
   FastClock fast(emulator_.get());
   Watcher watcher(replicas[2]->target());  // on a survivor
   absl::SleepFor(absl::Milliseconds(300));  // its snapshot is taken

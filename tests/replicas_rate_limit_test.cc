@@ -47,11 +47,7 @@ class ReplicasRateLimitTest : public ReplicaCluster {};
 TEST_F(ReplicasRateLimitTest, ThreeReplicasStayUnderTheAccountsLimitsThroughASigkill) {
   constexpr int kReplicas = 3, kPerClient = 100, kKillAfterCreated = 80;
   std::vector<std::unique_ptr<ServerProcess>> replicas;
-  for (int r = 0; r < kReplicas; ++r) {
-    auto replica = StartReplica();
-    ASSERT_TRUE(replica.ok()) << replica.status();
-    replicas.push_back(*std::move(replica));
-  }
+  ASSERT_NO_FATAL_FAILURE(StartReplicas(kReplicas, replicas));
   FastClock fast(emulator_.get());
   const absl::Time start = absl::Now();
 
