@@ -25,6 +25,7 @@
 #include "absl/time/clock.h"
 #include "backends/tencentcloud/emulator/emulator_server.h"
 #include "bench/bench_stats.h"
+#include "bench/purchase_calls.h"
 #include "backends/tencentcloud/emulator/test_world.h"
 #include "plugins/backend_set.h"
 #include "store/sqlite_statement.h"
@@ -108,15 +109,7 @@ int Run(int purchases, int concurrency, bool full) {
     stubs.push_back(provisioning::v1::Provisioning::NewStub(grpc::CreateCustomChannel(
         (*server)->target(), grpc::InsecureChannelCredentials(), args)));
   }
-  auto purchase = [&](const std::string& prefix) {
-    return [&, prefix](int i) {
-      Order order;
-      return stubs[i % stubs.size()]
-          ->Purchase(ContextWithDeadline(30).get(), PurchaseOf(absl::StrCat(prefix, i), 1),
-                     &order)
-          .ok();
-    };
-  };
+  auto purchase = [&](const std::string& prefix) { return PurchaseCalls(stubs, prefix); };
   int warmup_failures = 0, failures = 0, describe_failures = 0;
   Hammer(500, concurrency, purchase("warmup-"), &warmup_failures);
   // Latency without queueing: a few clients, so what is measured is the

@@ -23,6 +23,7 @@
 #include "backends/tencentcloud/emulator/emulator_server.h"
 #include "backends/tencentcloud/emulator/test_world.h"
 #include "bench/bench_stats.h"
+#include "bench/purchase_calls.h"
 #include "store/pg_connection.h"
 #include "store/postgres_order_store.h"
 #include "store/postgres_rate_slots.h"
@@ -78,15 +79,7 @@ ServiceFigures Service(int replicas, const std::string& store_flag, int purchase
     stubs.push_back(testing::NewStub((*server)->target()));
     servers.push_back(*std::move(server));
   }
-  auto purchase = [&](const std::string& prefix) {
-    return [&, prefix](int i) {
-      Order order;
-      return stubs[i % stubs.size()]
-          ->Purchase(ContextWithDeadline(30).get(), PurchaseOf(absl::StrCat(prefix, i), 1),
-                     &order)
-          .ok();
-    };
-  };
+  auto purchase = [&](const std::string& prefix) { return PurchaseCalls(stubs, prefix); };
   int failures = 0;
   Hammer(200, 16, purchase("warmup-"), &failures);
   figures.failures += failures;
