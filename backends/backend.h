@@ -27,7 +27,15 @@
 //     reported with state TERMINATED, never silently dropped.
 //  6. Instances live in a region (clouds answer per region): Describe() and
 //     Terminate() take the region the instances were bought in.
-//  7. Terminate() of a prepaid instance may return it to the cloud's recycle
+//  7. Deadlines: calls made for a waiting client carry its deadline
+//     (CreateRequest::deadline for Preflight() of a dry run; the `deadline`
+//     of Terminate() and Quote()). A backend stops waiting for rate slots,
+//     retries and answers when it passes and returns DEADLINE_EXCEEDED, or
+//     the last error it got. absl::InfiniteFuture() (the overloads without
+//     a deadline) is background work that waits as long as it must.
+//     A Terminate() stopped by its deadline may still release the
+//     instances (the request may have reached the cloud); it is idempotent.
+//  8. Terminate() of a prepaid instance may return it to the cloud's recycle
 //     bin rather than release it (Tencent Cloud does, and refunds it): the
 //     instance then describes as SHUTDOWN with isolated_source
 //     ISOLATED_MANUALLY (IsReturned) until the cloud releases it (TERMINATED).
@@ -36,6 +44,7 @@
 #ifndef CVM_PROVISIONER_BACKENDS_BACKEND_H_
 #define CVM_PROVISIONER_BACKENDS_BACKEND_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +71,8 @@ struct CreateRequest {
   std::string client_token;
   // Tagged onto the instances so they can be found again by order.
   std::string order_id;
+  // The waiting client's deadline (rule 7).
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 // An instance carrying kOrderTagKey, found by ListTagged().
@@ -88,7 +99,15 @@ struct InstanceStatus {
   std::optional<absl::Time> expire_time;
 };
 
-// True for an instance returned to the cloud's recycle bin (rule 7).
+// The money left in the cloud account (Backend::Balance()).
+struct AccountBalance {
+  // Micro-units (common/money.h); negative when the account owes money.
+  int64_t micros = 0;
+  // ISO 4217, e.g. "CNY"; empty when the cloud does not say.
+  std::string currency;
+};
+
+// True for an instance returned to the cloud's recycle bin (rule 8).
 inline bool IsReturned(provisioning::v1::Instance::State state,
                        provisioning::v1::Instance::IsolatedSource source) {
   return state == provisioning::v1::Instance::SHUTDOWN &&
@@ -130,13 +149,30 @@ class Backend {
     return absl::UnimplementedError("this backend cannot list instances by tag");
   }
 
-  // Releases the instances. Idempotent (rule 3).
+  // Releases the instances. Idempotent (rule 3). Bounded by `deadline`
+  // (rule 7).
   virtual absl::Status Terminate(const std::string& region,
-                                 absl::Span<const std::string> instance_ids) = 0;
+                                 absl::Span<const std::string> instance_ids,
+                                 absl::Time deadline) = 0;
+  absl::Status Terminate(const std::string& region, absl::Span<const std::string> instance_ids) {
+    return Terminate(region, instance_ids, absl::InfiniteFuture());
+  }
 
   // The price of `count` instances of `spec`; `backend` is left empty.
+  // Bounded by `deadline` (rule 7).
   virtual absl::StatusOr<provisioning::v1::Quote> Quote(
-      const provisioning::v1::InstanceSpec& spec, int count) = 0;
+      const provisioning::v1::InstanceSpec& spec, int count, absl::Time deadline) = 0;
+  absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
+                                                int count) {
+    return Quote(spec, count, absl::InfiniteFuture());
+  }
+
+  // The account's balance now, for the arrears guard (service/arrears_guard.h):
+  // background work, without a deadline (rule 7). A backend that cannot read
+  // it keeps this default, UNIMPLEMENTED, and is not guarded.
+  virtual absl::StatusOr<AccountBalance> Balance() {
+    return absl::UnimplementedError("this backend cannot read the account balance");
+  }
 };
 
 }  // namespace cvm

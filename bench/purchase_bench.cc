@@ -24,6 +24,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "backends/tencentcloud/emulator/emulator_server.h"
+#include "bench/bench_stats.h"
+#include "bench/purchase_calls.h"
 #include "backends/tencentcloud/emulator/test_world.h"
 #include "plugins/backend_set.h"
 #include "store/sqlite_statement.h"
@@ -36,39 +38,6 @@ namespace {
 using provisioning::v1::Order;
 using testing::ContextWithDeadline;
 using testing::PurchaseOf;
-
-struct Percentiles {
-  double p50_ms, p99_ms, max_ms;
-};
-
-Percentiles Summarize(std::vector<absl::Duration> samples) {
-  std::sort(samples.begin(), samples.end());
-  auto at = [&](double q) {
-    return absl::ToDoubleMilliseconds(samples[std::min(
-        samples.size() - 1, static_cast<size_t>(q * static_cast<double>(samples.size())))]);
-  };
-  return {at(0.50), at(0.99), absl::ToDoubleMilliseconds(samples.back())};
-}
-
-// Runs `n` calls of `call(i)` on `concurrency` threads; the latencies.
-std::vector<absl::Duration> Hammer(int n, int concurrency,
-                                   const std::function<bool(int)>& call, int* failures) {
-  std::vector<absl::Duration> latencies(n);
-  std::atomic<int> next{0}, failed{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < concurrency; ++t) {
-    threads.emplace_back([&] {
-      for (int i = next++; i < n; i = next++) {
-        const absl::Time start = absl::Now();
-        if (!call(i)) ++failed;
-        latencies[i] = absl::Now() - start;
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  *failures = failed.load();
-  return latencies;
-}
 
 // Baseline: a bare SQLite commit of one 600-byte row in a WAL database with
 // the same synchronous mode, on the same disk: the disk's own share.
@@ -140,15 +109,7 @@ int Run(int purchases, int concurrency, bool full) {
     stubs.push_back(provisioning::v1::Provisioning::NewStub(grpc::CreateCustomChannel(
         (*server)->target(), grpc::InsecureChannelCredentials(), args)));
   }
-  auto purchase = [&](const std::string& prefix) {
-    return [&, prefix](int i) {
-      Order order;
-      return stubs[i % stubs.size()]
-          ->Purchase(ContextWithDeadline(30).get(), PurchaseOf(absl::StrCat(prefix, i), 1),
-                     &order)
-          .ok();
-    };
-  };
+  auto purchase = [&](const std::string& prefix) { return PurchaseCalls(stubs, prefix); };
   int warmup_failures = 0, failures = 0, describe_failures = 0;
   Hammer(500, concurrency, purchase("warmup-"), &warmup_failures);
   // Latency without queueing: a few clients, so what is measured is the

@@ -205,9 +205,20 @@ std::string RenderQuote(const provisioning::v1::Quote& quote) {
 }
 
 std::string RenderWatchEvent(const provisioning::v1::WatchEvent& event) {
+  const std::string revision = absl::StrCat("rev ", event.revision());
+  if (event.type() == provisioning::v1::WatchEvent::ACCOUNT) {
+    const provisioning::v1::AccountForecast& account = event.account();
+    const std::string currency = account.currency().empty() ? "" : " " + account.currency();
+    return absl::StrCat(revision, "  ACCOUNT  ", OrDash(account.backend()), "  ",
+                        provisioning::v1::AccountForecast::State_Name(account.state()),
+                        "  balance ", account.balance(), currency, " lasts ",
+                        account.has_forecast()
+                            ? ElapsedText(absl::Seconds(account.forecast().seconds()))
+                            : "indefinitely",
+                        " at ", account.spend_per_hour(), currency, "/h\n");
+  }
   const std::string type =
       event.type() == provisioning::v1::WatchEvent::SNAPSHOT ? "SNAPSHOT" : "CHANGE";
-  const std::string revision = absl::StrCat("rev ", event.revision());
   if (event.orders().empty()) return absl::StrCat(revision, "  ", type, "  (no orders)\n");
   std::vector<std::vector<std::string>> rows;
   for (const Order& order : event.orders()) {

@@ -56,7 +56,8 @@ std::string RenderOrderList(const provisioning::v1::DescribeResponse& response);
 
 std::string RenderQuote(const provisioning::v1::Quote& quote);
 
-// One line per order in the event: "rev 12  CHANGE  ord-1  ACTIVE  3/3 running ...".
+// One line per order in the event: "rev 12  CHANGE  ord-1  ACTIVE  3/3 running ...";
+// an ACCOUNT event: "rev 12  ACCOUNT  tencent  WARNING  balance 5.60 CNY lasts 3h30m at ...".
 std::string RenderWatchEvent(const provisioning::v1::WatchEvent& event);
 
 }  // namespace cvm::cli

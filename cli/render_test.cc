@@ -155,6 +155,24 @@ TEST(RenderWatchEventTest, OneLinePerOrder) {
   EXPECT_EQ(RenderWatchEvent(event), "rev 12  SNAPSHOT  (no orders)\n");
 }
 
+TEST(RenderWatchEventTest, AccountEventsSayHowLongTheBalanceLasts) {
+  provisioning::v1::WatchEvent event;
+  event.set_revision(7);
+  event.set_type(provisioning::v1::WatchEvent::ACCOUNT);
+  auto* account = event.mutable_account();
+  account->set_backend("tencent");
+  account->set_state(provisioning::v1::AccountForecast::WARNING);
+  account->set_balance("5.60");
+  account->set_currency("CNY");
+  account->set_spend_per_hour("1.60");
+  account->mutable_forecast()->set_seconds(12600);
+  EXPECT_EQ(RenderWatchEvent(event),
+            "rev 7  ACCOUNT  tencent  WARNING  balance 5.60 CNY lasts 3h30m at 1.60 CNY/h\n");
+  account->clear_forecast();
+  account->set_state(provisioning::v1::AccountForecast::CLEARED);
+  EXPECT_THAT(RenderWatchEvent(event), HasSubstr("CLEARED  balance 5.60 CNY lasts indefinitely"));
+}
+
 TEST(JsonLineTest, OneLineThatParsesBackToTheSameMessage) {
   const Order order = FromText<Order>(kActiveOrder);
   const std::string line = JsonLine(order);

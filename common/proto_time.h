@@ -1,9 +1,11 @@
-// google.protobuf.Duration -> absl::Duration, for config fields with defaults.
+// google.protobuf.Duration -> absl::Duration, for config fields with defaults;
+// google.protobuf.Timestamp -> absl::Time.
 #ifndef CVM_PROVISIONER_COMMON_PROTO_TIME_H_
 #define CVM_PROVISIONER_COMMON_PROTO_TIME_H_
 
 #include "absl/time/time.h"
 #include "google/protobuf/duration.pb.h"
+#include "google/protobuf/timestamp.pb.h"
 
 namespace cvm {
 
@@ -11,6 +13,11 @@ namespace cvm {
 inline absl::Duration DurationOr(const google::protobuf::Duration& d, bool is_set,
                                  absl::Duration fallback) {
   return is_set ? absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos()) : fallback;
+}
+
+// `t` as an absl::Time (the Unix epoch when unset).
+inline absl::Time TimeOf(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
 }  // namespace cvm

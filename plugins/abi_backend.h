@@ -7,9 +7,15 @@
 // method through the ABI's call() (requests and results as the JSON of
 // plugins/plugin_abi.proto). The plugin's errors, details included, are the
 // backend's errors, so a conforming plugin is a conforming Backend.
+// Deadlines (backends/backend.h rule 7, ABI rule 7): the deadline of
+// Preflight, Create, Terminate and Quote goes into the request of a v2
+// plugin, which stops by itself; a v1 plugin's call is bounded by the
+// service (plugins/plugin_instance.h). Either way the caller gets
+// DEADLINE_EXCEEDED at its deadline.
 //
 // Contract: both classes are thread-safe (ABI rule 5); a backend holds its
-// library, which stays loaded until the last backend made from it is gone.
+// plugin instance and library, which stay until the last backend made from
+// them, or v1 call still running past its deadline, is gone.
 #ifndef CVM_PROVISIONER_PLUGINS_ABI_BACKEND_H_
 #define CVM_PROVISIONER_PLUGINS_ABI_BACKEND_H_
 

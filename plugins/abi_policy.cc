@@ -4,22 +4,22 @@
 #include "common/status_macros.h"
 #include "google/protobuf/struct.pb.h"
 #include "plugins/plugin_abi.pb.h"
+#include "plugins/plugin_instance.h"
 
 namespace cvm {
 namespace {
 
 class AbiPolicy : public Policy {
  public:
-  AbiPolicy(std::shared_ptr<const PluginLibrary> library, void* instance, std::string name)
-      : library_(std::move(library)), instance_(instance), name_(std::move(name)) {}
-  ~AbiPolicy() override { library_->Destroy(instance_); }
+  AbiPolicy(std::shared_ptr<const PluginInstance> instance, std::string name)
+      : instance_(std::move(instance)), name_(std::move(name)) {}
 
   absl::Status Check(const PurchaseCheck& check) override {
     provisioning::plugin::v1::PolicyCheckRequest request;
     request.set_tenant(check.tenant);
     if (check.request != nullptr) *request.mutable_request() = *check.request;
     request.set_backend(check.backend_name);
-    absl::Status status = library_->Call(instance_, CVM_POLICY_CHECK, request, nullptr);
+    absl::Status status = instance_->Call(CVM_POLICY_CHECK, request, nullptr);
     if (status.ok()) return status;
     auto info = GetDetail<google::rpc::ErrorInfo>(status);
     const bool denial = status.code() == absl::StatusCode::kPermissionDenied ||
@@ -35,8 +35,7 @@ class AbiPolicy : public Policy {
   }
 
  private:
-  const std::shared_ptr<const PluginLibrary> library_;
-  void* const instance_;
+  const std::shared_ptr<const PluginInstance> instance_;
   const std::string name_;
 };
 
@@ -48,8 +47,9 @@ std::unique_ptr<google::protobuf::Message> AbiPolicyFactory::CreateEmptyConfig()
 
 absl::StatusOr<std::unique_ptr<Policy>> AbiPolicyFactory::Create(
     const google::protobuf::Message& config, const PolicyContext& context) const {
-  ASSIGN_OR_RETURN(void* instance, library_->Create(context.name, ToAbiJson(config)));
-  return std::unique_ptr<Policy>(new AbiPolicy(library_, instance, context.name));
+  ASSIGN_OR_RETURN(std::shared_ptr<const PluginInstance> instance,
+                   PluginInstance::Create(library_, context.name, ToAbiJson(config)));
+  return std::unique_ptr<Policy>(new AbiPolicy(std::move(instance), context.name));
 }
 
 }  // namespace cvm

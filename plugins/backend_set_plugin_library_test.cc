@@ -94,8 +94,9 @@ TEST(BackendSetPluginLibraryTest, ALibraryBuiltForAnotherAbiStopsStartUp) {
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(BadField(status), "plugin_libraries[0]");
   EXPECT_EQ(ErrorReason(status), "PLUGIN_ABI_MISMATCH");
-  EXPECT_THAT(status.message(), HasSubstr("plugin_libraries[0]: plugin library " + path +
-                                          ": built for plugin ABI v2, this service speaks v1"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("plugin_libraries[0]: plugin library " + path +
+                        ": built for plugin ABI v3, this service speaks v1 and v2"));
 }
 
 TEST(BackendSetPluginLibraryTest, AMissingLibraryStopsStartUp) {

@@ -27,27 +27,14 @@ void KeepOutput(void* context, const char* data, size_t size) {
   static_cast<std::string*>(context)->assign(data, size);
 }
 
-std::string MethodName(uint32_t method) {
-  switch (method) {
-    case CVM_BACKEND_PREFLIGHT:
-      return "Preflight";
-    case CVM_BACKEND_CREATE:
-      return "Create";
-    case CVM_BACKEND_DESCRIBE:
-      return "Describe";
-    case CVM_BACKEND_FIND_BY_ORDER:
-      return "FindByOrder";
-    case CVM_BACKEND_LIST_TAGGED:
-      return "ListTagged";
-    case CVM_BACKEND_TERMINATE:
-      return "Terminate";
-    case CVM_BACKEND_QUOTE:
-      return "Quote";
-    case CVM_POLICY_CHECK:
-      return "Check";
-    default:
-      return absl::StrCat("method ", method);
+// "v1 and v2": the ABI versions this service loads.
+std::string SpokenVersions() {
+  if (CVM_PLUGIN_ABI_MIN_VERSION == CVM_PLUGIN_ABI_VERSION) {
+    return absl::StrCat("v", CVM_PLUGIN_ABI_VERSION);
   }
+  return absl::StrCat("v", CVM_PLUGIN_ABI_MIN_VERSION,
+                      CVM_PLUGIN_ABI_VERSION - CVM_PLUGIN_ABI_MIN_VERSION == 1 ? " and v" : " to v",
+                      CVM_PLUGIN_ABI_VERSION);
 }
 
 }  // namespace
@@ -97,13 +84,15 @@ absl::StatusOr<std::shared_ptr<const PluginLibrary>> PluginLibrary::Load(const s
                           absl::StrCat(CVM_PLUGIN_ENTRY_SYMBOL, "() returned null")));
   }
   // ABI rule 1: nothing but the version is read before it is checked.
-  if (plugin->abi_version != CVM_PLUGIN_ABI_VERSION) {
-    return fail(LoadError(path, "PLUGIN_ABI_MISMATCH",
-                          absl::StrCat("built for plugin ABI v", plugin->abi_version,
-                                       ", this service speaks v", CVM_PLUGIN_ABI_VERSION,
-                                       "; rebuild it against this service's plugins/plugin_abi.h"),
-                          {{"plugin_abi_version", absl::StrCat(plugin->abi_version)},
-                           {"service_abi_version", absl::StrCat(CVM_PLUGIN_ABI_VERSION)}}));
+  if (plugin->abi_version < CVM_PLUGIN_ABI_MIN_VERSION ||
+      plugin->abi_version > CVM_PLUGIN_ABI_VERSION) {
+    return fail(LoadError(
+        path, "PLUGIN_ABI_MISMATCH",
+        absl::StrCat("built for plugin ABI v", plugin->abi_version, ", this service speaks ",
+                     SpokenVersions(), "; rebuild it against this service's plugins/plugin_abi.h"),
+        {{"plugin_abi_version", absl::StrCat(plugin->abi_version)},
+         {"service_abi_version", absl::StrCat(CVM_PLUGIN_ABI_VERSION)},
+         {"service_min_abi_version", absl::StrCat(CVM_PLUGIN_ABI_MIN_VERSION)}}));
   }
   if (plugin->name == nullptr || plugin->name[0] == '\0' || plugin->create == nullptr ||
       plugin->call == nullptr || plugin->destroy == nullptr) {
@@ -160,16 +149,48 @@ void PluginLibrary::Destroy(void* instance) const { plugin_->destroy(instance); 
 absl::Status PluginLibrary::Call(void* instance, uint32_t method,
                                  const google::protobuf::Message& request,
                                  google::protobuf::Message* result) const {
-  const std::string json = ToAbiJson(request);
   std::string output;
-  const int32_t code =
-      plugin_->call(instance, method, json.c_str(), json.size(), &KeepOutput, &output);
+  const int32_t code = CallJson(instance, method, ToAbiJson(request), &output);
+  return ReadResult(method, code, output, result);
+}
+
+int32_t PluginLibrary::CallJson(void* instance, uint32_t method, const std::string& request_json,
+                                std::string* output) const {
+  return plugin_->call(instance, method, request_json.c_str(), request_json.size(), &KeepOutput,
+                       output);
+}
+
+absl::Status PluginLibrary::ReadResult(uint32_t method, int32_t code, const std::string& output,
+                                       google::protobuf::Message* result) const {
   if (code != 0) return PluginError(code, MethodName(method), output);
   if (result == nullptr) return absl::OkStatus();
   result->Clear();
   if (output.empty()) return absl::OkStatus();
   return FromAbiJson(output, absl::StrCat("plugin \"", name_, "\" ", MethodName(method), " result"),
                      result);
+}
+
+std::string PluginLibrary::MethodName(uint32_t method) {
+  switch (method) {
+    case CVM_BACKEND_PREFLIGHT:
+      return "Preflight";
+    case CVM_BACKEND_CREATE:
+      return "Create";
+    case CVM_BACKEND_DESCRIBE:
+      return "Describe";
+    case CVM_BACKEND_FIND_BY_ORDER:
+      return "FindByOrder";
+    case CVM_BACKEND_LIST_TAGGED:
+      return "ListTagged";
+    case CVM_BACKEND_TERMINATE:
+      return "Terminate";
+    case CVM_BACKEND_QUOTE:
+      return "Quote";
+    case CVM_POLICY_CHECK:
+      return "Check";
+    default:
+      return absl::StrCat("method ", method);
+  }
 }
 
 absl::StatusOr<std::vector<std::shared_ptr<const PluginLibrary>>> LoadPluginLibraries(

@@ -13,9 +13,11 @@
 // loaded (dlclose only after the last instance is destroyed). Errors:
 //   Load(): FAILED_PRECONDITION with ErrorInfo reason PLUGIN_LOAD_FAILED (the
 //     file cannot be loaded: dlerror's text), PLUGIN_ENTRY_MISSING (no
-//     cvm_plugin_entry), PLUGIN_ABI_MISMATCH ("built for plugin ABI v2, this
-//     service speaks v1"; metadata plugin_abi_version, service_abi_version)
-//     or PLUGIN_INVALID (a null name or function, an unknown kind).
+//     cvm_plugin_entry), PLUGIN_ABI_MISMATCH (a version outside
+//     [CVM_PLUGIN_ABI_MIN_VERSION, CVM_PLUGIN_ABI_VERSION]: "built for plugin
+//     ABI v3, this service speaks v1 and v2"; metadata plugin_abi_version,
+//     service_abi_version, service_min_abi_version) or PLUGIN_INVALID (a null
+//     name or function, an unknown kind).
 //   Create()/Call(): the plugin's own status (code, message, details) per
 //     rule 4 of the ABI; INTERNAL when its JSON cannot be read.
 #ifndef CVM_PROVISIONER_PLUGINS_PLUGIN_LOADER_H_
@@ -45,6 +47,8 @@ class PluginLibrary {
   const std::string& path() const { return path_; }
   const std::string& name() const { return name_; }
   uint32_t kind() const { return plugin_->kind; }
+  // The ABI the plugin speaks, CVM_PLUGIN_ABI_MIN_VERSION..CVM_PLUGIN_ABI_VERSION.
+  uint32_t abi_version() const { return plugin_->abi_version; }
 
   // Creates an instance named `instance_name` from its JSON config; the
   // handle is the plugin's (may be null) and must be released with Destroy().
@@ -53,9 +57,21 @@ class PluginLibrary {
   void Destroy(void* instance) const;
 
   // Sends `request` as JSON and parses the result into `result` (which may be
-  // null for methods answering Empty).
+  // null for methods answering Empty), in the caller's thread, however long
+  // the plugin takes (plugins/plugin_instance.h bounds calls by a deadline).
   absl::Status Call(void* instance, uint32_t method, const google::protobuf::Message& request,
                     google::protobuf::Message* result) const;
+
+  // The two halves of Call(), for a caller that runs the plugin on another
+  // thread: CallJson() runs call() and returns its code, keeping what it sent
+  // in `output`; ReadResult() turns them into the status and `result`.
+  int32_t CallJson(void* instance, uint32_t method, const std::string& request_json,
+                   std::string* output) const;
+  absl::Status ReadResult(uint32_t method, int32_t code, const std::string& output,
+                          google::protobuf::Message* result) const;
+
+  // "Quote" for CVM_BACKEND_QUOTE, "method 42" for a number it does not know.
+  static std::string MethodName(uint32_t method);
 
  private:
   PluginLibrary(std::string path, void* handle, const cvm_plugin* plugin)

@@ -27,22 +27,31 @@ TEST(PluginLibraryTest, LoadsTheSampleBackendAndPolicy) {
   ASSERT_TRUE(backend.ok()) << backend.status();
   EXPECT_EQ((*backend)->name(), "sample");
   EXPECT_EQ((*backend)->kind(), CVM_PLUGIN_KIND_BACKEND);
+  EXPECT_EQ((*backend)->abi_version(), 2u);
   auto policy = PluginLibrary::Load(Library("libcvm_sample_policy.so"));
   ASSERT_TRUE(policy.ok()) << policy.status();
   EXPECT_EQ((*policy)->name(), "sample_policy");
   EXPECT_EQ((*policy)->kind(), CVM_PLUGIN_KIND_POLICY);
 }
 
+TEST(PluginLibraryTest, APluginOfTheOlderAbiV1StillLoads) {
+  auto backend = PluginLibrary::Load(Library("libcvm_sample_backend_v1.so"));
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  EXPECT_EQ((*backend)->name(), "sample_v1");
+  EXPECT_EQ((*backend)->abi_version(), 1u);
+}
+
 TEST(PluginLibraryTest, AnotherAbiVersionIsRefusedNamingBothVersions) {
   const std::string path = Library("libcvm_wrong_abi_version.so");
   auto library = PluginLibrary::Load(path);
   EXPECT_EQ(library.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(
-      library.status().message(),
-      HasSubstr("plugin library " + path + ": built for plugin ABI v2, this service speaks v1"));
+  EXPECT_THAT(library.status().message(),
+              HasSubstr("plugin library " + path +
+                        ": built for plugin ABI v3, this service speaks v1 and v2"));
   EXPECT_EQ(ErrorReason(library.status()), "PLUGIN_ABI_MISMATCH");
-  EXPECT_EQ(Metadata(library.status(), "plugin_abi_version"), "2");
-  EXPECT_EQ(Metadata(library.status(), "service_abi_version"), "1");
+  EXPECT_EQ(Metadata(library.status(), "plugin_abi_version"), "3");
+  EXPECT_EQ(Metadata(library.status(), "service_abi_version"), "2");
+  EXPECT_EQ(Metadata(library.status(), "service_min_abi_version"), "1");
   EXPECT_EQ(Metadata(library.status(), "library"), path);
 }
 
@@ -118,7 +127,8 @@ TEST(LoadPluginLibrariesTest, KeepsTheKindAskedForAndNamesABadEntry) {
   auto bad = GetDetail<google::rpc::BadRequest>(status);
   ASSERT_TRUE(bad.has_value()) << status;
   EXPECT_EQ(bad->field_violations(0).field(), "plugin_libraries[2]");
-  EXPECT_THAT(status.message(), HasSubstr("built for plugin ABI v2, this service speaks v1"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("built for plugin ABI v3, this service speaks v1 and v2"));
   EXPECT_EQ(ErrorReason(status), "PLUGIN_ABI_MISMATCH");
 }
 

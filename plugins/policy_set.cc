@@ -101,7 +101,7 @@ bool PolicySet::AppliesTo(const std::string& tenant) const {
   return false;
 }
 
-PolicySet::Admission PolicySet::Admit(const std::string& tenant) {
+absl::StatusOr<PolicySet::Admission> PolicySet::Admit(const std::string& tenant) {
   if (!AppliesTo(tenant)) return Admission();
   std::mutex* tenant_mu;
   {
@@ -110,7 +110,25 @@ PolicySet::Admission PolicySet::Admit(const std::string& tenant) {
     if (slot == nullptr) slot = std::make_unique<std::mutex>();
     tenant_mu = slot.get();
   }
-  return Admission(*tenant_mu);
+  Admission admission(*tenant_mu);
+  if (shared_leases_ == nullptr) return admission;
+  // Another replica may be between its check and its store write.
+  const std::string claim = absl::StrCat("admission/", tenant);
+  const absl::Time give_up = absl::Now() + admission_timeout_;
+  for (absl::Duration wait = absl::Milliseconds(1);; wait = std::min(wait * 2, absl::Milliseconds(20))) {
+    absl::StatusOr<bool> won = shared_leases_->TryAcquire(claim);
+    if (!won.ok()) return won.status();
+    if (*won) break;
+    if (absl::Now() + wait > give_up) {
+      return absl::UnavailableError(absl::StrCat(
+          "the admission of tenant ", TenantLabel(tenant), " is held by another replica for over ",
+          absl::FormatDuration(admission_timeout_), "; retry"));
+    }
+    absl::SleepFor(wait);
+  }
+  admission.leases_ = shared_leases_;
+  admission.claim_ = claim;
+  return admission;
 }
 
 absl::Status PolicySet::Check(const PurchaseCheck& check) const {

@@ -89,7 +89,7 @@ TEST_F(PolicySetTest, WithoutPoliciesNothingAppliesAndAdmissionHoldsNothing) {
   auto set = Build();
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_FALSE((*set)->AppliesTo(kDefaultTenant));
-  EXPECT_FALSE((*set)->Admit(kDefaultTenant).holds());
+  EXPECT_FALSE((*set)->Admit(kDefaultTenant)->holds());
   EXPECT_TRUE(Check(**set, In("anywhere")).ok());
 }
 
@@ -152,13 +152,13 @@ TEST_F(PolicySetTest, AdmissionSerializesOneTenantButNotOthers) {
   auto built = Build();
   ASSERT_TRUE(built.ok()) << built.status();
   PolicySet& set = **built;
-  PolicySet::Admission held = set.Admit("t1");
+  PolicySet::Admission held = *set.Admit("t1");
   ASSERT_TRUE(held.holds());
 
   // Another tenant is admitted at once.
   absl::Notification other_done;
   std::thread other([&] {
-    PolicySet::Admission a = set.Admit("t2");
+    PolicySet::Admission a = *set.Admit("t2");
     other_done.Notify();
   });
   EXPECT_TRUE(other_done.WaitForNotificationWithTimeout(absl::Seconds(10)));
@@ -167,7 +167,7 @@ TEST_F(PolicySetTest, AdmissionSerializesOneTenantButNotOthers) {
   // The same tenant waits until the first admission is released.
   std::atomic<bool> admitted{false};
   std::thread same([&] {
-    PolicySet::Admission a = set.Admit("t1");
+    PolicySet::Admission a = *set.Admit("t1");
     admitted = true;
   });
   absl::SleepFor(absl::Milliseconds(100));

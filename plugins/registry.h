@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "google/protobuf/message.h"
 #include "prometheus/registry.h"
+#include "store/rate_slots.h"
 
 namespace cvm {
 
@@ -36,6 +37,10 @@ struct BackendContext {
   std::string name;
   // Where the backend registers its metrics; null: no metrics.
   prometheus::Registry* registry = nullptr;
+  // The request schedules of cloud accounts, shared with every replica that
+  // uses the same store (store/rate_slots.h); a backend paces each call of
+  // its account on them. Null: the backend keeps its own (one process).
+  RateSlots* rate_slots = nullptr;
 };
 
 class BackendFactory {

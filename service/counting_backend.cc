@@ -80,15 +80,16 @@ absl::StatusOr<std::vector<std::string>> CountingBackend::FindByOrder(const std:
 }
 
 absl::Status CountingBackend::Terminate(const std::string& region,
-                                        absl::Span<const std::string> instance_ids) {
+                                        absl::Span<const std::string> instance_ids,
+                                        absl::Time deadline) {
   Count();
-  return inner_->Terminate(region, instance_ids);
+  return inner_->Terminate(region, instance_ids, deadline);
 }
 
 absl::StatusOr<provisioning::v1::Quote> CountingBackend::Quote(
-    const provisioning::v1::InstanceSpec& spec, int count) {
+    const provisioning::v1::InstanceSpec& spec, int count, absl::Time deadline) {
   Count();
-  return inner_->Quote(spec, count);
+  return inner_->Quote(spec, count, deadline);
 }
 
 absl::Status RegisterCountingFake(BackendRegistry& registry,

@@ -39,10 +39,12 @@ class CountingBackend : public Backend {
       const std::string& region, absl::Span<const std::string> instance_ids) override;
   absl::StatusOr<std::vector<std::string>> FindByOrder(const std::string& region,
                                                        const std::string& order_id) override;
-  absl::Status Terminate(const std::string& region,
-                         absl::Span<const std::string> instance_ids) override;
+  using Backend::Quote;
+  using Backend::Terminate;
+  absl::Status Terminate(const std::string& region, absl::Span<const std::string> instance_ids,
+                         absl::Time deadline) override;
   absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
-                                                int count) override;
+                                                int count, absl::Time deadline) override;
 
  private:
   void Count() ABSL_LOCKS_EXCLUDED(mu_);

@@ -22,6 +22,9 @@ ABSL_FLAG(absl::Duration, poll_fast_interval, absl::Seconds(2),
           "being released");
 ABSL_FLAG(absl::Duration, poll_slow_interval, absl::Seconds(30),
           "cloud polling interval once every instance is steady");
+ABSL_FLAG(absl::Duration, prepaid_release_grace, absl::Minutes(2),
+          "a prepaid order left TERMINATING this long with instances not yet returned (a "
+          "release cut short by a crash or a cloud error) gets its release retried");
 ABSL_FLAG(absl::Duration, replica_check_interval, absl::Seconds(1),
           "how often the store's health is checked (NOT_SERVING while it is unreachable) and, "
           "with replicas on one PostgreSQL database, unfinished orders are scanned for ones a "
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
   options.audit_log = absl::GetFlag(FLAGS_audit_log);
   options.poll_fast_interval = absl::GetFlag(FLAGS_poll_fast_interval);
   options.poll_slow_interval = absl::GetFlag(FLAGS_poll_slow_interval);
+  options.prepaid_release_grace = absl::GetFlag(FLAGS_prepaid_release_grace);
   options.watch_progress_interval = absl::GetFlag(FLAGS_watch_progress_interval);
   options.replica_check_interval = absl::GetFlag(FLAGS_replica_check_interval);
   auto config = cvm::LoadServiceConfig(absl::GetFlag(FLAGS_config));

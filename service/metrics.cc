@@ -175,7 +175,17 @@ const ServiceMetrics::PerMethod* ServiceMetrics::Find(
   return it == methods_.end() ? nullptr : &it->second;
 }
 
+void ServiceMetrics::StartOrderCounts(const OrderSnapshot& snapshot) {
+  std::map<int, int64_t> counts;
+  for (const provisioning::v1::Order& order : snapshot.orders) ++counts[order.state()];
+  for (const auto& [state, gauge] : orders_by_state_) {
+    gauge->Set(static_cast<double>(counts[state]));
+  }
+  counted_revision_.store(snapshot.revision);
+}
+
 void ServiceMetrics::RecordOrderEvent(const OrderEvent& event) {
+  if (event.revision <= counted_revision_.load()) return;  // in the start counts
   const int now = event.order.state();
   if (event.previous_state == now) return;
   if (auto it = orders_by_state_.find(event.previous_state); it != orders_by_state_.end()) {

@@ -18,6 +18,7 @@
 #define CVM_PROVISIONER_SERVICE_METRICS_H_
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -61,6 +62,11 @@ class ServiceMetrics {
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
   NewInterceptorFactory();
 
+  // Starts provisioner_orders from the store's orders at `snapshot`'s
+  // revision (at start-up, before the store's listener is installed);
+  // RecordOrderEvent() then skips events at or below that revision, which
+  // the snapshot already counts. Without it the gauges start at 0.
+  void StartOrderCounts(const OrderSnapshot& snapshot);
   void RecordOrderEvent(const OrderEvent& event);
   void RecordPurchaseOutcome(const absl::Status& status);
 
@@ -74,6 +80,7 @@ class ServiceMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   std::map<std::string, PerMethod> methods_;  // immutable after Create()
   std::map<int, prometheus::Gauge*> orders_by_state_;  // immutable after Create()
+  std::atomic<int64_t> counted_revision_{0};  // events up to it are in the gauges
   prometheus::Family<prometheus::Counter>* purchases_ = nullptr;
   absl::Mutex mu_;
   std::map<std::string, prometheus::Counter*> purchase_outcomes_ ABSL_GUARDED_BY(mu_);

@@ -65,10 +65,10 @@ absl::StatusOr<Order> OwnOrder(absl::StatusOr<Order> order, const std::string& t
 absl::Status HandlePurchase(OrderWorkflow& workflow, OrderDriver& driver,
                             ServiceMetrics* metrics, const std::string& tenant,
                             const provisioning::v1::PurchaseRequest& request,
-                            provisioning::v1::Order* response) {
+                            provisioning::v1::Order* response, absl::Time deadline) {
   absl::Status status = ValidatePurchaseRequest(request);
   if (status.ok()) {
-    absl::StatusOr<CreateOrderResult> accepted = workflow.Accept(request, tenant);
+    absl::StatusOr<CreateOrderResult> accepted = workflow.Accept(request, tenant, deadline);
     if (accepted.ok()) {
       // When the driver is stopping (drain) the order stays ACCEPTED in the
       // store and the next start submits it: accepted is still accepted.
@@ -125,19 +125,19 @@ absl::Status HandleDescribe(OrderStore& store, const std::string& tenant,
 
 absl::Status HandleQuote(OrderWorkflow& workflow, const std::string& tenant,
                          const provisioning::v1::QuoteRequest& request,
-                         provisioning::v1::Quote* response) {
+                         provisioning::v1::Quote* response, absl::Time deadline) {
   RETURN_IF_ERROR(ValidateQuoteRequest(request));
-  ASSIGN_OR_RETURN(*response, workflow.Quote(request, tenant));
+  ASSIGN_OR_RETURN(*response, workflow.Quote(request, tenant, deadline));
   return absl::OkStatus();
 }
 
 absl::Status HandleTerminate(OrderWorkflow& workflow, const std::string& tenant,
                              const provisioning::v1::TerminateRequest& request,
-                             provisioning::v1::Order* response) {
+                             provisioning::v1::Order* response, absl::Time deadline) {
   RETURN_IF_ERROR(ValidateTerminateRequest(request));
   ASSIGN_OR_RETURN(Order order,
                    OwnOrder(workflow.Get(request.order_id()), tenant, "order", request.order_id()));
-  ASSIGN_OR_RETURN(*response, workflow.Terminate(std::move(order)));
+  ASSIGN_OR_RETURN(*response, workflow.Terminate(std::move(order), deadline));
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 // The unary RPC handlers: validate, then act. One function per RPC, each
 // returning absl::Status; ProvisioningService runs them on worker threads and
-// converts the status once at the edge.
+// converts the status once at the edge. `deadline` is the client's: calls
+// made while it waits (dry-run pre-flight, Quote, Terminate) stop there.
 #ifndef CVM_PROVISIONER_SERVICE_ORDER_HANDLERS_H_
 #define CVM_PROVISIONER_SERVICE_ORDER_HANDLERS_H_
 
@@ -22,7 +23,8 @@ namespace cvm {
 absl::Status HandlePurchase(OrderWorkflow& workflow, OrderDriver& driver,
                             ServiceMetrics* metrics, const std::string& tenant,
                             const provisioning::v1::PurchaseRequest& request,
-                            provisioning::v1::Order* response);
+                            provisioning::v1::Order* response,
+                            absl::Time deadline = absl::InfiniteFuture());
 
 absl::Status HandleDescribe(OrderStore& store, const std::string& tenant,
                             const provisioning::v1::DescribeRequest& request,
@@ -30,11 +32,13 @@ absl::Status HandleDescribe(OrderStore& store, const std::string& tenant,
 
 absl::Status HandleQuote(OrderWorkflow& workflow, const std::string& tenant,
                          const provisioning::v1::QuoteRequest& request,
-                         provisioning::v1::Quote* response);
+                         provisioning::v1::Quote* response,
+                         absl::Time deadline = absl::InfiniteFuture());
 
 absl::Status HandleTerminate(OrderWorkflow& workflow, const std::string& tenant,
                              const provisioning::v1::TerminateRequest& request,
-                             provisioning::v1::Order* response);
+                             provisioning::v1::Order* response,
+                             absl::Time deadline = absl::InfiniteFuture());
 
 }  // namespace cvm
 

@@ -19,8 +19,6 @@ using provisioning::v1::FailureCause;
 using provisioning::v1::Instance;
 using provisioning::v1::PurchaseRequest;
 
-constexpr int kCreateAttempts = 3;
-
 // A step that moves the order from `from` to `to`, or ABORTED when another
 // actor (Terminate, a duplicate request) moved it first.
 OrderStore::Mutation Step(Order::State from, Order::State to) {
@@ -143,20 +141,34 @@ absl::Status OrderWorkflow::CheckPolicies(const PurchaseRequest& request,
   return policies_->Check({tenant, &request, routed.name, routed.backend});
 }
 
+absl::Status OrderWorkflow::CheckGate(const PurchaseRequest& request, const std::string& tenant,
+                                      const RoutedBackend& routed, absl::Time deadline) {
+  absl::Status verdict = gate_(routed, request, deadline);
+  if (verdict.ok() || request.dry_run()) return verdict;
+  // A retry of a stored order gets that order back, refused or not now.
+  absl::StatusOr<Order> known = store_->FindByRequestId(tenant, request.request_id());
+  if (known.ok()) return absl::OkStatus();
+  if (known.status().code() != absl::StatusCode::kNotFound) return known.status();
+  return verdict;
+}
+
 absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& request,
-                                                        const std::string& tenant) {
+                                                        const std::string& tenant,
+                                                        absl::Time deadline) {
   ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region(), tenant));
   // Held until the order is stored, so the tenant's next check counts it.
   PolicySet::Admission admission;
   if (policies_ != nullptr && policies_->AppliesTo(tenant)) {
-    admission = policies_->Admit(tenant);
+    ASSIGN_OR_RETURN(admission, policies_->Admit(tenant));
     RETURN_IF_ERROR(CheckPolicies(request, tenant, routed));
   }
+  if (gate_) RETURN_IF_ERROR(CheckGate(request, tenant, routed, deadline));
   if (request.dry_run()) {
     admission = PolicySet::Admission();  // nothing will be stored
     CreateRequest create;
     create.spec = request.spec();
     create.count = request.instance_count();
+    create.deadline = deadline;
     RETURN_IF_ERROR(routed.backend->Preflight(create));
     CreateOrderResult preview;
     *preview.order.mutable_spec() = request.spec();
@@ -238,12 +250,9 @@ absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering
     if (!ids.ok()) return ids.status();  // stays SUBMITTED; retried next start
   }
   if (!ids.ok() || ids->empty()) {
-    for (int attempt = 1; attempt <= kCreateAttempts; ++attempt) {
-      // Retrying with the same client token cannot buy twice.
-      ids = backend->Create(create);
-      if (ids.ok() || ids.status().code() != absl::StatusCode::kUnavailable) break;
-      absl::SleepFor(absl::Milliseconds(100) * attempt);
-    }
+    // One call: the backend retries within its policy (backends/retry_policy.h);
+    // an outcome still unknown is the driver's to retry later, same token.
+    ids = backend->Create(create);
   }
   if (!ids.ok()) {
     // The cloud may have bought it even so (a lost response): the order stays
@@ -285,10 +294,11 @@ absl::Status OrderWorkflow::Recover(const std::vector<Order>& unfinished) {
 }
 
 absl::StatusOr<provisioning::v1::Quote> OrderWorkflow::Quote(
-    const provisioning::v1::QuoteRequest& request, const std::string& tenant) {
+    const provisioning::v1::QuoteRequest& request, const std::string& tenant,
+    absl::Time deadline) {
   ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region(), tenant));
   ASSIGN_OR_RETURN(provisioning::v1::Quote quote,
-                   routed.backend->Quote(request.spec(), request.instance_count()));
+                   routed.backend->Quote(request.spec(), request.instance_count(), deadline));
   quote.set_backend(routed.name);
   return quote;
 }
@@ -298,7 +308,7 @@ absl::StatusOr<Order> OrderWorkflow::Terminate(const std::string& order_id) {
   return Terminate(std::move(order));
 }
 
-absl::StatusOr<Order> OrderWorkflow::Terminate(Order order) {
+absl::StatusOr<Order> OrderWorkflow::Terminate(Order order, absl::Time deadline) {
   const std::string order_id = order.order_id();
   switch (order.state()) {
     case Order::ACCEPTED:
@@ -336,7 +346,8 @@ absl::StatusOr<Order> OrderWorkflow::Terminate(Order order) {
   for (size_t i = 0; i < alive.size(); i += kMaxDescribeBatch) {
     const size_t n = std::min<size_t>(kMaxDescribeBatch, alive.size() - i);
     RETURN_IF_ERROR(
-        backend->Terminate(order.spec().region(), absl::MakeConstSpan(alive).subspan(i, n)));
+        backend->Terminate(order.spec().region(), absl::MakeConstSpan(alive).subspan(i, n),
+                           deadline));
   }
   return order;
 }

@@ -19,6 +19,7 @@
 #ifndef CVM_PROVISIONER_SERVICE_ORDER_WORKFLOW_H_
 #define CVM_PROVISIONER_SERVICE_ORDER_WORKFLOW_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -50,8 +51,10 @@ class OrderWorkflow {
   // request_id is not checked again. dry_run: policies and pre-flight only,
   // nothing stored. `tenant` owns the order (its request_id is unique within
   // the tenant) and selects the route (plugins/backend_set.h).
+  // `deadline`: the client's, bounding a dry run's pre-flight.
   absl::StatusOr<CreateOrderResult> Accept(const provisioning::v1::PurchaseRequest& request,
-                                           const std::string& tenant = kDefaultTenant);
+                                           const std::string& tenant = kDefaultTenant,
+                                           absl::Time deadline = absl::InfiniteFuture());
 
   // Drives a stored order from ACCEPTED / CHECKING / SUBMITTED until the
   // cloud accepted it (PROVISIONING) or it FAILED. `recovering`: look for
@@ -71,8 +74,21 @@ class OrderWorkflow {
   absl::StatusOr<provisioning::v1::Order> Purchase(
       const provisioning::v1::PurchaseRequest& request);
 
-  absl::StatusOr<provisioning::v1::Quote> Quote(
-      const provisioning::v1::QuoteRequest& request, const std::string& tenant = "");
+  // Bounded by the client's `deadline` (backends/backend.h rule 7).
+  absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::QuoteRequest& request,
+                                                const std::string& tenant = "",
+                                                absl::Time deadline = absl::InfiniteFuture());
+
+  // A check of every new purchase and dry run, after the policies and before
+  // anything is stored or pre-flighted (the arrears guard,
+  // service/arrears_guard.h). Its error is the purchase's answer; a
+  // request_id already stored passes (it was checked once). Set before
+  // serving; the gate must be thread-safe. `deadline` is the client's (a
+  // cloud call of the gate's stops there).
+  using PurchaseGate = std::function<absl::Status(const RoutedBackend& routed,
+                                                  const provisioning::v1::PurchaseRequest& request,
+                                                  absl::Time deadline)>;
+  void SetPurchaseGate(PurchaseGate gate) { gate_ = std::move(gate); }
 
   // Orders left ACCEPTED, CHECKING or SUBMITTED. Read at start-up, before
   // serving, so the list holds only what a previous process left.
@@ -94,7 +110,10 @@ class OrderWorkflow {
   absl::StatusOr<provisioning::v1::Order> Terminate(const std::string& order_id);
   // Terminate() of `order` as the caller just read it from the store (its
   // state decides the way; the writes re-check the stored state).
-  absl::StatusOr<provisioning::v1::Order> Terminate(provisioning::v1::Order order);
+  // The cloud call is bounded by the client's `deadline`; when it passes the
+  // order stays TERMINATING and the poller finishes the release.
+  absl::StatusOr<provisioning::v1::Order> Terminate(
+      provisioning::v1::Order order, absl::Time deadline = absl::InfiniteFuture());
 
  private:
   // Moves a stored order from ACCEPTED / CHECKING / SUBMITTED to PROVISIONING
@@ -108,9 +127,15 @@ class OrderWorkflow {
   absl::Status CheckPolicies(const provisioning::v1::PurchaseRequest& request,
                              const std::string& tenant, const RoutedBackend& routed);
 
+  // The gate's verdict on a purchase by `tenant` (SetPurchaseGate()).
+  absl::Status CheckGate(const provisioning::v1::PurchaseRequest& request,
+                         const std::string& tenant, const RoutedBackend& routed,
+                         absl::Time deadline);
+
   OrderStore* const store_;
   const BackendSet* const backends_;
   PolicySet* const policies_;
+  PurchaseGate gate_;
 };
 
 }  // namespace cvm

@@ -49,7 +49,7 @@ class SlowQuotes : public Backend {
  public:
   explicit SlowQuotes(std::unique_ptr<Backend> fake) : fake_(std::move(fake)) {}
   absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
-                                                int count) override {
+                                                int count, absl::Time) override {
     absl::SleepFor(absl::Milliseconds(2));
     return fake_->Quote(spec, count);
   }
@@ -65,7 +65,8 @@ class SlowQuotes : public Backend {
                                                        const std::string& order_id) override {
     return fake_->FindByOrder(region, order_id);
   }
-  absl::Status Terminate(const std::string& region, absl::Span<const std::string> ids) override {
+  absl::Status Terminate(const std::string& region, absl::Span<const std::string> ids,
+                         absl::Time) override {
     return fake_->Terminate(region, ids);
   }
 

@@ -132,6 +132,26 @@ TEST_F(OrderWorkflowTest, DryRunStoresNothing) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(OrderWorkflowTest, TheGateRefusesNewPurchasesAndDryRunsButNotRetriesOfStoredOnes) {
+  ASSERT_TRUE(workflow_->Purchase(Purchase("before", 1)).ok());
+  std::vector<std::string> seen;
+  workflow_->SetPurchaseGate(
+      [&seen](const RoutedBackend& routed, const PurchaseRequest& r, absl::Time /*deadline*/) {
+        seen.push_back(routed.name + "/" + r.request_id());
+        return WithReason(absl::FailedPreconditionError("closed"), "GATE_CLOSED");
+      });
+  absl::Status refused = workflow_->Purchase(Purchase("after", 1)).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(refused), "GATE_CLOSED");
+  PurchaseRequest dry = Purchase("dry", 1);
+  dry.set_dry_run(true);
+  EXPECT_EQ(ErrorReason(workflow_->Purchase(dry).status()), "GATE_CLOSED");
+  auto retry = workflow_->Purchase(Purchase("before", 1));
+  EXPECT_TRUE(retry.ok()) << retry.status();
+  EXPECT_THAT(seen, ElementsAre("fake/after", "fake/dry", "fake/before"));
+  EXPECT_THAT(store_->ListOrders(ListQuery())->orders, SizeIs(1));
+}
+
 TEST_F(OrderWorkflowTest, TerminateReleasesAndIsIdempotent) {
   auto order = workflow_->Purchase(Purchase("t", 2));
   ASSERT_TRUE(order.ok());

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/backend.h"
+#include "common/proto_time.h"
 #include "service/order_sync.h"
 
 namespace cvm {
@@ -166,11 +167,14 @@ Poller::Round Poller::PollGroup(const GroupKey& key, const std::vector<Order>& o
 
 void Poller::RetryRelease(Backend& backend, const std::string& region, const Order& order,
                           Round& round) {
-  // A release that failed earlier is retried (Terminate is idempotent),
-  // except a prepaid one: this round's view may predate the return of its
-  // instances, and a second TerminateInstances would destroy them for good
-  // (backends/backend.h rule 7). Terminate again finishes it.
-  if (order.spec().has_prepaid()) return;
+  // A release that failed earlier (or was cut by a crash) is retried:
+  // Terminate is idempotent, except on a prepaid instance already returned
+  // (backends/backend.h rule 8). IdsToRelease skips those this round saw
+  // returned; the grace keeps the retry away from a Terminate in flight.
+  if (order.spec().has_prepaid() &&
+      clock_->Now() - TimeOf(order.update_time()) < options_.prepaid_release_grace) {
+    return;
+  }
   const std::vector<std::string> live = IdsToRelease(order);
   for (size_t i = 0; i < live.size(); i += kMaxDescribeBatch) {
     ++round.calls;

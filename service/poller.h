@@ -8,7 +8,11 @@
 // orders or of Watch streams. What a round sees is written to the store
 // (ApplyObserved + Settle, service/order_sync.h), one update per changed
 // order, so Watch streams learn it from the event log. TERMINATING orders
-// with live instances get their release retried.
+// with live instances get their release retried: at once for pay-as-you-go
+// and spot; for prepaid only once the order has not changed for
+// prepaid_release_grace, and only for instances this round saw not yet
+// returned to the recycle bin (backends/backend.h rule 8), so a retry never
+// races the Terminate call that recorded the intent.
 //
 // The interval adapts: fast_interval while any order of the group needs it
 // (NeedsFastPolling: an instance PENDING or waiting for its public IP, or the
@@ -63,6 +67,11 @@ class Poller {
     // others ask again every fast_interval and take over when it goes.
     // Null: this process polls every group.
     WorkLeases* leases = nullptr;
+    // How long a TERMINATING prepaid order stays unchanged before a round
+    // retries its release (a second TerminateInstances would destroy an
+    // instance the first one just returned). Longer than a Terminate call
+    // with its retries; bounds how long a release cut by a crash waits.
+    absl::Duration prepaid_release_grace = absl::Minutes(2);
   };
 
   // `store`, `backends` and `clock` must outlive the poller.

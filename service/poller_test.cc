@@ -250,6 +250,39 @@ TEST_F(PollerTest, TerminateBringsASteadyGroupBackToFastAndEndsIt) {
   EXPECT_EQ(poller_->IntervalOf("a", "r1"), std::nullopt);
 }
 
+// A prepaid release cut short (a crash after the intent was recorded) is
+// retried only once the order has been left alone for the grace, never while
+// the Terminate that recorded it may still be calling the cloud.
+TEST_F(PollerTest, APrepaidReleaseIsRetriedOnlyAfterTheGrace) {
+  PurchaseRequest request = Purchase("prepaid", 2);
+  request.mutable_spec()->mutable_prepaid()->set_period_months(1);
+  auto bought = workflow_->Purchase(request);
+  ASSERT_TRUE(bought.ok()) << bought.status();
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_TRUE(poller_->PollAll().ok());
+  ASSERT_EQ(store_->GetOrder(bought->order_id())->state(), Order::ACTIVE);
+  // The intent is stored, the cloud was never asked (the process died).
+  ASSERT_TRUE(store_
+                  ->UpdateOrder(bought->order_id(),
+                                [](Order& o) {
+                                  o.set_state(Order::TERMINATING);
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  const Poller::Options options;
+  clock_.Advance(options.prepaid_release_grace - absl::Seconds(1));
+  ASSERT_TRUE(poller_->PollAll().ok());
+  Order waiting = *store_->GetOrder(bought->order_id());
+  EXPECT_EQ(waiting.state(), Order::TERMINATING);
+  for (const Instance& instance : waiting.instances()) {
+    EXPECT_EQ(instance.state(), Instance::RUNNING);  // not released yet
+  }
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(poller_->PollAll().ok());  // releases
+  ASSERT_TRUE(poller_->PollAll().ok());  // sees them gone
+  EXPECT_EQ(store_->GetOrder(bought->order_id())->state(), Order::TERMINATED);
+}
+
 TEST_F(PollerTest, AnInstanceGoneBeforeRunningFailsTheOrderWithItsChanges) {
   Order order = Buy("vanished", 1);
   ASSERT_TRUE(created_["a"]->Terminate("r1", {order.instances(0).instance_id()}).ok());

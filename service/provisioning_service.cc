@@ -8,6 +8,15 @@
 namespace cvm {
 namespace {
 
+// The client's deadline; InfiniteFuture when it set none.
+absl::Time DeadlineOf(const grpc::CallbackServerContext& context) {
+  const auto deadline = context.deadline();
+  if (deadline >= std::chrono::system_clock::time_point::max() - std::chrono::hours(24 * 365)) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromChrono(deadline);
+}
+
 absl::Status Draining() {
   return WithReason(RetryLater("the server is shutting down; retry on another "
                                "replica or after it restarts",
@@ -49,9 +58,10 @@ grpc::ServerUnaryReactor* ProvisioningService::Purchase(
     grpc::CallbackServerContext* context,
     const provisioning::v1::PurchaseRequest* request,
     provisioning::v1::Order* response) {
-  return RunOnPool(context, [this, request, response](const std::string& tenant) {
+  const absl::Time deadline = DeadlineOf(*context);
+  return RunOnPool(context, [this, request, response, deadline](const std::string& tenant) {
     absl::Status status = HandlePurchase(*deps_.workflow, *deps_.driver, deps_.metrics,
-                                         tenant, *request, response);
+                                         tenant, *request, response, deadline);
     Audit(tenant, request->dry_run() ? "PurchaseDryRun" : "Purchase", request->request_id(),
           response->order_id(), status);
     return status;
@@ -71,8 +81,9 @@ grpc::ServerUnaryReactor* ProvisioningService::Quote(
     grpc::CallbackServerContext* context,
     const provisioning::v1::QuoteRequest* request,
     provisioning::v1::Quote* response) {
-  return RunOnPool(context, [this, request, response](const std::string& tenant) {
-    absl::Status status = HandleQuote(*deps_.workflow, tenant, *request, response);
+  const absl::Time deadline = DeadlineOf(*context);
+  return RunOnPool(context, [this, request, response, deadline](const std::string& tenant) {
+    absl::Status status = HandleQuote(*deps_.workflow, tenant, *request, response, deadline);
     Audit(tenant, "Quote", "", "", status);
     return status;
   });
@@ -82,8 +93,10 @@ grpc::ServerUnaryReactor* ProvisioningService::Terminate(
     grpc::CallbackServerContext* context,
     const provisioning::v1::TerminateRequest* request,
     provisioning::v1::Order* response) {
-  return RunOnPool(context, [this, request, response](const std::string& tenant) {
-    absl::Status status = HandleTerminate(*deps_.workflow, tenant, *request, response);
+  const absl::Time deadline = DeadlineOf(*context);
+  return RunOnPool(context, [this, request, response, deadline](const std::string& tenant) {
+    absl::Status status =
+        HandleTerminate(*deps_.workflow, tenant, *request, response, deadline);
     Audit(tenant, "Terminate", "", request->order_id(), status);
     return status;
   });

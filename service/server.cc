@@ -16,6 +16,7 @@
 #include "service/change_recording_store.h"
 #include "store/memory_order_store.h"
 #include "store/postgres_order_store.h"
+#include "store/postgres_rate_slots.h"
 #include "store/postgres_work_leases.h"
 #include "store/sqlite_order_store.h"
 
@@ -50,6 +51,8 @@ std::vector<ServiceMetrics::Method> ServedMethods() {
 struct OpenedStore {
   std::unique_ptr<OrderStore> store;
   std::unique_ptr<WorkLeases> leases = std::make_unique<LocalWorkLeases>();
+  // The cloud accounts' request schedules (store/rate_slots.h).
+  std::unique_ptr<RateSlots> rate_slots = std::make_unique<LocalRateSlots>();
 };
 
 absl::StatusOr<OpenedStore> OpenStore(const std::string& spec, Clock* clock) {
@@ -75,6 +78,7 @@ absl::StatusOr<OpenedStore> OpenStore(const std::string& spec, Clock* clock) {
     if (!store.ok()) return store.status();
     opened.store = *std::move(store);
     opened.leases = std::make_unique<PostgresWorkLeases>(std::string(conninfo));
+    opened.rate_slots = std::make_unique<PostgresRateSlots>(std::string(conninfo));
     return opened;
   }
   return InvalidFields({{"store", absl::StrCat("unknown store \"", spec,
@@ -116,6 +120,9 @@ absl::Status Server::Start() {
     return InvalidFields(
         {{"poll_fast_interval", "must be positive and at most poll_slow_interval"}});
   }
+  if (options_.prepaid_release_grace < absl::ZeroDuration()) {
+    return InvalidFields({{"prepaid_release_grace", "must not be negative"}});
+  }
   if (options_.replica_check_interval <= absl::ZeroDuration()) {
     return InvalidFields({{"replica_check_interval", "must be positive"}});
   }
@@ -124,6 +131,7 @@ absl::Status Server::Start() {
   // Every revision carries what it changed (Order.last_changes).
   store_ = std::make_unique<ChangeRecordingStore>(std::move(opened->store));
   leases_ = std::move(opened->leases);
+  rate_slots_ = std::move(opened->rate_slots);
   WorkLeases* const shared_leases = leases_->shared() ? leases_.get() : nullptr;
   WatchHub::Options hub_options;
   hub_options.progress_interval = options_.watch_progress_interval;
@@ -137,6 +145,7 @@ absl::Status Server::Start() {
   BackendContext context;
   context.clock = options_.clock;
   context.registry = metrics_->registry().get();
+  context.rate_slots = rate_slots_.get();
   absl::StatusOr<std::unique_ptr<BackendSet>> backends =
       BackendSet::Create(options_.config, BackendRegistry::Global(), context);
   if (!backends.ok()) return backends.status();
@@ -150,15 +159,38 @@ absl::Status Server::Start() {
       PolicySet::Create(options_.config, PolicyRegistry::Global(), policy_context);
   if (!policies.ok()) return policies.status();
   policies_ = *std::move(policies);
+  // Replicas admit one tenant's purchases one at a time, all of them.
+  if (shared_leases != nullptr) policies_->ShareAdmissions(shared_leases);
   workflow_ = std::make_unique<OrderWorkflow>(store_.get(), backends_.get(), policies_.get());
+  if (!options_.config.arrears_guard().disabled()) {
+    absl::StatusOr<ArrearsGuard::Options> guarding =
+        ArrearsGuard::OptionsFrom(options_.config.arrears_guard());
+    if (!guarding.ok()) return guarding.status();
+    guarding->clock = options_.clock;
+    guarding->registry = metrics_->registry().get();
+    guarding->publish = [this](const provisioning::v1::AccountForecast& forecast,
+                               std::vector<std::string> tenants) {
+      hub_->PublishAccount(forecast, std::move(tenants));
+    };
+    arrears_ = std::make_unique<ArrearsGuard>(store_.get(), backends_.get(), options_.config,
+                                              *std::move(guarding));
+    workflow_->SetPurchaseGate(
+        [this](const RoutedBackend& routed, const provisioning::v1::PurchaseRequest& request,
+               absl::Time deadline) { return arrears_->CheckPurchase(routed, request, deadline); });
+  }
   Poller::Options polling;
   polling.fast_interval = options_.poll_fast_interval;
   polling.slow_interval = options_.poll_slow_interval;
+  polling.prepaid_release_grace = options_.prepaid_release_grace;
   polling.leases = shared_leases;
   poller_ = std::make_unique<Poller>(store_.get(), backends_.get(), options_.clock, polling);
   absl::StatusOr<std::vector<Order>> unfinished = workflow_->Unfinished();
   if (!unfinished.ok()) return unfinished.status();
 
+  // The gauges start from what the store holds (a restart keeps them right).
+  absl::StatusOr<OrderSnapshot> counted = store_->Snapshot("");
+  if (!counted.ok()) return counted.status();
+  metrics_->StartOrderCounts(*counted);
   store_->SetListener([this](const OrderEvent& event) {
     metrics_->RecordOrderEvent(event);
     poller_->Notify(event);
@@ -231,6 +263,7 @@ absl::Status Server::Start() {
                                              metrics_->registry().get());
   sweeper_thread_ = std::thread([this] { SweepLoop(); });
   replica_thread_ = std::thread([this] { ReplicaLoop(); });
+  if (arrears_ != nullptr) arrears_->Start();
   return absl::OkStatus();
 }
 
@@ -297,6 +330,7 @@ void Server::Shutdown() {
     stop_replica_loop_.Notify();
     replica_thread_.join();
   }
+  if (arrears_ != nullptr) arrears_->Stop();
   SetServing(false);
   if (service_ != nullptr) service_->StartDraining();
   if (hub_ != nullptr) {

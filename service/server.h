@@ -26,6 +26,7 @@
 #include "plugins/policy_set.h"
 #include "plugins/service_config.pb.h"
 #include "prometheus/exposer.h"
+#include "service/arrears_guard.h"
 #include "service/audit_log.h"
 #include "service/authenticator.h"
 #include "service/metrics.h"
@@ -36,6 +37,7 @@
 #include "service/provisioning_service.h"
 #include "service/watch_hub.h"
 #include "store/order_store.h"
+#include "store/rate_slots.h"
 #include "store/work_leases.h"
 
 namespace cvm {
@@ -62,6 +64,8 @@ class Server {
     // released, and this often once every order is steady.
     absl::Duration poll_fast_interval = absl::Seconds(2);
     absl::Duration poll_slow_interval = absl::Seconds(30);
+    // Poller::Options::prepaid_release_grace.
+    absl::Duration prepaid_release_grace = absl::Minutes(2);
     // How long Shutdown() lets in-flight calls finish.
     absl::Duration drain_timeout = absl::Seconds(20);
     // Append-only audit log of purchases, quotes and terminations (JSON
@@ -115,12 +119,14 @@ class Server {
   const Options options_;
   std::unique_ptr<OrderStore> store_;
   std::unique_ptr<WorkLeases> leases_;
+  std::unique_ptr<RateSlots> rate_slots_;  // outlives the backends pacing on it
   std::unique_ptr<BackendSet> backends_;
   std::unique_ptr<OrderLedger> ledger_;
   std::unique_ptr<PolicySet> policies_;
   std::unique_ptr<OrderWorkflow> workflow_;
   std::unique_ptr<OrderDriver> driver_;
   std::unique_ptr<OrphanSweeper> sweeper_;
+  std::unique_ptr<ArrearsGuard> arrears_;  // null when disabled
   std::unique_ptr<ServiceMetrics> metrics_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<AuditLog> audit_;

@@ -16,11 +16,15 @@ WatchHub::~WatchHub() {
   fan_out_.join();
 }
 
-absl::StatusOr<uint64_t> WatchHub::Subscribe(WatchSubscriber* subscriber) {
+absl::StatusOr<uint64_t> WatchHub::Subscribe(WatchSubscriber* subscriber,
+                                             std::vector<WatchMessagePtr>* standing) {
   absl::MutexLock lock(&mu_);
   if (closed_) return absl::UnavailableError("the server is shutting down");
   const uint64_t id = next_id_++;
   subscribers_[id] = subscriber;
+  if (standing != nullptr) {
+    for (const auto& entry : standing_) standing->push_back(entry.second);
+  }
   return id;
 }
 
@@ -32,6 +36,13 @@ void WatchHub::Unsubscribe(uint64_t id) {
 void WatchHub::Publish(const OrderEvent& event) {
   absl::MutexLock lock(&queue_mu_);
   pending_.push_back(event);
+  ++published_;
+}
+
+void WatchHub::PublishAccount(const provisioning::v1::AccountForecast& forecast,
+                              std::vector<std::string> tenants) {
+  absl::MutexLock lock(&queue_mu_);
+  accounts_.push_back({forecast, std::move(tenants), pending_.size()});
   ++published_;
 }
 
@@ -67,11 +78,12 @@ void WatchHub::Run() {
   absl::Time next_tick = absl::Now() + tick_period;
   while (true) {
     std::deque<OrderEvent> events;
+    std::deque<AccountNotice> accounts;
     bool tick = false;
     {
       absl::MutexLock lock(&queue_mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-        return stop_ || !pending_.empty();
+        return stop_ || !pending_.empty() || !accounts_.empty();
       };
       if (ticking) {
         queue_mu_.AwaitWithDeadline(absl::Condition(&ready), next_tick);
@@ -80,13 +92,18 @@ void WatchHub::Run() {
       }
       if (stop_) return;
       events.swap(pending_);
+      accounts.swap(accounts_);
       if (ticking && absl::Now() >= next_tick) {
         tick = true;
         next_tick = absl::Now() + tick_period;
       }
     }
-    const size_t count = events.size();
-    if (count > 0) Deliver(std::move(events));
+    const size_t count = events.size() + accounts.size();
+    if (accounts.empty()) {
+      if (count > 0) Deliver(std::move(events));
+    } else {
+      DeliverInOrder(std::move(events), accounts);
+    }
     if (tick) TickProgress();
     if (count > 0) {
       absl::MutexLock lock(&queue_mu_);
@@ -103,6 +120,30 @@ void WatchHub::Deliver(std::deque<OrderEvent> events) {
   absl::MutexLock lock(&mu_);
   revision_ = changes.back()->revision;
   for (const auto& entry : subscribers_) entry.second->OnChanges(changes);
+}
+
+void WatchHub::DeliverInOrder(std::deque<OrderEvent> events,
+                              const std::deque<AccountNotice>& accounts) {
+  size_t sent = 0;  // of events
+  for (const AccountNotice& notice : accounts) {
+    if (notice.after > sent) {
+      Deliver(std::deque<OrderEvent>(events.begin() + sent, events.begin() + notice.after));
+      sent = notice.after;
+    }
+    DeliverAccount(notice);
+  }
+  if (sent < events.size()) Deliver(std::deque<OrderEvent>(events.begin() + sent, events.end()));
+}
+
+void WatchHub::DeliverAccount(const AccountNotice& notice) {
+  absl::MutexLock lock(&mu_);
+  const WatchMessagePtr account = AccountMessage(notice.forecast, revision_, notice.tenants);
+  if (notice.forecast.state() == provisioning::v1::AccountForecast::WARNING) {
+    standing_[notice.forecast.backend()] = account;
+  } else {
+    standing_.erase(notice.forecast.backend());
+  }
+  for (const auto& entry : subscribers_) entry.second->OnAccount(account);
 }
 
 void WatchHub::TickProgress() {

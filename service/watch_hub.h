@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -47,6 +48,10 @@ class WatchSubscriber {
   virtual void OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) = 0;
   // The hub is closing; no more callbacks follow.
   virtual void OnClose(const absl::Status& status) = 0;
+  // An ACCOUNT message (service/arrears_guard.h) at the hub's revision: every
+  // change up to it has already been passed to OnChanges. Subscribers that
+  // have no use for it keep this default.
+  virtual void OnAccount(const WatchMessagePtr& account) { (void)account; }
 };
 
 class WatchHub {
@@ -66,12 +71,20 @@ class WatchHub {
   WatchHub(const WatchHub&) = delete;
   WatchHub& operator=(const WatchHub&) = delete;
 
-  // A subscription id, or UNAVAILABLE after Close().
-  absl::StatusOr<uint64_t> Subscribe(WatchSubscriber* subscriber);
+  // A subscription id, or UNAVAILABLE after Close(). `standing`, when given,
+  // receives the ACCOUNT WARNINGs still standing (not CLEARED since), one per
+  // backend: those delivered before the subscription, which OnAccount will
+  // not repeat.
+  absl::StatusOr<uint64_t> Subscribe(WatchSubscriber* subscriber,
+                                     std::vector<WatchMessagePtr>* standing = nullptr);
   void Unsubscribe(uint64_t id);
   // Queues `event` for fan-out and returns; never waits for subscribers.
   // Callers publish in revision order.
   void Publish(const OrderEvent& event);
+  // Queues an ACCOUNT event for `tenants`' subscribers (empty: all), sent
+  // after the changes published before it, at the hub's revision then.
+  void PublishAccount(const provisioning::v1::AccountForecast& forecast,
+                      std::vector<std::string> tenants);
   // Returns once every event published before the call has been handed to
   // the subscribers (for tests and benchmarks).
   void Flush();
@@ -87,6 +100,14 @@ class WatchHub {
  private:
   void Run();
   void Deliver(std::deque<OrderEvent> events);
+  struct AccountNotice {
+    provisioning::v1::AccountForecast forecast;
+    std::vector<std::string> tenants;
+    size_t after = 0;  // the events of pending_ published before it
+  };
+  // Events and account notices in the order they were published.
+  void DeliverInOrder(std::deque<OrderEvent> events, const std::deque<AccountNotice>& accounts);
+  void DeliverAccount(const AccountNotice& notice);
   void TickProgress();
 
   const Options options_;
@@ -94,6 +115,7 @@ class WatchHub {
   // The fan-out queue.
   mutable absl::Mutex queue_mu_;
   std::deque<OrderEvent> pending_ ABSL_GUARDED_BY(queue_mu_);
+  std::deque<AccountNotice> accounts_ ABSL_GUARDED_BY(queue_mu_);
   uint64_t published_ ABSL_GUARDED_BY(queue_mu_) = 0;
   uint64_t delivered_ ABSL_GUARDED_BY(queue_mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(queue_mu_) = false;
@@ -104,6 +126,8 @@ class WatchHub {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<uint64_t, WatchSubscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
+  // The last ACCOUNT WARNING of each backend not CLEARED since.
+  std::map<std::string, WatchMessagePtr> standing_ ABSL_GUARDED_BY(mu_);
 
   std::thread fan_out_;  // last: starts once everything above exists
 };

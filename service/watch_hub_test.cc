@@ -17,6 +17,9 @@ class Recorder : public WatchSubscriber {
   void OnChanges(const std::vector<WatchMessagePtr>& batch) override {
     absl::MutexLock lock(&mu);
     changes.insert(changes.end(), batch.begin(), batch.end());
+    for (const WatchMessagePtr& change : batch) {
+      sequence.push_back("CHANGE " + std::to_string(change->revision));
+    }
   }
   void OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) override {
     absl::MutexLock lock(&mu);
@@ -25,6 +28,11 @@ class Recorder : public WatchSubscriber {
   void OnClose(const absl::Status& status) override {
     absl::MutexLock lock(&mu);
     closed = status;
+  }
+  void OnAccount(const WatchMessagePtr& account) override {
+    absl::MutexLock lock(&mu);
+    accounts.push_back(account);
+    sequence.push_back("ACCOUNT " + std::to_string(account->revision));
   }
   std::vector<int64_t> Revisions() {
     absl::MutexLock lock(&mu);
@@ -46,6 +54,8 @@ class Recorder : public WatchSubscriber {
   absl::Mutex mu;
   std::vector<WatchMessagePtr> changes ABSL_GUARDED_BY(mu);
   std::vector<Tick> ticks ABSL_GUARDED_BY(mu);
+  std::vector<WatchMessagePtr> accounts ABSL_GUARDED_BY(mu);
+  std::vector<std::string> sequence ABSL_GUARDED_BY(mu);  // changes and accounts
   absl::Status closed ABSL_GUARDED_BY(mu);
 };
 
@@ -168,6 +178,57 @@ TEST(WatchHubTest, ProgressTicksCarryTheHubRevisionAndTheIdleCutoff) {
   for (size_t i = 1; i < a.ticks.size(); ++i) {
     EXPECT_GE(a.ticks[i].progress->revision, a.ticks[i - 1].progress->revision);
   }
+}
+
+TEST(WatchHubTest, AccountEventsFollowTheChangesPublishedBeforeThemAtTheHubRevision) {
+  WatchHub hub;
+  Recorder a, b;
+  ASSERT_TRUE(hub.Subscribe(&a).ok());
+  ASSERT_TRUE(hub.Subscribe(&b).ok());
+  hub.Publish(Event(1));
+  hub.Publish(Event(2));
+  provisioning::v1::AccountForecast forecast;
+  forecast.set_backend("tencent");
+  hub.PublishAccount(forecast, {"team-a"});
+  hub.Publish(Event(3));
+  hub.Flush();
+  EXPECT_EQ(a.Revisions(), (std::vector<int64_t>{1, 2, 3}));
+  absl::MutexLock la(&a.mu);
+  absl::MutexLock lb(&b.mu);
+  EXPECT_EQ(a.sequence,
+            (std::vector<std::string>{"CHANGE 1", "CHANGE 2", "ACCOUNT 2", "CHANGE 3"}));
+  ASSERT_EQ(a.accounts.size(), 1u);
+  ASSERT_EQ(b.accounts.size(), 1u);
+  EXPECT_EQ(a.accounts[0].get(), b.accounts[0].get());  // one message for all
+  EXPECT_EQ(a.accounts[0]->type, WatchEvent::ACCOUNT);
+  EXPECT_EQ(a.accounts[0]->revision, 2);
+  EXPECT_EQ(a.accounts[0]->tenants, std::vector<std::string>{"team-a"});
+  WatchEvent parsed;
+  ASSERT_TRUE(ParseWatchMessage(a.accounts[0]->bytes, &parsed));
+  EXPECT_EQ(parsed.account().backend(), "tencent");
+}
+
+TEST(WatchHubTest, ANewSubscriberLearnsTheWarningsStillStanding) {
+  WatchHub hub;
+  provisioning::v1::AccountForecast forecast;
+  forecast.set_state(provisioning::v1::AccountForecast::WARNING);
+  for (const char* backend : {"a", "b"}) {
+    forecast.set_backend(backend);
+    hub.PublishAccount(forecast, {});
+  }
+  forecast.set_state(provisioning::v1::AccountForecast::CLEARED);
+  hub.PublishAccount(forecast, {});  // b is fine again
+  hub.Flush();
+  Recorder late;
+  std::vector<WatchMessagePtr> standing;
+  ASSERT_TRUE(hub.Subscribe(&late, &standing).ok());
+  ASSERT_EQ(standing.size(), 1u);
+  WatchEvent parsed;
+  ASSERT_TRUE(ParseWatchMessage(standing[0]->bytes, &parsed));
+  EXPECT_EQ(parsed.account().backend(), "a");
+  EXPECT_EQ(parsed.account().state(), provisioning::v1::AccountForecast::WARNING);
+  absl::MutexLock lock(&late.mu);
+  EXPECT_TRUE(late.accounts.empty());  // not repeated through OnAccount
 }
 
 TEST(WatchHubTest, NoProgressTicksWhenTheIntervalIsZero) {

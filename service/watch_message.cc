@@ -6,7 +6,10 @@ namespace cvm {
 
 using provisioning::v1::WatchEvent;
 
-WatchMessagePtr MakeWatchMessage(const WatchEvent& event) {
+namespace {
+
+// MakeWatchMessage(), still open to setting its tenants.
+std::shared_ptr<WatchMessage> Build(const WatchEvent& event) {
   auto message = std::make_shared<WatchMessage>();
   message->type = event.type();
   message->revision = event.revision();
@@ -21,6 +24,10 @@ WatchMessagePtr MakeWatchMessage(const WatchEvent& event) {
   return message;
 }
 
+}  // namespace
+
+WatchMessagePtr MakeWatchMessage(const WatchEvent& event) { return Build(event); }
+
 WatchMessagePtr ChangeMessage(const OrderEvent& event) {
   WatchEvent change;
   change.set_revision(event.revision);
@@ -34,6 +41,26 @@ WatchMessagePtr ProgressMessage(int64_t revision) {
   progress.set_revision(revision);
   progress.set_type(WatchEvent::PROGRESS);
   return MakeWatchMessage(progress);
+}
+
+WatchMessagePtr AccountMessage(const provisioning::v1::AccountForecast& forecast, int64_t revision,
+                               std::vector<std::string> tenants) {
+  WatchEvent account;
+  account.set_revision(revision);
+  account.set_type(WatchEvent::ACCOUNT);
+  *account.mutable_account() = forecast;
+  std::shared_ptr<WatchMessage> message = Build(account);
+  message->tenants = std::move(tenants);
+  return message;
+}
+
+WatchMessagePtr AtRevision(const WatchMessagePtr& message, int64_t revision) {
+  WatchEvent event;
+  if (!ParseWatchMessage(message->bytes, &event)) return message;  // ours: cannot happen
+  event.set_revision(revision);
+  std::shared_ptr<WatchMessage> copy = Build(event);
+  copy->tenants = message->tenants;
+  return copy;
 }
 
 bool ParseWatchMessage(const grpc::ByteBuffer& bytes, WatchEvent* event) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "grpcpp/support/byte_buffer.h"
 #include "provisioning/v1/provisioning.pb.h"
@@ -24,6 +25,8 @@ struct WatchMessage {
   // CHANGE: the id and tenant of the order that changed; empty otherwise.
   std::string order_id;
   std::string tenant;
+  // ACCOUNT: the tenants whose streams get it; empty: every tenant's.
+  std::vector<std::string> tenants;
   // The serialized provisioning.v1.WatchEvent.
   grpc::ByteBuffer bytes;
 };
@@ -38,6 +41,14 @@ WatchMessagePtr ChangeMessage(const OrderEvent& event);
 
 // A PROGRESS message at `revision`.
 WatchMessagePtr ProgressMessage(int64_t revision);
+
+// An ACCOUNT message carrying `forecast` at `revision`, for `tenants`' streams
+// (empty: every tenant's).
+WatchMessagePtr AccountMessage(const provisioning::v1::AccountForecast& forecast, int64_t revision,
+                               std::vector<std::string> tenants);
+
+// `message` (a PROGRESS or ACCOUNT one) at `revision` instead.
+WatchMessagePtr AtRevision(const WatchMessagePtr& message, int64_t revision);
 
 // Parses `bytes` back into a WatchEvent (false when they are not one).
 bool ParseWatchMessage(const grpc::ByteBuffer& bytes, provisioning::v1::WatchEvent* event);

@@ -58,6 +58,29 @@ TEST(WatchMessageTest, SnapshotKeepsEveryOrderButNoOrderId) {
   EXPECT_EQ(parsed.orders_size(), 2);
 }
 
+TEST(WatchMessageTest, AccountCarriesTheForecastAndItsTenantsAndMovesToARevision) {
+  provisioning::v1::AccountForecast forecast;
+  forecast.set_state(provisioning::v1::AccountForecast::WARNING);
+  forecast.set_backend("tencent");
+  forecast.set_balance("5.60");
+  forecast.mutable_forecast()->set_seconds(12600);
+  WatchMessagePtr message = AccountMessage(forecast, 9, {"team-a"});
+  EXPECT_EQ(message->type, WatchEvent::ACCOUNT);
+  EXPECT_EQ(message->revision, 9);
+  EXPECT_TRUE(message->order_id.empty());
+  EXPECT_EQ(message->tenants, std::vector<std::string>{"team-a"});
+  WatchMessagePtr later = AtRevision(message, 12);
+  EXPECT_EQ(later->revision, 12);
+  EXPECT_EQ(later->tenants, message->tenants);
+  WatchEvent parsed;
+  ASSERT_TRUE(ParseWatchMessage(later->bytes, &parsed));
+  EXPECT_EQ(parsed.type(), WatchEvent::ACCOUNT);
+  EXPECT_EQ(parsed.revision(), 12);
+  EXPECT_EQ(parsed.orders_size(), 0);
+  EXPECT_EQ(parsed.account().backend(), "tencent");
+  EXPECT_EQ(parsed.account().forecast().seconds(), 12600);
+}
+
 TEST(WatchMessageTest, GarbageIsNotAWatchEvent) {
   grpc::Slice slice(std::string("\xff\xff\xff", 3));
   grpc::ByteBuffer garbage(&slice, 1);

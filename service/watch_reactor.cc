@@ -87,7 +87,8 @@ absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
 void WatchReactor::Begin(OrderStore* store) {
   // Subscribe first so nothing committed after the snapshot is missed;
   // events it already covers are dropped by revision below.
-  absl::StatusOr<uint64_t> id = hub_->Subscribe(this);
+  std::vector<WatchMessagePtr> standing;
+  absl::StatusOr<uint64_t> id = hub_->Subscribe(this, &standing);
   if (!id.ok()) {
     absl::MutexLock lock(&mu_);
     FinishLocked(id.status());
@@ -106,8 +107,15 @@ void WatchReactor::Begin(OrderStore* store) {
     floor_revision_ = *covered;
     started_ = true;
     for (WatchMessagePtr& message : initial) EnqueueLocked(std::move(message));
-    for (WatchMessagePtr& change : early_) {
-      if (change->revision > floor_revision_) EnqueueLocked(std::move(change));
+    for (const WatchMessagePtr& account : standing) {
+      if (WantsAccount(*account)) EnqueueNoticeLocked(account);
+    }
+    for (WatchMessagePtr& early : early_) {
+      if (early->type == WatchEvent::ACCOUNT) {
+        EnqueueNoticeLocked(early);
+      } else if (early->revision > floor_revision_) {
+        EnqueueLocked(std::move(early));
+      }
     }
     early_.clear();
     early_.shrink_to_fit();
@@ -142,14 +150,39 @@ void WatchReactor::OnProgressTick(const WatchMessagePtr& progress, absl::Time id
     if (!started_ || finishing_ || writing_ || !queue_.empty() || last_write_ > idle_cutoff) {
       return;
     }
-    // Every change up to the hub's revision has reached this stream, and it
-    // has sent everything up to floor_revision_: the larger of the two is
-    // safe to resume from and not below anything sent before.
-    EnqueueLocked(progress->revision >= floor_revision_ ? progress
-                                                        : ProgressMessage(floor_revision_));
+    EnqueueNoticeLocked(progress);
     next = TakeNextWriteLocked();
   }
   StartNextWrite(next);
+}
+
+bool WatchReactor::WantsAccount(const WatchMessage& account) const {
+  if (!order_id_.empty()) return false;  // one-order streams carry that order only
+  return account.tenants.empty() || std::find(account.tenants.begin(), account.tenants.end(),
+                                              tenant_) != account.tenants.end();
+}
+
+void WatchReactor::OnAccount(const WatchMessagePtr& account) {
+  if (!WantsAccount(*account)) return;
+  NextWrite next;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_) return;
+    if (!started_) {
+      early_.push_back(account);
+      return;
+    }
+    EnqueueNoticeLocked(account);
+    next = TakeNextWriteLocked();
+  }
+  StartNextWrite(next);
+}
+
+void WatchReactor::EnqueueNoticeLocked(const WatchMessagePtr& notice) {
+  // Every change up to the hub's revision has reached this stream, and it
+  // has sent everything up to floor_revision_: the larger of the two is
+  // safe to resume from and not below anything sent before.
+  EnqueueLocked(notice->revision >= floor_revision_ ? notice : AtRevision(notice, floor_revision_));
 }
 
 void WatchReactor::OnClose(const absl::Status& status) {

@@ -14,7 +14,10 @@
 // hub's status (UNAVAILABLE on drain). On the hub's progress tick a stream
 // that has written nothing for the progress interval sends a PROGRESS at
 // max(hub revision, last revision covered): never backwards, never past a
-// change the client has not been sent.
+// change the client has not been sent. An all-orders stream of a tenant the
+// hub's ACCOUNT message is for sends it at the same kind of revision, and
+// starts (after the snapshot or replay) with the WARNINGs still standing; a
+// one-order stream never sends one.
 //
 // The method is registered raw (grpc::ByteBuffer in and out) so the shared
 // bytes are sent without re-serializing per stream; the request is parsed
@@ -55,6 +58,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   void OnChanges(const std::vector<WatchMessagePtr>& changes) override;
   void OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) override;
   void OnClose(const absl::Status& status) override;
+  void OnAccount(const WatchMessagePtr& account) override;
 
   // grpc::ServerWriteReactor
   void OnWriteDone(bool ok) override;
@@ -71,6 +75,11 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   absl::StatusOr<int64_t> InitialEvents(OrderStore* store, std::vector<WatchMessagePtr>& out);
   // Queues `message` (or ends the stream when the queue is full).
   void EnqueueLocked(WatchMessagePtr message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether this stream sends `account` (all orders, one of its tenants).
+  bool WantsAccount(const WatchMessage& account) const;
+  // Queues a PROGRESS or ACCOUNT message at max(its revision, the revision
+  // covered so far).
+  void EnqueueNoticeLocked(const WatchMessagePtr& notice) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Makes the next queued message the one in flight; the caller starts its
   // write with StartNextWrite() after releasing mu_ (gRPC may send it inline,
   // and a send must not hold up OnChanges or OnWriteDone).

@@ -25,9 +25,15 @@ class WatchOnlyService : public Provisioning::WithRawCallbackMethod_Watch<Provis
  public:
   WatchOnlyService(OrderStore* store, WatchHub* hub, size_t max_buffered)
       : store_(store), hub_(hub), max_buffered_(max_buffered) {}
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* /*context*/,
+  // The tenant is the "tenant" request header ("" without one).
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* context,
                                                     const grpc::ByteBuffer* request) override {
-    return WatchReactor::Start(*request, "", store_, hub_, max_buffered_);
+    auto tenant = context->client_metadata().find("tenant");
+    return WatchReactor::Start(*request,
+                               tenant == context->client_metadata().end()
+                                   ? ""
+                                   : std::string(tenant->second.data(), tenant->second.size()),
+                               store_, hub_, max_buffered_);
   }
 
  private:
@@ -39,7 +45,8 @@ class WatchOnlyService : public Provisioning::WithRawCallbackMethod_Watch<Provis
 // Reads one Watch stream on its own thread; the test waits with timeouts.
 class Stream {
  public:
-  Stream(Provisioning::Stub* stub, const WatchRequest& request) {
+  Stream(Provisioning::Stub* stub, const WatchRequest& request, const std::string& tenant = "") {
+    if (!tenant.empty()) context_.AddMetadata("tenant", tenant);
     reader_ = stub->Watch(&context_, request);
     thread_ = std::thread([this] {
       WatchEvent event;
@@ -279,6 +286,70 @@ TEST_F(WatchReactorTest, HubCloseEndsStreamsWithItsStatusAndRefusesNewOnes) {
   EXPECT_EQ(open.AwaitEnd().error_code(), grpc::StatusCode::UNAVAILABLE);
   Stream late(stub_.get(), WatchRequest());
   EXPECT_EQ(late.AwaitEnd().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(WatchReactorTest, AccountEventsReachOnlyAllOrdersStreamsOfTheirTenants) {
+  StartServer(/*max_buffered=*/64, absl::ZeroDuration());
+  const std::string a = Create("a");  // revision 1, tenant ""
+  WatchRequest one;
+  one.set_order_id(a);
+  Stream all(stub_.get(), WatchRequest());
+  Stream single(stub_.get(), one);
+  Stream other(stub_.get(), WatchRequest(), "team-b");
+  ASSERT_EQ(all.Await(1).size(), 1u);
+  ASSERT_EQ(single.Await(1).size(), 1u);
+  ASSERT_EQ(other.Await(1).size(), 1u);
+  provisioning::v1::AccountForecast forecast;
+  forecast.set_backend("tencent");
+  forecast.set_state(provisioning::v1::AccountForecast::WARNING);
+  hub_->PublishAccount(forecast, {""});  // the unnamed tenant's account only
+  Touch(a);                              // revision 2
+  forecast.set_state(provisioning::v1::AccountForecast::CLEARED);
+  hub_->PublishAccount(forecast, {});  // every tenant's
+  EXPECT_EQ(Summary(all.Await(4)),
+            (std::vector<std::string>{"SNAPSHOT 1", "ACCOUNT 1", "CHANGE 2", "ACCOUNT 2"}));
+  const std::vector<WatchEvent> events = all.events();
+  EXPECT_EQ(events[1].account().state(), provisioning::v1::AccountForecast::WARNING);
+  EXPECT_EQ(events[1].account().backend(), "tencent");
+  EXPECT_EQ(events[1].orders_size(), 0);
+  EXPECT_EQ(events[3].account().state(), provisioning::v1::AccountForecast::CLEARED);
+  EXPECT_EQ(Summary(other.Await(2)), (std::vector<std::string>{"SNAPSHOT 1", "ACCOUNT 2"}));
+  // The one-order stream gets its order's change and nothing else.
+  Touch(a);  // revision 3
+  EXPECT_EQ(Summary(single.Await(3)),
+            (std::vector<std::string>{"SNAPSHOT 1", "CHANGE 2", "CHANGE 3"}));
+}
+
+TEST_F(WatchReactorTest, ANewAllOrdersStreamStartsWithTheWarningsStillStanding) {
+  StartServer(/*max_buffered=*/64, absl::ZeroDuration());
+  const std::string a = Create("a");  // revision 1
+  provisioning::v1::AccountForecast forecast;
+  forecast.set_backend("tencent");
+  forecast.set_state(provisioning::v1::AccountForecast::WARNING);
+  hub_->PublishAccount(forecast, {});
+  Touch(a);  // revision 2
+  hub_->Flush();
+  Stream warned(stub_.get(), WatchRequest());
+  WatchRequest resume;
+  resume.set_start_revision(1);
+  Stream resumed(stub_.get(), resume);
+  WatchRequest one;
+  one.set_order_id(a);
+  Stream single(stub_.get(), one);
+  EXPECT_EQ(Summary(warned.Await(2)), (std::vector<std::string>{"SNAPSHOT 2", "ACCOUNT 2"}));
+  EXPECT_EQ(warned.events()[1].account().state(), provisioning::v1::AccountForecast::WARNING);
+  EXPECT_EQ(Summary(resumed.Await(2)), (std::vector<std::string>{"CHANGE 2", "ACCOUNT 2"}));
+  forecast.set_state(provisioning::v1::AccountForecast::CLEARED);
+  hub_->PublishAccount(forecast, {});
+  hub_->Flush();
+  Stream cleared(stub_.get(), WatchRequest());
+  ASSERT_EQ(cleared.Await(1).size(), 1u);
+  ASSERT_EQ(single.Await(1).size(), 1u);
+  Touch(a);  // revision 3
+  EXPECT_EQ(Summary(cleared.Await(2)), (std::vector<std::string>{"SNAPSHOT 2", "CHANGE 3"}));
+  EXPECT_EQ(Summary(warned.Await(4)),
+            (std::vector<std::string>{"SNAPSHOT 2", "ACCOUNT 2", "ACCOUNT 2", "CHANGE 3"}));
+  EXPECT_EQ(Summary(single.Await(2)), (std::vector<std::string>{"SNAPSHOT 2", "CHANGE 3"}));
 }
 
 TEST_F(WatchReactorTest, InvalidRequestsAreRejected) {

@@ -37,6 +37,9 @@ constexpr const char* kMigrations[] = {
     "CREATE TABLE store_revision (singleton BOOLEAN PRIMARY KEY DEFAULT TRUE"
     "  CHECK (singleton), revision BIGINT NOT NULL);"
     "INSERT INTO store_revision (revision) VALUES (0);",
+    // 2: the shared request schedules of the cloud accounts
+    // (store/postgres_rate_slots.h).
+    "CREATE TABLE rate_slots (key TEXT COLLATE \"C\" PRIMARY KEY, next_slot BIGINT NOT NULL);",
 };
 
 }  // namespace

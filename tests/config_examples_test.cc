@@ -1,5 +1,6 @@
 // The example configs in deploy/config are what users copy: each must load
-// and build its backends and its policies.
+// and build its backends and its policies, and its arrears guard's options
+// must be valid.
 #include <cstdlib>
 
 #include "common/clock.h"
@@ -7,6 +8,7 @@
 #include "plugins/backend_set.h"
 #include "plugins/policies/store_order_ledger.h"
 #include "plugins/policy_set.h"
+#include "service/arrears_guard.h"
 #include "store/memory_order_store.h"
 
 namespace cvm {
@@ -31,6 +33,7 @@ TEST_P(ConfigExampleTest, LoadsAndBuildsItsBackendsAndPolicies) {
   auto policies = PolicySet::Create(*config, PolicyRegistry::Global(), context);
   ASSERT_TRUE(policies.ok()) << policies.status();
   EXPECT_EQ((*policies)->Names().size(), static_cast<size_t>(config->policies_size()));
+  EXPECT_TRUE(ArrearsGuard::OptionsFrom(config->arrears_guard()).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(DeployConfig, ConfigExampleTest,

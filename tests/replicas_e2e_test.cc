@@ -31,8 +31,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "store/pg_connection.h"
 #include "store/postgres_test_server.h"
-#include "tests/server_process.h"
-#include "tests/test_client.h"
+#include "tests/replica_cluster.h"
 
 namespace cvm::testing {
 namespace {
@@ -40,28 +39,6 @@ namespace {
 using provisioning::v1::Order;
 using provisioning::v1::WatchEvent;
 using tencentcloud::Json;
-
-constexpr char kOrderTag[] = "provisioner:order-id";
-
-// The emulator's clock runs 20x fast, so instances come up (5 s PENDING, IP
-// 5 s later) in half a second.
-class FastClock {
- public:
-  explicit FastClock(tencentcloud::EmulatorServer* emulator)
-      : thread_([this, emulator] {
-          while (!done_.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
-            emulator->clock().Advance(absl::Seconds(2));
-          }
-        }) {}
-  ~FastClock() {
-    done_.Notify();
-    thread_.join();
-  }
-
- private:
-  absl::Notification done_;
-  std::thread thread_;
-};
 
 // Every event of one all-orders Watch, read on a thread until cancelled.
 class Watcher {
@@ -96,127 +73,12 @@ class Watcher {
   std::thread thread_;
 };
 
-// The health of the API service (readiness), or with `service` "" of the
-// server (liveness).
-grpc::health::v1::HealthCheckResponse::ServingStatus Health(
-    const std::string& target, const std::string& service = "provisioning.v1.Provisioning") {
-  auto health = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  grpc::health::v1::HealthCheckRequest request;
-  request.set_service(service);
-  grpc::health::v1::HealthCheckResponse response;
-  if (!health->Check(ContextWithDeadline(5).get(), request, &response).ok()) {
-    return grpc::health::v1::HealthCheckResponse::UNKNOWN;
-  }
-  return response.status();
-}
-
-// Buys one instance under `request_id`, retrying the same request every
-// 100 ms for up to 90 s; `on_failure` sees each failed attempt (and may
-// replace `stub`). The accepted order, or nullopt.
-std::optional<Order> PurchaseUntilAccepted(
-    std::unique_ptr<provisioning::v1::Provisioning::Stub>& stub, const std::string& request_id,
-    const std::function<void(const grpc::Status&)>& on_failure) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(90);
-  while (absl::Now() < deadline) {
-    Order order;
-    grpc::Status status =
-        stub->Purchase(ContextWithDeadline(10).get(), PurchaseOf(request_id, 1), &order);
-    if (status.ok()) return order;
-    on_failure(status);
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return std::nullopt;
-}
-
-// Waits until every order in `ids` is ACTIVE (Describe on `stub`); the
-// moment it saw that, or nullopt after `timeout`.
-std::optional<absl::Time> AwaitActive(provisioning::v1::Provisioning::Stub& stub,
-                                      const std::set<std::string>& ids, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    int active = 0;
-    for (const Order& order : AllOrders(stub)) {
-      if (ids.count(order.order_id()) > 0 && order.state() == Order::ACTIVE) ++active;
-    }
-    if (active == static_cast<int>(ids.size())) return absl::Now();
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return std::nullopt;
-}
-
-// What the cloud and the store hold at the end, against what was accepted.
-struct Tally {
-  int lost = 0, duplicate_orders = 0, not_active = 0, orphans = 0, created = 0, ordered = 0;
-};
-
-Tally Count(provisioning::v1::Provisioning::Stub& stub, tencentcloud::EmulatorServer& emulator,
-            const std::map<std::string, std::string>& accepted) {
-  Tally tally;
-  std::map<std::string, std::vector<Order>> by_request;
-  for (Order& order : AllOrders(stub)) by_request[order.request_id()].push_back(order);
-  std::map<std::string, std::string> tag_of;  // instance -> order
-  for (const auto& [request_id, order_id] : accepted) {
-    const auto& found = by_request[request_id];
-    if (found.empty()) ++tally.lost;
-    if (found.size() > 1) ++tally.duplicate_orders;
-    if (found.size() != 1) continue;
-    EXPECT_EQ(found[0].order_id(), order_id) << request_id;
-    if (found[0].state() != Order::ACTIVE) ++tally.not_active;
-    for (const auto& instance : found[0].instances()) {
-      tag_of[instance.instance_id()] = found[0].order_id();
-      ++tally.ordered;
-    }
-  }
-  for (const Json& instance : emulator.emulator().LiveInstances(tencentcloud::kTestSecretId)) {
-    std::string tagged_for;
-    for (const Json& tag : instance["Tags"]) {
-      if (tag.value("Key", "") == kOrderTag) tagged_for = tag.value("Value", "");
-    }
-    auto it = tag_of.find(instance["InstanceId"].get<std::string>());
-    if (it == tag_of.end() || it->second != tagged_for) ++tally.orphans;
-  }
-  tally.created = emulator.Books()[tencentcloud::kTestSecretId]["Created"].get<int>();
-  return tally;
-}
-
-class ReplicasTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto postgres = PostgresTestServer::Shared();
-    ASSERT_TRUE(postgres.ok()) << postgres.status();
-    postgres_ = *postgres;
-    auto db = postgres_->CreateDatabase();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *db;
-    auto emulator =
-        tencentcloud::EmulatorServer::Start(tencentcloud::TestWorld(), "127.0.0.1", 0);
-    ASSERT_TRUE(emulator.ok()) << emulator.status();
-    emulator_ = *std::move(emulator);
-    config_ = WriteEmulatorConfig("replicas.textproto", emulator_->port(),
-                                  tencentcloud::kTestSecretId, tencentcloud::kTestSecretKey);
-  }
-
-  absl::StatusOr<std::unique_ptr<ServerProcess>> StartReplica() {
-    return ServerProcess::Start(
-        config_, {absl::StrCat("--store=postgres:", db_), "--poll_fast_interval=500ms",
-                  "--poll_slow_interval=2s", "--replica_check_interval=500ms"});
-  }
-
-  PostgresTestServer* postgres_ = nullptr;
-  std::string db_;
-  std::unique_ptr<tencentcloud::EmulatorServer> emulator_;
-  std::string config_;
-};
+class ReplicasTest : public ReplicaCluster {};
 
 TEST_F(ReplicasTest, ASigkilledReplicasOrdersFinishOnTheOthersAndEveryWatcherSeesEverything) {
   constexpr int kReplicas = 3, kPerReplica = 12, kKillAfter = 8;
   std::vector<std::unique_ptr<ServerProcess>> replicas;
-  for (int r = 0; r < kReplicas; ++r) {
-    auto replica = StartReplica();
-    ASSERT_TRUE(replica.ok()) << replica.status();
-    replicas.push_back(*std::move(replica));
-  }
+  ASSERT_NO_FATAL_FAILURE(StartReplicas(kReplicas, replicas));
   FastClock fast(emulator_.get());
   Watcher watcher(replicas[2]->target());  // on a survivor
   absl::SleepFor(absl::Milliseconds(300));  // its snapshot is taken

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "google/rpc/status.pb.h"
 
 namespace cvm::testing {
 

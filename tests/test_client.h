@@ -9,6 +9,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "provisioning/v1/provisioning.grpc.pb.h"
 
@@ -44,6 +46,23 @@ std::vector<provisioning::v1::Order> AllOrders(provisioning::v1::Provisioning::S
 grpc::Status PurchaseToTheEnd(provisioning::v1::Provisioning::Stub& stub,
                               const provisioning::v1::PurchaseRequest& request,
                               provisioning::v1::Order* final, absl::Duration timeout);
+
+// The detail of type T among a gRPC error's details (empty when it has none).
+template <typename T>
+T DetailOf(const grpc::Status& status) {
+  google::rpc::Status rich;
+  T detail;
+  if (!rich.ParseFromString(status.error_details())) return detail;
+  for (const auto& any : rich.details()) {
+    if (any.UnpackTo(&detail)) return detail;
+  }
+  return detail;
+}
+
+// The ErrorInfo among a gRPC error's details (empty when it has none).
+inline google::rpc::ErrorInfo ErrorInfoOf(const grpc::Status& status) {
+  return DetailOf<google::rpc::ErrorInfo>(status);
+}
 
 // The value of the sample whose line starts with `name{` and contains every
 // `label="value"` pair given; -1 when absent.

@@ -56,8 +56,15 @@ absl::StatusOr<std::unique_ptr<FakeBackend>> FakeBackend::Create(
                              "must be within [0, 1]"}});
     }
   }
-  return std::unique_ptr<FakeBackend>(new FakeBackend(
+  std::unique_ptr<FakeBackend> backend(new FakeBackend(
       config, clock, price, spot, std::llround(bandwidth * 1e6), std::llround(traffic * 1e6)));
+  if (!config.balance().empty()) {
+    absl::StatusOr<int64_t> balance = ParseMoneyMicros(config.balance());
+    if (!balance.ok()) return InvalidFields({{"balance", std::string(balance.status().message())}});
+    absl::MutexLock lock(&backend->mu_);
+    backend->balance_micros_ = *balance;
+  }
+  return backend;
 }
 
 FakeBackend::FakeBackend(const FakeBackendConfig& config, Clock* clock, double price,
@@ -156,10 +163,12 @@ absl::StatusOr<std::vector<std::string>> FakeBackend::Create(
   RETURN_IF_ERROR(InjectedFailure(Failure::CREATE, request.spec.zone()));
   const bool launch_fails =
       !InjectedFailure(Failure::LAUNCH, request.spec.zone()).ok();
+  ASSIGN_OR_RETURN(const Charge charge, ChargeOf(request));
   absl::MutexLock lock(&mu_);
   auto existing = tokens_.find(request.client_token);
   if (existing != tokens_.end()) return existing->second;
   RETURN_IF_ERROR(CheckLocked(request));
+  if (balance_micros_.has_value()) *balance_micros_ -= charge.upfront_micros;
   auto stock = stock_.find(request.spec.instance_type());
   if (stock != stock_.end()) stock->second -= request.count;
   std::vector<std::string> ids;
@@ -173,6 +182,7 @@ absl::StatusOr<std::vector<std::string>> FakeBackend::Create(
     instance.wants_public_ip = request.spec.internet().public_ip();
     instance.launch_failed = launch_fails;
     instance.index = index;
+    instance.hourly_micros = charge.hourly_micros;
     ids.push_back(std::move(id));
   }
   tokens_[request.client_token] = ids;
@@ -250,18 +260,21 @@ absl::StatusOr<std::vector<TaggedInstance>> FakeBackend::ListTagged(
 }
 
 absl::Status FakeBackend::Terminate(const std::string& /*region*/,
-                                    absl::Span<const std::string> instance_ids) {
+                                    absl::Span<const std::string> instance_ids,
+                                    absl::Time /*deadline*/) {
   RETURN_IF_ERROR(InjectedFailure(Failure::TERMINATE, ""));
   absl::MutexLock lock(&mu_);
   for (const std::string& id : instance_ids) {
     auto it = instances_.find(id);
-    if (it != instances_.end()) it->second.terminated = true;
+    if (it == instances_.end() || it->second.terminated) continue;
+    it->second.terminated = true;
+    it->second.terminated_at = clock_->Now();
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<provisioning::v1::Quote> FakeBackend::Quote(
-    const InstanceSpec& spec, int count) {
+absl::StatusOr<provisioning::v1::Quote> FakeBackend::Quote(const InstanceSpec& spec, int count,
+                                                           absl::Time /*deadline*/) {
   const int64_t unit = static_cast<int64_t>(
       (spec.has_spot() ? spot_market_price_ : price_per_hour_) * 1e6 + 0.5);
   const InternetAccess& internet = spec.internet();

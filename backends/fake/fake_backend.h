@@ -8,10 +8,15 @@
 // Terminate releases at once, prepaid or not (no recycle bin).
 // Implements the Backend contract (backends/backend.h), so thread-safe and
 // idempotent by client token.
+//
+// With a configured balance the fake keeps books (fake_backend_billing.cc):
+// Balance() is the balance less what live pay-as-you-go and spot instances
+// have cost so far on the clock and what prepaid orders cost up front.
 #ifndef CVM_PROVISIONER_BACKENDS_FAKE_FAKE_BACKEND_H_
 #define CVM_PROVISIONER_BACKENDS_FAKE_FAKE_BACKEND_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,13 +43,20 @@ class FakeBackend : public Backend {
   absl::StatusOr<std::vector<TaggedInstance>> ListTagged(const std::string& region) override;
   absl::StatusOr<std::vector<std::string>> FindByOrder(const std::string& region,
                                                        const std::string& order_id) override;
-  absl::Status Terminate(const std::string& region,
-                         absl::Span<const std::string> instance_ids) override;
-  absl::StatusOr<provisioning::v1::Quote> Quote(
-      const provisioning::v1::InstanceSpec& spec, int count) override;
+  using Backend::Quote;
+  using Backend::Terminate;
+  absl::Status Terminate(const std::string& region, absl::Span<const std::string> instance_ids,
+                         absl::Time deadline) override;
+  absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
+                                                int count, absl::Time deadline) override;
+
+  // UNIMPLEMENTED without a configured balance (FakeBackendConfig.balance).
+  absl::StatusOr<AccountBalance> Balance() override;
 
   // Number of instances ever created (the fake's books), for tests.
   int CreatedCount() const;
+  // Adds `micros` to a configured balance (a top-up), for tests.
+  void TopUp(int64_t micros);
 
  private:
   struct FakeInstance {
@@ -55,6 +67,16 @@ class FakeBackend : public Backend {
     bool launch_failed = false;
     bool terminated = false;
     int index = 0;
+    // With a balance: its price per hour (0 for prepaid), and when it was
+    // terminated.
+    int64_t hourly_micros = 0;
+    absl::Time terminated_at = absl::InfiniteFuture();
+  };
+  // What buying `request` costs when a balance is kept: each instance per
+  // hour, and the order up front (prepaid).
+  struct Charge {
+    int64_t hourly_micros = 0;
+    int64_t upfront_micros = 0;
   };
 
   FakeBackend(const provisioning::fake::v1::FakeBackendConfig& config, Clock* clock,
@@ -68,6 +90,8 @@ class FakeBackend : public Backend {
   int LiveCountLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   InstanceStatus StatusOfLocked(const std::string& id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The charge of `request` (zero without a balance), from Quote().
+  absl::StatusOr<Charge> ChargeOf(const CreateRequest& request);
 
   const provisioning::fake::v1::FakeBackendConfig config_;
   Clock* const clock_;
@@ -84,6 +108,9 @@ class FakeBackend : public Backend {
   std::map<std::string, std::vector<std::string>> tokens_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> stock_ ABSL_GUARDED_BY(mu_);
   int next_index_ ABSL_GUARDED_BY(mu_) = 0;
+  // The configured balance plus top-ups less up-front charges; unset
+  // without a configured balance.
+  std::optional<int64_t> balance_micros_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cvm

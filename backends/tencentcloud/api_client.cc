@@ -12,12 +12,8 @@ namespace cvm::tencentcloud {
 
 namespace {
 
-// Retries per call, with doubling backoff: for RequestLimitExceeded (Tencent
-// executed nothing) and for transport failures / 5xx when repeating the call
-// cannot buy twice (every action but a RunInstances without ClientToken).
-constexpr int kRetries = 8;
-constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
-constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
+// CallOnce() got to the wire after its slot's second: nothing was sent.
+constexpr char kSlotMissed[] = "RATE_SLOT_MISSED";
 
 // The outcome label of one call: OK, Tencent's error code, or what failed.
 std::string Outcome(const absl::Status& status) {
@@ -30,9 +26,16 @@ std::string Outcome(const absl::Status& status) {
   return "TRANSPORT_ERROR";
 }
 
+// Whether another attempt may help: RequestLimitExceeded (Tencent executed
+// nothing), and transport failures / 5xx when repeating the call does the
+// same again: every action but a RunInstances without ClientToken (it could
+// buy twice) and TerminateInstances (a repeat destroys a prepaid instance
+// the lost first call returned to the recycle bin; TencentBackend::Terminate
+// asks the cloud what is left before it calls again).
 bool Retryable(const ApiCall& call, const absl::Status& status) {
   if (ErrorReason(status) == "CLOUD_RATE_LIMITED") return true;
   if (status.code() != absl::StatusCode::kUnavailable) return false;
+  if (call.action == "TerminateInstances") return false;
   return call.action != "RunInstances" || call.params.contains("ClientToken");
 }
 
@@ -40,36 +43,51 @@ bool Retryable(const ApiCall& call, const absl::Status& status) {
 
 ApiClient::ApiClient(std::unique_ptr<CredentialsProvider> credentials,
                      std::string endpoint_override, std::unique_ptr<HttpClient> http,
-                     std::unique_ptr<RateLimiter> limiter, absl::Duration max_rate_wait,
-                     std::unique_ptr<ApiMetrics> metrics, Clock* clock)
+                     std::unique_ptr<RateLimiter> limiter, RetryPolicy retry,
+                     std::unique_ptr<ApiMetrics> metrics, Clock* clock, RateLimiter::Sleep sleep)
     : credentials_(std::move(credentials)),
       endpoint_override_(std::move(endpoint_override)),
       http_(std::move(http)),
       limiter_(std::move(limiter)),
-      max_rate_wait_(max_rate_wait),
+      retry_(retry),
+      sleep_(sleep ? std::move(sleep)
+                   : RateLimiter::Sleep([](absl::Duration d) { absl::SleepFor(d); })),
       metrics_(std::move(metrics)),
       clock_(clock) {}
 
 absl::StatusOr<Json> ApiClient::Call(const ApiCall& call) {
-  absl::Duration backoff = kFirstBackoff;
-  for (int attempt = 0;; ++attempt) {
-    absl::StatusOr<absl::Duration> waited =
-        limiter_->Acquire(call.action, call.region, max_rate_wait_);
-    if (!waited.ok()) return waited.status();
-    metrics_->RecordRateWait(call.action, *waited);
-    const absl::Time start = absl::Now();
-    absl::StatusOr<Json> result = CallOnce(call);
-    metrics_->RecordCall(call.action, Outcome(result.status()), absl::Now() - start);
-    if (result.ok() || attempt == kRetries || !Retryable(call, result.status())) {
-      return result;
+  absl::StatusOr<Json> result = absl::DeadlineExceededError(
+      absl::StrCat("Tencent Cloud ", call.action, ": the caller's deadline passed"));
+  for (int attempt = 1; attempt <= retry_.max_attempts; ++attempt) {
+    if (attempt > 1) {
+      // Not past the deadline: the last answer stands if no retry fits.
+      const absl::Duration backoff = retry_.Backoff(attempt);
+      if (clock_->Now() + backoff >= call.deadline) return result;
+      metrics_->RecordRetry(call.action);
+      sleep_(backoff);
     }
-    metrics_->RecordRetry(call.action);
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, kMaxBackoff);
+    // A slot missed on the way to the wire sent nothing: not an attempt.
+    do {
+      absl::StatusOr<RateLimiter::Grant> grant = limiter_->Acquire(call.action, call.deadline);
+      if (!grant.ok()) return attempt == 1 ? grant.status() : result;
+      metrics_->RecordRateWait(call.action, grant->waited);
+      const absl::Duration left = call.deadline - clock_->Now();
+      if (left <= absl::ZeroDuration()) return result;
+      const absl::Time start = absl::Now();
+      result = CallOnce(call, left, grant->send_by);
+      if (ErrorReason(result.status()) == kSlotMissed) {
+        limiter_->MissedSlot();
+        continue;
+      }
+      metrics_->RecordCall(call.action, Outcome(result.status()), absl::Now() - start);
+    } while (ErrorReason(result.status()) == kSlotMissed);
+    if (result.ok() || !Retryable(call, result.status())) return result;
   }
+  return result;
 }
 
-absl::StatusOr<Json> ApiClient::CallOnce(const ApiCall& call) {
+absl::StatusOr<Json> ApiClient::CallOnce(const ApiCall& call, absl::Duration timeout,
+                                         absl::Time send_by) {
   absl::StatusOr<Credentials> credentials = credentials_->Get();
   if (!credentials.ok()) return credentials.status();
 
@@ -105,7 +123,12 @@ absl::StatusOr<Json> ApiClient::CallOnce(const ApiCall& call) {
   if (!call.region.empty()) headers.push_back({"X-TC-Region", call.region});
   if (!credentials->token.empty()) headers.push_back({"X-TC-Token", credentials->token});
 
-  absl::StatusOr<HttpResponse> response = http_->Post(url, headers, body);
+  // The last moment before the wire: too late for the slot's second, the
+  // request would count in the next one's.
+  if (clock_->Now() >= send_by) {
+    return WithReason(absl::UnavailableError("the rate slot passed before sending"), kSlotMissed);
+  }
+  absl::StatusOr<HttpResponse> response = http_->Post(url, headers, body, timeout);
   if (!response.ok()) return response.status();
   if (response->status != 200) {
     const std::string what =

@@ -1,11 +1,16 @@
 // One signed Tencent Cloud API call: JSON parameters in, the "Response"
 // object out, errors mapped (error_mapping.h).
 //
-// Contract: thread-safe. Calls are paced by the rate limiter at Tencent's
-// per-action limits. A RequestLimitExceeded answer (which executed nothing)
-// is retried with backoff, and so are transport failures, HTTP 5xx and
-// malformed answers unless repeating could buy twice (a RunInstances without
-// ClientToken). After the retries: UNAVAILABLE, or the mapped Tencent error.
+// Contract: thread-safe. Every attempt of every call takes a slot of the
+// account's rate limiter first (shared with the other replicas). The one
+// retry policy (backends/retry_policy.h) repeats a RequestLimitExceeded
+// answer (which executed nothing), transport failures, HTTP 5xx and
+// malformed answers, unless repeating could buy twice (a RunInstances without
+// ClientToken): at most policy.max_attempts HTTP requests per call. The
+// call's deadline bounds the wait for a slot, each request's timeout and the
+// backoff: a call whose deadline passes returns DEADLINE_EXCEEDED, or the
+// last attempt's error when one was made. After the attempts: UNAVAILABLE,
+// or the mapped Tencent error.
 #ifndef CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_API_CLIENT_H_
 #define CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_API_CLIENT_H_
 
@@ -13,6 +18,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "backends/retry_policy.h"
 #include "backends/tencentcloud/api_metrics.h"
 #include "backends/tencentcloud/credentials.h"
 #include "backends/tencentcloud/http_client.h"
@@ -33,6 +39,8 @@ struct ApiCall {
   std::string action;   // "RunInstances"
   std::string region;   // empty for global actions
   Json params = Json::object();
+  // When the caller stops waiting (the client's deadline).
+  absl::Time deadline = absl::InfiniteFuture();
 };
 
 class ApiClient {
@@ -40,9 +48,11 @@ class ApiClient {
   // endpoint_override: "" for https://<service>.tencentcloudapi.com, else a
   // base URL such as "http://127.0.0.1:9000". `clock` stamps requests (real
   // time: the server checks it).
+  // `sleep` (the retry backoff) defaults to absl::SleepFor.
   ApiClient(std::unique_ptr<CredentialsProvider> credentials, std::string endpoint_override,
             std::unique_ptr<HttpClient> http, std::unique_ptr<RateLimiter> limiter,
-            absl::Duration max_rate_wait, std::unique_ptr<ApiMetrics> metrics, Clock* clock);
+            RetryPolicy retry, std::unique_ptr<ApiMetrics> metrics, Clock* clock,
+            RateLimiter::Sleep sleep = nullptr);
 
   // The Response object without RequestId, or the error.
   absl::StatusOr<Json> Call(const ApiCall& call);
@@ -50,13 +60,15 @@ class ApiClient {
   const RateLimiter& limiter() const { return *limiter_; }
 
  private:
-  absl::StatusOr<Json> CallOnce(const ApiCall& call);
+  // One request, sent only before `send_by` (its rate slot's second).
+  absl::StatusOr<Json> CallOnce(const ApiCall& call, absl::Duration timeout, absl::Time send_by);
 
   const std::unique_ptr<CredentialsProvider> credentials_;
   const std::string endpoint_override_;
   const std::unique_ptr<HttpClient> http_;
   const std::unique_ptr<RateLimiter> limiter_;
-  const absl::Duration max_rate_wait_;
+  const RetryPolicy retry_;
+  const RateLimiter::Sleep sleep_;
   const std::unique_ptr<ApiMetrics> metrics_;
   Clock* const clock_;
 };

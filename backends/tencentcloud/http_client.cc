@@ -52,17 +52,19 @@ void HttpClient::Return(void* handle) {
 
 absl::StatusOr<HttpResponse> HttpClient::Post(
     const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
-    const std::string& body) {
-  return Perform(url, headers, &body);
+    const std::string& body, absl::Duration timeout) {
+  return Perform(url, headers, &body, timeout);
 }
 
 absl::StatusOr<HttpResponse> HttpClient::Get(const std::string& url) {
-  return Perform(url, {}, nullptr);
+  return Perform(url, {}, nullptr, absl::InfiniteDuration());
 }
 
 absl::StatusOr<HttpResponse> HttpClient::Perform(
     const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
-    const std::string* body) {
+    const std::string* body, absl::Duration timeout) {
+  const bool callers_timeout = timeout < request_timeout_;
+  timeout = std::max(std::min(timeout, request_timeout_), absl::Milliseconds(1));
   CURL* curl = static_cast<CURL*>(Borrow());
   if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
   curl_easy_reset(curl);  // keeps the connection cache
@@ -83,15 +85,20 @@ absl::StatusOr<HttpResponse> HttpClient::Perform(
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(connect_timeout_)));
+                   static_cast<long>(absl::ToInt64Milliseconds(std::min(connect_timeout_, timeout))));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(request_timeout_)));
+                   static_cast<long>(absl::ToInt64Milliseconds(timeout)));
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
   const CURLcode code = curl_easy_perform(curl);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_slist_free_all(list);
   Return(curl);
+  if (code == CURLE_OPERATION_TIMEDOUT && callers_timeout) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        body != nullptr ? "POST " : "GET ", url, ": the caller's deadline passed (",
+        absl::FormatDuration(timeout), ")"));
+  }
   if (code != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat(body != nullptr ? "POST " : "GET ", url, ": ",
                                                curl_easy_strerror(code)));

@@ -4,6 +4,8 @@
 // alive between calls, so connections are reused) and returns it. TLS peer
 // and host verification stay on. Transport failures (connect, timeout, reset)
 // are UNAVAILABLE; any HTTP status is returned as a response, not an error.
+// A request is given the client's request timeout, or the caller's
+// `timeout` when shorter; running out of the caller's is DEADLINE_EXCEEDED.
 #ifndef CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_HTTP_CLIENT_H_
 #define CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_HTTP_CLIENT_H_
 
@@ -32,7 +34,7 @@ class HttpClient {
 
   absl::StatusOr<HttpResponse> Post(
       const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
-      const std::string& body);
+      const std::string& body, absl::Duration timeout = absl::InfiniteDuration());
 
   absl::StatusOr<HttpResponse> Get(const std::string& url);
 
@@ -40,7 +42,7 @@ class HttpClient {
   // Runs one request; `body` null for GET.
   absl::StatusOr<HttpResponse> Perform(
       const std::string& url, const std::vector<std::pair<std::string, std::string>>& headers,
-      const std::string* body);
+      const std::string* body, absl::Duration timeout);
   void* Borrow();
   void Return(void* handle);
 

@@ -1,5 +1,9 @@
+// RateLimiter on a fake clock: the calls of each second, the reserve, one
+// schedule shared by several limiters (replicas), the horizon, late wake-ups
+// and the deadline.
 #include "backends/tencentcloud/rate_limiter.h"
 
+#include <map>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -7,63 +11,138 @@
 namespace cvm::tencentcloud {
 namespace {
 
-class RateLimiterTest : public ::testing::Test {
- protected:
-  RateLimiter Make(std::map<std::string, double> limits) {
-    return RateLimiter(&clock_, std::move(limits), 20, [this](absl::Duration d) {
-      clock_.Advance(d);
-    });
+// Records every Take() (when, and the slot's answer) on top of a schedule.
+class RecordingSlots : public RateSlots {
+ public:
+  explicit RecordingSlots(Clock* clock) : clock_(clock) {}
+  absl::StatusOr<SlotTake> Take(const std::string& key, int64_t first, int64_t last) override {
+    absl::StatusOr<SlotTake> take = inner_.Take(key, first, last);
+    if (take.ok() && take->taken) taken_at.push_back(clock_->Now());
+    return take;
   }
-  // Start times of `n` requests made back to back.
-  std::vector<absl::Time> Starts(RateLimiter& limiter, const std::string& action, int n) {
-    std::vector<absl::Time> starts;
-    for (int i = 0; i < n; ++i) {
-      EXPECT_TRUE(limiter.Acquire(action, "ap-guangzhou", absl::Minutes(1)).ok());
-      starts.push_back(clock_.Now());
-    }
-    return starts;
-  }
-  FakeClock clock_;
+  bool shared() const override { return false; }
+  std::vector<absl::Time> taken_at;
+  LocalRateSlots inner_;
+
+ private:
+  Clock* clock_;
 };
 
-TEST_F(RateLimiterTest, NoOneSecondWindowExceedsTheLimit) {
-  RateLimiter limiter = Make(DefaultRateLimits());
-  std::vector<absl::Time> starts = Starts(limiter, "RunInstances", 95);
-  for (size_t i = 0; i < starts.size(); ++i) {
-    int in_window = 0;
-    for (size_t j = i; j < starts.size() && starts[j] < starts[i] + absl::Seconds(1); ++j) {
-      ++in_window;
-    }
-    // Paced at 90 % of 10/s: never more than Tencent's 10 in any second.
-    EXPECT_LE(in_window, 10) << "window starting at request " << i;
+class RateLimiterTest : public ::testing::Test {
+ protected:
+  RateLimiter Make(RateLimiter::Options options = {}) {
+    return RateLimiter(&slots_, &clock_, std::move(options),
+                       [this](absl::Duration d) { clock_.Advance(d + oversleep_); });
   }
-  // And it is not slower than it must be: 95 requests at 9/s take 94/9 s.
-  EXPECT_LT(starts.back() - starts.front(), absl::Milliseconds(10450));
+  // Calls per whole second when `n` calls of `action` are made back to back
+  // by the limiters in turn.
+  std::map<int64_t, int> PerSecond(std::vector<RateLimiter*> limiters, const std::string& action,
+                                   int n) {
+    std::map<int64_t, int> seconds;
+    for (int i = 0; i < n; ++i) {
+      absl::StatusOr<RateLimiter::Grant> grant = limiters[i % limiters.size()]->Acquire(action);
+      EXPECT_TRUE(grant.ok()) << grant.status();
+      // Sent now, before the end of its second less the guard.
+      if (grant.ok()) EXPECT_LT(clock_.Now(), grant->send_by);
+      ++seconds[absl::ToUnixSeconds(clock_.Now())];
+    }
+    return seconds;
+  }
+  // Takes the slots of the next `seconds` seconds of a schedule of
+  // `per_second`, as others would.
+  void TakeAhead(const std::string& key, int per_second, int seconds) {
+    const int64_t first = (absl::ToUnixSeconds(clock_.Now()) + 1) * per_second;
+    for (int i = 0; i < per_second * seconds; ++i) {
+      ASSERT_TRUE(slots_.inner_.Take(key, first, first + (1 << 20)).ok());
+    }
+  }
+  static int Busiest(const std::map<int64_t, int>& seconds) {
+    int busiest = 0;
+    for (const auto& [second, calls] : seconds) busiest = std::max(busiest, calls);
+    return busiest;
+  }
+
+  FakeClock clock_{absl::FromUnixMillis(1700000000'300)};
+  RecordingSlots slots_{&clock_};
+  absl::Duration oversleep_;
+};
+
+TEST_F(RateLimiterTest, NoSecondHoldsMoreThanTheLimitLessTheReserve) {
+  RateLimiter limiter = Make();
+  EXPECT_EQ(limiter.PerSecond("RunInstances"), 8);  // 10 x (1 - 20 %)
+  EXPECT_EQ(limiter.PerSecond("DescribeInstances"), 32);
+  EXPECT_EQ(limiter.PerSecond("DescribeAccountQuota"), 16);  // unnamed: 20
+  const absl::Time start = clock_.Now();
+  std::map<int64_t, int> seconds = PerSecond({&limiter}, "RunInstances", 100);
+  EXPECT_EQ(Busiest(seconds), 8);
+  // Not slower than it must be: 100 calls at 8 per second.
+  EXPECT_LE(clock_.Now() - start, absl::Seconds(13));
 }
 
-TEST_F(RateLimiterTest, ActionsAndRegionsHaveTheirOwnSchedules) {
-  RateLimiter limiter = Make(DefaultRateLimits());
-  Starts(limiter, "RunInstances", 10);
+TEST_F(RateLimiterTest, TheReserveAndTheLimitsAreConfigurable) {
+  RateLimiter::Options options;
+  options.reserve = 0;
+  options.limits = {{"RunInstances", 5}, {"DescribeInstances", 0}};
+  options.default_limit = 3;
+  RateLimiter limiter = Make(options);
+  EXPECT_EQ(limiter.PerSecond("RunInstances"), 5);
+  EXPECT_EQ(limiter.PerSecond("DescribeAccountBalance"), 3);
+  EXPECT_EQ(limiter.PerSecond("DescribeInstances"), 0);
+  EXPECT_EQ(Busiest(PerSecond({&limiter}, "RunInstances", 30)), 5);
   const absl::Time before = clock_.Now();
-  ASSERT_TRUE(limiter.Acquire("DescribeInstances", "ap-guangzhou", absl::Seconds(1)).ok());
-  ASSERT_TRUE(limiter.Acquire("RunInstances", "ap-shanghai", absl::Seconds(1)).ok());
-  EXPECT_EQ(clock_.Now(), before);  // neither waited
+  PerSecond({&limiter}, "DescribeInstances", 100);  // unpaced
+  EXPECT_EQ(clock_.Now(), before);
 }
 
-TEST_F(RateLimiterTest, UnknownActionsUseTheDefaultRate) {
-  RateLimiter limiter = Make({});
-  std::vector<absl::Time> starts = Starts(limiter, "DescribeAccountQuota", 3);
-  EXPECT_EQ(starts[1] - starts[0], absl::Seconds(1) / 20);
+TEST_F(RateLimiterTest, LimitersSharingASchedulePaceAsOne) {
+  RateLimiter a = Make(), b = Make(), c = Make();
+  std::map<int64_t, int> seconds = PerSecond({&a, &b, &c}, "RunInstances", 90);
+  EXPECT_EQ(Busiest(seconds), 8);
+  // Each limiter alone would have allowed 8 of its own each second.
+  EXPECT_GE(seconds.size(), 11u);
 }
 
-TEST_F(RateLimiterTest, TooLongAWaitIsRefusedWithoutReservingASlot) {
-  RateLimiter limiter(&clock_, {{"RunInstances", 1}}, 20);  // real sleep never needed
-  ASSERT_TRUE(limiter.Acquire("RunInstances", "r", absl::Seconds(5)).ok());
-  absl::Status refused = limiter.Acquire("RunInstances", "r", absl::Milliseconds(100)).status();
-  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
-  clock_.Advance(absl::Seconds(1));
-  // The refused call took no slot: the next one goes right away.
-  EXPECT_TRUE(limiter.Acquire("RunInstances", "r", absl::ZeroDuration()).ok());
+TEST_F(RateLimiterTest, ASlotIsNeverTakenFurtherAheadThanTheHorizon) {
+  RateLimiter limiter = Make();
+  // Others (a replica that then died) took the next 5 seconds of slots.
+  TakeAhead("default/RunInstances", 8, 5);
+  const absl::Time start = clock_.Now();
+  ASSERT_TRUE(limiter.Acquire("RunInstances").ok());
+  ASSERT_EQ(slots_.taken_at.size(), 1u);
+  // It took its slot no earlier than a horizon before it, and got the first
+  // one after the dead replica's.
+  EXPECT_GE(slots_.taken_at[0], clock_.Now() - absl::Seconds(1));
+  EXPECT_GT(clock_.Now() - start, absl::Seconds(4));
+  EXPECT_LT(clock_.Now() - start, absl::Seconds(6));
+}
+
+TEST_F(RateLimiterTest, ACallThatWakesTooLateForItsSecondTakesAnotherSlot) {
+  RateLimiter limiter = Make();
+  oversleep_ = absl::Milliseconds(700);  // every sleep overshoots
+  std::map<int64_t, int> seconds = PerSecond({&limiter}, "RunInstances", 20);
+  EXPECT_LE(Busiest(seconds), 8);
+  EXPECT_GT(limiter.late_slots(), 0);
+  // Every call went out in its slot's second, before the guard.
+  const absl::Time now = clock_.Now();
+  EXPECT_LT(now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)), absl::Milliseconds(750));
+}
+
+TEST_F(RateLimiterTest, TheDeadlineAndTheLongestWaitStopTheWait) {
+  RateLimiter::Options options;
+  options.limits = {{"RunInstances", 1}};
+  options.reserve = 0;
+  options.max_wait = absl::Seconds(30);
+  RateLimiter limiter = Make(options);
+  ASSERT_TRUE(limiter.Acquire("RunInstances").ok());
+  const absl::Time before = clock_.Now();
+  absl::Status late = limiter.Acquire("RunInstances", before + absl::Milliseconds(200)).status();
+  EXPECT_EQ(late.code(), absl::StatusCode::kDeadlineExceeded) << late;
+  EXPECT_EQ(clock_.Now(), before);  // it did not wait for nothing
+  // Others hold the next minute: longer than max_wait.
+  TakeAhead("default/RunInstances", 1, 60);
+  absl::Status refused = limiter.Acquire("RunInstances").status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  EXPECT_NE(refused.message().find("shared by every replica"), std::string::npos) << refused;
 }
 
 }  // namespace

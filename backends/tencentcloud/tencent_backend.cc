@@ -95,8 +95,8 @@ Json RunInstancesParams(const InstanceSpec& spec, int count) {
 }
 
 absl::StatusOr<Json> TencentBackend::Cvm(const std::string& action, const std::string& region,
-                                         Json params) {
-  return api_->Call(ApiCall{"cvm", kCvmVersion, action, region, std::move(params)});
+                                         Json params, absl::Time deadline) {
+  return api_->Call(ApiCall{"cvm", kCvmVersion, action, region, std::move(params), deadline});
 }
 
 absl::Status TencentBackend::Preflight(const CreateRequest& request) {
@@ -108,7 +108,8 @@ absl::Status TencentBackend::Preflight(const CreateRequest& request) {
             {{{"Name", "zone"}, {"Values", {spec.zone()}}},
              {{"Name", "instance-type"}, {"Values", {spec.instance_type()}}},
              {{"Name", "instance-charge-type"},
-              {"Values", {spec.has_spot() ? "SPOTPAID" : "POSTPAID_BY_HOUR"}}}}}}));
+              {"Values", {spec.has_spot() ? "SPOTPAID" : "POSTPAID_BY_HOUR"}}}}}},
+          request.deadline));
   ASSIGN_OR_RETURN(const ZoneOffer offer, ParseZoneOffer(offers));
   if (!offer.sells) {
     return PreconditionFailed("ZONE_SOLD_OUT", spec.zone(),
@@ -132,7 +133,8 @@ absl::Status TencentBackend::Preflight(const CreateRequest& request) {
   }
 
   ASSIGN_OR_RETURN(Json quota, Cvm("DescribeAccountQuota", spec.region(),
-                                   {{"Filters", {{{"Name", "zone"}, {"Values", {spec.zone()}}}}}}));
+                                   {{"Filters", {{{"Name", "zone"}, {"Values", {spec.zone()}}}}}},
+                                   request.deadline));
   const int needed = spec.has_spot() ? request.count * offer.cpu : request.count;
   ASSIGN_OR_RETURN(
       const std::optional<int> remaining,
@@ -146,12 +148,12 @@ absl::Status TencentBackend::Preflight(const CreateRequest& request) {
 
   int64_t cost_micros = offer.unit_price_micros * request.count;  // about one hour
   if (spec.has_prepaid()) {
-    ASSIGN_OR_RETURN(provisioning::v1::Quote quote, Quote(spec, request.count));
+    ASSIGN_OR_RETURN(provisioning::v1::Quote quote, Quote(spec, request.count, request.deadline));
     cost_micros = ParseMoneyMicros(quote.total_price_prepaid()).value_or(0);
   }
   ASSIGN_OR_RETURN(Json balance,
                    api_->Call(ApiCall{"billing", kBillingVersion, "DescribeAccountBalance", "",
-                                      Json::object()}));
+                                      Json::object(), request.deadline}));
   ASSIGN_OR_RETURN(const int64_t balance_micros, ParseBalanceMicros(balance));
   if (balance_micros < cost_micros) {
     return PreconditionFailed(
@@ -219,31 +221,58 @@ absl::StatusOr<std::vector<TaggedInstance>> TencentBackend::ListTagged(
 }
 
 absl::Status TencentBackend::Terminate(const std::string& region,
-                                       absl::Span<const std::string> instance_ids) {
+                                       absl::Span<const std::string> instance_ids,
+                                       absl::Time deadline) {
   if (instance_ids.empty()) return absl::OkStatus();
   if (instance_ids.size() > kMaxDescribeBatch) {
     return InvalidFields({{"instance_ids", absl::StrCat("at most ", kMaxDescribeBatch)}});
   }
   std::vector<std::string> ids(instance_ids.begin(), instance_ids.end());
-  absl::StatusOr<Json> done = Cvm("TerminateInstances", region, {{"InstanceIds", ids}});
-  if (done.ok() || done.status().code() != absl::StatusCode::kNotFound) {
-    return done.status();
+  // Never repeated blindly (backend.h rule 8): after a lost answer or a
+  // "some are gone" refusal, the cloud is asked what is left to release.
+  absl::Status last;
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    if (attempt > 1) {
+      ASSIGN_OR_RETURN(ids, StillToRelease(region, ids));
+      if (ids.empty()) return absl::OkStatus();
+    }
+    last = Cvm("TerminateInstances", region, {{"InstanceIds", ids}}, deadline).status();
+    if (last.code() != absl::StatusCode::kNotFound &&
+        last.code() != absl::StatusCode::kUnavailable) {
+      return last;  // OK, or an error another call would meet again
+    }
   }
-  // Some are already gone (Tencent rejects the whole call): release the rest.
-  ASSIGN_OR_RETURN(std::vector<InstanceStatus> statuses, Describe(region, instance_ids));
-  std::vector<std::string> alive;
-  for (const InstanceStatus& status : statuses) {
-    if (status.state != Instance::TERMINATED) alive.push_back(status.instance_id);
-  }
-  if (alive.empty()) return absl::OkStatus();
-  return Cvm("TerminateInstances", region, {{"InstanceIds", alive}}).status();
+  return last;
 }
 
-absl::StatusOr<provisioning::v1::Quote> TencentBackend::Quote(const InstanceSpec& spec,
-                                                              int count) {
-  ASSIGN_OR_RETURN(Json answer,
-                   Cvm("InquiryPriceRunInstances", spec.region(), RunInstancesParams(spec, count)));
+absl::StatusOr<std::vector<std::string>> TencentBackend::StillToRelease(
+    const std::string& region, const std::vector<std::string>& ids) {
+  ASSIGN_OR_RETURN(std::vector<InstanceStatus> statuses, Describe(region, ids));
+  std::vector<std::string> left;
+  for (const InstanceStatus& status : statuses) {
+    if (status.state != Instance::TERMINATED &&
+        !IsReturned(status.state, status.isolated_source)) {
+      left.push_back(status.instance_id);
+    }
+  }
+  return left;
+}
+
+absl::StatusOr<provisioning::v1::Quote> TencentBackend::Quote(const InstanceSpec& spec, int count,
+                                                              absl::Time deadline) {
+  ASSIGN_OR_RETURN(Json answer, Cvm("InquiryPriceRunInstances", spec.region(),
+                                    RunInstancesParams(spec, count), deadline));
   return ParseQuote(answer, spec.has_prepaid(), count, currency_);
+}
+
+absl::StatusOr<AccountBalance> TencentBackend::Balance() {
+  ASSIGN_OR_RETURN(Json answer, api_->Call(ApiCall{"billing", kBillingVersion,
+                                                   "DescribeAccountBalance", "", Json::object()}));
+  AccountBalance balance;
+  // The answer names no currency: the account's, from the configuration.
+  balance.currency = currency_;
+  ASSIGN_OR_RETURN(balance.micros, ParseBalanceMicros(answer));
+  return balance;
 }
 
 }  // namespace cvm::tencentcloud

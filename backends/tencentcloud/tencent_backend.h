@@ -10,7 +10,8 @@
 // prepaid instance goes to the recycle bin, is refunded by Tencent's return
 // rules and released later: see docs/money.md); Quote is
 // InquiryPriceRunInstances, instances and bandwidth in the configured
-// currency.
+// currency; Balance is billing DescribeAccountBalance, in the same
+// configured currency.
 //
 // Implements backends/backend.h (thread-safe; idempotent by client token).
 #ifndef CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_TENCENT_BACKEND_H_
@@ -38,13 +39,20 @@ class TencentBackend : public Backend {
   absl::StatusOr<std::vector<TaggedInstance>> ListTagged(const std::string& region) override;
   absl::StatusOr<std::vector<std::string>> FindByOrder(const std::string& region,
                                                        const std::string& order_id) override;
-  absl::Status Terminate(const std::string& region,
-                         absl::Span<const std::string> instance_ids) override;
+  using Backend::Quote;
+  using Backend::Terminate;
+  absl::Status Terminate(const std::string& region, absl::Span<const std::string> instance_ids,
+                         absl::Time deadline) override;
   absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
-                                                int count) override;
+                                                int count, absl::Time deadline) override;
+  absl::StatusOr<AccountBalance> Balance() override;
 
  private:
-  absl::StatusOr<Json> Cvm(const std::string& action, const std::string& region, Json params);
+  absl::StatusOr<Json> Cvm(const std::string& action, const std::string& region, Json params,
+                           absl::Time deadline = absl::InfiniteFuture());
+  // Of `ids`, those neither released nor returned to the recycle bin.
+  absl::StatusOr<std::vector<std::string>> StillToRelease(const std::string& region,
+                                                          const std::vector<std::string>& ids);
 
   const std::unique_ptr<ApiClient> api_;
   const std::string currency_;

@@ -6,12 +6,52 @@
 #include "common/money.h"
 #include "common/proto_time.h"
 #include "common/status_details.h"
+#include "common/status_macros.h"
 #include "plugins/registry.h"
 
 namespace cvm::tencentcloud {
 namespace {
 
 using provisioning::tencentcloud::v1::TencentCloudConfig;
+
+// How the account's calls are paced, from the config (field names in errors).
+absl::StatusOr<RateLimiter::Options> PacingOf(const TencentCloudConfig& config) {
+  RateLimiter::Options pacing;
+  std::vector<FieldViolation> bad;
+  for (const auto& [action, rate] : config.rate_limits()) {
+    if (!(rate >= 0)) bad.push_back({absl::StrCat("rate_limits[", action, "]"), "must not be negative"});
+    pacing.limits[action] = rate;
+  }
+  pacing.account = !config.account().empty()              ? config.account()
+                   : !config.credentials().secret_id().empty() ? config.credentials().secret_id()
+                                                             : "default";
+  if (pacing.account.size() > 64) bad.push_back({"account", "at most 64 characters"});
+  if (config.has_rate_reserve()) {
+    if (!(config.rate_reserve() >= 0 && config.rate_reserve() <= 0.9)) {
+      bad.push_back({"rate_reserve", "must be in [0, 0.9]"});
+    }
+    pacing.reserve = config.rate_reserve();
+  }
+  pacing.horizon = DurationOr(config.rate_horizon(), config.has_rate_horizon(), pacing.horizon);
+  if (pacing.horizon <= absl::ZeroDuration() || pacing.horizon > absl::Seconds(10)) {
+    bad.push_back({"rate_horizon", "must be in (0, 10s]"});
+  }
+  pacing.max_wait = DurationOr(config.max_rate_wait(), config.has_max_rate_wait(), pacing.max_wait);
+  if (pacing.max_wait < absl::ZeroDuration()) bad.push_back({"max_rate_wait", "must not be negative"});
+  if (!bad.empty()) return InvalidFields(bad);
+  return pacing;
+}
+
+absl::StatusOr<RetryPolicy> RetryOf(const TencentCloudConfig& config) {
+  RetryPolicy retry;
+  const auto& r = config.retry();
+  if (r.max_attempts() != 0) retry.max_attempts = r.max_attempts();
+  retry.first_backoff = DurationOr(r.first_backoff(), r.has_first_backoff(), retry.first_backoff);
+  retry.max_backoff = DurationOr(r.max_backoff(), r.has_max_backoff(), retry.max_backoff);
+  if (retry.max_attempts > 10) return InvalidFields({{"retry.max_attempts", "must be 1-10"}});
+  RETURN_IF_ERROR(retry.Validate("retry."));
+  return retry;
+}
 
 
 class TencentBackendFactory : public BackendFactory {
@@ -48,26 +88,20 @@ class TencentBackendFactory : public BackendFactory {
     auto http = std::make_unique<HttpClient>(
         DurationOr(config.connect_timeout(), config.has_connect_timeout(), absl::Seconds(3)),
         DurationOr(config.request_timeout(), config.has_request_timeout(), absl::Seconds(15)));
-    std::map<std::string, double> limits = DefaultRateLimits();
-    for (const auto& [action, rate] : config.rate_limits()) {
-      if (rate < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("rate_limits[", action, "]: must not be negative"));
-      }
-      limits[action] = rate;
-    }
+    absl::StatusOr<RateLimiter::Options> pacing = PacingOf(config);
+    if (!pacing.ok()) return pacing.status();
+    absl::StatusOr<RetryPolicy> retry = RetryOf(config);
+    if (!retry.ok()) return retry.status();
     // Requests are stamped and paced with real time: Tencent checks it. The
     // context's clock may be a test clock.
-    auto limiter = std::make_unique<RateLimiter>(RealClock::Get(), std::move(limits),
-                                                 kDefaultRatePerSecond);
+    auto limiter = std::make_unique<RateLimiter>(context.rate_slots, RealClock::Get(),
+                                                 *std::move(pacing));
     absl::StatusOr<std::unique_ptr<ApiMetrics>> metrics =
         ApiMetrics::Create(context.registry, context.name);
     if (!metrics.ok()) return metrics.status();
-    auto api = std::make_unique<ApiClient>(
-        std::move(credentials), config.endpoint_override(), std::move(http),
-        std::move(limiter),
-        DurationOr(config.max_rate_wait(), config.has_max_rate_wait(), absl::Seconds(60)),
-        *std::move(metrics), RealClock::Get());
+    auto api = std::make_unique<ApiClient>(std::move(credentials), config.endpoint_override(),
+                                           std::move(http), std::move(limiter), *retry,
+                                           *std::move(metrics), RealClock::Get());
     return std::unique_ptr<Backend>(new TencentBackend(std::move(api), config.currency()));
   }
 };

@@ -242,5 +242,23 @@ TEST_F(TencentBackendTest, QuotesInstancesAndBandwidthInTheAccountsCurrency) {
   EXPECT_EQ(prepaid->total_price_per_hour(), "");
 }
 
+TEST_F(TencentBackendTest, BalanceIsTheAccountsSettledBalance) {
+  auto backend = BackendFor(kTestSecretId, kTestSecretKey);
+  auto books = [&] { return emulator_->emulator().Books()[kTestSecretId]; };
+  auto before = backend->Balance();
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->micros, books()["BalanceCents"].get<int64_t>() * 10000);
+  EXPECT_EQ(before->currency, "CNY");  // the configured one: Tencent does not say
+  ASSERT_TRUE(backend->Create(Request(2)).ok());
+  // Two hourly settlements of up to 2 x 0.16 each (the first is partial).
+  emulator_->clock().Advance(absl::Hours(2));
+  auto after = backend->Balance();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->micros, books()["BalanceCents"].get<int64_t>() * 10000);
+  EXPECT_EQ(before->micros - after->micros, books()["ChargedCents"].get<int64_t>() * 10000);
+  EXPECT_GT(before->micros - after->micros, 320000);
+  EXPECT_LE(before->micros - after->micros, 640000);
+}
+
 }  // namespace
 }  // namespace cvm::tencentcloud

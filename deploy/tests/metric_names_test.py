@@ -6,7 +6,8 @@ pass is one the binary has.
 The scrape comes from a provisioner with the tencentcloud backend in front of
 the CVM emulator that bought one instance on one store and was restarted on
 an empty one, so the orphan sweep found that instance: every metric family,
-the orphan counters included, then has series.
+the orphan counters included, then has series (the arrears guard's too: the
+emulator's account reports its balance).
 """
 import json
 import os
@@ -186,10 +187,12 @@ auth {{ insecure_plaintext: true }}
             deadline = time.time() + 30
             while time.time() < deadline:
                 text = get(metrics)
-                if "provisioner_orphans_handled_total{" in text:
+                # The orphan sweep and the arrears guard's first check are done.
+                if ("provisioner_orphans_handled_total{" in text
+                        and "provisioner_arrears_forecast_seconds{" in text):
                     return text
                 time.sleep(0.2)
-            raise RuntimeError("the orphan sweep did not report the orphan:\n" + text)
+            raise RuntimeError("the orphan sweep or the arrears guard did not report:\n" + text)
         finally:
             assert finder.stop() == 0
     finally:
@@ -208,7 +211,8 @@ def main():
                      "provisioner_orders", "provisioner_purchases_total", "provisioner_cloud_calls_total",
                      "provisioner_cloud_call_duration_seconds_bucket", "provisioner_cloud_call_retries_total",
                      "provisioner_cloud_rate_limit_wait_seconds_total", "provisioner_orphan_instances",
-                     "provisioner_orphans_handled_total"):
+                     "provisioner_orphans_handled_total", "provisioner_account_balance",
+                     "provisioner_arrears_forecast_seconds"):
             assert exported.get(name), f"{name}: no series on the scrape"
     cases.run("scrape: every family the deploy files rely on has series", families)
 

@@ -32,7 +32,7 @@ class QuoteCounter : public Backend {
   explicit QuoteCounter(std::unique_ptr<Backend> fake) : fake_(std::move(fake)) {}
 
   absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
-                                                int count) override {
+                                                int count, absl::Time) override {
     ++quotes;
     if (!quote_error.ok()) return quote_error;
     return fake_->Quote(spec, count);
@@ -49,7 +49,7 @@ class QuoteCounter : public Backend {
                                                        const std::string&) override {
     return Unused();
   }
-  absl::Status Terminate(const std::string&, absl::Span<const std::string>) override {
+  absl::Status Terminate(const std::string&, absl::Span<const std::string>, absl::Time) override {
     return Unused();
   }
 

@@ -21,6 +21,12 @@ absl::Status PolicyDenial(absl::StatusCode code, absl::string_view reason, absl:
     violation->set_subject(std::string(subject));
     violation->set_description(std::string(description));
     SetDetail(status, failure);
+    // The limit that was reached, with the numbers: a quota of the tenant's.
+    google::rpc::QuotaFailure quota;
+    auto* limit = quota.add_violations();
+    limit->set_subject(absl::StrCat("policies/", policy, "/", subject));
+    limit->set_description(std::string(description));
+    SetDetail(status, quota);
   }
   std::vector<std::pair<std::string, std::string>> all = {{"policy", std::string(policy)}};
   all.insert(all.end(), metadata.begin(), metadata.end());

@@ -34,7 +34,8 @@ inline absl::Status CheckPurchase(PolicySet& policies,
                                   const provisioning::v1::PurchaseRequest& request,
                                   const std::string& tenant = kDefaultTenant,
                                   Backend* backend = nullptr) {
-  PolicySet::Admission admission = policies.Admit(tenant);
+  absl::StatusOr<PolicySet::Admission> admission = policies.Admit(tenant);
+  if (!admission.ok()) return admission.status();
   return policies.Check({tenant, &request, "fake", backend});
 }
 

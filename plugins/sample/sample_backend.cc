@@ -5,17 +5,26 @@
 // as soon as they are bought, and gone as soon as they are released. Config
 // (JSON, every field optional):
 //   {"price_per_hour": "0.10", "spot_market_price": "0.03",
-//    "currency": "CNY", "sold_out_zones": ["ap-guangzhou-1"]}
-// It implements the Backend contract (backends/backend.h) through the ABI:
-// idempotent by client token, ZONE_SOLD_OUT and SPOT_PRICE_TOO_LOW pre-flight
-// failures, unknown ids reported TERMINATED, at most 100 ids per Describe.
+//    "currency": "CNY", "sold_out_zones": ["ap-guangzhou-1"],
+//    "delay_ms": 0}
+// delay_ms makes every call that long (a slow cloud). It implements the
+// Backend contract (backends/backend.h) through the ABI: idempotent by client
+// token, ZONE_SOLD_OUT and SPOT_PRICE_TOO_LOW pre-flight failures, unknown ids
+// reported TERMINATED, at most 100 ids per Describe.
+//
+// It speaks ABI v2: a request's `deadline` (rule 7) cuts the delay short with
+// DEADLINE_EXCEEDED. Built with -DCVM_SAMPLE_ABI_V1 it is
+// libcvm_sample_backend_v1.so, plugin "sample_v1": a v1 plugin, which
+// ignores deadlines and always waits the whole delay.
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "plugins/sample/sample_plugin_util.h"
@@ -26,8 +35,20 @@ namespace {
 constexpr char kDomain[] = "sample.cvm.dev";
 constexpr char kOrderTag[] = "provisioner:order-id";
 constexpr int kMaxDescribe = 100;
+#ifdef CVM_SAMPLE_ABI_V1
+constexpr uint32_t kAbiVersion = 1;
+constexpr char kPluginName[] = "sample_v1";
+#else
+constexpr uint32_t kAbiVersion = CVM_PLUGIN_ABI_VERSION;
+constexpr char kPluginName[] = "sample";
+#endif
 
+// Books of every sample cloud in the process, for tests (hooks below).
 std::atomic<int> instances_created{0};
+std::atomic<int> calls_returned{0};
+std::atomic<int> deadlines_seen{0};  // requests carrying a `deadline`
+std::atomic<int> clouds_destroyed{0};
+std::atomic<int> destroyed_while_busy{0};  // ABI rule 5 broken by the host
 
 struct Instance {
   std::string region, zone, order_id;
@@ -50,10 +71,44 @@ class SampleCloud {
       }
       (std::string(field) == "price_per_hour" ? price_ : spot_price_) = *micros;
     }
+    if (const json* delay = Field(config, "delay_ms")) {
+      if (!delay->is_number_integer() || delay->get<int64_t>() < 0) {
+        return Fail(error, context, kInvalidArgument, "delay_ms: must be a non-negative integer",
+                    json::array({BadRequest("delay_ms", "must be a non-negative integer")}));
+      }
+      delay_ = std::chrono::milliseconds(delay->get<int64_t>());
+    }
     if (!String(config, "currency").empty()) currency_ = String(config, "currency");
     if (const json* zones = Field(config, "sold_out_zones"); zones && zones->is_array()) {
       for (const json& zone : *zones) sold_out_.insert(zone.get<std::string>());
     }
+    return kOk;
+  }
+
+  // The configured delay, cut short by the request's deadline (ABI rule 7)
+  // in the v2 build.
+  int32_t Delay(const json& in, cvm_plugin_sink sink, void* context) const {
+    const auto end = std::chrono::system_clock::now() + delay_;
+    const json* deadline = Field(in, "deadline");
+    if (deadline != nullptr) ++deadlines_seen;
+#ifndef CVM_SAMPLE_ABI_V1
+    if (deadline != nullptr) {
+      auto at = deadline->is_string() ? ParseTimestamp(deadline->get<std::string>()) : std::nullopt;
+      if (!at.has_value()) {
+        return Fail(sink, context, kInvalidArgument, "deadline: not an RFC 3339 timestamp",
+                    json::array({BadRequest("deadline", "not an RFC 3339 timestamp")}));
+      }
+      if (*at < end) {
+        std::this_thread::sleep_until(*at);
+        return Fail(sink, context, kDeadlineExceeded,
+                    "sample backend: the caller's deadline " + deadline->get<std::string>() +
+                        " passed before the cloud answered");
+      }
+    }
+#else
+    (void)sink, (void)context;
+#endif
+    std::this_thread::sleep_until(end);
     return kOk;
   }
 
@@ -81,6 +136,9 @@ class SampleCloud {
         return Fail(sink, context, kUnimplemented, "the sample backend has no such method");
     }
   }
+
+  // call()s in progress on this cloud (DestroyCloud checks ABI rule 5).
+  std::atomic<int> calls_running{0};
 
  private:
   // Pre-flight: the zone sells and a spot bid reaches the market price.
@@ -207,6 +265,7 @@ class SampleCloud {
   int64_t spot_price_ = 30000;  // 0.03
   std::string currency_ = "CNY";
   std::set<std::string> sold_out_;
+  std::chrono::milliseconds delay_{0};
 
   std::mutex mu_;
   int next_index_ = 0;
@@ -227,21 +286,41 @@ int32_t CreateCloud(const char* /*instance_name*/, const char* config, size_t co
   }
 }
 
+// Counts a call() running on a cloud, and its return.
+class Running {
+ public:
+  explicit Running(SampleCloud* cloud) : cloud_(cloud) { ++cloud_->calls_running; }
+  ~Running() {
+    --cloud_->calls_running;
+    ++calls_returned;
+  }
+
+ private:
+  SampleCloud* const cloud_;
+};
+
 int32_t CallCloud(void* instance, uint32_t method, const char* request, size_t request_size,
                   cvm_plugin_sink sink, void* sink_context) {
+  auto* cloud = static_cast<SampleCloud*>(instance);
+  Running running(cloud);
   try {
-    return static_cast<SampleCloud*>(instance)->Call(
-        method, json::parse(std::string(request, request_size)), sink, sink_context);
+    const json in = json::parse(std::string(request, request_size));
+    if (int32_t code = cloud->Delay(in, sink, sink_context); code != kOk) return code;
+    return cloud->Call(method, in, sink, sink_context);
   } catch (const std::exception& e) {
     return Fail(sink, sink_context, kInternal, std::string("sample backend: ") + e.what());
   }
 }
 
-void DestroyCloud(void* instance) { delete static_cast<SampleCloud*>(instance); }
+void DestroyCloud(void* instance) {
+  auto* cloud = static_cast<SampleCloud*>(instance);
+  if (cloud->calls_running.load() != 0) ++destroyed_while_busy;
+  delete cloud;
+  ++clouds_destroyed;
+}
 
 const cvm_plugin kPlugin = {
-    CVM_PLUGIN_ABI_VERSION, CVM_PLUGIN_KIND_BACKEND, "sample", &CreateCloud, &CallCloud,
-    &DestroyCloud};
+    kAbiVersion, CVM_PLUGIN_KIND_BACKEND, kPluginName, &CreateCloud, &CallCloud, &DestroyCloud};
 
 }  // namespace
 }  // namespace cvm_sample
@@ -252,10 +331,25 @@ __attribute__((visibility("default"))) const cvm_plugin* cvm_plugin_entry(void) 
   return &cvm_sample::kPlugin;
 }
 
-// Not part of the ABI: the instances every sample cloud in the process has
-// bought, for the conformance suite's "a repeated token buys nothing" checks.
+// Not part of the ABI, for tests: the instances every sample cloud in the
+// process has bought (the conformance suite's "a repeated token buys
+// nothing" checks), the call()s that have returned, the requests that
+// carried a deadline, the clouds destroyed and those destroyed while a
+// call() on them was running (ABI rule 5 broken).
 __attribute__((visibility("default"))) int cvm_sample_instances_created(void) {
   return cvm_sample::instances_created.load();
+}
+__attribute__((visibility("default"))) int cvm_sample_calls_returned(void) {
+  return cvm_sample::calls_returned.load();
+}
+__attribute__((visibility("default"))) int cvm_sample_deadlines_seen(void) {
+  return cvm_sample::deadlines_seen.load();
+}
+__attribute__((visibility("default"))) int cvm_sample_clouds_destroyed(void) {
+  return cvm_sample::clouds_destroyed.load();
+}
+__attribute__((visibility("default"))) int cvm_sample_destroyed_while_busy(void) {
+  return cvm_sample::destroyed_while_busy.load();
 }
 
 }  // extern "C"

@@ -6,7 +6,10 @@
 #define CVM_PROVISIONER_PLUGINS_SAMPLE_SAMPLE_PLUGIN_UTIL_H_
 
 #include <cctype>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
 #include <optional>
 #include <string>
 
@@ -21,6 +24,7 @@ using json = nlohmann::json;
 enum Code : int32_t {
   kOk = 0,
   kInvalidArgument = 3,
+  kDeadlineExceeded = 4,
   kPermissionDenied = 7,
   kFailedPrecondition = 9,
   kUnimplemented = 12,
@@ -120,6 +124,44 @@ inline std::string FormatMicros(int64_t micros) {
   std::string fraction = std::to_string(1000000 + micros % 1000000).substr(1);
   while (fraction.size() > 2 && fraction.back() == '0') fraction.pop_back();
   return std::to_string(micros / 1000000) + "." + fraction;
+}
+
+// A proto3 JSON Timestamp, such as the `deadline` of ABI v2 requests
+// ("2025-01-02T03:04:05.678Z"; an offset such as "+08:00" is read too), as a
+// system_clock time; nullopt when malformed.
+inline std::optional<std::chrono::system_clock::time_point> ParseTimestamp(
+    const std::string& text) {
+  std::tm tm{};
+  const char* p = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (p == nullptr) return std::nullopt;
+  int64_t nanos = 0;
+  if (*p == '.') {
+    int digits = 0;
+    for (++p; *p >= '0' && *p <= '9'; ++p) {
+      if (++digits > 9) return std::nullopt;
+      nanos = nanos * 10 + (*p - '0');
+    }
+    if (digits == 0) return std::nullopt;
+    while (digits++ < 9) nanos *= 10;
+  }
+  int64_t offset = 0;
+  if (*p == 'Z') {
+    ++p;
+  } else if (*p == '+' || *p == '-') {
+    int hours = 0, minutes = 0, length = 0;
+    if (std::sscanf(p + 1, "%2d:%2d%n", &hours, &minutes, &length) != 2 || length != 5) {
+      return std::nullopt;
+    }
+    offset = (*p == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+    p += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (*p != '\0') return std::nullopt;
+  const std::chrono::seconds since_epoch(static_cast<int64_t>(timegm(&tm)) - offset);
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          since_epoch + std::chrono::nanoseconds(nanos)));
 }
 
 }  // namespace cvm_sample

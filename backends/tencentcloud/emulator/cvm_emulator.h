@@ -90,8 +90,10 @@ class CvmEmulator {
   // IsolatedSource), "Returned" (prepaid instances in the recycle bin now),
   // "Renewals" (automatic renewals paid) and "SpotReclaimed" (live spot
   // instances given reclaim notice); and
-  // "RateLimits": the most requests seen in one second per action, and how
-  // many were refused.
+  // "RateLimits": the most requests seen in one second per action
+  // ("BusiestSecond"), how many were refused ("Refused"), and the requests
+  // admitted in each of the last 600 seconds per action ("CallsPerSecond":
+  // {action: {"<unix second>": calls}}).
   Json Books();
   // The account's instances not yet released: [{"InstanceId", "Tags"}], for
   // tests that audit what the cloud holds.
@@ -321,6 +323,10 @@ class CvmEmulator {
   };
   std::map<std::string, Window> windows_ ABSL_GUARDED_BY(mu_);      // "secret/action"
   std::map<std::string, int> busiest_second_ ABSL_GUARDED_BY(mu_);  // by action
+  // By action: the calls admitted in each of the last kCallHistorySeconds
+  // wall-clock seconds (unix second -> calls), every account together.
+  static constexpr int64_t kCallHistorySeconds = 600;
+  std::map<std::string, std::map<int64_t, int>> calls_per_second_ ABSL_GUARDED_BY(mu_);
   int rate_limited_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -139,3 +139,30 @@ TEST_F(CvmEmulatorTest, AQuoteForPrepaidIsWhatThePurchaseCharges) {
 
 }  // namespace
 }  // namespace cvm::tencentcloud
+
+namespace cvm::tencentcloud {
+namespace {
+
+TEST_F(CvmEmulatorTest, RateLimitsArePerSecondPerActionAndCountedInTheBooks) {
+  Make(TestWorld());
+  const absl::Time second = absl::FromUnixSeconds(1700000000);
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_EQ(emulator_->Admit(kTestSecretId, "RunInstances", second + absl::Milliseconds(i)),
+              i < 10);  // Tencent's 10 per second
+  }
+  EXPECT_TRUE(emulator_->Admit(kTestSecretId, "RunInstances", second + absl::Seconds(1)));
+  EXPECT_TRUE(emulator_->Admit(kTestSecretId, "DescribeInstances", second));
+  const Json limits = emulator_->Books()["RateLimits"];
+  EXPECT_EQ(limits["Refused"], 2);
+  EXPECT_EQ(limits["BusiestSecond"]["RunInstances"], 10);
+  EXPECT_EQ(limits["CallsPerSecond"]["RunInstances"]["1700000000"], 10);
+  EXPECT_EQ(limits["CallsPerSecond"]["RunInstances"]["1700000001"], 1);
+  EXPECT_EQ(limits["CallsPerSecond"]["DescribeInstances"]["1700000000"], 1);
+  // Only the last 600 seconds are kept.
+  EXPECT_TRUE(emulator_->Admit(kTestSecretId, "RunInstances", second + absl::Seconds(700)));
+  EXPECT_FALSE(emulator_->Books()["RateLimits"]["CallsPerSecond"]["RunInstances"].contains(
+      "1700000000"));
+}
+
+}  // namespace
+}  // namespace cvm::tencentcloud

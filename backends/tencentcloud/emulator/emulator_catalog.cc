@@ -232,6 +232,9 @@ bool CvmEmulator::Admit(const std::string& secret_id, const std::string& action,
   ++window.count;
   int& busiest = busiest_second_[action];
   busiest = std::max(busiest, window.count);
+  std::map<int64_t, int>& history = calls_per_second_[action];
+  ++history[second];
+  while (history.begin()->first <= second - kCallHistorySeconds) history.erase(history.begin());
   return true;
 }
 
@@ -240,7 +243,12 @@ Json CvmEmulator::Books() {
   const absl::Time now = clock_->Now();
   CatchUpAll(now);
   Json out = Json::object();
-  out["RateLimits"] = Json{{"BusiestSecond", busiest_second_}, {"Refused", rate_limited_}};
+  Json calls = Json::object();
+  for (const auto& [action, seconds] : calls_per_second_) {
+    for (const auto& [second, count] : seconds) calls[action][std::to_string(second)] = count;
+  }
+  out["RateLimits"] = Json{
+      {"BusiestSecond", busiest_second_}, {"Refused", rate_limited_}, {"CallsPerSecond", calls}};
   for (const auto& [secret_id, books] : books_) {
     int live = 0, isolated = 0, returned = 0, reclaimed = 0;
     for (const auto& [id, instance] : books.instances) {
