@@ -21,7 +21,7 @@ std::vector<std::string> LiveInstanceIds(const provisioning::v1::Order& order);
 // The live instances a release (Terminate, or its retry) still has to ask
 // for: LiveInstanceIds less those returned to the cloud's recycle bin, which
 // the cloud releases on its own and a second TerminateInstances would
-// destroy at once (backends/backend.h rule 7).
+// destroy at once (backends/backend.h rule 8).
 std::vector<std::string> IdsToRelease(const provisioning::v1::Order& order);
 
 // Copies what the cloud said (`seen`, by instance id) onto the order's

@@ -161,7 +161,7 @@ TEST(OrderSyncTest, FastWhilePendingWaitingForAnIpOrTerminating) {
   EXPECT_FALSE(NeedsFastPolling(Parse("state: FAILED")));
 }
 
-// Prepaid instances returned to the cloud's recycle bin (backend.h rule 7).
+// Prepaid instances returned to the cloud's recycle bin (backend.h rule 8).
 const char kReturned[] =
     "instances { instance_id: 'a' state: SHUTDOWN isolated_source: ISOLATED_MANUALLY } ";
 

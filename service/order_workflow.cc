@@ -43,7 +43,7 @@ bool SameRequest(const Order& order, const PurchaseRequest& request) {
 // Of `ids`, those the cloud has not returned to its recycle bin, asked of
 // the cloud itself: the stored view may predate a return, and a second
 // TerminateInstances would destroy a returned prepaid instance for good
-// (backends/backend.h rule 7).
+// (backends/backend.h rule 8).
 absl::StatusOr<std::vector<std::string>> NotReturned(Backend& backend, const std::string& region,
                                                      const std::vector<std::string>& ids) {
   std::vector<std::string> left;
@@ -335,10 +335,18 @@ absl::StatusOr<Order> OrderWorkflow::Terminate(Order order, absl::Time deadline)
   std::vector<std::string> alive = IdsToRelease(order);
   if (alive.empty() && order.state() == Order::FAILED) return order;
   // Record the intent first: the poller finishes what a failed call leaves.
-  ASSIGN_OR_RETURN(order, store_->UpdateOrder(order_id, [](Order& o) {
+  bool recorded_here = false;
+  ASSIGN_OR_RETURN(order, store_->UpdateOrder(order_id, [&recorded_here](Order& o) {
+                     recorded_here = o.state() != Order::TERMINATING;
                      if (o.state() != Order::TERMINATED) o.set_state(Order::TERMINATING);
                      return absl::OkStatus();
                    }));
+  // Prepaid: only the call that recorded the intent asks the cloud; a second
+  // TerminateInstances racing it (another call, another replica) would
+  // destroy what the first returned (backends/backend.h rule 8). The poller
+  // retries a release left unfinished once the order sat still for
+  // prepaid_release_grace.
+  if (order.spec().has_prepaid() && !recorded_here) return order;
   ASSIGN_OR_RETURN(Backend * backend, backends_->Get(order.backend()));
   if (order.spec().has_prepaid()) {
     ASSIGN_OR_RETURN(alive, NotReturned(*backend, order.spec().region(), alive));

@@ -102,11 +102,12 @@ class OrderWorkflow {
 
   // Cancels an order not yet sent to the cloud, or releases its instances
   // (TERMINATING; the poller finishes it). Instances already returned to the
-  // cloud's recycle bin are never asked for again; for a prepaid order the
-  // cloud is asked which those are (backends/backend.h rule 7), and the
-  // poller does not retry its release: a failed one is finished by calling
-  // Terminate again. Idempotent. NOT_FOUND for an unknown order; UNAVAILABLE
-  // while the cloud call is in flight.
+  // cloud's recycle bin are never asked for again (backends/backend.h rule
+  // 8): for a prepaid order only the call that records TERMINATING asks the
+  // cloud, after asking it which instances are still to release; later calls
+  // leave an unfinished release to the poller (prepaid_release_grace).
+  // Idempotent. NOT_FOUND for an unknown order; UNAVAILABLE while the cloud
+  // call is in flight.
   absl::StatusOr<provisioning::v1::Order> Terminate(const std::string& order_id);
   // Terminate() of `order` as the caller just read it from the store (its
   // state decides the way; the writes re-check the stored state).

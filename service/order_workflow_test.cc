@@ -167,6 +167,35 @@ TEST_F(OrderWorkflowTest, TerminateReleasesAndIsIdempotent) {
   EXPECT_EQ(workflow_->Terminate("ord-unknown").status().code(), absl::StatusCode::kNotFound);
 }
 
+// Prepaid: only the Terminate that records TERMINATING asks the cloud; a
+// second one racing it (here: the intent recorded by another replica) must
+// not, or it would destroy instances the first returned to the recycle bin.
+TEST_F(OrderWorkflowTest, APrepaidReleaseIsAskedOnlyByTheCallThatRecordedIt) {
+  PurchaseRequest request = Purchase("prepaid", 2);
+  request.mutable_spec()->mutable_prepaid()->set_period_months(1);
+  auto order = workflow_->Purchase(request);
+  ASSERT_TRUE(order.ok()) << order.status();
+  ASSERT_TRUE(store_
+                  ->UpdateOrder(order->order_id(),
+                                [](Order& o) {
+                                  o.set_state(Order::TERMINATING);
+                                  return absl::OkStatus();
+                                })
+                  .ok());
+  auto again = workflow_->Terminate(order->order_id());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->state(), Order::TERMINATING);
+  Backend* fake = *backends_->Get("fake");
+  std::vector<std::string> ids;
+  for (const auto& instance : again->instances()) ids.push_back(instance.instance_id());
+  auto statuses = fake->Describe(request.spec().region(), ids);
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  ASSERT_THAT(*statuses, SizeIs(2));
+  for (const InstanceStatus& status : *statuses) {
+    EXPECT_NE(status.state, provisioning::v1::Instance::TERMINATED) << status.instance_id;
+  }
+}
+
 TEST_F(OrderWorkflowTest, CreateUnavailableLeavesTheOrderSubmittedForRecovery) {
   FakeBackendConfig fake;
   Failure* failure = fake.add_failures();

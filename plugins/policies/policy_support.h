@@ -36,7 +36,7 @@ absl::Status ValidatePatterns(const google::protobuf::RepeatedPtrField<std::stri
 // The instances `order` holds or may still buy: instance_count before the
 // cloud call (ACCEPTED, CHECKING, SUBMITTED), then its instances that are
 // neither TERMINATED nor LAUNCH_FAILED nor returned to the cloud's recycle
-// bin (backends/backend.h rule 7: refunded, no longer the tenant's).
+// bin (backends/backend.h rule 8: refunded, no longer the tenant's).
 int LiveInstances(const provisioning::v1::Order& order);
 
 }  // namespace cvm
