@@ -103,6 +103,7 @@ absl::StatusOr<std::unique_ptr<ServiceMetrics>> ServiceMetrics::Create(
 
 void ServiceMetrics::Build(const std::vector<Method>& methods) {
   registry_ = std::make_shared<prometheus::Registry>();
+  cluster_registry_ = std::make_shared<prometheus::Registry>();
   auto& started = prometheus::BuildCounter()
                       .Name("grpc_server_started_total")
                       .Help("Total number of RPCs started on the server.")
@@ -146,8 +147,8 @@ void ServiceMetrics::Build(const std::vector<Method>& methods) {
   }
   auto& orders = prometheus::BuildGauge()
                      .Name("provisioner_orders")
-                     .Help("Orders currently in each state.")
-                     .Register(*registry_);
+                     .Help("Orders currently in each state, in the whole deployment.")
+                     .Register(*cluster_registry_);
   const auto* states = provisioning::v1::Order::State_descriptor();
   for (int i = 0; i < states->value_count(); ++i) {
     const auto* value = states->value(i);

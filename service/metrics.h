@@ -7,9 +7,12 @@
 //   grpc_server_handling_seconds (histogram)
 // labelled grpc_type, grpc_service, grpc_method; every series of every known
 // method is created at 0 up front. Order metrics:
-//   provisioner_orders{state}                 orders currently in each state
+//   provisioner_orders{state}                 orders currently in each state,
+//                                             in cluster_registry()
 //   provisioner_purchases_total{outcome}      Purchase results: OK or the
 //                                             error's reason
+// registry() holds what this process did; cluster_registry() what the whole
+// deployment holds, exported by one replica (service/cluster_metrics.h).
 //
 // Contract: thread-safe; the registry is injected into the exposer by the
 // caller. Record*() and the interceptors never allocate series for known
@@ -56,6 +59,7 @@ class ServiceMetrics {
       const std::vector<Method>& methods);
 
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+  std::shared_ptr<prometheus::Registry> cluster_registry() const { return cluster_registry_; }
 
   // An interceptor factory for grpc::ServerBuilder; methods not given to
   // Create() are not measured.
@@ -78,6 +82,7 @@ class ServiceMetrics {
   void Build(const std::vector<Method>& methods);
 
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Registry> cluster_registry_;
   std::map<std::string, PerMethod> methods_;  // immutable after Create()
   std::map<int, prometheus::Gauge*> orders_by_state_;  // immutable after Create()
   std::atomic<int64_t> counted_revision_{0};  // events up to it are in the gauges

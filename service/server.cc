@@ -167,7 +167,8 @@ absl::Status Server::Start() {
         ArrearsGuard::OptionsFrom(options_.config.arrears_guard());
     if (!guarding.ok()) return guarding.status();
     guarding->clock = options_.clock;
-    guarding->registry = metrics_->registry().get();
+    // The account's figures are the same on every replica: one exports them.
+    guarding->registry = metrics_->cluster_registry().get();
     guarding->publish = [this](const provisioning::v1::AccountForecast& forecast,
                                std::vector<std::string> tenants) {
       hub_->PublishAccount(forecast, std::move(tenants));
@@ -206,6 +207,11 @@ absl::Status Server::Start() {
     exposer_->RegisterCollectable(metrics_->registry());
     metrics_port_ = exposer_->GetListeningPorts().at(0);
   }
+  absl::StatusOr<std::unique_ptr<ClusterMetrics>> cluster = ClusterMetrics::Create(
+      metrics_->cluster_registry(), *metrics_->registry(), exposer_.get(), shared_leases);
+  if (!cluster.ok()) return cluster.status();
+  cluster_metrics_ = *std::move(cluster);
+  CheckClusterMetrics();
 
   pool_ = std::make_unique<ThreadPool>(options_.worker_threads);
   OrderDriver::Options driver_options;
@@ -278,7 +284,9 @@ void Server::ReplicaLoop() {
                    health.ToString().c_str());
       SetApiServing(serving);
     }
-    if (!serving || !leases_->shared()) continue;
+    if (!leases_->shared()) continue;
+    CheckClusterMetrics();  // also when the store is unreachable: then it stops
+    if (!serving) continue;
     absl::StatusOr<std::vector<Order>> unfinished = workflow_->Unfinished();
     if (!unfinished.ok()) {
       std::fprintf(stderr, "provisioner: takeover scan: %s\n",
@@ -286,6 +294,13 @@ void Server::ReplicaLoop() {
       continue;
     }
     for (const Order& order : *unfinished) driver_->Enqueue(order.order_id(), true);
+  }
+}
+
+void Server::CheckClusterMetrics() {
+  const absl::Status checked = cluster_metrics_->Check();
+  if (!checked.ok()) {
+    std::fprintf(stderr, "provisioner: cluster metrics claim: %s\n", checked.ToString().c_str());
   }
 }
 
@@ -358,6 +373,7 @@ void Server::Shutdown() {
     sweeper_thread_.join();
   }
   if (pool_ != nullptr) pool_->Stop();
+  cluster_metrics_.reset();  // another replica exports the cluster's series
   exposer_.reset();
 }
 

@@ -27,6 +27,7 @@
 #include "plugins/service_config.pb.h"
 #include "prometheus/exposer.h"
 #include "service/arrears_guard.h"
+#include "service/cluster_metrics.h"
 #include "service/audit_log.h"
 #include "service/authenticator.h"
 #include "service/metrics.h"
@@ -115,6 +116,8 @@ class Server {
   // replicas, enqueues the unfinished orders (the driver claims those no
   // live replica holds: a dead one's are taken over).
   void ReplicaLoop();
+  // ClusterMetrics::Check(), its error logged.
+  void CheckClusterMetrics();
 
   const Options options_;
   std::unique_ptr<OrderStore> store_;
@@ -131,6 +134,7 @@ class Server {
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<ClusterMetrics> cluster_metrics_;  // uses exposer_, leases_
   std::unique_ptr<WatchHub> hub_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<ProvisioningService> service_;
