@@ -15,6 +15,19 @@ inline absl::Duration DurationOr(const google::protobuf::Duration& d, bool is_se
   return is_set ? absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos()) : fallback;
 }
 
+// `t` as a google.protobuf.Timestamp.
+inline google::protobuf::Timestamp ProtoOf(absl::Time t) {
+  google::protobuf::Timestamp proto;
+  const int64_t nanos = absl::ToUnixNanos(t);
+  proto.set_seconds(nanos / 1000000000);
+  proto.set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  if (proto.nanos() < 0) {
+    proto.set_seconds(proto.seconds() - 1);
+    proto.set_nanos(proto.nanos() + 1000000000);
+  }
+  return proto;
+}
+
 // `t` as an absl::Time (the Unix epoch when unset).
 inline absl::Time TimeOf(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());

@@ -46,6 +46,8 @@ ClusterMetrics::~ClusterMetrics() {
 
 absl::Status ClusterMetrics::Check() {
   if (leases_ == nullptr) return absl::OkStatus();  // the process is the cluster
+  // A replica without /metrics leaves the claim to one that can export.
+  if (exposer_ == nullptr) return absl::OkStatus();
   const absl::StatusOr<bool> mine = leases_->TryAcquire(kClaim);
   absl::MutexLock lock(&mu_);
   SetExportingLocked(mine.ok() && *mine);

@@ -14,7 +14,7 @@
 // Every replica exports provisioner_cluster_metrics_exporter: 1 on the one
 // that exports the cluster-wide series, 0 on the others. With a store shared
 // with no one (SQLite, memory) the process is the whole cluster: it exports
-// them from the start.
+// them from the start. A replica without /metrics never takes the claim.
 //
 // Contract: thread-safe. The exposer (may be null: no /metrics) and leases
 // (null: nothing shared) must outlive this object; the destructor removes

@@ -101,7 +101,8 @@ void Settle(Order& order) {
     }
   }
   const int total = order.instances_size();
-  if (order.state() == Order::TERMINATING && terminated == total) {
+  // LAUNCH_FAILED instances never ran: nothing of them is left to release.
+  if (order.state() == Order::TERMINATING && terminated + failed == total) {
     order.set_state(Order::TERMINATED);
   } else if (order.state() == Order::PROVISIONING && pending == 0) {
     if (failed + terminated > 0) {

@@ -132,6 +132,17 @@ TEST(OrderSyncTest, SettleFailsAnOrderOnceNothingIsPendingAndSomethingFailed) {
   EXPECT_EQ(order.failure().message(), "1 of 2 instances failed to launch");
 }
 
+TEST(OrderSyncTest, TerminationOfAPartlyLaunchedOrderEndsOnceTheRestIsGone) {
+  Order order = Parse(
+      "state: TERMINATING instances { instance_id: 'a' state: LAUNCH_FAILED } "
+      "instances { instance_id: 'b' state: RUNNING }");
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::TERMINATING);
+  order.mutable_instances(1)->set_state(Instance::TERMINATED);
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::TERMINATED);  // a never ran: nothing to release
+}
+
 TEST(OrderSyncTest, SettleFinishesTerminationOnceEveryInstanceIsGone) {
   Order order = Parse(
       "state: TERMINATING instances { instance_id: 'a' state: TERMINATED } "

@@ -159,23 +159,42 @@ Poller::Round Poller::PollGroup(const GroupKey& key, const std::vector<Order>& o
     }
     round.fast = round.fast || NeedsFastPolling(*updated);
     if (updated->state() == Order::TERMINATING) {
-      RetryRelease(**backend, key.region, *updated, round);
+      RetryRelease(**backend, key.region, *updated, seen, round);
     }
   }
   return round;
 }
 
 void Poller::RetryRelease(Backend& backend, const std::string& region, const Order& order,
-                          Round& round) {
+                          const std::map<std::string, InstanceStatus>& seen, Round& round) {
   // A release that failed earlier (or was cut by a crash) is retried:
   // Terminate is idempotent, except on a prepaid instance already returned
-  // (backends/backend.h rule 8). IdsToRelease skips those this round saw
-  // returned; the grace keeps the retry away from a Terminate in flight.
-  if (order.spec().has_prepaid() &&
-      clock_->Now() - TimeOf(order.update_time()) < options_.prepaid_release_grace) {
-    return;
+  // (backends/backend.h rule 8).
+  std::vector<std::string> live = IdsToRelease(order);
+  if (order.spec().has_prepaid()) {
+    // Only once the order sat still for the grace (no Terminate in flight),
+    // only instances this round saw neither released nor returned, and
+    // recorded first, so that the next retry waits a whole grace again.
+    if (clock_->Now() - TimeOf(order.update_time()) < options_.prepaid_release_grace) return;
+    live.erase(std::remove_if(live.begin(), live.end(),
+                              [&seen](const std::string& id) { return seen.count(id) == 0; }),
+               live.end());
+    if (live.empty()) return;
+    const absl::Time now = clock_->Now();
+    absl::StatusOr<Order> recorded = store_->UpdateOrder(order.order_id(), [now](Order& o) {
+      if (o.state() != Order::TERMINATING) {
+        return absl::FailedPreconditionError("no longer TERMINATING");
+      }
+      *o.mutable_release_request_time() = ProtoOf(now);
+      return absl::OkStatus();
+    });
+    if (!recorded.ok()) {
+      if (recorded.status().code() != absl::StatusCode::kFailedPrecondition) {
+        KeepFirst(round.status, recorded.status());
+      }
+      return;
+    }
   }
-  const std::vector<std::string> live = IdsToRelease(order);
   for (size_t i = 0; i < live.size(); i += kMaxDescribeBatch) {
     ++round.calls;
     KeepFirst(round.status, backend.Terminate(region, Batch(live, i)));

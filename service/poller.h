@@ -10,9 +10,10 @@
 // order, so Watch streams learn it from the event log. TERMINATING orders
 // with live instances get their release retried: at once for pay-as-you-go
 // and spot; for prepaid only once the order has not changed for
-// prepaid_release_grace, and only for instances this round saw not yet
-// returned to the recycle bin (backends/backend.h rule 8), so a retry never
-// races the Terminate call that recorded the intent.
+// prepaid_release_grace, only for instances this round saw neither released
+// nor returned to the recycle bin (backends/backend.h rule 8), and recorded
+// (Order.release_request_time) before the call, so a retry never races the
+// Terminate call that recorded the intent nor the previous retry.
 //
 // The interval adapts: fast_interval while any order of the group needs it
 // (NeedsFastPolling: an instance PENDING or waiting for its public IP, or the
@@ -44,6 +45,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "backends/backend.h"
 #include "common/clock.h"
 #include "plugins/backend_set.h"
 #include "store/order_store.h"
@@ -129,7 +131,9 @@ class Poller {
   Round PollGroup(const GroupKey& key, const std::vector<Order>& orders);
   static std::string ClaimOf(const GroupKey& key);
   // Releases what a TERMINATING order still holds; counts calls in `round`.
-  void RetryRelease(Backend& backend, const std::string& region, const Order& order, Round& round);
+  // `seen`: what this round's Describe calls returned, by instance id.
+  void RetryRelease(Backend& backend, const std::string& region, const Order& order,
+                    const std::map<std::string, InstanceStatus>& seen, Round& round);
   absl::Time NextPollLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run();
 

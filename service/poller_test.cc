@@ -277,8 +277,12 @@ TEST_F(PollerTest, APrepaidReleaseIsRetriedOnlyAfterTheGrace) {
   for (const Instance& instance : waiting.instances()) {
     EXPECT_EQ(instance.state(), Instance::RUNNING);  // not released yet
   }
+  EXPECT_FALSE(waiting.has_release_request_time());
   clock_.Advance(absl::Seconds(1));
-  ASSERT_TRUE(poller_->PollAll().ok());  // releases
+  ASSERT_TRUE(poller_->PollAll().ok());  // records the retry, then releases
+  // Recorded before the call: a next retry would wait a whole grace again.
+  EXPECT_EQ(store_->GetOrder(bought->order_id())->release_request_time().seconds(),
+            absl::ToUnixSeconds(clock_.Now()));
   ASSERT_TRUE(poller_->PollAll().ok());  // sees them gone
   EXPECT_EQ(store_->GetOrder(bought->order_id())->state(), Order::TERMINATED);
 }

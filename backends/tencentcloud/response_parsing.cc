@@ -263,7 +263,12 @@ absl::StatusOr<TaggedPage> ParseTaggedPage(const Json& answer) {
   TaggedPage page;
   const Json& set = fields.Array(&answer, "InstanceSet");
   for (const Json& instance : set) {
-    if (fields.String(&instance, "InstanceState") == "TERMINATING") continue;
+    const std::string state = fields.String(&instance, "InstanceState");
+    if (state == "TERMINATING") continue;
+    // Returned to the recycle bin (backend.h rule 8): being released by the
+    // cloud; terminating it again would destroy it, adopting it would buy
+    // nothing.
+    if (state == "SHUTDOWN" && fields.String(&instance, "IsolatedSource") == "MANMADE") continue;
     for (const Json& tag : fields.Array(&instance, "Tags")) {
       if (fields.String(&tag, "Key") == kOrderTagKey) {
         page.tagged.push_back(
@@ -310,7 +315,9 @@ absl::StatusOr<provisioning::v1::Quote> ParseQuote(const Json& answer, bool prep
     // A unit we do not know, or a unit price without its unit: never a
     // price silently left out.
     return Malformed("InquiryPriceRunInstances");
-  } else if (bandwidth != nullptr) {
+  } else if (bandwidth != nullptr && prepaid &&
+             (fields.Find(bandwidth, "DiscountPrice") != nullptr ||
+              fields.Find(bandwidth, "OriginalPrice") != nullptr)) {
     parts.bandwidth_prepaid = prepaid_price(bandwidth);
   }
   if (!fields.ok()) return Malformed("InquiryPriceRunInstances");

@@ -132,13 +132,27 @@ TEST(ParseTaggedPageTest, OrderTagsOfLiveInstances) {
       {"InstanceId": "a", "InstanceState": "RUNNING",
        "Tags": [{"Key": "team", "Value": "x"}, {"Key": "provisioner:order-id", "Value": "o-1"}]},
       {"InstanceId": "b", "InstanceState": "TERMINATING",
-       "Tags": [{"Key": "provisioner:order-id", "Value": "o-2"}]}]})"));
+       "Tags": [{"Key": "provisioner:order-id", "Value": "o-2"}]},
+      {"InstanceId": "c", "InstanceState": "SHUTDOWN", "IsolatedSource": "MANMADE",
+       "Tags": [{"Key": "provisioner:order-id", "Value": "o-3"}]}]})"));
+  // b is being released, c is in the recycle bin (returned prepaid): neither
+  // is an orphan to adopt or terminate.
   ASSERT_TRUE(page.ok()) << page.status();
   ASSERT_EQ(page->tagged.size(), 1u);
   EXPECT_EQ(page->tagged[0].instance_id, "a");
   EXPECT_EQ(page->tagged[0].order_id, "o-1");
-  EXPECT_EQ(page->listed, 2);
+  EXPECT_EQ(page->listed, 3);
   EXPECT_EQ(page->total_count, 250);
+}
+
+TEST(ParseQuoteTest, AnEmptyBandwidthPriceAddsNoPrepaidPartToAnHourlyOrder) {
+  const Json answer = Parse(R"({"Price": {"InstancePrice": {
+      "UnitPrice": 0.5, "ChargeUnit": "HOUR"}, "BandwidthPrice": {}}})");
+  absl::StatusOr<provisioning::v1::Quote> hourly = ParseQuote(answer, /*prepaid=*/false, 2, "CNY");
+  ASSERT_TRUE(hourly.ok()) << hourly.status();
+  EXPECT_EQ(hourly->total_price_per_hour(), "1.00");
+  EXPECT_EQ(hourly->total_price_prepaid(), "");
+  EXPECT_EQ(hourly->bandwidth_price_prepaid(), "");
 }
 
 TEST(ParseQuoteTest, DiscountedPricesWin) {

@@ -228,21 +228,16 @@ absl::Status TencentBackend::Terminate(const std::string& region,
     return InvalidFields({{"instance_ids", absl::StrCat("at most ", kMaxDescribeBatch)}});
   }
   std::vector<std::string> ids(instance_ids.begin(), instance_ids.end());
-  // Never repeated blindly (backend.h rule 8): after a lost answer or a
-  // "some are gone" refusal, the cloud is asked what is left to release.
-  absl::Status last;
-  for (int attempt = 1; attempt <= 2; ++attempt) {
-    if (attempt > 1) {
-      ASSIGN_OR_RETURN(ids, StillToRelease(region, ids));
-      if (ids.empty()) return absl::OkStatus();
-    }
-    last = Cvm("TerminateInstances", region, {{"InstanceIds", ids}}, deadline).status();
-    if (last.code() != absl::StatusCode::kNotFound &&
-        last.code() != absl::StatusCode::kUnavailable) {
-      return last;  // OK, or an error another call would meet again
-    }
-  }
-  return last;
+  // Never repeated blindly (backend.h rule 8). Only a "some are gone"
+  // refusal (Tencent executed nothing) is followed by a second call, for
+  // what the cloud says is left. A lost answer is returned as UNAVAILABLE:
+  // the first request may still be running, so a repeat now could destroy
+  // what it returns; callers retry later, after a Describe.
+  absl::Status last = Cvm("TerminateInstances", region, {{"InstanceIds", ids}}, deadline).status();
+  if (last.code() != absl::StatusCode::kNotFound) return last;
+  ASSIGN_OR_RETURN(ids, StillToRelease(region, ids));
+  if (ids.empty()) return absl::OkStatus();
+  return Cvm("TerminateInstances", region, {{"InstanceIds", ids}}, deadline).status();
 }
 
 absl::StatusOr<std::vector<std::string>> TencentBackend::StillToRelease(
