@@ -116,6 +116,12 @@ inline bool IsReturned(provisioning::v1::Instance::State state,
 inline bool IsReturned(const provisioning::v1::Instance& instance) {
   return IsReturned(instance.state(), instance.isolated_source());
 }
+// True while a release still has to ask for the instance: neither released
+// nor returned to the recycle bin.
+inline bool StillToRelease(const InstanceStatus& status) {
+  return status.state != provisioning::v1::Instance::TERMINATED &&
+         !IsReturned(status.state, status.isolated_source);
+}
 
 class Backend {
  public:

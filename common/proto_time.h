@@ -6,6 +6,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace cvm {
 
@@ -17,15 +18,7 @@ inline absl::Duration DurationOr(const google::protobuf::Duration& d, bool is_se
 
 // `t` as a google.protobuf.Timestamp.
 inline google::protobuf::Timestamp ProtoOf(absl::Time t) {
-  google::protobuf::Timestamp proto;
-  const int64_t nanos = absl::ToUnixNanos(t);
-  proto.set_seconds(nanos / 1000000000);
-  proto.set_nanos(static_cast<int32_t>(nanos % 1000000000));
-  if (proto.nanos() < 0) {
-    proto.set_seconds(proto.seconds() - 1);
-    proto.set_nanos(proto.nanos() + 1000000000);
-  }
-  return proto;
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 
 // `t` as an absl::Time (the Unix epoch when unset).

@@ -52,10 +52,7 @@ absl::StatusOr<std::vector<std::string>> NotReturned(Backend& backend, const std
     ASSIGN_OR_RETURN(std::vector<InstanceStatus> statuses,
                      backend.Describe(region, absl::MakeConstSpan(ids).subspan(i, n)));
     for (const InstanceStatus& status : statuses) {
-      if (status.state != Instance::TERMINATED &&
-          !IsReturned(status.state, status.isolated_source)) {
-        left.push_back(status.instance_id);
-      }
+      if (StillToRelease(status)) left.push_back(status.instance_id);
     }
   }
   return left;

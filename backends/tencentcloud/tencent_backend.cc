@@ -245,10 +245,7 @@ absl::StatusOr<std::vector<std::string>> TencentBackend::StillToRelease(
   ASSIGN_OR_RETURN(std::vector<InstanceStatus> statuses, Describe(region, ids));
   std::vector<std::string> left;
   for (const InstanceStatus& status : statuses) {
-    if (status.state != Instance::TERMINATED &&
-        !IsReturned(status.state, status.isolated_source)) {
-      left.push_back(status.instance_id);
-    }
+    if (cvm::StillToRelease(status)) left.push_back(status.instance_id);
   }
   return left;
 }
