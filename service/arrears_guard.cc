@@ -1,4 +1,5 @@
 #include "service/arrears_guard.h"
+#include "common/order_states.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -109,19 +110,21 @@ ArrearsGuard::ArrearsGuard(OrderStore* store, const BackendSet* backends,
     : store_(store), backends_(backends), options_(std::move(options)) {
   for (const std::string& name : backends_->Names()) tenants_[name] = TenantsOf(config, name);
   if (options_.registry == nullptr) return;
+  prometheus::Registry& account =
+      options_.account_registry != nullptr ? *options_.account_registry : *options_.registry;
   balance_family_ = &prometheus::BuildGauge()
                          .Name("provisioner_account_balance")
                          .Help(
                              "The cloud account's balance in its currency (negative: owed), "
                              "as last read by the arrears guard")
-                         .Register(*options_.registry);
+                         .Register(account);
   forecast_family_ = &prometheus::BuildGauge()
                           .Name("provisioner_arrears_forecast_seconds")
                           .Help(
                               "Seconds until the account's balance runs out at the hourly "
                               "price of its live pay-as-you-go and spot orders; +Inf when "
                               "nothing is spent, 0 once it has run out")
-                          .Register(*options_.registry);
+                          .Register(account);
   failures_family_ = &prometheus::BuildCounter()
                           .Name("provisioner_arrears_check_failures_total")
                           .Help(
@@ -151,9 +154,7 @@ void ArrearsGuard::Loop() {
 
 absl::Status ArrearsGuard::CheckAll() {
   absl::MutexLock serial(&check_mu_);
-  absl::StatusOr<std::vector<Order>> live = store_->OrdersInStates(
-      {Order::ACCEPTED, Order::CHECKING, Order::SUBMITTED, Order::PROVISIONING, Order::ACTIVE,
-       Order::FAILED, Order::TERMINATING});
+  absl::StatusOr<std::vector<Order>> live = store_->OrdersInStates(HoldingStates());
   if (!live.ok()) {
     std::fprintf(stderr, "provisioner: arrears guard: reading the orders: %s\n",
                  live.status().ToString().c_str());

@@ -84,6 +84,10 @@ class ArrearsGuard {
     absl::Duration price_ttl = absl::Hours(1);
     Clock* clock = RealClock::Get();
     prometheus::Registry* registry = nullptr;  // null: no metrics
+    // The account's gauges (balance, forecast): the same on every replica,
+    // so the server puts them with the cluster-wide series
+    // (service/cluster_metrics.h). Null: `registry`.
+    prometheus::Registry* account_registry = nullptr;
     Publish publish;                           // empty: no events
   };
 

@@ -167,8 +167,10 @@ absl::Status Server::Start() {
         ArrearsGuard::OptionsFrom(options_.config.arrears_guard());
     if (!guarding.ok()) return guarding.status();
     guarding->clock = options_.clock;
-    // The account's figures are the same on every replica: one exports them.
-    guarding->registry = metrics_->cluster_registry().get();
+    // The account's figures are the same on every replica: one exports them;
+    // check failures are this replica's own.
+    guarding->registry = metrics_->registry().get();
+    guarding->account_registry = metrics_->cluster_registry().get();
     guarding->publish = [this](const provisioning::v1::AccountForecast& forecast,
                                std::vector<std::string> tenants) {
       hub_->PublishAccount(forecast, std::move(tenants));
