@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "common/order_states.h"
 
 #include <memory>
 
@@ -40,10 +41,7 @@ absl::Status NoArguments(const CommandLine& line) {
                                                  absl::StrJoin(line.positional, " "), "\""));
 }
 
-bool BeingSubmitted(const Order& order) {
-  return order.state() == Order::ACCEPTED || order.state() == Order::CHECKING ||
-         order.state() == Order::SUBMITTED;
-}
+bool BeingSubmitted(const Order& order) { return IsBeforeCloud(order.state()); }
 
 // Describes the accepted order until the cloud took it or it failed (the
 // service buys in the background). A FAILED order is purchased again with

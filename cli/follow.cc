@@ -1,4 +1,5 @@
 #include "cli/follow.h"
+#include "common/order_states.h"
 
 #include "absl/strings/str_cat.h"
 #include "cli/error_format.h"
@@ -52,7 +53,7 @@ int FollowOrder(const Session& session, const WatchRequest& request, const Order
     }
     return static_cast<int>(kExitOrderFailed);
   };
-  if (view.has_order() && IsFinal(view.order().state())) return final_code();
+  if (view.has_order() && IsSettled(view.order().state())) return final_code();
 
   EventStream stream(session.stub, request, StreamOptions(session, watch_timeout));
   // On a terminal the clock ticks between events; otherwise only changes print.
@@ -80,7 +81,7 @@ int FollowOrder(const Session& session, const WatchRequest& request, const Order
       if (order.order_id() == request.order_id()) view.Update(order, session.now());
     }
     if (table) Write(session, view.Render(session.now()));
-    if (view.has_order() && IsFinal(view.order().state())) break;
+    if (view.has_order() && IsSettled(view.order().state())) break;
   }
   stream.Cancel();
   return final_code();

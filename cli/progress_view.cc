@@ -1,4 +1,5 @@
 #include "cli/progress_view.h"
+#include "common/order_states.h"
 
 #include <algorithm>
 
@@ -51,7 +52,7 @@ void ProgressView::Update(const Order& order, absl::Time now) {
   order_ = order;
   const absl::Time changed_at = order.has_update_time() ? ToTime(order.update_time()) : now;
   const bool wants_public_ip = order.spec().internet().public_ip();
-  const bool final = IsFinal(order.state());
+  const bool final = IsSettled(order.state());
   if (final && !final_at_.has_value()) final_at_ = changed_at;
   if (!final) final_at_.reset();  // e.g. ACTIVE -> TERMINATING
 
@@ -87,7 +88,7 @@ std::string ProgressView::OrderLine(absl::Duration elapsed) const {
                                      OrderStateName(order_.state()));
   if (order_.state() == Order::FAILED && order_.has_failure()) {
     absl::StrAppend(&line, ": ", order_.failure().reason(), ": ", order_.failure().message());
-  } else if (IsFinal(order_.state()) || order_.state() == Order::TERMINATING) {
+  } else if (IsSettled(order_.state()) || order_.state() == Order::TERMINATING) {
     absl::StrAppend(&line, ": ", Running(order_), "/", order_.instance_count(), " running");
   } else {
     absl::StrAppend(&line, ": ", SpecSummary(order_.spec(), order_.instance_count()));

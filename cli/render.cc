@@ -102,11 +102,6 @@ std::string InstanceStateName(Instance::State state) {
   return Instance::State_IsValid(state) ? Instance::State_Name(state) : absl::StrCat(state);
 }
 
-bool IsFinal(Order::State state) {
-  return state == Order::ACTIVE || state == Order::FAILED || state == Order::CANCELLED ||
-         state == Order::TERMINATED;
-}
-
 absl::Time ToTime(const google::protobuf::Timestamp& timestamp) {
   return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
 }

@@ -35,9 +35,6 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows,
 std::string OrderStateName(provisioning::v1::Order::State state);
 std::string InstanceStateName(provisioning::v1::Instance::State state);
 
-// True for ACTIVE, FAILED, CANCELLED and TERMINATED: nothing more will happen
-// to the order on its own.
-bool IsFinal(provisioning::v1::Order::State state);
 
 absl::Time ToTime(const google::protobuf::Timestamp& timestamp);
 // "2024-05-01T10:00:00Z", or "-" when unset.

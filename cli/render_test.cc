@@ -1,4 +1,5 @@
 #include "cli/render.h"
+#include "common/order_states.h"
 
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
@@ -190,12 +191,12 @@ TEST(JsonLineTest, OneLineThatParsesBackToTheSameMessage) {
 TEST(RenderHelpersTest, EnumsTimesAndDurations) {
   EXPECT_EQ(OrderStateName(static_cast<Order::State>(42)), "42");  // from a newer server
   EXPECT_EQ(InstanceStateName(provisioning::v1::Instance::LAUNCH_FAILED), "LAUNCH_FAILED");
-  EXPECT_TRUE(IsFinal(Order::ACTIVE));
-  EXPECT_TRUE(IsFinal(Order::FAILED));
-  EXPECT_TRUE(IsFinal(Order::CANCELLED));
-  EXPECT_TRUE(IsFinal(Order::TERMINATED));
-  EXPECT_FALSE(IsFinal(Order::PROVISIONING));
-  EXPECT_FALSE(IsFinal(Order::TERMINATING));
+  EXPECT_TRUE(IsSettled(Order::ACTIVE));
+  EXPECT_TRUE(IsSettled(Order::FAILED));
+  EXPECT_TRUE(IsSettled(Order::CANCELLED));
+  EXPECT_TRUE(IsSettled(Order::TERMINATED));
+  EXPECT_FALSE(IsSettled(Order::PROVISIONING));
+  EXPECT_FALSE(IsSettled(Order::TERMINATING));
   EXPECT_EQ(ElapsedText(absl::Milliseconds(400)), "0.4s");
   EXPECT_EQ(ElapsedText(absl::Seconds(59.94)), "59.9s");
   EXPECT_EQ(ElapsedText(absl::Seconds(125)), "2m05s");

@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "common/order_states.h"
+#include "common/status_details.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "service/order_changes.h"
 
@@ -33,6 +36,14 @@ absl::StatusOr<Order> ChangeRecordingStore::UpdateOrder(const std::string& order
     const Order before = order;
     absl::Status status = mutate(order);
     if (!status.ok()) return status;
+    if (!IsLegalTransition(before.state(), order.state())) {
+      return WithReason(
+          absl::InternalError(absl::StrCat("order ", order.order_id(), ": ",
+                                           Order::State_Name(before.state()), " -> ",
+                                           Order::State_Name(order.state()),
+                                           " is not a legal transition (common/order_states.h)")),
+          "ILLEGAL_ORDER_TRANSITION");
+    }
     if (SameButChanges(before, order)) {
       order = before;  // unchanged: the store writes nothing
       return absl::OkStatus();

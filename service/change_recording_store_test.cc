@@ -4,6 +4,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/status_details.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/memory_order_store.h"
@@ -45,6 +46,15 @@ class ChangeRecordingStoreTest : public ::testing::Test {
 };
 
 TEST_F(ChangeRecordingStoreTest, EveryRevisionCarriesItsOwnChanges) {
+  for (Order::State step : {Order::CHECKING, Order::SUBMITTED}) {
+    ASSERT_TRUE(store_
+                    .UpdateOrder(id_,
+                                 [step](Order& o) {
+                                   o.set_state(step);
+                                   return absl::OkStatus();
+                                 })
+                    .ok());
+  }
   auto provisioning = store_.UpdateOrder(id_, [](Order& o) {
     o.set_state(Order::PROVISIONING);
     Instance* instance = o.add_instances();
@@ -78,10 +88,10 @@ TEST_F(ChangeRecordingStoreTest, EveryRevisionCarriesItsOwnChanges) {
 
   // What listeners (Watch) see is what was stored.
   const std::vector<OrderEvent> events = Events();
-  ASSERT_THAT(events, SizeIs(4));  // create + 3 updates
-  EXPECT_THAT(events[1].order.last_changes(), SizeIs(1));
-  EXPECT_THAT(events[2].order.last_changes(), SizeIs(0));
-  EXPECT_THAT(events[3].order.last_changes(), SizeIs(3));
+  ASSERT_THAT(events, SizeIs(6));  // create + 2 steps to SUBMITTED + 3 updates
+  EXPECT_THAT(events[3].order.last_changes(), SizeIs(1));
+  EXPECT_THAT(events[4].order.last_changes(), SizeIs(0));
+  EXPECT_THAT(events[5].order.last_changes(), SizeIs(3));
   EXPECT_THAT(store_.GetOrder(id_)->last_changes(), SizeIs(3));
 }
 
@@ -116,6 +126,18 @@ TEST_F(ChangeRecordingStoreTest, AMutationErrorIsReturnedAndNothingWritten) {
   EXPECT_EQ(
       store_.UpdateOrder("ord-unknown", [](Order&) { return absl::OkStatus(); }).status().code(),
       absl::StatusCode::kNotFound);
+}
+
+TEST_F(ChangeRecordingStoreTest, AnIllegalTransitionIsRefusedAndNothingWritten) {
+  const size_t before = Events().size();
+  auto skipped = store_.UpdateOrder(id_, [](Order& o) {
+    o.set_state(Order::ACTIVE);  // skips the cloud call
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(skipped.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(ErrorReason(skipped.status()), "ILLEGAL_ORDER_TRANSITION");
+  EXPECT_EQ(store_.GetOrder(id_)->state(), Order::ACCEPTED);
+  EXPECT_THAT(Events(), SizeIs(before));
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "service/order_changes.h"
+#include "common/order_states.h"
 
 #include <map>
 #include <string>
@@ -78,10 +79,6 @@ void AppendInstanceChanges(const Instance& before, const Instance& after,
 
 }  // namespace
 
-bool IsFinalOrderState(Order::State state) {
-  return state == Order::FAILED || state == Order::CANCELLED || state == Order::TERMINATED;
-}
-
 bool IsIsolated(const Instance& instance) {
   switch (instance.restriction()) {
     case Instance::EXPIRED:
@@ -111,7 +108,7 @@ std::vector<OrderChange> ChangesBetween(const Order& before, const Order& after)
     auto it = previous.find(instance.instance_id());
     AppendInstanceChanges(it == previous.end() ? absent : *it->second, instance, changes);
   }
-  if (IsFinalOrderState(after.state()) && after.state() != before.state()) {
+  if (IsFinal(after.state()) && after.state() != before.state()) {
     OrderChange change;
     change.set_kind(OrderChange::ORDER_FINAL);
     change.set_from_order_state(before.state());

@@ -16,10 +16,6 @@
 
 namespace cvm {
 
-// True for FAILED, CANCELLED and TERMINATED: nothing more happens to such an
-// order unless it is terminated.
-bool IsFinalOrderState(provisioning::v1::Order::State state);
-
 // True when the cloud isolated the instance (arrears, expiry or by hand), by
 // its restriction or by its isolated source.
 bool IsIsolated(const provisioning::v1::Instance& instance);

@@ -1,4 +1,5 @@
 #include "service/order_driver.h"
+#include "common/order_states.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,8 +10,7 @@ namespace cvm {
 namespace {
 
 bool Unfinished(const absl::StatusOr<Order>& order) {
-  return !order.ok() || order->state() == Order::ACCEPTED ||
-         order->state() == Order::CHECKING || order->state() == Order::SUBMITTED;
+  return !order.ok() || IsBeforeCloud(order->state());
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "service/order_sync.h"
+#include "common/order_states.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
@@ -10,10 +11,6 @@ namespace {
 using provisioning::v1::FailureCause;
 using provisioning::v1::Instance;
 using provisioning::v1::Order;
-
-bool IsLive(const Instance& instance) {
-  return instance.state() != Instance::TERMINATED && instance.state() != Instance::LAUNCH_FAILED;
-}
 
 bool WantsPublicIp(const Order& order) { return order.spec().internet().public_ip(); }
 

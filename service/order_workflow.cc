@@ -1,4 +1,5 @@
 #include "service/order_workflow.h"
+#include "common/order_states.h"
 
 #include <utility>
 #include <vector>
@@ -115,6 +116,8 @@ absl::Status OrderWorkflow::Fail(const std::string& order_id,
     failure.set_cloud_request_id(get(kCloudRequestIdKey));
   }
   absl::StatusOr<Order> stored = store_->UpdateOrder(order_id, [&](Order& order) {
+    // Cancelled meanwhile (Terminate before the cloud): it stays so.
+    if (!IsLegalTransition(order.state(), Order::FAILED)) return absl::OkStatus();
     order.set_state(Order::FAILED);
     *order.mutable_failure() = failure;
     return absl::OkStatus();
@@ -273,7 +276,7 @@ absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering
 }
 
 absl::StatusOr<std::vector<Order>> OrderWorkflow::Unfinished() {
-  return store_->OrdersInStates({Order::ACCEPTED, Order::CHECKING, Order::SUBMITTED});
+  return store_->OrdersInStates(BeforeCloudStates());
 }
 
 absl::Status OrderWorkflow::Recover(const std::vector<Order>& unfinished) {
@@ -334,8 +337,9 @@ absl::StatusOr<Order> OrderWorkflow::Terminate(Order order, absl::Time deadline)
   // Record the intent first: the poller finishes what a failed call leaves.
   bool recorded_here = false;
   ASSIGN_OR_RETURN(order, store_->UpdateOrder(order_id, [&recorded_here](Order& o) {
-                     recorded_here = o.state() != Order::TERMINATING;
-                     if (o.state() != Order::TERMINATED) o.set_state(Order::TERMINATING);
+                     recorded_here = o.state() != Order::TERMINATING &&
+                                     IsLegalTransition(o.state(), Order::TERMINATING);
+                     if (recorded_here) o.set_state(Order::TERMINATING);
                      return absl::OkStatus();
                    }));
   // Prepaid: only the call that recorded the intent asks the cloud; a second

@@ -1,4 +1,5 @@
 #include "service/orphan_sweeper.h"
+#include "common/order_states.h"
 
 #include <cstdio>
 #include <set>
@@ -23,10 +24,7 @@ std::string ActionName(OrphanPolicy::Action action) {
   }
 }
 
-bool BeingSubmitted(const Order& order) {
-  return order.state() == Order::ACCEPTED || order.state() == Order::CHECKING ||
-         order.state() == Order::SUBMITTED;
-}
+bool BeingSubmitted(const Order& order) { return IsBeforeCloud(order.state()); }
 
 }  // namespace
 
@@ -50,9 +48,7 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> OrphanSweeper::
   std::set<std::pair<std::string, std::string>> targets;
   ASSIGN_OR_RETURN(
       std::vector<Order> orders,
-      store_->OrdersInStates({Order::ACCEPTED, Order::CHECKING, Order::SUBMITTED,
-                              Order::PROVISIONING, Order::ACTIVE, Order::FAILED,
-                              Order::CANCELLED, Order::TERMINATING, Order::TERMINATED}));
+      store_->OrdersInStates(AllStates()));
   for (const Order& order : orders) targets.insert({order.backend(), order.spec().region()});
   std::vector<std::string> regions(config_.orphans().regions().begin(),
                                    config_.orphans().regions().end());

@@ -1,4 +1,5 @@
 #include "service/poller.h"
+#include "common/order_states.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -44,7 +45,7 @@ absl::Status Poller::Poll(bool all) {
     seen_notifications = notifications_;
   }
   absl::StatusOr<std::vector<Order>> orders =
-      store_->OrdersInStates({Order::PROVISIONING, Order::ACTIVE, Order::TERMINATING});
+      store_->OrdersInStates(PolledStates());
   if (!orders.ok()) {
     // Try again soon rather than spin on groups that stay due.
     absl::MutexLock lock(&mu_);

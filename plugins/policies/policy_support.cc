@@ -1,4 +1,5 @@
 #include "plugins/policies/policy_support.h"
+#include "common/order_states.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -62,20 +63,10 @@ absl::Status ValidatePatterns(const google::protobuf::RepeatedPtrField<std::stri
 }
 
 int LiveInstances(const Order& order) {
-  switch (order.state()) {
-    case Order::ACCEPTED:
-    case Order::CHECKING:
-    case Order::SUBMITTED:
-      return order.instance_count();
-    default:
-      break;
-  }
+  if (IsBeforeCloud(order.state())) return order.instance_count();
   int live = 0;
   for (const Instance& instance : order.instances()) {
-    if (instance.state() != Instance::TERMINATED && instance.state() != Instance::LAUNCH_FAILED &&
-        !IsReturned(instance)) {
-      ++live;
-    }
+    if (IsLive(instance) && !IsReturned(instance)) ++live;
   }
   return live;
 }
