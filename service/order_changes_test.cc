@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "common/order_states.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -143,11 +144,11 @@ TEST(ChangesBetweenTest, Table) {
 }
 
 TEST(ChangesBetweenTest, FinalStatesAndIsolation) {
-  EXPECT_TRUE(IsFinalOrderState(Order::FAILED));
-  EXPECT_TRUE(IsFinalOrderState(Order::CANCELLED));
-  EXPECT_TRUE(IsFinalOrderState(Order::TERMINATED));
-  EXPECT_FALSE(IsFinalOrderState(Order::ACTIVE));
-  EXPECT_FALSE(IsFinalOrderState(Order::TERMINATING));
+  EXPECT_TRUE(IsFinal(Order::FAILED));
+  EXPECT_TRUE(IsFinal(Order::CANCELLED));
+  EXPECT_TRUE(IsFinal(Order::TERMINATED));
+  EXPECT_FALSE(IsFinal(Order::ACTIVE));
+  EXPECT_FALSE(IsFinal(Order::TERMINATING));
   EXPECT_FALSE(IsIsolated(Parse<Instance>("restriction: NORMAL isolated_source: NOT_ISOLATED")));
   EXPECT_FALSE(IsIsolated(Parse<Instance>("restriction: SPOT_RECLAIMED")));
   EXPECT_TRUE(IsIsolated(Parse<Instance>("restriction: EXPIRED")));
