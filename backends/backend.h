@@ -97,6 +97,10 @@ struct InstanceStatus {
   absl::Time create_time;
   // Prepaid: the end of the paid period; nullopt when the cloud gives none.
   std::optional<absl::Time> expire_time;
+  // The cloud says someone asked to release the instance (Tencent:
+  // LatestOperation TerminateInstances, not FAILED): told apart from a
+  // release the cloud decided itself (a spot reclaim).
+  bool release_requested = false;
 };
 
 // The money left in the cloud account (Backend::Balance()).

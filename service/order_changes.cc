@@ -62,11 +62,15 @@ void AppendInstanceChanges(const Instance& before, const Instance& after,
     *change.mutable_public_ips() = after.public_ips();
     changes.push_back(std::move(change));
   }
-  if (after.restriction() == Instance::SPOT_RECLAIMED &&
-      before.restriction() != Instance::SPOT_RECLAIMED) {
-    OrderChange change = InstanceChange(OrderChange::SPOT_RECLAIMED, before, after);
-    change.set_restriction(after.restriction());
-    changes.push_back(std::move(change));
+  // Marks that say who took the instance away, each once.
+  for (auto [restriction, kind] :
+       {std::pair{Instance::SPOT_RECLAIMED, OrderChange::SPOT_RECLAIMED},
+        std::pair{Instance::RELEASED_OUTSIDE, OrderChange::RELEASED_OUTSIDE}}) {
+    if (after.restriction() == restriction && before.restriction() != restriction) {
+      OrderChange change = InstanceChange(kind, before, after);
+      change.set_restriction(after.restriction());
+      changes.push_back(std::move(change));
+    }
   }
   if (IsIsolated(after) && (!IsIsolated(before) || before.restriction() != after.restriction() ||
                             SourceOf(before) != SourceOf(after))) {

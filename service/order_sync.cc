@@ -14,12 +14,21 @@ using provisioning::v1::Order;
 
 bool WantsPublicIp(const Order& order) { return order.spec().internet().public_ip(); }
 
-void Apply(const InstanceStatus& status, bool spot_may_be_reclaimed, Instance& instance) {
+// `spot`: the order buys spot instances; `releasing`: the order is
+// TERMINATING (this service asked for the release).
+void Apply(const InstanceStatus& status, bool spot, bool releasing, Instance& instance) {
   const bool was_up =
       instance.state() == Instance::PENDING || instance.state() == Instance::RUNNING;
   const bool is_down = status.state == Instance::SHUTDOWN || status.state == Instance::TERMINATED;
-  const bool reclaimed = instance.restriction() == Instance::SPOT_RECLAIMED ||
-                         (spot_may_be_reclaimed && was_up && is_down);
+  // Down without the order asking: the cloud's evidence says by whom.
+  const bool down_unasked = !releasing && was_up && is_down;
+  const bool outside = instance.restriction() == Instance::RELEASED_OUTSIDE ||
+                       (down_unasked && status.release_requested);
+  // A reclaim is seen as a shutdown nobody asked for; a spot instance gone
+  // between two polls without that evidence is only TERMINATED.
+  const bool reclaimed =
+      instance.restriction() == Instance::SPOT_RECLAIMED ||
+      (spot && down_unasked && !status.release_requested && status.state == Instance::SHUTDOWN);
   // A released instance the cloud no longer lists says nothing of its
   // isolation: it keeps the restriction and source it was released with.
   const bool released_isolated = status.state == Instance::TERMINATED &&
@@ -31,6 +40,9 @@ void Apply(const InstanceStatus& status, bool spot_may_be_reclaimed, Instance& i
     instance.set_isolated_source(status.isolated_source);
   } else if (reclaimed) {
     instance.set_restriction(Instance::SPOT_RECLAIMED);
+    instance.set_isolated_source(status.isolated_source);
+  } else if (outside) {
+    instance.set_restriction(Instance::RELEASED_OUTSIDE);
     instance.set_isolated_source(status.isolated_source);
   } else if (!released_isolated) {
     instance.set_restriction(status.restriction);
@@ -69,10 +81,11 @@ std::vector<std::string> IdsToRelease(const Order& order) {
 }
 
 void ApplyObserved(const std::map<std::string, InstanceStatus>& seen, Order& order) {
-  const bool spot_may_be_reclaimed = order.spec().has_spot() && order.state() != Order::TERMINATING;
+  const bool spot = order.spec().has_spot();
+  const bool releasing = order.state() == Order::TERMINATING;
   for (Instance& instance : *order.mutable_instances()) {
     auto it = seen.find(instance.instance_id());
-    if (it != seen.end()) Apply(it->second, spot_may_be_reclaimed, instance);
+    if (it != seen.end()) Apply(it->second, spot, releasing, instance);
   }
 }
 

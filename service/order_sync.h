@@ -26,10 +26,13 @@ std::vector<std::string> IdsToRelease(const provisioning::v1::Order& order);
 
 // Copies what the cloud said (`seen`, by instance id) onto the order's
 // instances: state, restriction, isolated source, IPs, zone, create time.
-// Instances missing from `seen` are left as they are. A spot instance the
-// cloud shuts down or releases while the order is not TERMINATING is marked
-// SPOT_RECLAIMED (the cloud says so only by stopping and then dropping it), and
-// stays marked. An isolated instance (ISOLATED_ARREARS, EXPIRED, or returned:
+// Instances missing from `seen` are left as they are. An instance that goes
+// down while the order is not TERMINATING is marked by the cloud's evidence,
+// and stays marked: RELEASED_OUTSIDE when the cloud reports a release request
+// (InstanceStatus::release_requested: someone else's TerminateInstances);
+// SPOT_RECLAIMED for a spot instance seen SHUTDOWN without one (the cloud
+// says a reclaim only by stopping and then dropping it); a spot instance gone
+// between two polls without either is only TERMINATED. An isolated instance (ISOLATED_ARREARS, EXPIRED, or returned:
 // ISOLATED_MANUALLY) that is then released keeps its restriction and isolated
 // source, which the cloud no longer reports once the instance is gone. A
 // prepaid instance's expire_time follows the cloud's (renewals move it).

@@ -71,6 +71,35 @@ TEST(OrderSyncTest, ASpotInstanceTakenDownIsReclaimedAndStaysSo) {
   EXPECT_EQ(order.instances(0).restriction(), Instance::SPOT_RECLAIMED);
 }
 
+// Someone else's TerminateInstances (the console, another tool) is not a
+// reclaim, for spot and pay-as-you-go alike; a spot instance that vanished
+// between two polls without evidence is neither.
+TEST(OrderSyncTest, AReleaseFromOutsideIsToldApartFromAReclaim) {
+  for (const char* billing : {"spot { max_price_per_hour: '0.1' }", "pay_as_you_go {}"}) {
+    Order order = Parse(std::string("state: ACTIVE spec { ") + billing +
+                        " } instances { instance_id: 'a' state: RUNNING restriction: NORMAL }");
+    InstanceStatus released = Status("a", Instance::TERMINATED);
+    released.release_requested = true;
+    ApplyObserved(Seen({released}), order);
+    EXPECT_EQ(order.instances(0).restriction(), Instance::RELEASED_OUTSIDE) << billing;
+    ApplyObserved(Seen({Status("a", Instance::TERMINATED)}), order);  // gone: stays marked
+    EXPECT_EQ(order.instances(0).restriction(), Instance::RELEASED_OUTSIDE) << billing;
+  }
+  Order vanished = Parse(
+      "state: ACTIVE spec { spot { max_price_per_hour: '0.1' } } "
+      "instances { instance_id: 'a' state: RUNNING restriction: NORMAL }");
+  ApplyObserved(Seen({Status("a", Instance::TERMINATED)}), vanished);
+  EXPECT_EQ(vanished.instances(0).state(), Instance::TERMINATED);
+  EXPECT_EQ(vanished.instances(0).restriction(), Instance::NORMAL);  // no evidence either way
+  // Our own release (the order is TERMINATING) is neither.
+  Order ours = Parse(
+      "state: TERMINATING spec { pay_as_you_go {} } instances { instance_id: 'a' state: RUNNING }");
+  InstanceStatus asked = Status("a", Instance::TERMINATED);
+  asked.release_requested = true;
+  ApplyObserved(Seen({asked}), ours);
+  EXPECT_EQ(ours.instances(0).restriction(), Instance::NORMAL);
+}
+
 TEST(OrderSyncTest, OnlySpotInstancesNotBeingTerminatedAreReclaimed) {
   Order pay_as_you_go = Parse(
       "state: ACTIVE spec { pay_as_you_go {} } instances { instance_id: 'a' state: RUNNING }");

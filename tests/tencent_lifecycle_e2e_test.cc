@@ -2,13 +2,18 @@
 // through the service's Watch stream. The CVM emulator runs in process on a
 // clock the test moves; the real provisioner binary polls it over signed
 // HTTP. Covered: an account in arrears (its ACTIVE order's instance isolated
-// with source ARREAR, then released) and spot reclaim (by hand and by the
-// market price).
+// with source ARREAR, then released), spot reclaim (by hand and by the
+// market price), and a release by another tool told apart from a reclaim.
+#include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "backends/tencentcloud/emulator/emulator_server.h"
 #include "backends/tencentcloud/emulator/test_world.h"
+#include "backends/tencentcloud/tencentcloud_config.pb.h"
+#include "absl/strings/str_cat.h"
+#include "plugins/registry.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/server_process.h"
@@ -182,6 +187,52 @@ TEST_F(TencentLifecycleTest, AMarketPriceAboveTheMaxPriceReclaimsTheSpotInstance
   Order reclaimed = UntilChange(OrderChange::SPOT_RECLAIMED);
   EXPECT_EQ(reclaimed.instances(0).restriction(), Instance::SPOT_RECLAIMED);
   EXPECT_EQ(reclaimed.state(), Order::ACTIVE);
+}
+
+// Two spot instances: one released by another tool (a TerminateInstances
+// the service did not make: RELEASED_OUTSIDE), one reclaimed by the cloud
+// (SPOT_RECLAIMED). Neither is reported as the other.
+TEST_F(TencentLifecycleTest, AReleaseByAnotherToolIsNotReportedAsAReclaim) {
+  Start(tencentcloud::TestWorld());
+  auto request = SpotPurchase("spot-two", "0.05");
+  request.set_instance_count(2);
+  BuyAndWatch(request);
+  Order active = UntilActive();
+  ASSERT_EQ(active.state(), Order::ACTIVE);
+  const std::string outside_id = active.instances(0).instance_id();
+  const std::string reclaimed_id = active.instances(1).instance_id();
+
+  // "Another tool": a Tencent client of its own, with the account's keys.
+  provisioning::tencentcloud::v1::TencentCloudConfig tool;
+  tool.set_endpoint_override(absl::StrCat("http://127.0.0.1:", emulator_->port()));
+  tool.set_currency("CNY");
+  tool.mutable_credentials()->set_secret_id(tencentcloud::kTestSecretId);
+  tool.mutable_credentials()->set_secret_key(tencentcloud::kTestSecretKey);
+  auto other = BackendRegistry::Global().Find("tencentcloud")->Create(tool, {});
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE((*other)->Terminate("ap-guangzhou", {outside_id}).ok());
+  Order outside = UntilChange(OrderChange::RELEASED_OUTSIDE);
+  EXPECT_EQ(ChangeOf(outside, OrderChange::RELEASED_OUTSIDE)->instance_id(), outside_id);
+  EXPECT_EQ(ChangeOf(outside, OrderChange::SPOT_RECLAIMED), nullptr);
+
+  httplib::Client control("127.0.0.1", emulator_->port());
+  auto reclaim = control.Post("/_emulator/reclaim",
+                              tencentcloud::Json{{"InstanceIds", {reclaimed_id}}}.dump(),
+                              "application/json");
+  ASSERT_TRUE(reclaim);
+  ASSERT_EQ(reclaim->status, 200) << reclaim->body;
+  emulator_->clock().Advance(absl::Minutes(2));
+  Order reclaimed = UntilChange(OrderChange::SPOT_RECLAIMED);
+  EXPECT_EQ(ChangeOf(reclaimed, OrderChange::SPOT_RECLAIMED)->instance_id(), reclaimed_id);
+  std::map<std::string, Instance::Restriction> restriction;
+  for (const Instance& instance : reclaimed.instances()) {
+    restriction[instance.instance_id()] = instance.restriction();
+  }
+  EXPECT_EQ(restriction[outside_id], Instance::RELEASED_OUTSIDE);
+  EXPECT_EQ(restriction[reclaimed_id], Instance::SPOT_RECLAIMED);
+  std::printf("release vs reclaim: %s RELEASED_OUTSIDE (another tool's TerminateInstances), "
+              "%s SPOT_RECLAIMED (cloud shutdown)\n",
+              outside_id.c_str(), reclaimed_id.c_str());
 }
 
 }  // namespace

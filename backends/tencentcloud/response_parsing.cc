@@ -242,6 +242,8 @@ absl::StatusOr<std::vector<InstanceStatus>> ParseInstanceStatuses(
     if (absl::ParseTime(kTimeFormat, fields.String(i, "ExpiredTime"), &expires, &error)) {
       status.expire_time = expires;
     }
+    status.release_requested = fields.String(i, "LatestOperation") == "TerminateInstances" &&
+                               fields.String(i, "LatestOperationState") != "FAILED";
     result.push_back(std::move(status));
   }
   return Checked(fields, "DescribeInstances", std::move(result));

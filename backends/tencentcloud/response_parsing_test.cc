@@ -246,6 +246,24 @@ TEST(ParseInstanceStatusesTest, PrepaidInstancesCarryTheirExpiredTime) {
   EXPECT_FALSE((*statuses)[1].expire_time.has_value());
 }
 
+TEST(ParseInstanceStatusesTest, ATerminateInstancesThatDidNotFailIsAReleaseRequest) {
+  const std::vector<std::string> ids = {"ins-1", "ins-2", "ins-3", "ins-4"};
+  absl::StatusOr<std::vector<InstanceStatus>> statuses = ParseInstanceStatuses(
+      Parse(R"({"InstanceSet": [
+          {"InstanceId": "ins-1", "InstanceState": "TERMINATING",
+           "LatestOperation": "TerminateInstances", "LatestOperationState": "SUCCESS"},
+          {"InstanceId": "ins-2", "InstanceState": "RUNNING",
+           "LatestOperation": "TerminateInstances", "LatestOperationState": "FAILED"},
+          {"InstanceId": "ins-3", "InstanceState": "SHUTDOWN",
+           "LatestOperation": "RunInstances", "LatestOperationState": "SUCCESS"}]})"),
+      ids);
+  ASSERT_TRUE(statuses.ok()) << statuses.status();
+  EXPECT_TRUE((*statuses)[0].release_requested);
+  EXPECT_FALSE((*statuses)[1].release_requested);  // the release failed
+  EXPECT_FALSE((*statuses)[2].release_requested);  // shut down by the cloud
+  EXPECT_FALSE((*statuses)[3].release_requested);  // gone: no evidence left
+}
+
 // Regressions from fuzz/tencent_response_fuzzer: each answer used to throw
 // out of the parser (an uncaught nlohmann::json exception: the service
 // terminates) or hit undefined behaviour (UBSan). Now each is malformed.

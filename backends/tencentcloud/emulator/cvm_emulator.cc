@@ -338,6 +338,8 @@ Json CvmEmulator::Describe(const Instance& i) const {
       {"RestrictState", restrict_state},
       {"IsolatedSource", isolated ? i.isolated_source : "NOTISOLATED"},
       {"CreatedTime", IsoTime(i.created)},
+      {"LatestOperation", i.latest_operation},
+      {"LatestOperationState", "SUCCESS"},
       {"Tags", i.tags},
       {"InternetAccessible",
        {{"InternetChargeType", i.internet_charge}, {"InternetMaxBandwidthOut", i.mbps}}},
@@ -420,6 +422,7 @@ Json CvmEmulator::TerminateInstances(AccountBooks& books, const Json& params) {
   const absl::Time now = clock_->Now();
   for (const Json& id : ids) {
     Instance& instance = books.instances[id.get<std::string>()];
+    instance.latest_operation = "TerminateInstances";
     if (instance.charge_type == "PREPAID" && now < instance.shutdown) {
       // The first call returns it to the recycle bin; the next destroys it.
       ReturnPrepaid(books, instance, now);

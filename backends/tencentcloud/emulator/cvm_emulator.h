@@ -174,6 +174,9 @@ class CvmEmulator {
     // bandwidth); what the current period cost, and when it began.
     std::string renew_flag;
     bool renews = false;
+    // The last action asked of it (DescribeInstances LatestOperation); a
+    // spot reclaim or an isolation is the cloud's, not an action.
+    std::string latest_operation = "RunInstances";
     int64_t month_micros = 0;
     int64_t period_micros = 0;
     absl::Time period_start;
