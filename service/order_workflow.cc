@@ -228,8 +228,15 @@ absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering
     state = Order::CHECKING;
   }
   if (state == Order::CHECKING) {
+    // A cell known without capacity fails here, with no cloud call.
+    if (capacity_ != nullptr) {
+      if (absl::Status known = capacity_->Check(order.backend(), order.spec()); !known.ok()) {
+        return Fail(id, known);
+      }
+    }
     // Pre-flight buys nothing, so it is simply run (again, when recovering).
     if (absl::Status s = backend->Preflight(create); !s.ok()) {
+      if (capacity_ != nullptr) capacity_->Learn(order.backend(), order.spec(), s);
       return MayPass(s) ? s : Fail(id, s);  // nothing bought: retried later
     }
     RETURN_IF_ERROR(store_->UpdateOrder(id, Step(Order::CHECKING, Order::SUBMITTED)).status());
@@ -258,6 +265,7 @@ absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering
     // The cloud may have bought it even so (a lost response): the order stays
     // SUBMITTED and is recovered (by tag, then the same token), never failed.
     if (MayPass(ids.status())) return ids.status();
+    if (capacity_ != nullptr) capacity_->Learn(order.backend(), order.spec(), ids.status());
     return Fail(id, ids.status());
   }
 

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "plugins/backend_set.h"
 #include "plugins/policy_set.h"
+#include "service/capacity_memory.h"
 #include "provisioning/v1/provisioning.pb.h"
 #include "store/order_store.h"
 
@@ -90,6 +91,13 @@ class OrderWorkflow {
                                                   absl::Time deadline)>;
   void SetPurchaseGate(PurchaseGate gate) { gate_ = std::move(gate); }
 
+  // The sold-out memory (service/capacity_memory.h): an order whose cell is
+  // known without capacity fails before its pre-flight, with no cloud call;
+  // a pre-flight or RunInstances refusal for lack of capacity is remembered.
+  // Null (the default): every order asks the cloud. Set before serving;
+  // `memory` must outlive the workflow.
+  void SetCapacityMemory(CapacityMemory* memory) { capacity_ = memory; }
+
   // Orders left ACCEPTED, CHECKING or SUBMITTED. Read at start-up, before
   // serving, so the list holds only what a previous process left.
   absl::StatusOr<std::vector<provisioning::v1::Order>> Unfinished();
@@ -137,6 +145,7 @@ class OrderWorkflow {
   const BackendSet* const backends_;
   PolicySet* const policies_;
   PurchaseGate gate_;
+  CapacityMemory* capacity_ = nullptr;
 };
 
 }  // namespace cvm

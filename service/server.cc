@@ -16,6 +16,7 @@
 #include "service/change_recording_store.h"
 #include "store/memory_order_store.h"
 #include "store/postgres_order_store.h"
+#include "store/postgres_capacity_verdicts.h"
 #include "store/postgres_rate_slots.h"
 #include "store/postgres_work_leases.h"
 #include "store/sqlite_order_store.h"
@@ -53,6 +54,8 @@ struct OpenedStore {
   std::unique_ptr<WorkLeases> leases = std::make_unique<LocalWorkLeases>();
   // The cloud accounts' request schedules (store/rate_slots.h).
   std::unique_ptr<RateSlots> rate_slots = std::make_unique<LocalRateSlots>();
+  // The sold-out memory (store/capacity_verdicts.h).
+  std::unique_ptr<CapacityVerdicts> verdicts = std::make_unique<LocalCapacityVerdicts>();
 };
 
 absl::StatusOr<OpenedStore> OpenStore(const std::string& spec, Clock* clock) {
@@ -79,6 +82,7 @@ absl::StatusOr<OpenedStore> OpenStore(const std::string& spec, Clock* clock) {
     opened.store = *std::move(store);
     opened.leases = std::make_unique<PostgresWorkLeases>(std::string(conninfo));
     opened.rate_slots = std::make_unique<PostgresRateSlots>(std::string(conninfo));
+    opened.verdicts = std::make_unique<PostgresCapacityVerdicts>(std::string(conninfo));
     return opened;
   }
   return InvalidFields({{"store", absl::StrCat("unknown store \"", spec,
@@ -132,6 +136,7 @@ absl::Status Server::Start() {
   store_ = std::make_unique<ChangeRecordingStore>(std::move(opened->store));
   leases_ = std::move(opened->leases);
   rate_slots_ = std::move(opened->rate_slots);
+  verdicts_ = std::move(opened->verdicts);
   WorkLeases* const shared_leases = leases_->shared() ? leases_.get() : nullptr;
   WatchHub::Options hub_options;
   hub_options.progress_interval = options_.watch_progress_interval;
@@ -180,6 +185,18 @@ absl::Status Server::Start() {
     workflow_->SetPurchaseGate(
         [this](const RoutedBackend& routed, const provisioning::v1::PurchaseRequest& request,
                absl::Time deadline) { return arrears_->CheckPurchase(routed, request, deadline); });
+  }
+  const provisioning::config::v1::CapacityMemoryConfig& memory = options_.config.capacity_memory();
+  if (!memory.disabled()) {
+    CapacityMemory::Options remembering;
+    remembering.ttl = DurationOr(memory.verdict_ttl(), memory.has_verdict_ttl(), remembering.ttl);
+    if (remembering.ttl < absl::Seconds(1) || remembering.ttl > absl::Hours(1)) {
+      return InvalidFields({{"capacity_memory.verdict_ttl", "must be 1s to 1h"}});
+    }
+    remembering.clock = options_.clock;
+    remembering.registry = metrics_->registry().get();
+    capacity_ = std::make_unique<CapacityMemory>(verdicts_.get(), remembering);
+    workflow_->SetCapacityMemory(capacity_.get());
   }
   Poller::Options polling;
   polling.fast_interval = options_.poll_fast_interval;

@@ -27,6 +27,7 @@
 #include "plugins/service_config.pb.h"
 #include "prometheus/exposer.h"
 #include "service/arrears_guard.h"
+#include "service/capacity_memory.h"
 #include "service/cluster_metrics.h"
 #include "service/audit_log.h"
 #include "service/authenticator.h"
@@ -123,6 +124,7 @@ class Server {
   std::unique_ptr<OrderStore> store_;
   std::unique_ptr<WorkLeases> leases_;
   std::unique_ptr<RateSlots> rate_slots_;  // outlives the backends pacing on it
+  std::unique_ptr<CapacityVerdicts> verdicts_;
   std::unique_ptr<BackendSet> backends_;
   std::unique_ptr<OrderLedger> ledger_;
   std::unique_ptr<PolicySet> policies_;
@@ -130,6 +132,7 @@ class Server {
   std::unique_ptr<OrderDriver> driver_;
   std::unique_ptr<OrphanSweeper> sweeper_;
   std::unique_ptr<ArrearsGuard> arrears_;  // null when disabled
+  std::unique_ptr<CapacityMemory> capacity_;  // null when disabled
   std::unique_ptr<ServiceMetrics> metrics_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<AuditLog> audit_;

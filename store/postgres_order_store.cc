@@ -40,6 +40,10 @@ constexpr const char* kMigrations[] = {
     // 2: the shared request schedules of the cloud accounts
     // (store/postgres_rate_slots.h).
     "CREATE TABLE rate_slots (key TEXT COLLATE \"C\" PRIMARY KEY, next_slot BIGINT NOT NULL);",
+    // 3: sold-out memory shared by the replicas
+    // (store/postgres_capacity_verdicts.h).
+    "CREATE TABLE capacity_verdicts (cell TEXT COLLATE \"C\" PRIMARY KEY, reason TEXT NOT NULL,"
+    "  message TEXT NOT NULL, until_micros BIGINT NOT NULL);",
 };
 
 }  // namespace

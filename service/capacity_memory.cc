@@ -1,0 +1,95 @@
+#include "service/capacity_memory.h"
+
+#include <cstdio>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_details.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::v1::InstanceSpec;
+
+const std::set<std::string>& CapacityReasons() {
+  static const auto* const reasons = new std::set<std::string>{
+      "ZONE_SOLD_OUT", "INSUFFICIENT_STOCK", "SPOT_PRICE_TOO_LOW", "QUOTA_EXCEEDED"};
+  return *reasons;
+}
+
+std::string BillingOf(const InstanceSpec& spec) {
+  if (spec.has_spot()) return "SPOT";
+  if (spec.has_prepaid()) return "PREPAID";
+  return "PAY_AS_YOU_GO";
+}
+
+}  // namespace
+
+CapacityMemory::CapacityMemory(CapacityVerdicts* verdicts, Options options)
+    : verdicts_(verdicts), options_(std::move(options)) {
+  if (options_.registry == nullptr) return;
+  recorded_ = &prometheus::BuildCounter()
+                   .Name("provisioner_capacity_verdicts_total")
+                   .Help("Cells (zone, instance type, billing) found without capacity and "
+                         "remembered, by reason")
+                   .Register(*options_.registry);
+  skipped_ = &prometheus::BuildCounter()
+                  .Name("provisioner_capacity_skips_total")
+                  .Help("Purchases failed from the sold-out memory without a cloud call, by "
+                        "reason")
+                  .Register(*options_.registry);
+  errors_ = &prometheus::BuildCounter()
+                 .Name("provisioner_capacity_memory_errors_total")
+                 .Help("Sold-out memory reads or writes that failed (the purchase asked the "
+                       "cloud)")
+                 .Register(*options_.registry)
+                 .Add({});
+}
+
+CapacityCell CapacityMemory::CellOf(const std::string& backend, const InstanceSpec& spec) {
+  return CapacityCell{backend, spec.region(), spec.zone(), spec.instance_type(), BillingOf(spec)};
+}
+
+bool CapacityMemory::IsCapacityVerdict(const absl::Status& status) {
+  return !status.ok() && CapacityReasons().count(ErrorReason(status)) > 0;
+}
+
+absl::Status CapacityMemory::Check(const std::string& backend, const InstanceSpec& spec) {
+  const CapacityCell cell = CellOf(backend, spec);
+  absl::StatusOr<std::optional<CapacityVerdict>> found =
+      verdicts_->Find(cell, options_.clock->Now());
+  if (!found.ok()) {
+    CountError(found.status(), "reading");
+    return absl::OkStatus();
+  }
+  if (!found->has_value()) return absl::OkStatus();
+  const CapacityVerdict& verdict = **found;
+  if (skipped_ != nullptr) skipped_->Add({{"reason", verdict.reason}}).Increment();
+  const std::string description =
+      absl::StrCat(verdict.message, " (remembered for ", cell.Key(), " until ",
+                   absl::FormatTime(verdict.until, absl::UTCTimeZone()), "; the cloud was not asked)");
+  if (verdict.reason == "QUOTA_EXCEEDED") return QuotaExceeded(cell.Key(), description);
+  return PreconditionFailed(verdict.reason, cell.Key(), description);
+}
+
+void CapacityMemory::Learn(const std::string& backend, const InstanceSpec& spec,
+                           const absl::Status& status) {
+  if (!IsCapacityVerdict(status)) return;
+  const std::string reason = ErrorReason(status);
+  const absl::Status recorded = verdicts_->Record(
+      CellOf(backend, spec),
+      {reason, std::string(status.message()), options_.clock->Now() + options_.ttl});
+  if (!recorded.ok()) {
+    CountError(recorded, "recording");
+    return;
+  }
+  if (recorded_ != nullptr) recorded_->Add({{"reason", reason}}).Increment();
+}
+
+void CapacityMemory::CountError(const absl::Status& status, const char* doing) {
+  std::fprintf(stderr, "provisioner: sold-out memory: %s a verdict: %s\n", doing,
+               status.ToString().c_str());
+  if (errors_ != nullptr) errors_->Increment();
+}
+
+}  // namespace cvm

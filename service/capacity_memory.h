@@ -1,0 +1,78 @@
+// Sold-out memory applied to purchases: a purchase whose cell (backend,
+// region, zone, instance type, billing) the cloud refused for lack of
+// capacity within the last TTL fails at once, with the same reason, without
+// a cloud call; a refusal for lack of capacity is remembered for the TTL.
+//
+// What counts as "no capacity here": ZONE_SOLD_OUT, INSUFFICIENT_STOCK,
+// SPOT_PRICE_TOO_LOW (the market is above the order's max) and QUOTA_EXCEEDED
+// (the account's quota in the zone), whether the pre-flight checks found it
+// or the cloud refused RunInstances. Verdicts live in CapacityVerdicts
+// (store/capacity_verdicts.h): in process with SQLite, in the database with
+// PostgreSQL, so every replica skips what one replica learnt. They survive a
+// SIGKILL of a replica (PostgreSQL) and are forgotten with the process
+// otherwise, which only costs one cloud call to learn again.
+//
+// The memory never blocks a purchase on its own failure: a store error while
+// reading or writing a verdict is logged and counted
+// (provisioner_capacity_memory_errors_total), and the purchase goes on to ask
+// the cloud. Metrics: provisioner_capacity_verdicts_total{reason} (verdicts
+// recorded), provisioner_capacity_skips_total{reason} (purchases answered
+// from memory).
+//
+// Contract: thread-safe.
+#ifndef CVM_PROVISIONER_SERVICE_CAPACITY_MEMORY_H_
+#define CVM_PROVISIONER_SERVICE_CAPACITY_MEMORY_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/registry.h"
+#include "provisioning/v1/provisioning.pb.h"
+#include "store/capacity_verdicts.h"
+
+namespace cvm {
+
+class CapacityMemory {
+ public:
+  struct Options {
+    // How long a verdict stands (Karpenter keeps its unavailable offerings
+    // for 3 minutes too).
+    absl::Duration ttl = absl::Minutes(3);
+    Clock* clock = RealClock::Get();
+    prometheus::Registry* registry = nullptr;  // null: no metrics
+  };
+
+  // `verdicts` must outlive this object.
+  CapacityMemory(CapacityVerdicts* verdicts, Options options);
+
+  // The cell a purchase of `spec` through `backend` goes into.
+  static CapacityCell CellOf(const std::string& backend,
+                             const provisioning::v1::InstanceSpec& spec);
+  // Whether `status` says the cell has no capacity (the reasons above).
+  static bool IsCapacityVerdict(const absl::Status& status);
+
+  // OK unless a verdict stands on the purchase's cell; then that verdict as
+  // the error the cloud gave (FAILED_PRECONDITION or RESOURCE_EXHAUSTED, its
+  // reason), saying until when it stands.
+  absl::Status Check(const std::string& backend, const provisioning::v1::InstanceSpec& spec);
+  // Remembers `status` for the TTL when it is a capacity verdict.
+  void Learn(const std::string& backend, const provisioning::v1::InstanceSpec& spec,
+             const absl::Status& status);
+
+ private:
+  void CountError(const absl::Status& status, const char* doing);
+
+  CapacityVerdicts* const verdicts_;
+  const Options options_;
+  prometheus::Family<prometheus::Counter>* recorded_ = nullptr;
+  prometheus::Family<prometheus::Counter>* skipped_ = nullptr;
+  prometheus::Counter* errors_ = nullptr;
+};
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_SERVICE_CAPACITY_MEMORY_H_

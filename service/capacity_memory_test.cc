@@ -1,0 +1,87 @@
+#include "service/capacity_memory.h"
+
+#include "common/clock.h"
+#include "common/status_details.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "store/capacity_verdicts.h"
+
+namespace cvm {
+namespace {
+
+using provisioning::v1::InstanceSpec;
+using ::testing::HasSubstr;
+
+InstanceSpec Spot(const std::string& zone) {
+  InstanceSpec spec;
+  spec.set_region("ap-guangzhou");
+  spec.set_zone(zone);
+  spec.set_instance_type("S5.MEDIUM2");
+  spec.mutable_spot()->set_max_price_per_hour("0.05");
+  return spec;
+}
+
+// A verdict store whose database is gone.
+class UnreachableVerdicts : public CapacityVerdicts {
+ public:
+  absl::Status Record(const CapacityCell&, const CapacityVerdict&) override {
+    return absl::UnavailableError("postgres: connection lost");
+  }
+  absl::StatusOr<std::optional<CapacityVerdict>> Find(const CapacityCell&, absl::Time) override {
+    return absl::UnavailableError("postgres: connection lost");
+  }
+};
+
+class CapacityMemoryTest : public ::testing::Test {
+ protected:
+  FakeClock clock_;
+  LocalCapacityVerdicts verdicts_;
+  CapacityMemory memory_{&verdicts_, CapacityMemory::Options{absl::Minutes(3), &clock_}};
+};
+
+TEST_F(CapacityMemoryTest, ASoldOutCellFailsWithoutTheCloudForTheTtl) {
+  const InstanceSpec spec = Spot("ap-guangzhou-3");
+  EXPECT_TRUE(memory_.Check("tencent", spec).ok());
+  memory_.Learn("tencent", spec,
+                PreconditionFailed("ZONE_SOLD_OUT", "ap-guangzhou-3", "sells no S5.MEDIUM2"));
+  absl::Status known = memory_.Check("tencent", spec);
+  EXPECT_EQ(known.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorReason(known), "ZONE_SOLD_OUT");
+  EXPECT_THAT(std::string(known.message()), HasSubstr("sells no S5.MEDIUM2"));
+  EXPECT_THAT(std::string(known.message()), HasSubstr("the cloud was not asked"));
+
+  // Another zone, billing or backend is another cell.
+  EXPECT_TRUE(memory_.Check("tencent", Spot("ap-guangzhou-4")).ok());
+  InstanceSpec pay_as_you_go = spec;
+  pay_as_you_go.mutable_pay_as_you_go();
+  EXPECT_TRUE(memory_.Check("tencent", pay_as_you_go).ok());
+  EXPECT_TRUE(memory_.Check("other", spec).ok());
+
+  clock_.Advance(absl::Minutes(3));
+  EXPECT_TRUE(memory_.Check("tencent", spec).ok());  // the TTL passed
+}
+
+TEST_F(CapacityMemoryTest, OnlyCapacityRefusalsAreRemembered) {
+  const InstanceSpec spec = Spot("ap-guangzhou-3");
+  memory_.Learn("tencent", spec, absl::UnavailableError("timeout"));
+  memory_.Learn("tencent", spec, InvalidFields({{"spec.image_id", "unknown"}}));
+  EXPECT_TRUE(memory_.Check("tencent", spec).ok());
+  memory_.Learn("tencent", spec, QuotaExceeded("spot vCPUs in ap-guangzhou-3", "0 remaining"));
+  absl::Status known = memory_.Check("tencent", spec);
+  EXPECT_EQ(known.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ErrorReason(known), "QUOTA_EXCEEDED");
+  memory_.Learn("tencent", spec,
+                PreconditionFailed("SPOT_PRICE_TOO_LOW", "S5.MEDIUM2", "market 0.06"));
+  EXPECT_EQ(ErrorReason(memory_.Check("tencent", spec)), "SPOT_PRICE_TOO_LOW");  // replaced
+}
+
+TEST_F(CapacityMemoryTest, AnUnreachableStoreNeverBlocksAPurchase) {
+  UnreachableVerdicts unreachable;
+  CapacityMemory memory(&unreachable, CapacityMemory::Options{absl::Minutes(3), &clock_});
+  const InstanceSpec spec = Spot("ap-guangzhou-3");
+  memory.Learn("tencent", spec, PreconditionFailed("ZONE_SOLD_OUT", "z", "sold out"));
+  EXPECT_TRUE(memory.Check("tencent", spec).ok());
+}
+
+}  // namespace
+}  // namespace cvm
