@@ -103,6 +103,26 @@ struct InstanceStatus {
   bool release_requested = false;
 };
 
+// One cell (zone x instance type x pay-as-you-go or spot) as the cloud
+// offers it now (Backend::Offers()).
+struct CellOffer {
+  std::string zone;
+  std::string instance_type;
+  bool spot = false;
+  bool sells = false;
+  std::optional<int> stock;        // instances left, when the cloud says
+  int64_t unit_price_micros = 0;   // per instance-hour; spot: the market's
+  int cpu = 0;
+  // The account's quota left in the zone for this billing (pay-as-you-go:
+  // instances, spot: vCPUs), when the cloud says.
+  std::optional<int> quota_headroom;
+};
+
+struct CellOffers {
+  std::string currency;  // of the prices (ISO 4217)
+  std::vector<CellOffer> cells;
+};
+
 // The money left in the cloud account (Backend::Balance()).
 struct AccountBalance {
   // Micro-units (common/money.h); negative when the account owes money.
@@ -182,6 +202,18 @@ class Backend {
   // it keeps this default, UNIMPLEMENTED, and is not guarded.
   virtual absl::StatusOr<AccountBalance> Balance() {
     return absl::UnimplementedError("this backend cannot read the account balance");
+  }
+
+  // Every cell of `zones` x `instance_types` in `region`, pay-as-you-go and
+  // spot, as the cloud offers it now, in a few calls (a candidate Quote,
+  // service/candidate_quote.h); cells the cloud does not know are left out.
+  // Bounded by `deadline` (rule 7). A backend that cannot list offers keeps
+  // this default, UNIMPLEMENTED.
+  virtual absl::StatusOr<CellOffers> Offers(const std::string& region,
+                                           absl::Span<const std::string> zones,
+                                           absl::Span<const std::string> instance_types,
+                                           absl::Time deadline) {
+    return absl::UnimplementedError("this backend cannot list its offers");
   }
 };
 

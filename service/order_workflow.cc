@@ -9,6 +9,7 @@
 #include "common/status_details.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "service/candidate_quote.h"
 #include "service/order_sync.h"
 #include "service/request_validation.h"
 
@@ -305,6 +306,9 @@ absl::StatusOr<provisioning::v1::Quote> OrderWorkflow::Quote(
     const provisioning::v1::QuoteRequest& request, const std::string& tenant,
     absl::Time deadline) {
   ASSIGN_OR_RETURN(RoutedBackend routed, backends_->Route(request.spec().region(), tenant));
+  if (request.has_candidates()) {
+    return QuoteCandidates(*routed.backend, routed.name, request, capacity_, deadline);
+  }
   ASSIGN_OR_RETURN(provisioning::v1::Quote quote,
                    routed.backend->Quote(request.spec(), request.instance_count(), deadline));
   quote.set_backend(routed.name);

@@ -1,5 +1,6 @@
 #include "service/request_validation.h"
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -145,6 +146,16 @@ void CheckInternet(Violations& v, const InstanceSpec& spec) {
   }
 }
 
+// A spot max price at `field`: a decimal above 0.
+void CheckMaxPrice(Violations& v, const std::string& field, const std::string& max_price) {
+  absl::StatusOr<int64_t> price = ParseMoneyMicros(max_price);
+  if (!price.ok()) {
+    v.Add(field, std::string(price.status().message()));
+  } else if (*price == 0) {
+    v.Add(field, "must be greater than 0");
+  }
+}
+
 void CheckBilling(Violations& v, const InstanceSpec& spec) {
   switch (spec.billing_case()) {
     case InstanceSpec::BILLING_NOT_SET:
@@ -153,15 +164,9 @@ void CheckBilling(Violations& v, const InstanceSpec& spec) {
       break;
     case InstanceSpec::kPayAsYouGo:
       break;
-    case InstanceSpec::kSpot: {
-      absl::StatusOr<int64_t> price = ParseMoneyMicros(spec.spot().max_price_per_hour());
-      if (!price.ok()) {
-        v.Add("spec.spot.max_price_per_hour", std::string(price.status().message()));
-      } else if (*price == 0) {
-        v.Add("spec.spot.max_price_per_hour", "must be greater than 0");
-      }
+    case InstanceSpec::kSpot:
+      CheckMaxPrice(v, "spec.spot.max_price_per_hour", spec.spot().max_price_per_hour());
       break;
-    }
     case InstanceSpec::kPrepaid: {
       const int months = spec.prepaid().period_months();
       const bool ok = (months >= 1 && months <= 12) || months == 24 ||
@@ -234,6 +239,46 @@ void CheckCount(Violations& v, int count) {
   }
 }
 
+// QuoteRequest.candidates: bounded lists of ids, zones of spec.region, no
+// repeats, billings that are pay-as-you-go or spot with a valid max price.
+void CheckCandidates(Violations& v, const provisioning::v1::QuoteRequest& request) {
+  const provisioning::v1::Candidates& c = request.candidates();
+  auto list = [&v](const std::string& name, const auto& values, int max,
+                   const std::function<void(const std::string&, const std::string&)>& extra) {
+    if (values.size() > max) v.Add(name, absl::StrCat("at most ", max, " entries"));
+    std::set<std::string> seen;
+    for (int i = 0; i < values.size(); ++i) {
+      const std::string field = absl::StrCat(name, "[", i, "]");
+      if (!CheckId(v, field, values[i], /*required=*/true)) continue;
+      if (!seen.insert(values[i]).second) v.Add(field, "is listed twice");
+      extra(field, values[i]);
+    }
+  };
+  const std::string region = request.spec().region();
+  list("candidates.zones", c.zones(), 10, [&v, &region](const std::string& f, const std::string& z) {
+    if (!absl::StartsWith(z, region + "-")) {
+      v.Add(f, absl::StrCat("zone \"", z, "\" is not in spec.region \"", region, "\""));
+    }
+  });
+  list("candidates.instance_types", c.instance_types(), 20,
+       [](const std::string&, const std::string&) {});
+  if (c.billing_size() > 4) v.Add("candidates.billing", "at most 4 entries");
+  for (int i = 0; i < c.billing_size(); ++i) {
+    const std::string field = absl::StrCat("candidates.billing[", i, "]");
+    if (c.billing(i).has_spot()) {
+      CheckMaxPrice(v, field + ".spot.max_price_per_hour", c.billing(i).spot().max_price_per_hour());
+    } else if (!c.billing(i).has_pay_as_you_go()) {
+      v.Add(field, "is required: set one of pay_as_you_go or spot");
+    }
+  }
+  if (c.billing().empty() && request.spec().has_prepaid()) {
+    v.Add("candidates.billing", "prepaid is not a candidate billing: name pay_as_you_go or spot");
+  }
+  if (!provisioning::v1::Candidates::Strategy_IsValid(c.strategy())) {
+    v.Add("candidates.strategy", "unknown strategy");
+  }
+}
+
 }  // namespace
 
 absl::Status ValidatePurchaseRequest(const provisioning::v1::PurchaseRequest& request) {
@@ -248,6 +293,7 @@ absl::Status ValidateQuoteRequest(const provisioning::v1::QuoteRequest& request)
   Violations v;
   CheckSpec(v, request.spec(), request.has_spec());
   CheckCount(v, request.instance_count());
+  if (request.has_candidates()) CheckCandidates(v, request);
   return v.Status();
 }
 

@@ -181,6 +181,27 @@ absl::StatusOr<ZoneOffer> ParseZoneOffer(const Json& answer) {
   return Checked(fields, "DescribeZoneInstanceConfigInfos", offer);
 }
 
+absl::StatusOr<std::vector<CellOffer>> ParseCellOffers(const Json& answer) {
+  Fields fields;
+  std::vector<CellOffer> cells;
+  for (const Json& item : fields.Array(&answer, "InstanceTypeQuotaSet")) {
+    const std::string charge = fields.String(&item, "InstanceChargeType");
+    if (charge != "POSTPAID_BY_HOUR" && charge != "SPOTPAID") continue;
+    CellOffer cell;
+    cell.zone = fields.String(&item, "Zone");
+    cell.instance_type = fields.String(&item, "InstanceType");
+    cell.spot = charge == "SPOTPAID";
+    cell.sells = fields.String(&item, "Status") == "SELL";
+    if (fields.Find(&item, "InstanceQuota") != nullptr) {
+      cell.stock = fields.Int(&item, "InstanceQuota", 0, 0, kMaxCount);
+    }
+    cell.unit_price_micros = fields.Micros(fields.Find(&item, "Price"), "UnitPrice");
+    cell.cpu = fields.Int(&item, "Cpu", 1, 0, kMaxCpu);
+    cells.push_back(std::move(cell));
+  }
+  return Checked(fields, "DescribeZoneInstanceConfigInfos", std::move(cells));
+}
+
 absl::StatusOr<std::optional<int>> ParseRemainingQuota(const Json& answer,
                                                        const std::string& set_name,
                                                        const std::string& zone) {

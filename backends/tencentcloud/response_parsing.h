@@ -37,6 +37,10 @@ struct ZoneOffer {
 };
 absl::StatusOr<ZoneOffer> ParseZoneOffer(const Json& answer);
 
+// DescribeZoneInstanceConfigInfos: every POSTPAID_BY_HOUR and SPOTPAID item
+// as a CellOffer (quota_headroom unset: DescribeAccountQuota says it).
+absl::StatusOr<std::vector<CellOffer>> ParseCellOffers(const Json& answer);
+
 // DescribeAccountQuota: the smallest RemainingQuota listed for `zone` in
 // AccountQuotaOverview.AccountQuota.<set_name>; nullopt when none is.
 absl::StatusOr<std::optional<int>> ParseRemainingQuota(const Json& answer,

@@ -267,4 +267,34 @@ absl::StatusOr<AccountBalance> TencentBackend::Balance() {
   return balance;
 }
 
+absl::StatusOr<CellOffers> TencentBackend::Offers(const std::string& region,
+                                                 absl::Span<const std::string> zones,
+                                                 absl::Span<const std::string> instance_types,
+                                                 absl::Time deadline) {
+  // Two calls for the whole matrix: stock and prices of every cell, then the
+  // account's quota in every zone.
+  const Json zone_list(std::vector<std::string>(zones.begin(), zones.end()));
+  ASSIGN_OR_RETURN(
+      Json answer,
+      Cvm("DescribeZoneInstanceConfigInfos", region,
+          {{"Filters",
+            {{{"Name", "zone"}, {"Values", zone_list}},
+             {{"Name", "instance-type"},
+              {"Values", std::vector<std::string>(instance_types.begin(), instance_types.end())}},
+             {{"Name", "instance-charge-type"}, {"Values", {"POSTPAID_BY_HOUR", "SPOTPAID"}}}}}},
+          deadline));
+  CellOffers offers;
+  offers.currency = currency_;
+  ASSIGN_OR_RETURN(offers.cells, ParseCellOffers(answer));
+  ASSIGN_OR_RETURN(Json quota,
+                   Cvm("DescribeAccountQuota", region,
+                       {{"Filters", {{{"Name", "zone"}, {"Values", zone_list}}}}}, deadline));
+  for (CellOffer& cell : offers.cells) {
+    ASSIGN_OR_RETURN(cell.quota_headroom,
+                     ParseRemainingQuota(quota, cell.spot ? "SpotPaidQuotaSet" : "PostPaidQuotaSet",
+                                         cell.zone));
+  }
+  return offers;
+}
+
 }  // namespace cvm::tencentcloud

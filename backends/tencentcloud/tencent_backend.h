@@ -46,6 +46,9 @@ class TencentBackend : public Backend {
   absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
                                                 int count, absl::Time deadline) override;
   absl::StatusOr<AccountBalance> Balance() override;
+  absl::StatusOr<CellOffers> Offers(const std::string& region, absl::Span<const std::string> zones,
+                                    absl::Span<const std::string> instance_types,
+                                    absl::Time deadline) override;
 
  private:
   absl::StatusOr<Json> Cvm(const std::string& action, const std::string& region, Json params,
