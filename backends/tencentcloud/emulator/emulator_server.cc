@@ -240,6 +240,16 @@ void EmulatorServer::RouteLifecycle() {
                    absl::FormatTime("%Y-%m-%d %H:%M:%S", *at, absl::FixedTimeZone(8 * 3600)),
                    "text/plain");
              });
+  // What it answers at user-data: the RunInstances UserData, decoded.
+  http_->Get(R"(/_emulator/metadata/([^/]+)/user-data)",
+             [this](const httplib::Request& request, httplib::Response& response) {
+               auto data = emulator_->UserData(request.matches[1]);
+               if (!data.ok()) {
+                 response.status = 404;
+                 return;
+               }
+               response.set_content(*data, "application/octet-stream");
+             });
 }
 
 void EmulatorServer::SetFaults(
