@@ -41,8 +41,7 @@ void CheckHostName(Violations& v, const std::string& name) {
       v.Add("spec.host_name", "may contain only letters, digits, '.' and '-'");
       return;
     }
-    if (separator &&
-        (i == 0 || i + 1 == name.size() || name[i - 1] == '.' || name[i - 1] == '-')) {
+    if (separator && (i == 0 || i + 1 == name.size() || name[i - 1] == '.' || name[i - 1] == '-')) {
       v.Add("spec.host_name", "'.' and '-' may not be first, last or next to each other");
       return;
     }
@@ -102,8 +101,8 @@ void CheckTypeAndImage(Violations& v, const InstanceSpec& spec) {
     }
   }
   if (!spec.has_launch_template()) return;
-  CheckId(v, "spec.launch_template.launch_template_id",
-          spec.launch_template().launch_template_id(), /*required=*/true);
+  CheckId(v, "spec.launch_template.launch_template_id", spec.launch_template().launch_template_id(),
+          /*required=*/true);
   if (spec.launch_template().launch_template_version() < 0) {
     v.Add("spec.launch_template.launch_template_version", "must not be negative");
   }
@@ -118,8 +117,7 @@ void CheckDiskOptions(Violations& v, const std::string& field, const Disk& disk,
     }
     return;
   }
-  if (CheckId(v, field + ".kms_key_id", disk.kms_key_id(), /*required=*/false) &&
-      !disk.encrypt()) {
+  if (CheckId(v, field + ".kms_key_id", disk.kms_key_id(), /*required=*/false) && !disk.encrypt()) {
     v.Add(field + ".kms_key_id", "needs encrypt: true");
   }
 }

@@ -81,24 +81,18 @@ auto Ips(PurchaseRequest& r) { return r.mutable_spec()->mutable_network(); }
 auto DataDisk(PurchaseRequest& r) { return r.mutable_spec()->mutable_data_disks(0); }
 
 const BadCase kBadCases[] = {
-    {"UserDataNotBase64", [](auto& r) { Spec(r)->set_user_data("not base64!"); },
-     "spec.user_data"},
-    {"UserDataUnpadded", [](auto& r) { Spec(r)->set_user_data("YWJjZA"); },
-     "spec.user_data"},
+    {"UserDataNotBase64", [](auto& r) { Spec(r)->set_user_data("not base64!"); }, "spec.user_data"},
+    {"UserDataUnpadded", [](auto& r) { Spec(r)->set_user_data("YWJjZA"); }, "spec.user_data"},
     {"UserDataOver16K",
      [](auto& r) { Spec(r)->set_user_data(absl::Base64Escape(std::string(12289, 'x'))); },
      "spec.user_data"},
     {"HostNameOneCharacter", [](auto& r) { Spec(r)->set_host_name("n"); }, "spec.host_name"},
     {"HostNameTooLong", [](auto& r) { Spec(r)->set_host_name(std::string(61, 'n')); },
      "spec.host_name"},
-    {"HostNameUnderscore", [](auto& r) { Spec(r)->set_host_name("node_1"); },
-     "spec.host_name"},
-    {"HostNameLeadingDash", [](auto& r) { Spec(r)->set_host_name("-node"); },
-     "spec.host_name"},
-    {"HostNameTrailingDot", [](auto& r) { Spec(r)->set_host_name("node."); },
-     "spec.host_name"},
-    {"HostNameDotDash", [](auto& r) { Spec(r)->set_host_name("node.-1"); },
-     "spec.host_name"},
+    {"HostNameUnderscore", [](auto& r) { Spec(r)->set_host_name("node_1"); }, "spec.host_name"},
+    {"HostNameLeadingDash", [](auto& r) { Spec(r)->set_host_name("-node"); }, "spec.host_name"},
+    {"HostNameTrailingDot", [](auto& r) { Spec(r)->set_host_name("node."); }, "spec.host_name"},
+    {"HostNameDotDash", [](auto& r) { Spec(r)->set_host_name("node.-1"); }, "spec.host_name"},
     {"CamRoleNameSpace", [](auto& r) { Spec(r)->set_cam_role_name("node role"); },
      "spec.cam_role_name"},
     {"CamRoleNameTooLong", [](auto& r) { Spec(r)->set_cam_role_name(std::string(129, 'r')); },
@@ -197,8 +191,7 @@ TEST(BootstrapValidationTest, ErrorsNeverQuoteTheUserData) {
   request.mutable_spec()->set_user_data(absl::StrCat("#!/bin/sh\n", kSecret));
   absl::Status status = ValidatePurchaseRequest(request);
   ASSERT_THAT(BadFields(status), ElementsAre("spec.user_data"));
-  EXPECT_THAT(status.ToString(absl::StatusToStringMode::kWithEverything),
-              Not(HasSubstr(kSecret)));
+  EXPECT_THAT(status.ToString(absl::StatusToStringMode::kWithEverything), Not(HasSubstr(kSecret)));
 }
 
 TEST(BootstrapValidationTest, QuoteCountsPrivateIpsAgainstItsInstanceCount) {

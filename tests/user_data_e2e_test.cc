@@ -78,7 +78,8 @@ TEST(UserDataEndToEndTest, ReachesTheCloudAndNeverComesBack) {
   ASSERT_TRUE(stub->Purchase(ContextWithDeadline(30).get(), dry, &preview).ok());
   expect_hash_only(preview);
   Order order;
-  grpc::Status bought = stub->Purchase(ContextWithDeadline(30).get(), NodePurchase("nodes"), &order);
+  grpc::Status bought =
+      stub->Purchase(ContextWithDeadline(30).get(), NodePurchase("nodes"), &order);
   ASSERT_TRUE(bought.ok()) << bought.error_message();
   expect_hash_only(order);
   Order again;
@@ -120,8 +121,8 @@ TEST(UserDataEndToEndTest, ReachesTheCloudAndNeverComesBack) {
 
   // The cloud has it: what each node's metadata service serves.
   for (const auto& instance : last.instances()) {
-    auto served = HttpGet((*emulator)->port(),
-                          absl::StrCat("/_emulator/metadata/", instance.instance_id(), "/user-data"));
+    auto served = HttpGet((*emulator)->port(), absl::StrCat("/_emulator/metadata/",
+                                                            instance.instance_id(), "/user-data"));
     ASSERT_TRUE(served.ok()) << served.status();
     EXPECT_EQ(*served, kScript);
   }
