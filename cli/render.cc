@@ -125,6 +125,9 @@ std::string SpecSummary(const InstanceSpec& spec, int count) {
   std::string text = absl::StrCat(count, " x ", OrDash(spec.instance_type()), " in ",
                                   OrDash(spec.zone().empty() ? spec.region() : spec.zone()));
   if (!spec.image_id().empty()) absl::StrAppend(&text, ", image ", spec.image_id());
+  if (spec.has_launch_template()) {
+    absl::StrAppend(&text, ", launch template ", spec.launch_template().launch_template_id());
+  }
   absl::StrAppend(&text, ", ", BillingText(spec));
   if (spec.internet().public_ip()) {
     absl::StrAppend(&text, ", public IP ", spec.internet().max_bandwidth_out_mbps(), " Mbps");

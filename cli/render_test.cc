@@ -55,6 +55,14 @@ constexpr char kActiveOrder[] = R"pb(
     private_ips: "10.0.0.2"
   })pb";
 
+TEST(RenderOrderTest, SpecSummaryNamesTheLaunchTemplate) {
+  provisioning::v1::InstanceSpec spec;
+  spec.set_zone("ap-guangzhou-3");
+  spec.mutable_launch_template()->set_launch_template_id("lt-abc");
+  spec.mutable_pay_as_you_go();
+  EXPECT_EQ(SpecSummary(spec, 2), "2 x - in ap-guangzhou-3, launch template lt-abc, pay-as-you-go");
+}
+
 TEST(RenderOrderTest, FieldsThenAnAlignedInstanceTable) {
   EXPECT_EQ(RenderOrder(FromText<Order>(kActiveOrder)),
             "Order ord-1  ACTIVE\n"

@@ -47,7 +47,13 @@ void CheckAcceptedSpec(const provisioning::v1::InstanceSpec& spec, int count) {
   FUZZ_CHECK(count >= 1 && count <= kMaxInstancesPerOrder);
   FUZZ_CHECK(ValidId(spec.region()) && ValidId(spec.zone()));
   FUZZ_CHECK(spec.zone().rfind(spec.region() + "-", 0) == 0);
-  FUZZ_CHECK(ValidId(spec.instance_type()) && ValidId(spec.image_id()));
+  if (!spec.has_launch_template()) {
+    FUZZ_CHECK(ValidId(spec.instance_type()) && ValidId(spec.image_id()));
+  }
+  FUZZ_CHECK(spec.user_data().size() <= kMaxUserDataChars);
+  FUZZ_CHECK(spec.network().private_ip_addresses().empty() ||
+             spec.network().private_ip_addresses_size() == count);
+  FUZZ_CHECK(spec.placement_group_ids_size() <= kMaxPlacementGroups);
   FUZZ_CHECK(spec.billing_case() != provisioning::v1::InstanceSpec::BILLING_NOT_SET);
   FUZZ_CHECK(spec.data_disks_size() <= 20 && spec.tags_size() <= 40);
   FUZZ_CHECK(spec.security_group_ids_size() <= 5 && spec.login_key_ids_size() <= 5);

@@ -66,6 +66,12 @@ absl::Status HandlePurchase(OrderWorkflow& workflow, OrderDriver& driver,
                             ServiceMetrics* metrics, const std::string& tenant,
                             const provisioning::v1::PurchaseRequest& request,
                             provisioning::v1::Order* response, absl::Time deadline) {
+  if (!request.spec().user_data_sha256().empty()) {
+    // OUTPUT_ONLY, so ignored: neither stored nor compared with a retry.
+    provisioning::v1::PurchaseRequest own = request;
+    own.mutable_spec()->clear_user_data_sha256();
+    return HandlePurchase(workflow, driver, metrics, tenant, own, response, deadline);
+  }
   absl::Status status = ValidatePurchaseRequest(request);
   if (status.ok()) {
     absl::StatusOr<CreateOrderResult> accepted = workflow.Accept(request, tenant, deadline);

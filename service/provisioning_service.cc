@@ -3,6 +3,7 @@
 #include "common/status_details.h"
 #include "service/grpc_status.h"
 #include "service/order_handlers.h"
+#include "service/user_data_redaction.h"
 #include "service/watch_reactor.h"
 
 namespace cvm {
@@ -27,7 +28,7 @@ absl::Status Draining() {
 }  // namespace
 
 grpc::ServerUnaryReactor* ProvisioningService::RunOnPool(
-    grpc::CallbackServerContext* context,
+    grpc::CallbackServerContext* context, google::protobuf::Message* response,
     std::function<absl::Status(const std::string&)> handler) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (draining_.load()) {
@@ -39,9 +40,11 @@ grpc::ServerUnaryReactor* ProvisioningService::RunOnPool(
     reactor->Finish(ToGrpcStatus(tenant.status()));
     return reactor;
   }
-  const bool scheduled =
-      deps_.pool->Schedule([reactor, tenant = *std::move(tenant), handler = std::move(handler)] {
-        reactor->Finish(ToGrpcStatus(handler(tenant)));
+  const bool scheduled = deps_.pool->Schedule(
+      [reactor, response, tenant = *std::move(tenant), handler = std::move(handler)] {
+        absl::Status status = handler(tenant);
+        RedactUserData(response);
+        reactor->Finish(ToGrpcStatus(status));
       });
   if (!scheduled) reactor->Finish(ToGrpcStatus(Draining()));
   return reactor;
@@ -59,20 +62,21 @@ grpc::ServerUnaryReactor* ProvisioningService::Purchase(
     const provisioning::v1::PurchaseRequest* request,
     provisioning::v1::Order* response) {
   const absl::Time deadline = DeadlineOf(*context);
-  return RunOnPool(context, [this, request, response, deadline](const std::string& tenant) {
-    absl::Status status = HandlePurchase(*deps_.workflow, *deps_.driver, deps_.metrics,
-                                         tenant, *request, response, deadline);
-    Audit(tenant, request->dry_run() ? "PurchaseDryRun" : "Purchase", request->request_id(),
-          response->order_id(), status);
-    return status;
-  });
+  return RunOnPool(
+      context, response, [this, request, response, deadline](const std::string& tenant) {
+        absl::Status status = HandlePurchase(*deps_.workflow, *deps_.driver, deps_.metrics, tenant,
+                                             *request, response, deadline);
+        Audit(tenant, request->dry_run() ? "PurchaseDryRun" : "Purchase", request->request_id(),
+              response->order_id(), status);
+        return status;
+      });
 }
 
 grpc::ServerUnaryReactor* ProvisioningService::Describe(
     grpc::CallbackServerContext* context,
     const provisioning::v1::DescribeRequest* request,
     provisioning::v1::DescribeResponse* response) {
-  return RunOnPool(context, [this, request, response](const std::string& tenant) {
+  return RunOnPool(context, response, [this, request, response](const std::string& tenant) {
     return HandleDescribe(*deps_.store, tenant, *request, response);
   });
 }
@@ -82,11 +86,12 @@ grpc::ServerUnaryReactor* ProvisioningService::Quote(
     const provisioning::v1::QuoteRequest* request,
     provisioning::v1::Quote* response) {
   const absl::Time deadline = DeadlineOf(*context);
-  return RunOnPool(context, [this, request, response, deadline](const std::string& tenant) {
-    absl::Status status = HandleQuote(*deps_.workflow, tenant, *request, response, deadline);
-    Audit(tenant, "Quote", "", "", status);
-    return status;
-  });
+  return RunOnPool(
+      context, response, [this, request, response, deadline](const std::string& tenant) {
+        absl::Status status = HandleQuote(*deps_.workflow, tenant, *request, response, deadline);
+        Audit(tenant, "Quote", "", "", status);
+        return status;
+      });
 }
 
 grpc::ServerUnaryReactor* ProvisioningService::Terminate(
@@ -94,12 +99,13 @@ grpc::ServerUnaryReactor* ProvisioningService::Terminate(
     const provisioning::v1::TerminateRequest* request,
     provisioning::v1::Order* response) {
   const absl::Time deadline = DeadlineOf(*context);
-  return RunOnPool(context, [this, request, response, deadline](const std::string& tenant) {
-    absl::Status status =
-        HandleTerminate(*deps_.workflow, tenant, *request, response, deadline);
-    Audit(tenant, "Terminate", "", request->order_id(), status);
-    return status;
-  });
+  return RunOnPool(context, response,
+                   [this, request, response, deadline](const std::string& tenant) {
+                     absl::Status status =
+                         HandleTerminate(*deps_.workflow, tenant, *request, response, deadline);
+                     Audit(tenant, "Terminate", "", request->order_id(), status);
+                     return status;
+                   });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ProvisioningService::Watch(

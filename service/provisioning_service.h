@@ -3,8 +3,10 @@
 // Dispatch only: unary calls run their handler (service/order_handlers.h) on
 // the worker pool, because handlers block on backend calls; Watch streams are
 // WatchReactors. Watch is registered raw (bytes in, bytes out) so that one
-// serialized change is sent to every stream (service/watch_message.h). Every handler's absl::Status goes through ToGrpcStatus once.
-// After StartDraining() every new call is refused with UNAVAILABLE.
+// serialized change is sent to every stream (service/watch_message.h). Every handler's absl::Status
+// goes through ToGrpcStatus once. No answer carries user data: unary answers are redacted in
+// RunOnPool, Watch messages where they are built (service/user_data_redaction.h). After
+// StartDraining() every new call is refused with UNAVAILABLE.
 #ifndef CVM_PROVISIONER_SERVICE_PROVISIONING_SERVICE_H_
 #define CVM_PROVISIONER_SERVICE_PROVISIONING_SERVICE_H_
 
@@ -59,8 +61,10 @@ class ProvisioningService final
 
  private:
   // Authenticates the caller, runs `handler(tenant)` on the pool and
-  // finishes the call with its status (UNAUTHENTICATED without identity).
+  // finishes the call with its status (UNAUTHENTICATED without identity)
+  // and `response`, stripped of user data.
   grpc::ServerUnaryReactor* RunOnPool(grpc::CallbackServerContext* context,
+                                      google::protobuf::Message* response,
                                       std::function<absl::Status(const std::string&)> handler);
   void Audit(const std::string& tenant, const char* action, const std::string& request_id,
              const std::string& order_id, const absl::Status& outcome);

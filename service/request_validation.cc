@@ -5,11 +5,12 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/money.h"
 #include "common/status_details.h"
+#include "service/bootstrap_validation.h"
+#include "service/field_checks.h"
 
 namespace cvm {
 namespace {
@@ -18,45 +19,6 @@ using provisioning::v1::Disk;
 using provisioning::v1::InstanceSpec;
 using provisioning::v1::InternetAccess;
 using provisioning::v1::Order;
-
-// Collects violations; Status() is OK when there are none.
-class Violations {
- public:
-  void Add(std::string field, std::string description) {
-    list_.push_back({std::move(field), std::move(description)});
-  }
-  absl::Status Status() const {
-    return list_.empty() ? absl::OkStatus() : InvalidFields(list_);
-  }
-
- private:
-  std::vector<FieldViolation> list_;
-};
-
-bool IsIdChar(char c) {
-  return absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.';
-}
-
-// Identifiers such as regions, zones, instance types and cloud ids:
-// 1-max characters of [A-Za-z0-9._-]. True when `value` is a valid id.
-bool CheckId(Violations& v, const std::string& field, const std::string& value,
-             bool required, size_t max = 64) {
-  if (value.empty()) {
-    if (required) v.Add(field, "is required");
-    return false;
-  }
-  if (value.size() > max) {
-    v.Add(field, absl::StrCat("must be at most ", max, " characters"));
-    return false;
-  }
-  for (char c : value) {
-    if (!IsIdChar(c)) {
-      v.Add(field, "may contain only letters, digits, '.', '_' and '-'");
-      return false;
-    }
-  }
-  return true;
-}
 
 bool IsValidUtf8(const std::string& s) {
   size_t i = 0;
@@ -100,7 +62,7 @@ void CheckText(Violations& v, const std::string& field, const std::string& value
 }
 
 void CheckDisk(Violations& v, const std::string& field, const Disk& disk,
-               int min_gb, int max_gb) {
+               int min_gb, int max_gb, bool data_disk) {
   if (!Disk::Type_IsValid(disk.type())) {
     v.Add(field + ".type", "unknown disk type");
   }
@@ -108,18 +70,7 @@ void CheckDisk(Violations& v, const std::string& field, const Disk& disk,
     v.Add(field + ".size_gb",
           absl::StrCat("must be between ", min_gb, " and ", max_gb, " GB"));
   }
-}
-
-void CheckIdList(Violations& v, const std::string& field,
-                 const google::protobuf::RepeatedPtrField<std::string>& ids,
-                 int max) {
-  if (ids.size() > max) v.Add(field, absl::StrCat("at most ", max, " allowed"));
-  std::set<std::string> seen;
-  for (int i = 0; i < ids.size(); ++i) {
-    const std::string item = absl::StrCat(field, "[", i, "]");
-    CheckId(v, item, ids[i], /*required=*/true);
-    if (!ids[i].empty() && !seen.insert(ids[i]).second) v.Add(item, "is a duplicate");
-  }
+  CheckDiskOptions(v, field, disk, data_disk);
 }
 
 void CheckInternet(Violations& v, const InstanceSpec& spec) {
@@ -198,7 +149,7 @@ void CheckTags(Violations& v, const InstanceSpec& spec) {
   }
 }
 
-void CheckSpec(Violations& v, const InstanceSpec& spec, bool present) {
+void CheckSpec(Violations& v, const InstanceSpec& spec, bool present, int count) {
   if (!present) {
     v.Add("spec", "is required");
     return;
@@ -209,15 +160,14 @@ void CheckSpec(Violations& v, const InstanceSpec& spec, bool present) {
     v.Add("spec.zone", absl::StrCat("zone \"", spec.zone(),
                                     "\" is not in region \"", spec.region(), "\""));
   }
-  CheckId(v, "spec.instance_type", spec.instance_type(), /*required=*/true);
-  CheckId(v, "spec.image_id", spec.image_id(), /*required=*/true);
+  CheckTypeAndImage(v, spec);
   if (spec.has_system_disk()) {
-    CheckDisk(v, "spec.system_disk", spec.system_disk(), 20, 1024);
+    CheckDisk(v, "spec.system_disk", spec.system_disk(), 20, 1024, /*data_disk=*/false);
   }
   if (spec.data_disks_size() > 20) v.Add("spec.data_disks", "at most 20 data disks");
   for (int i = 0; i < spec.data_disks_size(); ++i) {
     CheckDisk(v, absl::StrCat("spec.data_disks[", i, "]"), spec.data_disks(i), 10,
-              32000);
+              32000, /*data_disk=*/true);
   }
   if (spec.has_network()) {
     CheckId(v, "spec.network.vpc_id", spec.network().vpc_id(), /*required=*/true);
@@ -229,6 +179,7 @@ void CheckSpec(Violations& v, const InstanceSpec& spec, bool present) {
   CheckTags(v, spec);
   CheckIdList(v, "spec.security_group_ids", spec.security_group_ids(), 5);
   CheckIdList(v, "spec.login_key_ids", spec.login_key_ids(), 5);
+  CheckBootstrap(v, spec, count);
   CheckBilling(v, spec);
 }
 
@@ -284,14 +235,14 @@ void CheckCandidates(Violations& v, const provisioning::v1::QuoteRequest& reques
 absl::Status ValidatePurchaseRequest(const provisioning::v1::PurchaseRequest& request) {
   Violations v;
   CheckId(v, "request_id", request.request_id(), /*required=*/true);
-  CheckSpec(v, request.spec(), request.has_spec());
+  CheckSpec(v, request.spec(), request.has_spec(), request.instance_count());
   CheckCount(v, request.instance_count());
   return v.Status();
 }
 
 absl::Status ValidateQuoteRequest(const provisioning::v1::QuoteRequest& request) {
   Violations v;
-  CheckSpec(v, request.spec(), request.has_spec());
+  CheckSpec(v, request.spec(), request.has_spec(), request.instance_count());
   CheckCount(v, request.instance_count());
   if (request.has_candidates()) CheckCandidates(v, request);
   return v.Status();

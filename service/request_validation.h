@@ -15,6 +15,12 @@ inline constexpr int kMaxInstancesPerOrder = 100;
 inline constexpr int kMaxIdsPerDescribe = 100;
 inline constexpr int kMaxPageSize = 500;
 inline constexpr int kDefaultPageSize = 50;
+// InstanceSpec.user_data, base64-encoded (Tencent's UserData: 16 KB).
+inline constexpr size_t kMaxUserDataChars = 16384;
+// Network.private_ip_addresses (Tencent: InstanceCount <= 20 with them).
+inline constexpr int kMaxPrivateIpAddresses = 20;
+// InstanceSpec.placement_group_ids (Tencent: one DisasterRecoverGroupId).
+inline constexpr int kMaxPlacementGroups = 1;
 // Tag keys with this prefix are set by the service itself.
 inline constexpr char kReservedTagPrefix[] = "provisioner:";
 

@@ -1,6 +1,9 @@
 #include "service/watch_message.h"
 
+#include <utility>
+
 #include "grpcpp/impl/codegen/proto_utils.h"
+#include "service/user_data_redaction.h"
 
 namespace cvm {
 
@@ -9,7 +12,8 @@ using provisioning::v1::WatchEvent;
 namespace {
 
 // MakeWatchMessage(), still open to setting its tenants.
-std::shared_ptr<WatchMessage> Build(const WatchEvent& event) {
+std::shared_ptr<WatchMessage> Build(WatchEvent event) {
+  RedactUserData(&event);
   auto message = std::make_shared<WatchMessage>();
   message->type = event.type();
   message->revision = event.revision();
@@ -26,21 +30,21 @@ std::shared_ptr<WatchMessage> Build(const WatchEvent& event) {
 
 }  // namespace
 
-WatchMessagePtr MakeWatchMessage(const WatchEvent& event) { return Build(event); }
+WatchMessagePtr MakeWatchMessage(WatchEvent event) { return Build(std::move(event)); }
 
 WatchMessagePtr ChangeMessage(const OrderEvent& event) {
   WatchEvent change;
   change.set_revision(event.revision);
   change.set_type(WatchEvent::CHANGE);
   *change.add_orders() = event.order;
-  return MakeWatchMessage(change);
+  return MakeWatchMessage(std::move(change));
 }
 
 WatchMessagePtr ProgressMessage(int64_t revision) {
   WatchEvent progress;
   progress.set_revision(revision);
   progress.set_type(WatchEvent::PROGRESS);
-  return MakeWatchMessage(progress);
+  return MakeWatchMessage(std::move(progress));
 }
 
 WatchMessagePtr AccountMessage(const provisioning::v1::AccountForecast& forecast, int64_t revision,
@@ -49,7 +53,7 @@ WatchMessagePtr AccountMessage(const provisioning::v1::AccountForecast& forecast
   account.set_revision(revision);
   account.set_type(WatchEvent::ACCOUNT);
   *account.mutable_account() = forecast;
-  std::shared_ptr<WatchMessage> message = Build(account);
+  std::shared_ptr<WatchMessage> message = Build(std::move(account));
   message->tenants = std::move(tenants);
   return message;
 }
@@ -58,7 +62,7 @@ WatchMessagePtr AtRevision(const WatchMessagePtr& message, int64_t revision) {
   WatchEvent event;
   if (!ParseWatchMessage(message->bytes, &event)) return message;  // ours: cannot happen
   event.set_revision(revision);
-  std::shared_ptr<WatchMessage> copy = Build(event);
+  std::shared_ptr<WatchMessage> copy = Build(std::move(event));
   copy->tenants = message->tenants;
   return copy;
 }

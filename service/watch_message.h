@@ -34,7 +34,9 @@ struct WatchMessage {
 using WatchMessagePtr = std::shared_ptr<const WatchMessage>;
 
 // `event` serialized; type, revision and (for a CHANGE) order_id copied.
-WatchMessagePtr MakeWatchMessage(const provisioning::v1::WatchEvent& event);
+// Its orders go out without their user data (service/user_data_redaction.h):
+// every Watch message is built here.
+WatchMessagePtr MakeWatchMessage(provisioning::v1::WatchEvent event);
 
 // The CHANGE message of one store event.
 WatchMessagePtr ChangeMessage(const OrderEvent& event);

@@ -71,7 +71,7 @@ absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
     for (Order& order : snapshot->orders) {
       if (order.tenant() == tenant_) *event.add_orders() = std::move(order);
     }
-    out.push_back(MakeWatchMessage(event));
+    out.push_back(MakeWatchMessage(std::move(event)));
     return snapshot->revision;
   }
   absl::StatusOr<std::vector<OrderEvent>> missed = store->EventsAfter(start_revision_, order_id_);

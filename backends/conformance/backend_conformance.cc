@@ -98,6 +98,39 @@ TEST_P(BackendConformanceTest, InstancesBecomeRunningWithPublicAndPrivateIps) {
   }
 }
 
+// Every node-bootstrap field set (docs/node-bootstrap.md): bought like any
+// spec; a backend may ignore what it cannot use, but must not fail on it.
+TEST_P(BackendConformanceTest, SpecWithEveryBootstrapFieldBuysAndQuotes) {
+  CreateRequest request = Request("bootstrap", 2);
+  auto& spec = request.spec;
+  spec.set_user_data("I2Nsb3VkLWNvbmZpZwo=");  // "#cloud-config\n"
+  spec.set_host_name("conformance-node");
+  spec.set_cam_role_name("ConformanceRole");
+  spec.set_project_id(7);
+  spec.add_placement_group_ids("ps-conform1");
+  spec.mutable_network()->set_vpc_id("vpc-conform1");
+  spec.mutable_network()->set_subnet_id("subnet-conform1");
+  spec.mutable_network()->add_private_ip_addresses("10.9.0.11");
+  spec.mutable_network()->add_private_ip_addresses("10.9.0.12");
+  auto* disk = spec.add_data_disks();
+  disk->set_size_gb(50);
+  disk->set_encrypt(true);
+  disk->set_kms_key_id("kms-conform1");
+  disk->set_delete_with_instance(false);
+  ASSERT_TRUE(backend_->Preflight(request).ok());
+  auto quote = backend_->Quote(spec, 2);
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  auto ids = backend_->Create(request);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_THAT(*ids, SizeIs(2));
+  GetParam().advance_time(GetParam().time_to_active);
+  auto described = backend_->Describe(Region(), *ids);
+  ASSERT_TRUE(described.ok()) << described.status();
+  for (const InstanceStatus& status : *described) {
+    EXPECT_EQ(status.state, provisioning::v1::Instance::RUNNING) << status.instance_id;
+  }
+}
+
 TEST_P(BackendConformanceTest, FindByOrderReturnsTheOrdersLiveInstances) {
   CreateRequest request = Request("find-by-order", 2);
   auto* tag = request.spec.add_tags();  // the workflow tags every order so

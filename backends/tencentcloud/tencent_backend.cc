@@ -39,26 +39,68 @@ const char* InternetChargeType(InternetAccess::ChargeType type) {
   }
 }
 
+// The node-bootstrap fields (docs/node-bootstrap.md), under the names of
+// the official SDK's RunInstancesRequest (cvm_models.d.ts).
+void AddBootstrapParams(const InstanceSpec& spec, Json& params) {
+  if (spec.project_id() != 0) params["Placement"]["ProjectId"] = spec.project_id();
+  if (!spec.host_name().empty()) params["HostName"] = spec.host_name();
+  if (!spec.cam_role_name().empty()) params["CamRoleName"] = spec.cam_role_name();
+  if (!spec.placement_group_ids().empty()) {
+    params["DisasterRecoverGroupIds"] = std::vector<std::string>(spec.placement_group_ids().begin(),
+                                                                 spec.placement_group_ids().end());
+  }
+  if (!spec.user_data().empty()) params["UserData"] = spec.user_data();
+  if (spec.has_launch_template()) {
+    Json& launch_template = params["LaunchTemplate"];
+    launch_template["LaunchTemplateId"] = spec.launch_template().launch_template_id();
+    if (spec.launch_template().launch_template_version() != 0) {
+      launch_template["LaunchTemplateVersion"] = spec.launch_template().launch_template_version();
+    }
+  }
+}
+
 }  // namespace
+
+Json InquiryPriceParams(const InstanceSpec& spec, int count) {
+  Json params = RunInstancesParams(spec, count);
+  // InquiryPriceRunInstancesRequest has none of these (cvm_models.d.ts), and
+  // the user data stays out of a call that does not need it.
+  for (const char* name : {"UserData", "CamRoleName", "DisasterRecoverGroupIds"}) {
+    params.erase(name);
+  }
+  return params;
+}
 
 Json RunInstancesParams(const InstanceSpec& spec, int count) {
   Json params = {{"Placement", {{"Zone", spec.zone()}}},
                  {"InstanceChargeType", ChargeType(spec)},
-                 {"InstanceType", spec.instance_type()},
-                 {"ImageId", spec.image_id()},
                  {"InstanceCount", count}};
+  // Without them a launch template supplies them (validation saw to it).
+  if (!spec.instance_type().empty()) params["InstanceType"] = spec.instance_type();
+  if (!spec.image_id().empty()) params["ImageId"] = spec.image_id();
   if (spec.has_system_disk()) {
     params["SystemDisk"] = {{"DiskType", DiskType(spec.system_disk().type())},
                             {"DiskSize", spec.system_disk().size_gb()}};
   }
   for (const Disk& disk : spec.data_disks()) {
-    params["DataDisks"].push_back({{"DiskType", DiskType(disk.type())},
-                                   {"DiskSize", disk.size_gb()}});
+    Json data_disk = {{"DiskType", DiskType(disk.type())}, {"DiskSize", disk.size_gb()}};
+    if (disk.encrypt()) data_disk["Encrypt"] = true;
+    if (!disk.kms_key_id().empty()) data_disk["KmsKeyId"] = disk.kms_key_id();
+    if (disk.has_delete_with_instance()) {
+      data_disk["DeleteWithInstance"] = disk.delete_with_instance();
+    }
+    params["DataDisks"].push_back(std::move(data_disk));
   }
   if (spec.has_network()) {
     params["VirtualPrivateCloud"] = {{"VpcId", spec.network().vpc_id()},
                                      {"SubnetId", spec.network().subnet_id()}};
+    const auto& ips = spec.network().private_ip_addresses();
+    if (!ips.empty()) {
+      params["VirtualPrivateCloud"]["PrivateIpAddresses"] =
+          std::vector<std::string>(ips.begin(), ips.end());
+    }
   }
+  AddBootstrapParams(spec, params);
   if (spec.internet().public_ip()) {
     params["InternetAccessible"] = {
         {"PublicIpAssigned", true},
@@ -99,7 +141,7 @@ absl::StatusOr<Json> TencentBackend::Cvm(const std::string& action, const std::s
   return api_->Call(ApiCall{"cvm", kCvmVersion, action, region, std::move(params), deadline});
 }
 
-absl::Status TencentBackend::Preflight(const CreateRequest& request) {
+absl::StatusOr<ZoneOffer> TencentBackend::CheckOffer(const CreateRequest& request) {
   const InstanceSpec& spec = request.spec;
   ASSIGN_OR_RETURN(
       Json offers,
@@ -131,25 +173,43 @@ absl::Status TencentBackend::Preflight(const CreateRequest& request) {
                        FormatMoneyMicros(offer.unit_price_micros)));
     }
   }
+  return offer;
+}
+
+absl::Status TencentBackend::Preflight(const CreateRequest& request) {
+  const InstanceSpec& spec = request.spec;
+  // A launch template without instance_type: the type is the template's,
+  // which only the purchase reads, so stock and spot price are the cloud's
+  // to check and the cost is quoted (InquiryPriceRunInstances).
+  std::optional<ZoneOffer> offer;
+  if (!spec.instance_type().empty()) {
+    ASSIGN_OR_RETURN(offer, CheckOffer(request));
+  }
 
   ASSIGN_OR_RETURN(Json quota, Cvm("DescribeAccountQuota", spec.region(),
                                    {{"Filters", {{{"Name", "zone"}, {"Values", {spec.zone()}}}}}},
                                    request.deadline));
-  const int needed = spec.has_spot() ? request.count * offer.cpu : request.count;
   ASSIGN_OR_RETURN(
       const std::optional<int> remaining,
       ParseRemainingQuota(quota, spec.has_spot() ? "SpotPaidQuotaSet" : "PostPaidQuotaSet",
                           spec.zone()));
-  if (!spec.has_prepaid() && remaining.has_value() && *remaining < needed) {
+  // Spot quota counts vCPUs: unknown without the type.
+  const std::optional<int> needed = !spec.has_spot() ? std::optional<int>(request.count)
+                                    : offer ? std::optional<int>(request.count * offer->cpu)
+                                            : std::nullopt;
+  if (!spec.has_prepaid() && remaining.has_value() && needed.has_value() && *remaining < *needed) {
     return QuotaExceeded(
         absl::StrCat(spec.has_spot() ? "spot vCPUs" : "instances", " in ", spec.zone()),
-        absl::StrCat(*remaining, " remaining, ", needed, " needed"));
+        absl::StrCat(*remaining, " remaining, ", *needed, " needed"));
   }
 
-  int64_t cost_micros = offer.unit_price_micros * request.count;  // about one hour
-  if (spec.has_prepaid()) {
+  // About one hour of a pay-as-you-go or spot order, or a whole prepaid one.
+  int64_t cost_micros = offer ? offer->unit_price_micros * request.count : 0;
+  if (spec.has_prepaid() || !offer) {
     ASSIGN_OR_RETURN(provisioning::v1::Quote quote, Quote(spec, request.count, request.deadline));
-    cost_micros = ParseMoneyMicros(quote.total_price_prepaid()).value_or(0);
+    cost_micros = ParseMoneyMicros(spec.has_prepaid() ? quote.total_price_prepaid()
+                                                      : quote.total_price_per_hour())
+                      .value_or(0);
   }
   ASSIGN_OR_RETURN(Json balance,
                    api_->Call(ApiCall{"billing", kBillingVersion, "DescribeAccountBalance", "",
@@ -253,7 +313,7 @@ absl::StatusOr<std::vector<std::string>> TencentBackend::StillToRelease(
 absl::StatusOr<provisioning::v1::Quote> TencentBackend::Quote(const InstanceSpec& spec, int count,
                                                               absl::Time deadline) {
   ASSIGN_OR_RETURN(Json answer, Cvm("InquiryPriceRunInstances", spec.region(),
-                                    RunInstancesParams(spec, count), deadline));
+                                    InquiryPriceParams(spec, count), deadline));
   return ParseQuote(answer, spec.has_prepaid(), count, currency_);
 }
 

@@ -4,7 +4,10 @@
 // (DescribeZoneInstanceConfigInfos), quota remains (DescribeAccountQuota;
 // spot quota counts vCPUs), a spot max price is not below the market, and the
 // balance (billing DescribeAccountBalance) covers about one hour of a
-// pay-as-you-go or spot order or the whole of a prepaid one. Create is
+// pay-as-you-go or spot order or the whole of a prepaid one. A launch
+// template without an instance_type leaves the type to the template: the
+// zone, stock, spot price and spot quota checks are then the cloud's, and
+// the hour's cost is quoted (InquiryPriceRunInstances). Create is
 // RunInstances with the order's ClientToken and tags; Describe is
 // DescribeInstances (<= 100 ids); Terminate is TerminateInstances (a
 // prepaid instance goes to the recycle bin, is refunded by Tencent's return
@@ -22,6 +25,7 @@
 
 #include "backends/backend.h"
 #include "backends/tencentcloud/api_client.h"
+#include "backends/tencentcloud/response_parsing.h"
 
 namespace cvm::tencentcloud {
 
@@ -53,6 +57,9 @@ class TencentBackend : public Backend {
  private:
   absl::StatusOr<Json> Cvm(const std::string& action, const std::string& region, Json params,
                            absl::Time deadline = absl::InfiniteFuture());
+  // The zone sells the spec's instance_type, has the stock, and a spot max
+  // price is not below the market: the offer, or FAILED_PRECONDITION.
+  absl::StatusOr<ZoneOffer> CheckOffer(const CreateRequest& request);
   // Of `ids`, those neither released nor returned to the recycle bin.
   absl::StatusOr<std::vector<std::string>> StillToRelease(const std::string& region,
                                                           const std::vector<std::string>& ids);
@@ -61,8 +68,12 @@ class TencentBackend : public Backend {
   const std::string currency_;
 };
 
-// The RunInstances / InquiryPriceRunInstances parameters for a spec.
+// The RunInstances parameters for a spec (every name and type as in the
+// official SDK's RunInstancesRequest model).
 Json RunInstancesParams(const provisioning::v1::InstanceSpec& spec, int count);
+// The InquiryPriceRunInstances parameters: the same without those its
+// request model lacks (UserData, CamRoleName, DisasterRecoverGroupIds).
+Json InquiryPriceParams(const provisioning::v1::InstanceSpec& spec, int count);
 
 }  // namespace cvm::tencentcloud
 

@@ -1,6 +1,9 @@
 // The tencentcloud backend against the CVM emulator over real HTTP:
 // pre-flight failures each give their own status and details and buy
 // nothing; cloud errors keep Tencent's code; credentials never leak.
+#include "backends/tencentcloud/tencent_backend.h"
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "backends/tencentcloud/emulator/emulator_server.h"
 #include "backends/tencentcloud/emulator/test_world.h"
@@ -51,6 +54,10 @@ class TencentBackendTest : public ::testing::Test {
     request.client_token = "token-" + zone + "-" + std::to_string(count);
     return request;
   }
+
+  // Two instances with every node-bootstrap field set, `script` their user
+  // data (docs/node-bootstrap.md).
+  static CreateRequest NodeRequest(const std::string& script);
 
   // Instances the emulator's books say the account bought.
   int Bought(const std::string& id) {
@@ -258,6 +265,105 @@ TEST_F(TencentBackendTest, BalanceIsTheAccountsSettledBalance) {
   EXPECT_EQ(before->micros - after->micros, books()["ChargedCents"].get<int64_t>() * 10000);
   EXPECT_GT(before->micros - after->micros, 320000);
   EXPECT_LE(before->micros - after->micros, 640000);
+}
+
+CreateRequest TencentBackendTest::NodeRequest(const std::string& script) {
+  CreateRequest request = Request(2);
+  auto& spec = request.spec;
+  spec.set_user_data(absl::Base64Escape(script));
+  spec.set_host_name("node");
+  spec.set_cam_role_name("NodeRole");
+  spec.set_project_id(1002);
+  spec.add_placement_group_ids("ps-1a2b3c4d");
+  spec.mutable_network()->set_vpc_id("vpc-1");
+  spec.mutable_network()->set_subnet_id("subnet-1");
+  spec.mutable_network()->add_private_ip_addresses("10.0.1.8");
+  spec.mutable_network()->add_private_ip_addresses("10.0.1.9");
+  auto* disk = spec.add_data_disks();
+  disk->set_type(provisioning::v1::Disk::CLOUD_SSD);
+  disk->set_size_gb(100);
+  disk->set_encrypt(true);
+  disk->set_kms_key_id("kms-abcd1234");
+  disk->set_delete_with_instance(false);
+  spec.add_data_disks()->set_size_gb(50);  // Tencent's defaults
+  return request;
+}
+
+TEST_F(TencentBackendTest, EveryBootstrapFieldRoundTripsRunInstancesToDescribeInstances) {
+  auto backend = BackendFor(kTestSecretId, kTestSecretKey);
+  const CreateRequest request = NodeRequest("#cloud-config\nruncmd: [kubeadm join]\n");
+  ASSERT_TRUE(backend->Preflight(request).ok());
+  auto ids = backend->Create(request);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  const Json answer = emulator_->emulator().Handle(kTestSecretId, "cvm", "DescribeInstances",
+                                                   "ap-guangzhou", {{"InstanceIds", *ids}});
+  ASSERT_EQ(answer["InstanceSet"].size(), 2) << answer.dump();
+  for (int i = 0; i < 2; ++i) {
+    const Json& instance = answer["InstanceSet"][i];
+    EXPECT_EQ(instance["ImageId"], "img-pi0ii46r");
+    EXPECT_EQ(instance["Placement"]["ProjectId"], 1002);
+    EXPECT_EQ(instance["HostName"], absl::StrCat("node", i + 1));
+    EXPECT_EQ(instance["CamRoleName"], "NodeRole");
+    EXPECT_EQ(instance["DisasterRecoverGroupId"], "ps-1a2b3c4d");
+    EXPECT_EQ(instance["PrivateIpAddresses"], Json({i == 0 ? "10.0.1.8" : "10.0.1.9"}));
+    const Json& disks = instance["DataDisks"];
+    ASSERT_EQ(disks.size(), 2);
+    EXPECT_EQ(disks[0]["DiskType"], "CLOUD_SSD");
+    EXPECT_EQ(disks[0]["Encrypt"], true);
+    EXPECT_EQ(disks[0]["KmsKeyId"], "kms-abcd1234");
+    EXPECT_EQ(disks[0]["DeleteWithInstance"], false);
+    EXPECT_EQ(disks[1]["Encrypt"], false);
+    EXPECT_EQ(disks[1]["DeleteWithInstance"], true);
+    EXPECT_EQ(emulator_->emulator().UserData((*ids)[i]).value_or(""),
+              "#cloud-config\nruncmd: [kubeadm join]\n");
+  }
+  // The requested private IPs are what the backend reports.
+  auto described = backend->Describe("ap-guangzhou", *ids);
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ((*described)[0].private_ips, std::vector<std::string>{"10.0.1.8"});
+  EXPECT_EQ((*described)[1].private_ips, std::vector<std::string>{"10.0.1.9"});
+}
+
+TEST_F(TencentBackendTest, QuotesLeaveOutWhatInquiryPriceRunInstancesLacks) {
+  const CreateRequest request = NodeRequest("#!/bin/sh\n");
+  const Json run = RunInstancesParams(request.spec, 2);
+  const Json inquiry = InquiryPriceParams(request.spec, 2);
+  for (const char* name : {"UserData", "CamRoleName", "DisasterRecoverGroupIds"}) {
+    EXPECT_TRUE(run.contains(name)) << name;
+    EXPECT_FALSE(inquiry.contains(name)) << name;  // the emulator would say UnknownParameter
+  }
+  EXPECT_EQ(inquiry["HostName"], "node");
+  EXPECT_EQ(inquiry["DataDisks"], run["DataDisks"]);
+  auto backend = BackendFor(kTestSecretId, kTestSecretKey);
+  auto quote = backend->Quote(request.spec, 2);
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  EXPECT_EQ(quote->total_price_per_hour(), "0.32");
+}
+
+TEST_F(TencentBackendTest, ALaunchTemplateStandsInForTypeAndImage) {
+  CreateRequest request = Request(1);
+  request.spec.clear_instance_type();
+  request.spec.clear_image_id();
+  request.spec.mutable_launch_template()->set_launch_template_id(kTestLaunchTemplateId);
+  request.spec.mutable_launch_template()->set_launch_template_version(2);  // S5.LARGE8, 0.44/h
+  const Json params = RunInstancesParams(request.spec, 1);
+  EXPECT_FALSE(params.contains("InstanceType"));
+  EXPECT_FALSE(params.contains("ImageId"));
+  EXPECT_EQ(params["LaunchTemplate"],
+            Json({{"LaunchTemplateId", kTestLaunchTemplateId}, {"LaunchTemplateVersion", 2}}));
+  // Pre-flight prices the template's type: one hour is more than the poor
+  // account has, and the rich one buys.
+  absl::Status poor = BackendFor("AKIDpoor", "poor-key")->Preflight(request);
+  EXPECT_EQ(ErrorReason(poor), "INSUFFICIENT_BALANCE") << poor;
+  EXPECT_THAT(std::string(poor.message()), HasSubstr("0.44"));
+  auto backend = BackendFor(kTestSecretId, kTestSecretKey);
+  ASSERT_TRUE(backend->Preflight(request).ok());
+  auto ids = backend->Create(request);
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  const Json answer = emulator_->emulator().Handle(kTestSecretId, "cvm", "DescribeInstances",
+                                                   "ap-guangzhou", {{"InstanceIds", *ids}});
+  EXPECT_EQ(answer["InstanceSet"][0]["InstanceType"], "S5.LARGE8");
+  EXPECT_EQ(answer["InstanceSet"][0]["ImageId"], "img-template2");
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 // Env: EMULATOR_PORT, EMULATOR_SECRET_ID, EMULATOR_SECRET_KEY (run_node_tests.sh).
 const test = require("node:test");
 const assert = require("node:assert");
+const fs = require("node:fs");
 const http = require("node:http");
+const path = require("node:path");
 const { CommonClient } = require("tencentcloud-sdk-nodejs-common");
 const CvmClient = require("tencentcloud-sdk-nodejs-cvm").cvm.v20170312.Client;
 
@@ -136,4 +138,76 @@ test("TerminateInstances releases; the instance then vanishes", async () => {
   assert.equal(gone.TotalCount, 0);
   await rejectsWith(client.TerminateInstances({ InstanceIds: run.InstanceIdSet }),
                     "InvalidInstanceId.NotFound");
+});
+
+// The fields of a request model in the installed SDK's cvm_models.d.ts.
+function modelFields(name) {
+  const dir = path.dirname(require.resolve("tencentcloud-sdk-nodejs-cvm/package.json"));
+  const models = fs.readFileSync(
+    path.join(dir, "tencentcloud/services/cvm/v20170312/cvm_models.d.ts"), "utf8");
+  const body = models.match(new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`))[1];
+  return [...body.matchAll(/^\s+(\w+)\??:/gm)].map((match) => match[1]);
+}
+
+test("the emulator takes every field of the SDK's request models and refuses others", async () => {
+  const client = cvm();
+  // The error code ("" for none), waiting out Tencent's 10 calls a second.
+  const code = async (call) => {
+    for (;;) {
+      const got = await call().then(() => "", (error) => error.code);
+      if (got !== "RequestLimitExceeded") return got;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
+  // Each field, with a value of no particular type, where its model sits.
+  const where = {
+    RunInstancesRequest: (f) => ({ RunInstances: { ...purchase, DryRun: true, [f]: "x" } }),
+    InquiryPriceRunInstancesRequest: (f) => ({ InquiryPriceRunInstances: { ...purchase, [f]: "x" } }),
+    DataDisk: (f) => ({ RunInstances: { ...purchase, DryRun: true,
+                                        DataDisks: [{ DiskSize: 50, [f]: "x" }] } }),
+    Placement: (f) => ({ RunInstances: { ...purchase, DryRun: true,
+                                         Placement: { Zone: "ap-guangzhou-3", [f]: "x" } } }),
+    VirtualPrivateCloud: (f) => ({ RunInstances: { ...purchase, DryRun: true,
+      VirtualPrivateCloud: { VpcId: "vpc-1", SubnetId: "subnet-1", [f]: "x" } } }),
+    LaunchTemplate: (f) => ({ RunInstances: { ...purchase, DryRun: true,
+                                              LaunchTemplate: { LaunchTemplateId: "lt-x", [f]: "x" } } }),
+  };
+  let checked = 0;
+  for (const [model, place] of Object.entries(where)) {
+    const fields = modelFields(model);
+    assert.ok(fields.length >= 2, `${model} has fields`);
+    for (const field of [...fields, "NotInTheModel"]) {
+      const [[action, params]] = Object.entries(place(field));
+      const got = await code(() => client[action](params));
+      if (field === "NotInTheModel") {
+        assert.equal(got, "UnknownParameter", `${model}: an unknown field is refused`);
+      } else {
+        assert.notEqual(got, "UnknownParameter", `${model}.${field} is in the SDK's model`);
+      }
+      checked += 1;
+    }
+  }
+  console.log(`request model fields checked against the emulator: ${checked}`);
+});
+
+test("the node-bootstrap fields round-trip RunInstances -> DescribeInstances", async () => {
+  const client = cvm();
+  await new Promise((resolve) => setTimeout(resolve, 1000));  // a fresh second's calls
+  const run = await client.RunInstances({
+    ...purchase, InstanceCount: 1, ClientToken: "sdk-bootstrap",
+    Placement: { Zone: "ap-guangzhou-3", ProjectId: 7 },
+    VirtualPrivateCloud: { VpcId: "vpc-1", SubnetId: "subnet-1", PrivateIpAddresses: ["10.1.0.5"] },
+    DataDisks: [{ DiskSize: 100, Encrypt: true, KmsKeyId: "kms-1", DeleteWithInstance: false }],
+    HostName: "sdk-node", CamRoleName: "NodeRole", DisasterRecoverGroupIds: ["ps-sdk"],
+    UserData: Buffer.from("#!/bin/sh\necho sdk\n").toString("base64"),
+  });
+  const [instance] = (await client.DescribeInstances({ InstanceIds: run.InstanceIdSet })).InstanceSet;
+  assert.equal(instance.Placement.ProjectId, 7);
+  assert.deepEqual(instance.PrivateIpAddresses, ["10.1.0.5"]);
+  assert.equal(instance.HostName, "sdk-node");
+  assert.equal(instance.CamRoleName, "NodeRole");
+  assert.equal(instance.DisasterRecoverGroupId, "ps-sdk");
+  assert.equal(instance.DataDisks[0].Encrypt, true);
+  assert.equal(instance.DataDisks[0].KmsKeyId, "kms-1");
+  assert.equal(instance.DataDisks[0].DeleteWithInstance, false);
 });

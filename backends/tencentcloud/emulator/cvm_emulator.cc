@@ -135,10 +135,16 @@ Json CvmEmulator::Dispatch(AccountBooks& books, const Account& account,
     if (action == "DescribeAccountBalance") return DescribeAccountBalance(books);
   } else if (service == "cvm") {
     if (region.empty()) return ApiError("MissingParameter", "X-TC-Region is required.");
-    if (action == "RunInstances") return RunInstances(books, account, region, params);
+    if (action == "RunInstances" || action == "InquiryPriceRunInstances") {
+      Json error = UnknownParameter(action, params);
+      if (!error.is_null()) return error;
+      absl::StatusOr<Json> full = WithLaunchTemplate(params, &error);
+      if (!full.ok()) return error;
+      if (action == "RunInstances") return RunInstances(books, account, region, *full);
+      return InquiryPrice(region, *full);
+    }
     if (action == "DescribeInstances") return DescribeInstances(books, params);
     if (action == "TerminateInstances") return TerminateInstances(books, params);
-    if (action == "InquiryPriceRunInstances") return InquiryPrice(region, params);
     if (action == "DescribeAccountQuota") {
       return DescribeAccountQuota(books, account, region, params);
     }
@@ -170,6 +176,8 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
   absl::StatusOr<Network> network = NetworkOf(params, charge, &error);
   if (!network.ok()) return error;
   // Everything the instances are made of, read before anything is booked.
+  absl::StatusOr<Launch> launch = LaunchOf(params, 0, *count, &error);
+  if (!launch.ok()) return error;
   const std::string name = params.value("InstanceName", "");
   const bool public_ip =
       params.value("/InternetAccessible/PublicIpAssigned"_json_pointer, false) || network->mbps > 0;
@@ -281,6 +289,8 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
     }
     instance.public_ip = public_ip;
     instance.tags = tags;
+    // The first was checked above; the others differ only by their index.
+    instance.launch = i == 0 ? *launch : *LaunchOf(params, i, *count, &error);
     ids.push_back(instance.id);
     books.instances[instance.id] = std::move(instance);
   }
@@ -349,6 +359,7 @@ Json CvmEmulator::Describe(const Instance& i) const {
     out["ExpiredTime"] = IsoTime(i.expired);
     out["RenewFlag"] = i.renew_flag;
   }
+  DescribeLaunch(i, out);
   return out;
 }
 

@@ -29,6 +29,18 @@
 // MaxPrice gives it notice; spot_reclaim_notice later it is SHUTDOWN, and
 // spot_shutdown_duration after that released.
 //
+// Launch settings (emulator_launch.cc): RunInstances checks and keeps
+// ImageId, UserData, HostName, CamRoleName, Placement.ProjectId,
+// DisasterRecoverGroupIds (at most 1), VirtualPrivateCloud.PrivateIpAddresses
+// (one per instance) and each DataDisk's Encrypt, KmsKeyId and
+// DeleteWithInstance, and DescribeInstances returns them where Tencent's
+// Instance model has them; the user data is what the instance's metadata
+// service answers (UserData()). A LaunchTemplate (config launch_templates)
+// supplies the InstanceType and ImageId a request leaves out. A parameter
+// that the official SDK's request model does not have (RunInstances and
+// InquiryPriceRunInstances at the top, and inside DataDisks, Placement,
+// VirtualPrivateCloud and LaunchTemplate) is refused with UnknownParameter.
+//
 // Time-driven changes are applied lazily: every call first brings the books
 // up to the clock's now (settling each hour passed, in order), so moving the
 // clock forward by days at once gives the same books as living through them.
@@ -134,9 +146,31 @@ class CvmEmulator {
   // spot or not being reclaimed (the metadata service's 404).
   absl::StatusOr<absl::Time> SpotTerminationTime(const std::string& id);
 
+  // The user data of instance `id` decoded, as its metadata service answers
+  // at user-data. NOT_FOUND when `id` is unknown, released or was bought
+  // without user data.
+  absl::StatusOr<std::string> UserData(const std::string& id);
+
   const EmulatorConfig& config() const { return config_; }
 
  private:
+  // What RunInstances set up beyond the type and the billing, per instance
+  // (emulator_launch.cc).
+  struct Launch {
+    std::string image_id;
+    std::string user_data;  // base64, as sent
+    std::string host_name;
+    std::string cam_role_name;
+    int64_t project_id = 0;
+    std::string placement_group;  // DisasterRecoverGroupIds[0]
+    std::string vpc_id;
+    std::string subnet_id;
+    // The instance's own (VirtualPrivateCloud.PrivateIpAddresses[i]), or ""
+    // for one of the emulator's.
+    std::string private_ip;
+    // DataDisks as DescribeInstances lists them, without DiskId.
+    Json data_disks = Json::array();
+  };
   struct Instance {
     std::string id;
     std::string zone;
@@ -180,6 +214,7 @@ class CvmEmulator {
     int64_t month_micros = 0;
     int64_t period_micros = 0;
     absl::Time period_start;
+    Launch launch;
   };
   struct AccountBooks {
     std::map<std::string, Instance> instances;
@@ -270,6 +305,21 @@ class CvmEmulator {
   // TerminateInstances on a prepaid instance up and running: to the recycle
   // bin, refunded by the return rules.
   void ReturnPrepaid(AccountBooks& books, Instance& instance, absl::Time now) const;
+  // Launch settings (emulator_launch.cc).
+  // UnknownParameter naming the first parameter of `params` that the
+  // official SDK's model of `action`'s request lacks; null when every one is
+  // known or `action` has no list.
+  static Json UnknownParameter(const std::string& action, const Json& params);
+  // `params` with the named launch template's InstanceType and ImageId where
+  // it has none; params itself without a LaunchTemplate; or an API error.
+  absl::StatusOr<Json> WithLaunchTemplate(const Json& params, Json* error) const;
+  // The launch settings of RunInstances `params` for instance `index` of
+  // `count`, or an API error.
+  static absl::StatusOr<Launch> LaunchOf(const Json& params, int64_t index, int64_t count,
+                                         Json* error);
+  // Adds the instance's launch settings to its DescribeInstances entry.
+  static void DescribeLaunch(const Instance& instance, Json& out);
+
   // Gives one spot instance notice (emulator_spot.cc).
   void GiveNotice(Instance& instance, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

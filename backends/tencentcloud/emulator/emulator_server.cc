@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
@@ -227,19 +228,28 @@ void EmulatorServer::RouteLifecycle() {
     if (!done.ok()) return ReplyError(response, done.status());
     response.set_content(Json{{"Reclaimed", *done}}.dump(), "application/json");
   });
-  // What the instance's metadata service answers at spot/termination-time.
-  http_->Get(R"(/_emulator/metadata/([^/]+)/spot/termination-time)",
-             [this](const httplib::Request& request, httplib::Response& response) {
-               auto at = emulator_->SpotTerminationTime(request.matches[1]);
-               if (!at.ok()) {
-                 response.status = 404;
-                 return;
-               }
-               // Tencent: "2018-08-18 12:05:33", the instance's time, UTC+8.
-               response.set_content(
-                   absl::FormatTime("%Y-%m-%d %H:%M:%S", *at, absl::FixedTimeZone(8 * 3600)),
-                   "text/plain");
-             });
+  // What an instance's metadata service answers at `path` (404 when
+  // `answer` fails).
+  using Answer = std::function<absl::StatusOr<std::string>(const std::string& id)>;
+  auto metadata = [this](const std::string& path, Answer answer) {
+    http_->Get("/_emulator/metadata/([^/]+)/" + path,
+               [answer](const httplib::Request& request, httplib::Response& response) {
+                 absl::StatusOr<std::string> text = answer(request.matches[1]);
+                 if (!text.ok()) {
+                   response.status = 404;
+                   return;
+                 }
+                 response.set_content(*text, "text/plain");
+               });
+  };
+  metadata("spot/termination-time", [this](const std::string& id) -> absl::StatusOr<std::string> {
+    absl::StatusOr<absl::Time> at = emulator_->SpotTerminationTime(id);
+    if (!at.ok()) return at.status();
+    // Tencent: "2018-08-18 12:05:33", the instance's time, UTC+8.
+    return absl::FormatTime("%Y-%m-%d %H:%M:%S", *at, absl::FixedTimeZone(8 * 3600));
+  });
+  // The RunInstances UserData, decoded.
+  metadata("user-data", [this](const std::string& id) { return emulator_->UserData(id); });
 }
 
 void EmulatorServer::SetFaults(

@@ -20,6 +20,9 @@
 //                             what the instance's metadata answers: the
 //                             reclaim time, "YYYY-MM-DD HH:MM:SS" (UTC+8), or
 //                             404
+//   GET  /_emulator/metadata/<id>/user-data
+//                             the instance's user data (RunInstances'
+//                             UserData decoded), or 404 without any
 // Control endpoints answer 400 for a bad body, 404 for an unknown account,
 // offer or instance, 409 for an instance in the wrong state, with
 // {"Error": message}. See CvmEmulator for the semantics.

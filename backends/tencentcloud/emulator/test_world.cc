@@ -17,6 +17,16 @@ void AddAccount(EmulatorConfig& config, const std::string& id, const std::string
   account->set_spot_vcpu_quota_per_zone(2 * quota);
 }
 
+void AddTemplate(EmulatorConfig& config, int64_t version, bool default_version,
+                 const std::string& type, const std::string& image) {
+  auto* launch_template = config.add_launch_templates();
+  launch_template->set_launch_template_id(kTestLaunchTemplateId);
+  launch_template->set_launch_template_version(version);
+  launch_template->set_default_version(default_version);
+  launch_template->set_instance_type(type);
+  launch_template->set_image_id(image);
+}
+
 void AddType(InstanceTypeOffer* type, const std::string& name, int cpu, const std::string& price,
              const std::string& spot, int stock) {
   type->set_instance_type(name);
@@ -43,6 +53,8 @@ EmulatorConfig TestWorld() {
   gz1->set_zone("ap-guangzhou-1");
   gz1->set_region("ap-guangzhou");
   AddType(gz1->add_types(), "S5.MEDIUM2", 2, "0.16", "0.04", 0);
+  AddTemplate(config, 1, true, "S5.MEDIUM2", "img-template1");
+  AddTemplate(config, 2, false, "S5.LARGE8", "img-template2");
   config.mutable_pending_duration()->set_seconds(5);
   config.mutable_public_ip_delay()->set_seconds(5);
   return config;
