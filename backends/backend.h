@@ -59,6 +59,11 @@ namespace cvm {
 
 inline constexpr char kCloudErrorCodeKey[] = "cloud_error_code";
 inline constexpr char kCloudRequestIdKey[] = "cloud_request_id";
+// ErrorInfo metadata of the count- or price-dependent capacity refusals, for
+// the sold-out memory (service/capacity_memory.h): INSUFFICIENT_STOCK carries
+// the instances left, SPOT_PRICE_TOO_LOW the market price (a decimal).
+inline constexpr char kStockLeftKey[] = "stock_left";
+inline constexpr char kMarketPriceKey[] = "market_price";
 inline constexpr int kMaxDescribeBatch = 100;
 // Every instance bought for an order carries this tag, valued the order id.
 inline constexpr char kOrderTagKey[] = "provisioner:order-id";

@@ -77,11 +77,19 @@ std::string Judge(const CellOffer* offer, int count, QuoteCell& cell) {
   return kAvailable;
 }
 
-// The verdict as the error a purchase of the cell would get.
+// The verdict as the error a purchase of the cell would get, with the
+// figure it depends on (backends/backend.h).
 absl::Status AsError(const QuoteCell& cell) {
   const std::string subject = absl::StrCat(cell.zone(), "/", cell.instance_type());
   if (cell.verdict() == "QUOTA_EXCEEDED") return QuotaExceeded(subject, "seen by a Quote");
-  return PreconditionFailed(cell.verdict(), subject, "seen by a Quote");
+  absl::Status error = PreconditionFailed(cell.verdict(), subject, "seen by a Quote");
+  if (cell.verdict() == "INSUFFICIENT_STOCK") {
+    return WithReason(error, cell.verdict(), {{kStockLeftKey, absl::StrCat(cell.stock())}});
+  }
+  if (cell.verdict() == "SPOT_PRICE_TOO_LOW") {
+    return WithReason(error, cell.verdict(), {{kMarketPriceKey, cell.unit_price_per_hour()}});
+  }
+  return error;
 }
 
 }  // namespace
@@ -119,7 +127,7 @@ absl::StatusOr<provisioning::v1::Quote> QuoteCandidates(Backend& backend,
         r.price = offer == nullptr ? 0 : offer->unit_price_micros;
         const InstanceSpec spec = SpecOf(request.spec(), r.cell);
         if (memory != nullptr) {
-          absl::Status known = memory->Check(backend_name, spec);
+          absl::Status known = memory->Check(backend_name, spec, request.instance_count());
           if (!known.ok()) {
             r.cell.set_verdict(ErrorReason(known));
             r.cell.set_remembered(true);

@@ -1,20 +1,42 @@
 #include "service/capacity_memory.h"
 
 #include <cstdio>
-#include <set>
+#include <map>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "backends/backend.h"
+#include "common/money.h"
 #include "common/status_details.h"
+#include "google/rpc/error_details.pb.h"
 
 namespace cvm {
 namespace {
 
 using provisioning::v1::InstanceSpec;
 
-const std::set<std::string>& CapacityReasons() {
-  static const auto* const reasons = new std::set<std::string>{
-      "ZONE_SOLD_OUT", "INSUFFICIENT_STOCK", "SPOT_PRICE_TOO_LOW", "QUOTA_EXCEEDED"};
+// The reasons remembered, each with the ErrorInfo metadata key of the figure
+// it depends on ("" for none).
+const std::map<std::string, std::string>& CapacityReasons() {
+  static const auto* const reasons = new std::map<std::string, std::string>{
+      {"ZONE_SOLD_OUT", ""},
+      {"INSUFFICIENT_STOCK", kStockLeftKey},
+      {"SPOT_PRICE_TOO_LOW", kMarketPriceKey}};
   return *reasons;
+}
+
+// Whether `verdict` refuses a purchase of `count` instances of `spec`.
+bool Applies(const CapacityVerdict& verdict, const InstanceSpec& spec, int count) {
+  if (verdict.reason == "INSUFFICIENT_STOCK") {
+    int left = 0;
+    return absl::SimpleAtoi(verdict.bound, &left) && count > left;
+  }
+  if (verdict.reason == "SPOT_PRICE_TOO_LOW") {
+    const absl::StatusOr<int64_t> market = ParseMoneyMicros(verdict.bound);
+    const absl::StatusOr<int64_t> max = ParseMoneyMicros(spec.spot().max_price_per_hour());
+    return spec.has_spot() && market.ok() && max.ok() && *max < *market;
+  }
+  return true;
 }
 
 std::string BillingOf(const InstanceSpec& spec) {
@@ -54,7 +76,8 @@ bool CapacityMemory::IsCapacityVerdict(const absl::Status& status) {
   return !status.ok() && CapacityReasons().count(ErrorReason(status)) > 0;
 }
 
-absl::Status CapacityMemory::Check(const std::string& backend, const InstanceSpec& spec) {
+absl::Status CapacityMemory::Check(const std::string& backend, const InstanceSpec& spec,
+                                   int count) {
   const CapacityCell cell = CellOf(backend, spec);
   absl::StatusOr<std::optional<CapacityVerdict>> found =
       verdicts_->Find(cell, options_.clock->Now());
@@ -62,13 +85,12 @@ absl::Status CapacityMemory::Check(const std::string& backend, const InstanceSpe
     CountError(found.status(), "reading");
     return absl::OkStatus();
   }
-  if (!found->has_value()) return absl::OkStatus();
+  if (!found->has_value() || !Applies(**found, spec, count)) return absl::OkStatus();
   const CapacityVerdict& verdict = **found;
   if (skipped_ != nullptr) skipped_->Add({{"reason", verdict.reason}}).Increment();
   const std::string description =
       absl::StrCat(verdict.message, " (remembered for ", cell.Key(), " until ",
                    absl::FormatTime(verdict.until, absl::UTCTimeZone()), "; the cloud was not asked)");
-  if (verdict.reason == "QUOTA_EXCEEDED") return QuotaExceeded(cell.Key(), description);
   return PreconditionFailed(verdict.reason, cell.Key(), description);
 }
 
@@ -76,9 +98,17 @@ void CapacityMemory::Learn(const std::string& backend, const InstanceSpec& spec,
                            const absl::Status& status) {
   if (!IsCapacityVerdict(status)) return;
   const std::string reason = ErrorReason(status);
+  std::string bound;
+  const std::string& key = CapacityReasons().at(reason);
+  if (!key.empty()) {
+    const auto info = GetDetail<google::rpc::ErrorInfo>(status);
+    auto it = info->metadata().find(key);
+    if (it == info->metadata().end()) return;  // without its figure it cannot judge others
+    bound = it->second;
+  }
   const absl::Status recorded = verdicts_->Record(
       CellOf(backend, spec),
-      {reason, std::string(status.message()), options_.clock->Now() + options_.ttl});
+      {reason, std::string(status.message()), options_.clock->Now() + options_.ttl, bound});
   if (!recorded.ok()) {
     CountError(recorded, "recording");
     return;

@@ -3,10 +3,13 @@
 // capacity within the last TTL fails at once, with the same reason, without
 // a cloud call; a refusal for lack of capacity is remembered for the TTL.
 //
-// What counts as "no capacity here": ZONE_SOLD_OUT, INSUFFICIENT_STOCK,
-// SPOT_PRICE_TOO_LOW (the market is above the order's max) and QUOTA_EXCEEDED
-// (the account's quota in the zone), whether the pre-flight checks found it
-// or the cloud refused RunInstances. Verdicts live in CapacityVerdicts
+// What counts as "no capacity here", whether the pre-flight checks found it
+// or the cloud refused RunInstances: ZONE_SOLD_OUT (for any order);
+// INSUFFICIENT_STOCK with the instances left (only orders for more fail);
+// SPOT_PRICE_TOO_LOW with the market price (only orders whose max is below
+// it fail). A refusal without that figure (the cloud's RunInstances errors do
+// not carry it) is not remembered, nor is QUOTA_EXCEEDED: the account's quota
+// frees up as its instances are released, whichever order releases them. Verdicts live in CapacityVerdicts
 // (store/capacity_verdicts.h): in process with SQLite, in the database with
 // PostgreSQL, so every replica skips what one replica learnt. They survive a
 // SIGKILL of a replica (PostgreSQL) and are forgotten with the process
@@ -55,10 +58,11 @@ class CapacityMemory {
   // Whether `status` says the cell has no capacity (the reasons above).
   static bool IsCapacityVerdict(const absl::Status& status);
 
-  // OK unless a verdict stands on the purchase's cell; then that verdict as
-  // the error the cloud gave (FAILED_PRECONDITION or RESOURCE_EXHAUSTED, its
-  // reason), saying until when it stands.
-  absl::Status Check(const std::string& backend, const provisioning::v1::InstanceSpec& spec);
+  // OK unless a verdict that applies to a purchase of `count` instances of
+  // `spec` stands on its cell; then that verdict as the error the cloud gave
+  // (FAILED_PRECONDITION, its reason), saying until when it stands.
+  absl::Status Check(const std::string& backend, const provisioning::v1::InstanceSpec& spec,
+                     int count);
   // Remembers `status` for the TTL when it is a capacity verdict.
   void Learn(const std::string& backend, const provisioning::v1::InstanceSpec& spec,
              const absl::Status& status);

@@ -1,5 +1,6 @@
 #include "service/capacity_memory.h"
 
+#include "backends/backend.h"
 #include "common/clock.h"
 #include "common/status_details.h"
 #include "gmock/gmock.h"
@@ -41,38 +42,55 @@ class CapacityMemoryTest : public ::testing::Test {
 
 TEST_F(CapacityMemoryTest, ASoldOutCellFailsWithoutTheCloudForTheTtl) {
   const InstanceSpec spec = Spot("ap-guangzhou-3");
-  EXPECT_TRUE(memory_.Check("tencent", spec).ok());
+  EXPECT_TRUE(memory_.Check("tencent", spec, 2).ok());
   memory_.Learn("tencent", spec,
                 PreconditionFailed("ZONE_SOLD_OUT", "ap-guangzhou-3", "sells no S5.MEDIUM2"));
-  absl::Status known = memory_.Check("tencent", spec);
+  absl::Status known = memory_.Check("tencent", spec, 2);
   EXPECT_EQ(known.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReason(known), "ZONE_SOLD_OUT");
   EXPECT_THAT(std::string(known.message()), HasSubstr("sells no S5.MEDIUM2"));
   EXPECT_THAT(std::string(known.message()), HasSubstr("the cloud was not asked"));
 
   // Another zone, billing or backend is another cell.
-  EXPECT_TRUE(memory_.Check("tencent", Spot("ap-guangzhou-4")).ok());
+  EXPECT_TRUE(memory_.Check("tencent", Spot("ap-guangzhou-4"), 2).ok());
   InstanceSpec pay_as_you_go = spec;
   pay_as_you_go.mutable_pay_as_you_go();
-  EXPECT_TRUE(memory_.Check("tencent", pay_as_you_go).ok());
-  EXPECT_TRUE(memory_.Check("other", spec).ok());
+  EXPECT_TRUE(memory_.Check("tencent", pay_as_you_go, 2).ok());
+  EXPECT_TRUE(memory_.Check("other", spec, 2).ok());
 
   clock_.Advance(absl::Minutes(3));
-  EXPECT_TRUE(memory_.Check("tencent", spec).ok());  // the TTL passed
+  EXPECT_TRUE(memory_.Check("tencent", spec, 2).ok());  // the TTL passed
 }
 
 TEST_F(CapacityMemoryTest, OnlyCapacityRefusalsAreRemembered) {
   const InstanceSpec spec = Spot("ap-guangzhou-3");
   memory_.Learn("tencent", spec, absl::UnavailableError("timeout"));
   memory_.Learn("tencent", spec, InvalidFields({{"spec.image_id", "unknown"}}));
-  EXPECT_TRUE(memory_.Check("tencent", spec).ok());
+  // Quota frees up as instances go, whichever order releases them.
   memory_.Learn("tencent", spec, QuotaExceeded("spot vCPUs in ap-guangzhou-3", "0 remaining"));
-  absl::Status known = memory_.Check("tencent", spec);
-  EXPECT_EQ(known.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(ErrorReason(known), "QUOTA_EXCEEDED");
+  // A price refusal without the market price cannot judge other orders.
   memory_.Learn("tencent", spec,
-                PreconditionFailed("SPOT_PRICE_TOO_LOW", "S5.MEDIUM2", "market 0.06"));
-  EXPECT_EQ(ErrorReason(memory_.Check("tencent", spec)), "SPOT_PRICE_TOO_LOW");  // replaced
+                PreconditionFailed("SPOT_PRICE_TOO_LOW", "S5.MEDIUM2", "InsufficientPrice"));
+  EXPECT_TRUE(memory_.Check("tencent", spec, 2).ok());
+}
+
+// Stock and price verdicts refuse only the orders they are about.
+TEST_F(CapacityMemoryTest, StockAndPriceVerdictsJudgeEachOrderByItsFigures) {
+  InstanceSpec spec = Spot("ap-guangzhou-3");
+  memory_.Learn("tencent", spec,
+                WithReason(PreconditionFailed("INSUFFICIENT_STOCK", "S5.MEDIUM2",
+                                              "3 left, 10 requested"),
+                           "INSUFFICIENT_STOCK", {{kStockLeftKey, "3"}}));
+  EXPECT_EQ(ErrorReason(memory_.Check("tencent", spec, 10)), "INSUFFICIENT_STOCK");
+  EXPECT_TRUE(memory_.Check("tencent", spec, 3).ok());  // 3 fit
+
+  memory_.Learn("tencent", spec,
+                WithReason(PreconditionFailed("SPOT_PRICE_TOO_LOW", "S5.MEDIUM2",
+                                              "max 0.05 below the market 0.06"),
+                           "SPOT_PRICE_TOO_LOW", {{kMarketPriceKey, "0.06"}}));
+  EXPECT_EQ(ErrorReason(memory_.Check("tencent", spec, 1)), "SPOT_PRICE_TOO_LOW");
+  spec.mutable_spot()->set_max_price_per_hour("0.06");
+  EXPECT_TRUE(memory_.Check("tencent", spec, 1).ok());  // a max at the market passes
 }
 
 TEST_F(CapacityMemoryTest, AnUnreachableStoreNeverBlocksAPurchase) {
@@ -80,7 +98,7 @@ TEST_F(CapacityMemoryTest, AnUnreachableStoreNeverBlocksAPurchase) {
   CapacityMemory memory(&unreachable, CapacityMemory::Options{absl::Minutes(3), &clock_});
   const InstanceSpec spec = Spot("ap-guangzhou-3");
   memory.Learn("tencent", spec, PreconditionFailed("ZONE_SOLD_OUT", "z", "sold out"));
-  EXPECT_TRUE(memory.Check("tencent", spec).ok());
+  EXPECT_TRUE(memory.Check("tencent", spec, 2).ok());
 }
 
 }  // namespace

@@ -231,7 +231,8 @@ absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering
   if (state == Order::CHECKING) {
     // A cell known without capacity fails here, with no cloud call.
     if (capacity_ != nullptr) {
-      if (absl::Status known = capacity_->Check(order.backend(), order.spec()); !known.ok()) {
+      if (absl::Status known = capacity_->Check(order.backend(), order.spec(), order.instance_count());
+          !known.ok()) {
         return Fail(id, known);
       }
     }

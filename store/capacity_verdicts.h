@@ -4,7 +4,8 @@
 // A verdict is about one cell, the place and shape of a purchase (backend,
 // region, zone, instance type, billing): its reason is the error reason the
 // cloud's answer was mapped to (ZONE_SOLD_OUT, INSUFFICIENT_STOCK,
-// SPOT_PRICE_TOO_LOW, QUOTA_EXCEEDED) and it stands until `until`. While it
+// SPOT_PRICE_TOO_LOW), with what it depends on (`bound`), and it stands until
+// `until`. While it
 // stands, purchases into the cell fail at once with that reason instead of
 // asking the cloud again (service/capacity_memory.h). A later verdict on the
 // same cell replaces it; one that has passed is as if never recorded.
@@ -49,6 +50,10 @@ struct CapacityVerdict {
   std::string reason;   // e.g. "ZONE_SOLD_OUT"
   std::string message;  // what the cloud said, for the order's failure
   absl::Time until;     // stands while now < until
+  // What the verdict depends on, for the reasons that depend on the order:
+  // INSUFFICIENT_STOCK the instances left, SPOT_PRICE_TOO_LOW the market
+  // price (a decimal); "" otherwise.
+  std::string bound;
 };
 
 class CapacityVerdicts {

@@ -35,12 +35,15 @@ inline void ExpectVerdictsStandUntilTheirTime(CapacityVerdicts& writer,
   EXPECT_FALSE(found->has_value());
 
   // A later verdict replaces the earlier one.
-  ASSERT_TRUE(
-      writer.Record(cell, {"SPOT_PRICE_TOO_LOW", "above max", now + absl::Minutes(10)}).ok());
+  ASSERT_TRUE(writer
+                  .Record(cell, {"SPOT_PRICE_TOO_LOW", "above max", now + absl::Minutes(10),
+                                 "0.06"})
+                  .ok());
   found = reader.Find(cell, now + absl::Minutes(5));
   ASSERT_TRUE(found.ok());
   ASSERT_TRUE(found->has_value());
   EXPECT_EQ((*found)->reason, "SPOT_PRICE_TOO_LOW");
+  EXPECT_EQ((*found)->bound, "0.06");
 }
 
 }  // namespace cvm

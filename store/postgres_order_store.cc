@@ -43,7 +43,7 @@ constexpr const char* kMigrations[] = {
     // 3: sold-out memory shared by the replicas
     // (store/postgres_capacity_verdicts.h).
     "CREATE TABLE capacity_verdicts (cell TEXT COLLATE \"C\" PRIMARY KEY, reason TEXT NOT NULL,"
-    "  message TEXT NOT NULL, until_micros BIGINT NOT NULL);",
+    "  message TEXT NOT NULL, until_micros BIGINT NOT NULL, bound TEXT NOT NULL);",
 };
 
 }  // namespace

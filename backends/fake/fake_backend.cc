@@ -119,9 +119,10 @@ absl::Status FakeBackend::CheckLocked(const CreateRequest& request) {
   }
   auto stock = stock_.find(spec.instance_type());
   if (stock != stock_.end() && stock->second < request.count) {
-    return PreconditionFailed(
-        "INSUFFICIENT_STOCK", spec.instance_type(),
-        absl::StrCat(stock->second, " left, ", request.count, " requested"));
+    return WithReason(PreconditionFailed("INSUFFICIENT_STOCK", spec.instance_type(),
+                                         absl::StrCat(stock->second, " left, ", request.count,
+                                                      " requested")),
+                      "INSUFFICIENT_STOCK", {{kStockLeftKey, absl::StrCat(stock->second)}});
   }
   if (config_.instance_quota() > 0 &&
       LiveCountLocked() + request.count > config_.instance_quota()) {
@@ -137,10 +138,14 @@ absl::Status FakeBackend::CheckLocked(const CreateRequest& request) {
                              std::string(max.status().message())}});
     }
     if (*max / 1e6 < spot_market_price_) {
-      return PreconditionFailed(
-          "SPOT_PRICE_TOO_LOW", spec.instance_type(),
-          absl::StrFormat("max price %s is below the market price %.6f",
-                          spec.spot().max_price_per_hour(), spot_market_price_));
+      return WithReason(
+          PreconditionFailed("SPOT_PRICE_TOO_LOW", spec.instance_type(),
+                             absl::StrFormat("max price %s is below the market price %.6f",
+                                             spec.spot().max_price_per_hour(),
+                                             spot_market_price_)),
+          "SPOT_PRICE_TOO_LOW",
+          {{kMarketPriceKey,
+            FormatMoneyMicros(static_cast<int64_t>(spot_market_price_ * 1e6 + 0.5))}});
     }
   }
   return absl::OkStatus();

@@ -158,19 +158,21 @@ absl::StatusOr<ZoneOffer> TencentBackend::CheckOffer(const CreateRequest& reques
                               absl::StrCat(spec.zone(), " sells no ", spec.instance_type()));
   }
   if (offer.instance_quota.has_value() && *offer.instance_quota < request.count) {
-    return PreconditionFailed(
-        "INSUFFICIENT_STOCK", spec.instance_type(),
-        absl::StrCat(*offer.instance_quota, " left in ", spec.zone(), ", ", request.count,
-                     " requested"));
+    return WithReason(
+        PreconditionFailed("INSUFFICIENT_STOCK", spec.instance_type(),
+                           absl::StrCat(*offer.instance_quota, " left in ", spec.zone(), ", ",
+                                        request.count, " requested")),
+        "INSUFFICIENT_STOCK", {{kStockLeftKey, absl::StrCat(*offer.instance_quota)}});
   }
   if (spec.has_spot()) {
     absl::StatusOr<int64_t> max = ParseMoneyMicros(spec.spot().max_price_per_hour());
     if (max.ok() && *max < offer.unit_price_micros) {
-      return PreconditionFailed(
-          "SPOT_PRICE_TOO_LOW", spec.instance_type(),
-          absl::StrCat("max price ", spec.spot().max_price_per_hour(),
-                       " is below the market price ",
-                       FormatMoneyMicros(offer.unit_price_micros)));
+      return WithReason(
+          PreconditionFailed("SPOT_PRICE_TOO_LOW", spec.instance_type(),
+                             absl::StrCat("max price ", spec.spot().max_price_per_hour(),
+                                          " is below the market price ",
+                                          FormatMoneyMicros(offer.unit_price_micros))),
+          "SPOT_PRICE_TOO_LOW", {{kMarketPriceKey, FormatMoneyMicros(offer.unit_price_micros)}});
     }
   }
   return offer;
