@@ -127,7 +127,7 @@ absl::StatusOr<provisioning::v1::Quote> QuoteCandidates(Backend& backend,
         r.price = offer == nullptr ? 0 : offer->unit_price_micros;
         const InstanceSpec spec = SpecOf(request.spec(), r.cell);
         if (memory != nullptr) {
-          absl::Status known = memory->Check(backend_name, spec, request.instance_count());
+          absl::Status known = memory->Peek(backend_name, spec, request.instance_count());
           if (!known.ok()) {
             r.cell.set_verdict(ErrorReason(known));
             r.cell.set_remembered(true);

@@ -78,6 +78,17 @@ bool CapacityMemory::IsCapacityVerdict(const absl::Status& status) {
 
 absl::Status CapacityMemory::Check(const std::string& backend, const InstanceSpec& spec,
                                    int count) {
+  return Lookup(backend, spec, count, /*count_skip=*/true);
+}
+
+absl::Status CapacityMemory::Peek(const std::string& backend, const InstanceSpec& spec,
+                                  int count) {
+  return Lookup(backend, spec, count, /*count_skip=*/false);
+}
+
+absl::Status CapacityMemory::Lookup(const std::string& backend, const InstanceSpec& spec,
+                                    int count, bool count_skip) {
+  if (spec.instance_type().empty()) return absl::OkStatus();  // a template's order
   const CapacityCell cell = CellOf(backend, spec);
   absl::StatusOr<std::optional<CapacityVerdict>> found =
       verdicts_->Find(cell, options_.clock->Now());
@@ -87,7 +98,7 @@ absl::Status CapacityMemory::Check(const std::string& backend, const InstanceSpe
   }
   if (!found->has_value() || !Applies(**found, spec, count)) return absl::OkStatus();
   const CapacityVerdict& verdict = **found;
-  if (skipped_ != nullptr) skipped_->Add({{"reason", verdict.reason}}).Increment();
+  if (skipped_ != nullptr && count_skip) skipped_->Add({{"reason", verdict.reason}}).Increment();
   const std::string description =
       absl::StrCat(verdict.message, " (remembered for ", cell.Key(), " until ",
                    absl::FormatTime(verdict.until, absl::UTCTimeZone()), "; the cloud was not asked)");
@@ -96,7 +107,7 @@ absl::Status CapacityMemory::Check(const std::string& backend, const InstanceSpe
 
 void CapacityMemory::Learn(const std::string& backend, const InstanceSpec& spec,
                            const absl::Status& status) {
-  if (!IsCapacityVerdict(status)) return;
+  if (!IsCapacityVerdict(status) || spec.instance_type().empty()) return;
   const std::string reason = ErrorReason(status);
   std::string bound;
   const std::string& key = CapacityReasons().at(reason);

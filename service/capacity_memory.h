@@ -22,6 +22,10 @@
 // recorded), provisioner_capacity_skips_total{reason} (purchases answered
 // from memory).
 //
+// Orders of a launch template without an instance type have no cell of
+// their own (the template says the type): the memory neither judges nor
+// learns from them.
+//
 // Contract: thread-safe.
 #ifndef CVM_PROVISIONER_SERVICE_CAPACITY_MEMORY_H_
 #define CVM_PROVISIONER_SERVICE_CAPACITY_MEMORY_H_
@@ -63,12 +67,18 @@ class CapacityMemory {
   // (FAILED_PRECONDITION, its reason), saying until when it stands.
   absl::Status Check(const std::string& backend, const provisioning::v1::InstanceSpec& spec,
                      int count);
+  // Check() without counting a skip: for a Quote, which buys nothing.
+  absl::Status Peek(const std::string& backend, const provisioning::v1::InstanceSpec& spec,
+                    int count);
   // Remembers `status` for the TTL when it is a capacity verdict.
   void Learn(const std::string& backend, const provisioning::v1::InstanceSpec& spec,
              const absl::Status& status);
 
  private:
   void CountError(const absl::Status& status, const char* doing);
+  // Check() and Peek(): the verdict that refuses the order, as its error.
+  absl::Status Lookup(const std::string& backend, const provisioning::v1::InstanceSpec& spec,
+                      int count, bool count_skip);
 
   CapacityVerdicts* const verdicts_;
   const Options options_;

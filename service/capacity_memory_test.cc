@@ -93,6 +93,20 @@ TEST_F(CapacityMemoryTest, StockAndPriceVerdictsJudgeEachOrderByItsFigures) {
   EXPECT_TRUE(memory_.Check("tencent", spec, 1).ok());  // a max at the market passes
 }
 
+// A launch template's order names no type: no cell of its own to judge.
+TEST_F(CapacityMemoryTest, TemplateOrdersWithoutATypeAreNeitherJudgedNorLearnt) {
+  InstanceSpec templated = Spot("ap-guangzhou-3");
+  templated.clear_instance_type();
+  memory_.Learn("tencent", templated, PreconditionFailed("ZONE_SOLD_OUT", "z", "sold out"));
+  InstanceSpec other = Spot("ap-guangzhou-3");
+  other.clear_instance_type();
+  EXPECT_TRUE(memory_.Check("tencent", other, 1).ok());
+  // Peek judges like Check (it only leaves the skip uncounted).
+  memory_.Learn("tencent", Spot("ap-guangzhou-3"),
+                PreconditionFailed("ZONE_SOLD_OUT", "z", "sold out"));
+  EXPECT_EQ(ErrorReason(memory_.Peek("tencent", Spot("ap-guangzhou-3"), 1)), "ZONE_SOLD_OUT");
+}
+
 TEST_F(CapacityMemoryTest, AnUnreachableStoreNeverBlocksAPurchase) {
   UnreachableVerdicts unreachable;
   CapacityMemory memory(&unreachable, CapacityMemory::Options{absl::Minutes(3), &clock_});

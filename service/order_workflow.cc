@@ -296,7 +296,8 @@ absl::Status OrderWorkflow::Recover(const std::vector<Order>& unfinished) {
     // A definitive cloud answer has already failed the order; only errors
     // that leave it unfinished (store, transport) are reported.
     absl::StatusOr<Order> now = store_->GetOrder(order.order_id());
-    if (!status.ok() && now.ok() && now->state() != Order::FAILED && first_error.ok()) {
+    // (Or ended otherwise meanwhile: cancelled by another replica.)
+    if (!status.ok() && now.ok() && !IsFinal(now->state()) && first_error.ok()) {
       first_error = status;
     }
   }

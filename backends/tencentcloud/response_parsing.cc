@@ -83,6 +83,13 @@ class Fields {
     return std::llround(price * 1e6);
   }
 
+  // A unit price (per hour, per GB): UnitPriceDiscount, what the account
+  // pays, when the answer has it, else UnitPrice (the list price).
+  int64_t UnitPrice(const Json* object) {
+    return Micros(object,
+                  Find(object, "UnitPriceDiscount") != nullptr ? "UnitPriceDiscount" : "UnitPrice");
+  }
+
   // The array `key`, or an empty one when absent.
   const Json& Array(const Json* object, const char* key) {
     static const Json* const kEmpty = new Json(Json::array());
@@ -175,7 +182,7 @@ absl::StatusOr<ZoneOffer> ParseZoneOffer(const Json& answer) {
     if (fields.Find(&first, "InstanceQuota") != nullptr) {
       offer.instance_quota = fields.Int(&first, "InstanceQuota", 0, 0, kMaxCount);
     }
-    offer.unit_price_micros = fields.Micros(fields.Find(&first, "Price"), "UnitPrice");
+    offer.unit_price_micros = fields.UnitPrice(fields.Find(&first, "Price"));
     offer.cpu = fields.Int(&first, "Cpu", 1, 0, kMaxCpu);
   }
   return Checked(fields, "DescribeZoneInstanceConfigInfos", offer);
@@ -195,7 +202,7 @@ absl::StatusOr<std::vector<CellOffer>> ParseCellOffers(const Json& answer) {
     if (fields.Find(&item, "InstanceQuota") != nullptr) {
       cell.stock = fields.Int(&item, "InstanceQuota", 0, 0, kMaxCount);
     }
-    cell.unit_price_micros = fields.Micros(fields.Find(&item, "Price"), "UnitPrice");
+    cell.unit_price_micros = fields.UnitPrice(fields.Find(&item, "Price"));
     cell.cpu = fields.Int(&item, "Cpu", 1, 0, kMaxCpu);
     cells.push_back(std::move(cell));
   }
@@ -313,11 +320,7 @@ absl::StatusOr<provisioning::v1::Quote> ParseQuote(const Json& answer, bool prep
   const std::string bandwidth_unit = fields.String(bandwidth, "ChargeUnit");
   if (!fields.ok() || instance == nullptr || count < 0) return Malformed("InquiryPriceRunInstances");
   // Per instance-hour (HOUR) and per GB: the discounted unit price wins.
-  auto unit_price = [&fields](const Json* item) {
-    return fields.Micros(item, fields.Find(item, "UnitPriceDiscount") != nullptr
-                                   ? "UnitPriceDiscount"
-                                   : "UnitPrice");
-  };
+  auto unit_price = [&fields](const Json* item) { return fields.UnitPrice(item); };
   // Prepaid, the whole order for the whole period: the discounted price wins.
   auto prepaid_price = [&fields](const Json* item) {
     return fields.Micros(

@@ -246,6 +246,26 @@ TEST(ParseInstanceStatusesTest, PrepaidInstancesCarryTheirExpiredTime) {
   EXPECT_FALSE((*statuses)[1].expire_time.has_value());
 }
 
+TEST(ParseCellOffersTest, EveryCellAtThePriceTheAccountPays) {
+  absl::StatusOr<std::vector<CellOffer>> cells = ParseCellOffers(Parse(R"({"InstanceTypeQuotaSet": [
+      {"Zone": "z1", "InstanceType": "S5.MEDIUM2", "InstanceChargeType": "SPOTPAID",
+       "Status": "SELL", "InstanceQuota": 7, "Cpu": 2,
+       "Price": {"UnitPrice": 0.16, "UnitPriceDiscount": 0.04}},
+      {"Zone": "z2", "InstanceType": "S5.MEDIUM2", "InstanceChargeType": "POSTPAID_BY_HOUR",
+       "Status": "SOLD_OUT", "Price": {"UnitPrice": 0.17}},
+      {"Zone": "z2", "InstanceType": "S5.MEDIUM2", "InstanceChargeType": "PREPAID",
+       "Status": "SELL", "Price": {"UnitPrice": 90}}]})"));
+  ASSERT_TRUE(cells.ok()) << cells.status();
+  ASSERT_EQ(cells->size(), 2u);  // prepaid is not a candidate billing
+  EXPECT_TRUE((*cells)[0].spot);
+  EXPECT_TRUE((*cells)[0].sells);
+  EXPECT_EQ((*cells)[0].unit_price_micros, 40000);  // the discounted price wins
+  EXPECT_EQ((*cells)[0].stock, 7);
+  EXPECT_FALSE((*cells)[1].sells);
+  EXPECT_EQ((*cells)[1].unit_price_micros, 170000);
+  EXPECT_FALSE((*cells)[1].stock.has_value());
+}
+
 TEST(ParseInstanceStatusesTest, ATerminateInstancesThatDidNotFailIsAReleaseRequest) {
   const std::vector<std::string> ids = {"ins-1", "ins-2", "ins-3", "ins-4"};
   absl::StatusOr<std::vector<InstanceStatus>> statuses = ParseInstanceStatuses(
