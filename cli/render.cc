@@ -186,7 +186,40 @@ std::string RenderOrderList(const DescribeResponse& response) {
   return out;
 }
 
+namespace {
+
+// "zone  type  billing": one candidate cell.
+std::vector<std::string> CellColumns(const provisioning::v1::QuoteCell& cell) {
+  return {cell.zone(), cell.instance_type(),
+          cell.billing().has_spot() ? "spot<=" + cell.billing().spot().max_price_per_hour()
+                                    : "payg"};
+}
+
+// A candidate Quote: one row per cell, then the chosen one.
+std::string RenderCells(const provisioning::v1::Quote& quote) {
+  std::vector<std::vector<std::string>> rows = {
+      {"ZONE", "TYPE", "BILLING", "PRICE/H", "STOCK", "QUOTA", "VERDICT"}};
+  auto known = [](int n) { return n < 0 ? std::string("-") : absl::StrCat(n); };
+  for (const provisioning::v1::QuoteCell& cell : quote.cells()) {
+    std::vector<std::string> row = CellColumns(cell);
+    row.push_back(OrDash(cell.unit_price_per_hour()));
+    row.push_back(known(cell.stock()));
+    row.push_back(known(cell.quota_headroom()));
+    row.push_back(cell.remembered() ? cell.verdict() + " (remembered)" : cell.verdict());
+    rows.push_back(std::move(row));
+  }
+  std::string chosen = "none available";
+  if (quote.has_chosen()) {
+    chosen = absl::StrCat(absl::StrJoin(CellColumns(quote.chosen()), " "), " at ",
+                          quote.chosen().unit_price_per_hour(), " ", quote.currency(), "/h");
+  }
+  return absl::StrCat(FormatTable(rows), "a purchase would take: ", chosen, "\n");
+}
+
+}  // namespace
+
 std::string RenderQuote(const provisioning::v1::Quote& quote) {
+  if (quote.cells_size() > 0) return RenderCells(quote);
   std::vector<std::vector<std::string>> rows;
   const std::string currency = quote.currency().empty() ? "" : " " + quote.currency();
   if (!quote.unit_price_per_hour().empty()) {

@@ -152,6 +152,33 @@ TEST(RenderQuoteTest, PricesWithCurrencyAndBackend) {
             "backend                  fake\n");
 }
 
+TEST(RenderQuoteTest, CandidateCellsThenTheChosenOne) {
+  provisioning::v1::Quote quote;
+  quote.set_currency("CNY");
+  auto* cheap = quote.add_cells();
+  cheap->set_zone("z3");
+  cheap->set_instance_type("S5.MEDIUM2");
+  cheap->mutable_billing()->mutable_spot()->set_max_price_per_hour("0.10");
+  cheap->set_unit_price_per_hour("0.05");
+  cheap->set_stock(-1);
+  cheap->set_quota_headroom(1000);
+  cheap->set_verdict("AVAILABLE");
+  auto* gone = quote.add_cells();
+  gone->set_zone("z4");
+  gone->set_instance_type("S5.MEDIUM2");
+  gone->mutable_billing()->mutable_pay_as_you_go();
+  gone->set_stock(-1);
+  gone->set_quota_headroom(-1);
+  gone->set_verdict("ZONE_SOLD_OUT");
+  gone->set_remembered(true);
+  *quote.mutable_chosen() = *cheap;
+  EXPECT_EQ(RenderQuote(quote),
+            "ZONE  TYPE        BILLING     PRICE/H  STOCK  QUOTA  VERDICT\n"
+            "z3    S5.MEDIUM2  spot<=0.10  0.05     -      1000   AVAILABLE\n"
+            "z4    S5.MEDIUM2  payg        -        -      -      ZONE_SOLD_OUT (remembered)\n"
+            "a purchase would take: z3 S5.MEDIUM2 spot<=0.10 at 0.05 CNY/h\n");
+}
+
 TEST(RenderWatchEventTest, OneLinePerOrder) {
   provisioning::v1::WatchEvent event;
   event.set_revision(12);

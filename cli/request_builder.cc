@@ -261,6 +261,36 @@ absl::StatusOr<BuiltPurchase> BuildPurchaseRequest(
   return built;
 }
 
+// --zones, --types, --try (spot:PRICE or payg, in order) and --strategy.
+absl::StatusOr<provisioning::v1::Candidates> CandidatesFrom(const ParsedFlags& flags) {
+  provisioning::v1::Candidates candidates;
+  for (std::string& zone : SplitList(flags, "zones")) candidates.add_zones(std::move(zone));
+  for (std::string& type : SplitList(flags, "types")) {
+    candidates.add_instance_types(std::move(type));
+  }
+  for (const std::string& rung : SplitList(flags, "try")) {
+    absl::string_view price = rung;
+    if (rung == "payg") {
+      candidates.add_billing()->mutable_pay_as_you_go();
+    } else if (absl::ConsumePrefix(&price, "spot:") && !price.empty()) {
+      candidates.add_billing()->mutable_spot()->set_max_price_per_hour(std::string(price));
+    } else {
+      return Usage(absl::StrCat("--try=", rung, ": each billing is spot:PRICE or payg"));
+    }
+  }
+  if (flags.Has("strategy")) {
+    const std::string strategy = flags.String("strategy");
+    if (strategy == "cheapest") {
+      candidates.set_strategy(provisioning::v1::Candidates::LOWEST_PRICE);
+    } else if (strategy == "prioritized") {
+      candidates.set_strategy(provisioning::v1::Candidates::PRIORITIZED);
+    } else {
+      return Usage(absl::StrCat("--strategy=", strategy, ": cheapest or prioritized"));
+    }
+  }
+  return candidates;
+}
+
 absl::StatusOr<provisioning::v1::QuoteRequest> BuildQuoteRequest(const ParsedFlags& flags) {
   ASSIGN_OR_RETURN(PurchaseRequest file, ReadSpecFile(flags));
   provisioning::v1::QuoteRequest request;
@@ -269,6 +299,9 @@ absl::StatusOr<provisioning::v1::QuoteRequest> BuildQuoteRequest(const ParsedFla
   request.set_instance_count(flags.Has("count")
                                  ? static_cast<int32_t>(flags.Int("count"))
                                  : (file.instance_count() == 0 ? 1 : file.instance_count()));
+  if (flags.Has("zones") || flags.Has("types") || flags.Has("try") || flags.Has("strategy")) {
+    ASSIGN_OR_RETURN(*request.mutable_candidates(), CandidatesFrom(flags));
+  }
   return request;
 }
 

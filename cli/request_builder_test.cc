@@ -233,6 +233,29 @@ TEST(QuoteRequestTest, SameSpecFlagsAndCount) {
   EXPECT_TRUE(one->spec().has_pay_as_you_go());
 }
 
+TEST(QuoteRequestTest, CandidatesFromZonesTypesAndABillingLadder) {
+  auto quote = BuildQuoteRequest(FlagsOf({"quote", "--region=ap-guangzhou",
+                                          "--zones=ap-guangzhou-3,ap-guangzhou-4",
+                                          "--types=S5.MEDIUM2", "--try=spot:0.10,payg",
+                                          "--strategy=prioritized"}));
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  const provisioning::v1::Candidates& c = quote->candidates();
+  EXPECT_THAT(c.zones(), ElementsAre("ap-guangzhou-3", "ap-guangzhou-4"));
+  EXPECT_THAT(c.instance_types(), ElementsAre("S5.MEDIUM2"));
+  ASSERT_EQ(c.billing_size(), 2);
+  EXPECT_EQ(c.billing(0).spot().max_price_per_hour(), "0.10");
+  EXPECT_TRUE(c.billing(1).has_pay_as_you_go());
+  EXPECT_EQ(c.strategy(), provisioning::v1::Candidates::PRIORITIZED);
+  EXPECT_FALSE(BuildQuoteRequest(FlagsOf({"quote"}))->has_candidates());
+
+  auto bad = BuildQuoteRequest(FlagsOf({"quote", "--try=spot"}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("--try=spot"));
+  auto strategy = BuildQuoteRequest(FlagsOf({"quote", "--strategy=fast"}));
+  ASSERT_FALSE(strategy.ok());
+  EXPECT_THAT(std::string(strategy.status().message()), HasSubstr("--strategy=fast"));
+}
+
 TEST(DescribeRequestTest, ByIdsByInstancesOrAFilteredPage) {
   auto by_id = BuildDescribeRequest({"ord-1", "orders/ord-2"}, FlagsOf({"describe"}));
   ASSERT_TRUE(by_id.ok());

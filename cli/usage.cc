@@ -75,7 +75,21 @@ std::vector<CommandSpec> BuildCommands() {
        "without buying twice.",
        Concat(purchase, WatchFlags())},
       {"quote", "", "Price an order before buying it",
-       "Takes the same spec flags (or --spec_file) as purchase.", SpecFlags()},
+       "Takes the same spec flags (or --spec_file) as purchase. With --zones, --types\n"
+       "or --try: every candidate cell (zone x type x billing) with its price, stock,\n"
+       "quota headroom and verdict, cheapest available first, and the cell a purchase\n"
+       "would take now. Example:\n"
+       "  provisionctl quote --region=ap-guangzhou --zone=ap-guangzhou-3 \\\n"
+       "      --instance_type=S5.MEDIUM2 --image=img-pi0ii46r --count=4 \\\n"
+       "      --zones=ap-guangzhou-3,ap-guangzhou-4 --types=S5.MEDIUM2,S5.LARGE8 \\\n"
+       "      --try=spot:0.10,payg",
+       Concat(SpecFlags(),
+              {{"zones", K::kList, "ZONE", "candidate zones of --region; comma-separated"},
+               {"types", K::kList, "TYPE", "candidate instance types; comma-separated"},
+               {"try", K::kList, "spot:PRICE|payg",
+                "candidate billings in the order to try them, e.g. spot:0.10,payg"},
+               {"strategy", K::kString, "cheapest|prioritized",
+                "rank available cells by price (default) or in the order given"}})},
       {"describe",
        "[ORDER_ID...]",
        "Show orders by id, by instance id, or list them",

@@ -1,6 +1,7 @@
 // End-to-end: the provisionctl binary as a subprocess against the real
 // provisioner (fake backend, short delays): purchase --watch until ACTIVE,
 // describe, terminate, JSON output, and an exit code and message per error.
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -133,6 +134,21 @@ TEST_F(CliEndToEndTest, PurchaseWatchShowsEveryInstanceRunningWithItsIps) {
   EXPECT_EQ(order.request_id(), id[1].str());
   EXPECT_EQ(order.spec().tags(0).key(), "team");
   for (const auto& instance : order.instances()) EXPECT_EQ(ready.count(instance.instance_id()), 1u);
+}
+
+// A Quote over candidates: the sold-out zone's cells say so, and the
+// cheapest available cell (spot in the zone that sells) is the one named.
+TEST_F(CliEndToEndTest, QuoteOverCandidatesNamesTheCellAPurchaseWouldTake) {
+  std::vector<std::string> args = {"quote", "--count=4", "--zones=ap-guangzhou-3,ap-guangzhou-1",
+                                   "--try=spot:0.10,payg"};
+  args.insert(args.end(), kSpec.begin(), kSpec.end());
+  CliResult result = Cli(args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("ap-guangzhou-1  S5.MEDIUM2  spot<=0.10"));
+  EXPECT_THAT(result.out, HasSubstr("ZONE_SOLD_OUT"));
+  EXPECT_THAT(result.out,
+              HasSubstr("a purchase would take: ap-guangzhou-3 S5.MEDIUM2 spot<=0.10 at 0.03"));
+  std::printf("provisionctl quote over candidates:\n%s", result.out.c_str());
 }
 
 TEST_F(CliEndToEndTest, InvalidCountExitsTwoNamingInstanceCount) {

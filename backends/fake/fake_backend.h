@@ -52,6 +52,11 @@ class FakeBackend : public Backend {
 
   // UNIMPLEMENTED without a configured balance (FakeBackendConfig.balance).
   absl::StatusOr<AccountBalance> Balance() override;
+  // Every cell at the configured prices: not sold in sold_out_zones; stock
+  // from the configured per-type stock; quota headroom from instance_quota.
+  absl::StatusOr<CellOffers> Offers(const std::string& region, absl::Span<const std::string> zones,
+                                    absl::Span<const std::string> instance_types,
+                                    absl::Time deadline) override;
 
   // Number of instances ever created (the fake's books), for tests.
   int CreatedCount() const;
