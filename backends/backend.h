@@ -67,6 +67,9 @@ inline constexpr char kMarketPriceKey[] = "market_price";
 inline constexpr int kMaxDescribeBatch = 100;
 // Every instance bought for an order carries this tag, valued the order id.
 inline constexpr char kOrderTagKey[] = "provisioner:order-id";
+// Tagged (with the attempt's number) onto the instances of each attempt of a
+// candidates order (CandidateAttempt), beside kOrderTagKey.
+inline constexpr char kAttemptTagKey[] = "provisioner:attempt";
 
 // What to create: one spec, `count` instances, one idempotency token.
 struct CreateRequest {

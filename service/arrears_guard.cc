@@ -1,5 +1,4 @@
 #include "service/arrears_guard.h"
-#include "common/order_states.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,10 +8,12 @@
 #include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "common/money.h"
+#include "common/order_states.h"
 #include "common/proto_time.h"
 #include "common/status_details.h"
 #include "common/status_macros.h"
 #include "plugins/policies/policy_support.h"
+#include "service/order_sync.h"
 
 namespace cvm {
 namespace {
@@ -20,6 +21,7 @@ namespace {
 using provisioning::config::v1::ArrearsGuardConfig;
 using provisioning::config::v1::ServiceConfig;
 using provisioning::v1::AccountForecast;
+using provisioning::v1::Instance;
 using provisioning::v1::InstanceSpec;
 using provisioning::v1::PurchaseRequest;
 
@@ -210,15 +212,32 @@ absl::StatusOr<ArrearsGuard::Forecast> ArrearsGuard::ForecastOf(const std::strin
   forecast.currency = balance.currency;
   forecast.checked_at = options_.clock->Now();
   absl::int128 spend = 0;
-  for (const Order& order : orders) {
-    ASSIGN_OR_RETURN(const Price price, PriceOf(name, backend, order.spec()));
+  // What each spec costs per hour, times the live instances bought with it.
+  auto add = [&](const Order& order, const InstanceSpec& spec, int instances) -> absl::Status {
+    ASSIGN_OR_RETURN(const Price price, PriceOf(name, backend, spec));
     if (forecast.currency.empty()) forecast.currency = price.currency;
     if (!price.currency.empty() && price.currency != forecast.currency) {
       return absl::FailedPreconditionError(absl::StrCat(
           "order ", order.order_id(), " is priced in ", price.currency, " but the account in ",
           forecast.currency, ": the forecast cannot add them"));
     }
-    spend += absl::int128(price.micros_per_hour) * LiveInstances(order);
+    spend += absl::int128(price.micros_per_hour) * instances;
+    return absl::OkStatus();
+  };
+  for (const Order& order : orders) {
+    if (!order.has_candidates()) {
+      RETURN_IF_ERROR(add(order, order.spec(), LiveInstances(order)));
+      continue;
+    }
+    // A candidates order: each instance at its cell's price; what it has
+    // still to buy at the spec's.
+    for (const Instance& instance : order.instances()) {
+      if (!IsLive(instance) || IsReturned(instance)) continue;
+      RETURN_IF_ERROR(add(order, LandedSpec(order, instance), 1));
+    }
+    if (IsBeforeCloud(order.state()) && order.instance_count() > order.instances_size()) {
+      RETURN_IF_ERROR(add(order, order.spec(), order.instance_count() - order.instances_size()));
+    }
   }
   forecast.spend_micros_per_hour =
       static_cast<int64_t>(std::min(spend, absl::int128(std::numeric_limits<int64_t>::max())));

@@ -19,42 +19,26 @@ using provisioning::v1::InstanceSpec;
 using provisioning::v1::QuoteCell;
 using provisioning::v1::QuoteRequest;
 
-constexpr char kAvailable[] = "AVAILABLE";
-
 // The candidates' lists, each defaulting to the spec's one value.
-std::vector<std::string> ZonesOf(const QuoteRequest& request) {
-  const auto& zones = request.candidates().zones();
-  if (zones.empty()) return {request.spec().zone()};
-  return {zones.begin(), zones.end()};
+std::vector<std::string> ZonesOf(const InstanceSpec& spec, const Candidates& candidates) {
+  if (candidates.zones().empty()) return {spec.zone()};
+  return {candidates.zones().begin(), candidates.zones().end()};
 }
-std::vector<std::string> TypesOf(const QuoteRequest& request) {
-  const auto& types = request.candidates().instance_types();
-  if (types.empty()) return {request.spec().instance_type()};
-  return {types.begin(), types.end()};
+std::vector<std::string> TypesOf(const InstanceSpec& spec, const Candidates& candidates) {
+  if (candidates.instance_types().empty()) return {spec.instance_type()};
+  return {candidates.instance_types().begin(), candidates.instance_types().end()};
 }
-std::vector<Billing> BillingsOf(const QuoteRequest& request) {
-  const auto& billing = request.candidates().billing();
-  if (!billing.empty()) return {billing.begin(), billing.end()};
+std::vector<Billing> BillingsOf(const InstanceSpec& spec, const Candidates& candidates) {
+  if (!candidates.billing().empty()) {
+    return {candidates.billing().begin(), candidates.billing().end()};
+  }
   Billing only;
-  if (request.spec().has_spot()) {
-    *only.mutable_spot() = request.spec().spot();
+  if (spec.has_spot()) {
+    *only.mutable_spot() = spec.spot();
   } else {
     only.mutable_pay_as_you_go();
   }
   return {only};
-}
-
-// `spec` moved to the cell.
-InstanceSpec SpecOf(const InstanceSpec& spec, const QuoteCell& cell) {
-  InstanceSpec moved = spec;
-  moved.set_zone(cell.zone());
-  moved.set_instance_type(cell.instance_type());
-  if (cell.billing().has_spot()) {
-    *moved.mutable_spot() = cell.billing().spot();
-  } else {
-    moved.mutable_pay_as_you_go();
-  }
-  return moved;
 }
 
 // The verdict of the offers on `cell` (price, stock and headroom filled in).
@@ -94,63 +78,95 @@ absl::Status AsError(const QuoteCell& cell) {
 
 }  // namespace
 
-absl::StatusOr<provisioning::v1::Quote> QuoteCandidates(Backend& backend,
-                                                        const std::string& backend_name,
-                                                        const QuoteRequest& request,
-                                                        CapacityMemory* memory,
-                                                        absl::Time deadline) {
-  const std::vector<std::string> zones = ZonesOf(request);
-  const std::vector<std::string> types = TypesOf(request);
-  ASSIGN_OR_RETURN(CellOffers offers,
-                   backend.Offers(request.spec().region(), zones, types, deadline));
+InstanceSpec SpecInCell(const InstanceSpec& spec, const QuoteCell& cell) {
+  InstanceSpec moved = spec;
+  moved.set_zone(cell.zone());
+  moved.set_instance_type(cell.instance_type());
+  if (cell.billing().has_spot()) {
+    *moved.mutable_spot() = cell.billing().spot();
+  } else {
+    moved.mutable_pay_as_you_go();
+  }
+  return moved;
+}
+
+absl::StatusOr<RankedCells> RankCandidates(Backend& backend, const std::string& backend_name,
+                                           const InstanceSpec& spec, const Candidates& candidates,
+                                           int count, CapacityMemory* memory, bool purchase,
+                                           absl::Time deadline) {
+  const std::vector<std::string> zones = ZonesOf(spec, candidates);
+  const std::vector<std::string> types = TypesOf(spec, candidates);
+  absl::StatusOr<CellOffers> listed = backend.Offers(spec.region(), zones, types, deadline);
+  // A purchase through a backend that cannot list its offers tries every
+  // cell in the order given, each judged by its pre-flight.
+  const bool blind = purchase && listed.status().code() == absl::StatusCode::kUnimplemented;
+  if (!listed.ok() && !blind) return listed.status();
+  const CellOffers offers = blind ? CellOffers() : *std::move(listed);
   std::map<std::tuple<std::string, std::string, bool>, const CellOffer*> by_cell;
   for (const CellOffer& offer : offers.cells) {
     by_cell[{offer.zone, offer.instance_type, offer.spot}] = &offer;
   }
-  struct Ranked {
-    QuoteCell cell;
-    int64_t price = 0;
-    size_t given = 0;  // the position in the order given
-  };
-  std::vector<Ranked> ranked;
-  for (const Billing& billing : BillingsOf(request)) {
+  std::vector<RankedCell> ranked;
+  for (const Billing& billing : BillingsOf(spec, candidates)) {
     for (const std::string& zone : zones) {
       for (const std::string& type : types) {
-        Ranked r;
-        r.given = ranked.size();
+        RankedCell r;
         r.cell.set_zone(zone);
         r.cell.set_instance_type(type);
         *r.cell.mutable_billing() = billing;
         auto it = by_cell.find({zone, type, billing.has_spot()});
         const CellOffer* offer = it == by_cell.end() ? nullptr : it->second;
-        r.cell.set_verdict(Judge(offer, request.instance_count(), r.cell));
-        r.price = offer == nullptr ? 0 : offer->unit_price_micros;
-        const InstanceSpec spec = SpecOf(request.spec(), r.cell);
+        if (blind) {
+          r.cell.set_stock(-1);
+          r.cell.set_quota_headroom(-1);
+          r.cell.set_verdict(kAvailable);
+        } else {
+          r.cell.set_verdict(Judge(offer, count, r.cell));
+        }
+        if (offer != nullptr) {
+          r.price_micros = offer->unit_price_micros;
+          r.cpu = offer->cpu;
+        }
         if (memory != nullptr) {
-          absl::Status known = memory->Peek(backend_name, spec, request.instance_count());
+          const InstanceSpec moved = SpecInCell(spec, r.cell);
+          absl::Status known = purchase ? memory->Check(backend_name, moved, count)
+                                           : memory->Peek(backend_name, moved, count);
           if (!known.ok()) {
             r.cell.set_verdict(ErrorReason(known));
             r.cell.set_remembered(true);
           } else if (r.cell.verdict() != kAvailable) {
-            memory->Learn(backend_name, spec, AsError(r.cell));
+            memory->Learn(backend_name, moved, AsError(r.cell));
           }
         }
         ranked.push_back(std::move(r));
       }
     }
   }
-  const bool by_price =
-      request.candidates().strategy() != Candidates::PRIORITIZED;
-  std::stable_sort(ranked.begin(), ranked.end(), [by_price](const Ranked& a, const Ranked& b) {
-    const bool a_ok = a.cell.verdict() == kAvailable, b_ok = b.cell.verdict() == kAvailable;
-    if (a_ok != b_ok) return a_ok;
-    if (a_ok && by_price && a.price != b.price) return a.price < b.price;
-    return a.given < b.given;
-  });
+  // Stable: ties keep the order given (billing, then zone, then type).
+  const bool by_price = candidates.strategy() != Candidates::PRIORITIZED;
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [by_price](const RankedCell& a, const RankedCell& b) {
+                     const bool a_ok = a.cell.verdict() == kAvailable;
+                     const bool b_ok = b.cell.verdict() == kAvailable;
+                     if (a_ok != b_ok) return a_ok;
+                     return a_ok && by_price && a.price_micros < b.price_micros;
+                   });
+  return RankedCells{offers.currency, std::move(ranked)};
+}
+
+absl::StatusOr<provisioning::v1::Quote> QuoteCandidates(Backend& backend,
+                                                        const std::string& backend_name,
+                                                        const QuoteRequest& request,
+                                                        CapacityMemory* memory,
+                                                        absl::Time deadline) {
+  ASSIGN_OR_RETURN(RankedCells ranked,
+                   RankCandidates(backend, backend_name, request.spec(), request.candidates(),
+                                  request.instance_count(), memory, /*purchase=*/false,
+                                  deadline));
   provisioning::v1::Quote quote;
-  quote.set_currency(offers.currency);
+  quote.set_currency(ranked.currency);
   quote.set_backend(backend_name);
-  for (Ranked& r : ranked) *quote.add_cells() = std::move(r.cell);
+  for (RankedCell& r : ranked.cells) *quote.add_cells() = std::move(r.cell);
   if (quote.cells_size() > 0 && quote.cells(0).verdict() == kAvailable) {
     *quote.mutable_chosen() = quote.cells(0);
   }

@@ -20,7 +20,9 @@
 #ifndef CVM_PROVISIONER_SERVICE_CANDIDATE_QUOTE_H_
 #define CVM_PROVISIONER_SERVICE_CANDIDATE_QUOTE_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -29,6 +31,38 @@
 #include "service/capacity_memory.h"
 
 namespace cvm {
+
+// One cell as ranked, with what the ranking knew of it.
+struct RankedCell {
+  provisioning::v1::QuoteCell cell;
+  int64_t price_micros = 0;  // per instance-hour; 0 when not offered
+  int cpu = 0;               // vCPUs of the type; 0 when not offered
+};
+
+// The cells of `candidates` around `spec` (each list defaulting to spec's
+// one value), judged for a purchase of `count` instances and ranked by the
+// strategy, available first. What the offers show without capacity is
+// remembered; cells the memory knows carry its verdict. `purchase`: the
+// memory counts a skip for each (a purchase), else only peeks (a Quote).
+// A purchase through a backend that cannot list its offers (Offers()
+// UNIMPLEMENTED) gets every cell in the order given, AVAILABLE with nothing
+// known of price, stock or quota, for its pre-flight to judge.
+struct RankedCells {
+  std::string currency;
+  std::vector<RankedCell> cells;
+};
+absl::StatusOr<RankedCells> RankCandidates(Backend& backend, const std::string& backend_name,
+                                           const provisioning::v1::InstanceSpec& spec,
+                                           const provisioning::v1::Candidates& candidates,
+                                           int count, CapacityMemory* memory, bool purchase,
+                                           absl::Time deadline);
+
+// `spec` moved to `cell`: its zone, instance type and billing.
+provisioning::v1::InstanceSpec SpecInCell(const provisioning::v1::InstanceSpec& spec,
+                                          const provisioning::v1::QuoteCell& cell);
+
+// The verdict "AVAILABLE".
+inline constexpr char kAvailable[] = "AVAILABLE";
 
 // `memory` may be null (no sold-out memory).
 absl::StatusOr<provisioning::v1::Quote> QuoteCandidates(

@@ -1,8 +1,11 @@
 #include "service/order_changes.h"
-#include "common/order_states.h"
 
 #include <map>
 #include <string>
+#include <tuple>
+
+#include "common/order_states.h"
+#include "google/protobuf/util/message_differencer.h"
 
 namespace cvm {
 namespace {
@@ -81,6 +84,34 @@ void AppendInstanceChanges(const Instance& before, const Instance& after,
   }
 }
 
+// The cell's place in the candidates as the client listed them: billing,
+// then zone, then type (a list left empty counts as one entry).
+std::tuple<int, int, int> ListedAt(const provisioning::v1::Candidates& c,
+                                   const provisioning::v1::QuoteCell& cell) {
+  auto index = [](const auto& list, auto&& same) {
+    for (int i = 0; i < list.size(); ++i) {
+      if (same(list.Get(i))) return i;
+    }
+    return 0;
+  };
+  return {index(c.billing(),
+                [&cell](const provisioning::v1::Billing& b) {
+                  return google::protobuf::util::MessageDifferencer::Equals(b, cell.billing());
+                }),
+          index(c.zones(), [&cell](const std::string& z) { return z == cell.zone(); }),
+          index(c.instance_types(),
+                [&cell](const std::string& t) { return t == cell.instance_type(); })};
+}
+
+// Whether the order passed over a cell the client listed before `cell`.
+bool PassedOverEarlier(const Order& order, const provisioning::v1::QuoteCell& cell) {
+  const auto at = ListedAt(order.candidates(), cell);
+  for (const provisioning::v1::QuoteCell& skipped : order.skipped()) {
+    if (ListedAt(order.candidates(), skipped) < at) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool IsIsolated(const Instance& instance) {
@@ -111,6 +142,17 @@ std::vector<OrderChange> ChangesBetween(const Order& before, const Order& after)
   for (const Instance& instance : after.instances()) {
     auto it = previous.find(instance.instance_id());
     AppendInstanceChanges(it == previous.end() ? absent : *it->second, instance, changes);
+  }
+  // A new attempt of a candidates order in a cell other than its first
+  // choice: after an earlier attempt, or after cells ranked before it.
+  for (int i = before.attempts_size(); i < after.attempts_size(); ++i) {
+    const provisioning::v1::CandidateAttempt& attempt = after.attempts(i);
+    if (attempt.outcome() != provisioning::v1::CandidateAttempt::IN_FLIGHT) continue;
+    if (i == 0 && !PassedOverEarlier(after, attempt.cell())) continue;
+    OrderChange change;
+    change.set_kind(OrderChange::FELL_BACK);
+    *change.mutable_attempt() = attempt;
+    changes.push_back(std::move(change));
   }
   if (IsFinal(after.state()) && after.state() != before.state()) {
     OrderChange change;

@@ -21,7 +21,7 @@ namespace cvm {
 bool IsIsolated(const provisioning::v1::Instance& instance);
 
 // The changes from `before` to `after` (the same order), instance by instance
-// in the order of after.instances(), then ORDER_FINAL. Per instance:
+// in the order of after.instances(), then FELL_BACK, then ORDER_FINAL. Per instance:
 //   STATE_CHANGED       state differs (a new instance: from STATE_UNSPECIFIED),
 //   LAUNCH_FAILED       ... and the new state is LAUNCH_FAILED,
 //   RELEASED            ... and the new state is TERMINATED,
@@ -30,6 +30,9 @@ bool IsIsolated(const provisioning::v1::Instance& instance);
 //   ISOLATED            the instance became isolated, or its restriction or
 //                       isolated source changed while isolated; an unknown
 //                       source is inferred from the restriction.
+// FELL_BACK per attempt of a candidates order that after has and before
+// has not, but the first only when the order passed over (Order.skipped) a
+// cell the client listed before it (billing, then zone, then type).
 // ORDER_FINAL when after's state is final and differs from before's.
 // Fields before and after do not share (last_changes, times, revision) are
 // ignored. Empty when nothing listed changed.

@@ -34,6 +34,24 @@ struct Case {
 
 const std::vector<Case>& Cases() {
   static const auto* cases = new std::vector<Case>{
+      {"a candidates order's first attempt in its first cell is no fallback",
+       "state: CHECKING candidates { zones: 'z1' zones: 'z2' }",
+       "state: SUBMITTED candidates { zones: 'z1' zones: 'z2' }"
+       " skipped { zone: 'z2' verdict: 'ZONE_SOLD_OUT' }"
+       " attempts { number: 1 cell { zone: 'z1' } outcome: IN_FLIGHT }",
+       {}},
+      {"a first attempt after a cell listed before it was passed over falls back",
+       "state: CHECKING candidates { zones: 'z1' zones: 'z2' }",
+       "state: SUBMITTED candidates { zones: 'z1' zones: 'z2' }"
+       " skipped { zone: 'z1' verdict: 'ZONE_SOLD_OUT' }"
+       " attempts { number: 1 cell { zone: 'z2' } instance_count: 2 outcome: IN_FLIGHT }",
+       {"kind: FELL_BACK attempt { number: 1 cell { zone: 'z2' } instance_count: 2"
+        " outcome: IN_FLIGHT }"}},
+      {"a second attempt falls back; a recorded outcome is no new attempt",
+       "state: SUBMITTED attempts { number: 1 cell { zone: 'z1' } outcome: IN_FLIGHT }",
+       "state: SUBMITTED attempts { number: 1 cell { zone: 'z1' } outcome: REFUSED }"
+       " attempts { number: 2 cell { zone: 'z2' } outcome: IN_FLIGHT }",
+       {"kind: FELL_BACK attempt { number: 2 cell { zone: 'z2' } outcome: IN_FLIGHT }"}},
       {"nothing changed",
        "state: ACTIVE instances { instance_id: 'i1' state: RUNNING public_ips: '1.2.3.4' }",
        "state: ACTIVE instances { instance_id: 'i1' state: RUNNING public_ips: '1.2.3.4' }",

@@ -21,9 +21,9 @@ using provisioning::v1::FailureCause;
 using provisioning::v1::Instance;
 using provisioning::v1::PurchaseRequest;
 
-// A step that moves the order from `from` to `to`, or ABORTED when another
-// actor (Terminate, a duplicate request) moved it first.
-OrderStore::Mutation Step(Order::State from, Order::State to) {
+}  // namespace
+
+OrderStore::Mutation OrderWorkflow::Step(Order::State from, Order::State to) {
   return [from, to](Order& order) -> absl::Status {
     if (order.state() != from) {
       return WithReason(
@@ -37,9 +37,17 @@ OrderStore::Mutation Step(Order::State from, Order::State to) {
   };
 }
 
+bool OrderWorkflow::MayPass(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+namespace {
+
 bool SameRequest(const Order& order, const PurchaseRequest& request) {
   return order.instance_count() == request.instance_count() &&
-         MessageDifferencer::Equals(order.spec(), request.spec());
+         MessageDifferencer::Equals(order.spec(), request.spec()) &&
+         MessageDifferencer::Equals(order.candidates(), request.candidates());
 }
 
 // Of `ids`, those the cloud has not returned to its recycle bin, asked of
@@ -58,12 +66,6 @@ absl::StatusOr<std::vector<std::string>> NotReturned(Backend& backend, const std
     }
   }
   return left;
-}
-
-// An error after which the same call may succeed.
-bool MayPass(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kUnavailable ||
-         status.code() == absl::StatusCode::kDeadlineExceeded;
 }
 
 }  // namespace
@@ -94,8 +96,8 @@ OrderWorkflow::OrderWorkflow(OrderStore* store, const BackendSet* backends,
                              PolicySet* policies)
     : store_(store), backends_(backends), policies_(policies) {}
 
-absl::Status OrderWorkflow::Fail(const std::string& order_id,
-                                 const absl::Status& cause) {
+absl::Status OrderWorkflow::Fail(const std::string& order_id, const absl::Status& cause,
+                                 const std::function<void(Order&)>& also) {
   FailureCause failure;
   const std::string reason = ErrorReason(cause);
   failure.set_reason(reason.empty() ? absl::StatusCodeToString(cause.code()) : reason);
@@ -121,6 +123,7 @@ absl::Status OrderWorkflow::Fail(const std::string& order_id,
     if (!IsLegalTransition(order.state(), Order::FAILED)) return absl::OkStatus();
     order.set_state(Order::FAILED);
     *order.mutable_failure() = failure;
+    if (also) also(order);
     return absl::OkStatus();
   });
   if (!stored.ok()) {
@@ -164,6 +167,16 @@ absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& r
     RETURN_IF_ERROR(CheckPolicies(request, tenant, routed));
   }
   if (gate_) RETURN_IF_ERROR(CheckGate(request, tenant, routed, deadline));
+  if (request.dry_run() && request.has_candidates()) {
+    admission = PolicySet::Admission();  // nothing will be stored
+    Order draft;
+    *draft.mutable_spec() = request.spec();
+    *draft.mutable_candidates() = request.candidates();
+    draft.set_instance_count(request.instance_count());
+    draft.set_state(Order::ACCEPTED);
+    draft.set_backend(routed.name);
+    return PreviewCandidates(*routed.backend, std::move(draft), deadline);
+  }
   if (request.dry_run()) {
     admission = PolicySet::Admission();  // nothing will be stored
     CreateRequest create;
@@ -183,6 +196,7 @@ absl::StatusOr<CreateOrderResult> OrderWorkflow::Accept(const PurchaseRequest& r
   draft.set_tenant(tenant);
   draft.set_request_id(request.request_id());
   *draft.mutable_spec() = request.spec();
+  if (request.has_candidates()) *draft.mutable_candidates() = request.candidates();
   draft.set_instance_count(request.instance_count());
   draft.set_state(Order::ACCEPTED);
   draft.set_backend(routed.name);
@@ -219,6 +233,7 @@ absl::StatusOr<Order> OrderWorkflow::Purchase(const PurchaseRequest& request) {
 
 absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering) {
   ASSIGN_OR_RETURN(Backend * backend, backends_->Get(order.backend()));
+  if (order.has_candidates()) return AdvanceCandidates(*backend, order, recovering);
   const std::string id = order.order_id();
   CreateRequest create;
   create.spec = order.spec();
@@ -280,6 +295,12 @@ absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering
       instance->set_state(Instance::PENDING);
       instance->set_restriction(Instance::NORMAL);
       instance->set_zone(order.spec().zone());
+      instance->set_instance_type(order.spec().instance_type());
+      if (order.spec().has_spot()) {
+        *instance->mutable_billing()->mutable_spot() = order.spec().spot();
+      } else if (order.spec().has_pay_as_you_go()) {
+        instance->mutable_billing()->mutable_pay_as_you_go();
+      }
     }
     return absl::OkStatus();
   });

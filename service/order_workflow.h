@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "plugins/backend_set.h"
 #include "plugins/policy_set.h"
+#include "service/candidate_quote.h"
 #include "service/capacity_memory.h"
 #include "provisioning/v1/provisioning.pb.h"
 #include "store/order_store.h"
@@ -33,6 +34,9 @@ namespace cvm {
 
 // The client token of an order: stable for the order's whole life.
 std::string ClientTokenFor(const std::string& order_id);
+// The client token of attempt `attempt` of a candidates order
+// (CandidateAttempt): "<ClientTokenFor(order_id)>-a<attempt>".
+std::string ClientTokenFor(const std::string& order_id, int attempt);
 
 // The error a failed order answers with (code, message, ErrorInfo).
 absl::Status StatusOfFailure(const provisioning::v1::FailureCause& failure);
@@ -58,7 +62,11 @@ class OrderWorkflow {
                                            absl::Time deadline = absl::InfiniteFuture());
 
   // Drives a stored order from ACCEPTED / CHECKING / SUBMITTED until the
-  // cloud accepted it (PROVISIONING) or it FAILED. `recovering`: look for
+  // cloud accepted it (PROVISIONING) or it FAILED. A candidates order stays
+  // SUBMITTED from its first attempt until it holds instance_count instances
+  // (PROVISIONING) or no cell is left for the rest (FAILED, NO_CANDIDATE_CELL,
+  // keeping what it bought): one attempt at a time, each recorded before its
+  // cloud call (service/order_workflow_candidates.cc). `recovering`: look for
   // instances under the order's tag before (re)submitting. Errors that may
   // pass (UNAVAILABLE, DEADLINE_EXCEEDED from the cloud or the store) leave
   // the order unfinished, to be submitted again; any other error FAILS it.
@@ -129,8 +137,44 @@ class OrderWorkflow {
   // (or FAILED); `recovering` looks for instances under the order's tag first.
   absl::StatusOr<provisioning::v1::Order> Advance(const provisioning::v1::Order& order,
                                                   bool recovering);
-  // Stores `cause` on the order (state FAILED) and returns `cause`.
-  absl::Status Fail(const std::string& order_id, const absl::Status& cause);
+  // Stores `cause` on the order (state FAILED), with `also` applied in the
+  // same write, and returns `cause`.
+  absl::Status Fail(const std::string& order_id, const absl::Status& cause,
+                    const std::function<void(provisioning::v1::Order&)>& also = nullptr);
+  // A step that moves the order from `from` to `to`, or ABORTED when another
+  // actor (Terminate, a duplicate request) moved it first.
+  static OrderStore::Mutation Step(provisioning::v1::Order::State from,
+                                   provisioning::v1::Order::State to);
+  // An error after which the same call may succeed.
+  static bool MayPass(const absl::Status& status);
+
+  // Candidates orders (service/order_workflow_candidates.cc).
+  absl::StatusOr<provisioning::v1::Order> AdvanceCandidates(Backend& backend,
+                                                            provisioning::v1::Order order,
+                                                            bool recovering);
+  // Runs the order's unanswered attempt (after a crash: adopts what carries
+  // the order's tag and it does not hold) and records its outcome.
+  absl::StatusOr<provisioning::v1::Order> RunAttempt(Backend& backend,
+                                                     const provisioning::v1::Order& order,
+                                                     bool recovering);
+  // The ranked cells of the order's candidates (one cloud listing).
+  absl::StatusOr<RankedCells> RankFor(Backend& backend, const provisioning::v1::Order& order,
+                                      absl::Time deadline);
+  // The next cell for the instances the order lacks: the first of `ranked`
+  // not tried by the order that passes its pre-flight (a capacity or quota
+  // refusal passes on to the next cell), and how many it takes; cell null
+  // when none is left. Errors: a pre-flight's other errors.
+  struct Pick {
+    const RankedCell* cell = nullptr;
+    int count = 0;
+    std::vector<provisioning::v1::QuoteCell> skipped;  // passed over, verdicts
+  };
+  absl::StatusOr<Pick> PickCell(Backend& backend, const provisioning::v1::Order& order,
+                                const RankedCells& ranked, absl::Time deadline);
+  // A dry run of a candidates purchase: the cell it would take (PLANNED).
+  absl::StatusOr<CreateOrderResult> PreviewCandidates(Backend& backend,
+                                                      provisioning::v1::Order draft,
+                                                      absl::Time deadline);
   // The policies' verdict on a purchase by `tenant`; call holding its
   // admission. A stored request_id passes: it was admitted once.
   absl::Status CheckPolicies(const provisioning::v1::PurchaseRequest& request,

@@ -190,10 +190,11 @@ void CheckCount(Violations& v, int count) {
   }
 }
 
-// QuoteRequest.candidates: bounded lists of ids, zones of spec.region, no
-// repeats, billings that are pay-as-you-go or spot with a valid max price.
-void CheckCandidates(Violations& v, const provisioning::v1::QuoteRequest& request) {
-  const provisioning::v1::Candidates& c = request.candidates();
+// The candidates of a Quote or a Purchase: bounded lists of ids, zones of
+// spec.region, no repeats, billings that are pay-as-you-go or spot with a
+// valid max price.
+void CheckCandidates(Violations& v, const InstanceSpec& spec,
+                     const provisioning::v1::Candidates& c) {
   auto list = [&v](const std::string& name, const auto& values, int max,
                    const std::function<void(const std::string&, const std::string&)>& extra) {
     if (values.size() > max) v.Add(name, absl::StrCat("at most ", max, " entries"));
@@ -205,7 +206,7 @@ void CheckCandidates(Violations& v, const provisioning::v1::QuoteRequest& reques
       extra(field, values[i]);
     }
   };
-  const std::string region = request.spec().region();
+  const std::string region = spec.region();
   list("candidates.zones", c.zones(), 10, [&v, &region](const std::string& f, const std::string& z) {
     if (!absl::StartsWith(z, region + "-")) {
       v.Add(f, absl::StrCat("zone \"", z, "\" is not in spec.region \"", region, "\""));
@@ -222,7 +223,7 @@ void CheckCandidates(Violations& v, const provisioning::v1::QuoteRequest& reques
       v.Add(field, "is required: set one of pay_as_you_go or spot");
     }
   }
-  if (c.billing().empty() && request.spec().has_prepaid()) {
+  if (c.billing().empty() && spec.has_prepaid()) {
     v.Add("candidates.billing", "prepaid is not a candidate billing: name pay_as_you_go or spot");
   }
   if (!provisioning::v1::Candidates::Strategy_IsValid(c.strategy())) {
@@ -237,6 +238,12 @@ absl::Status ValidatePurchaseRequest(const provisioning::v1::PurchaseRequest& re
   CheckId(v, "request_id", request.request_id(), /*required=*/true);
   CheckSpec(v, request.spec(), request.has_spec(), request.instance_count());
   CheckCount(v, request.instance_count());
+  if (request.has_candidates()) {
+    CheckCandidates(v, request.spec(), request.candidates());
+    if (request.spec().has_launch_template()) {
+      v.Add("candidates", "cannot be combined with spec.launch_template");
+    }
+  }
   return v.Status();
 }
 
@@ -244,7 +251,7 @@ absl::Status ValidateQuoteRequest(const provisioning::v1::QuoteRequest& request)
   Violations v;
   CheckSpec(v, request.spec(), request.has_spec(), request.instance_count());
   CheckCount(v, request.instance_count());
-  if (request.has_candidates()) CheckCandidates(v, request);
+  if (request.has_candidates()) CheckCandidates(v, request.spec(), request.candidates());
   return v.Status();
 }
 

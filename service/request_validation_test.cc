@@ -214,6 +214,30 @@ TEST(PurchaseValidationTest, ReportsEveryBadFieldAtOnce) {
               ElementsAreArray({"request_id", "spec.image_id", "instance_count"}));
 }
 
+TEST(PurchaseValidationTest, CandidatesAreCheckedFieldByField) {
+  PurchaseRequest r = ValidPurchase();
+  auto* candidates = r.mutable_candidates();
+  candidates->add_zones("ap-guangzhou-4");
+  candidates->add_instance_types("S5.LARGE8");
+  candidates->add_billing()->mutable_spot()->set_max_price_per_hour("0.10");
+  candidates->add_billing()->mutable_pay_as_you_go();
+  EXPECT_TRUE(ValidatePurchaseRequest(r).ok());
+
+  candidates->add_zones("ap-shanghai-2");
+  candidates->add_instance_types("S5.LARGE8");
+  candidates->mutable_billing(0)->mutable_spot()->set_max_price_per_hour("cheap");
+  candidates->add_billing();
+  EXPECT_THAT(BadFields(ValidatePurchaseRequest(r)),
+              ElementsAreArray({"candidates.zones[1]", "candidates.instance_types[1]",
+                                "candidates.billing[0].spot.max_price_per_hour",
+                                "candidates.billing[2]"}));
+
+  PurchaseRequest templated = ValidPurchase();
+  templated.mutable_spec()->mutable_launch_template()->set_launch_template_id("lt-1");
+  templated.mutable_candidates()->add_zones("ap-guangzhou-4");
+  EXPECT_THAT(BadFields(ValidatePurchaseRequest(templated)), ::testing::Contains("candidates"));
+}
+
 TEST(OtherValidationTest, DescribeRejectsBadCombinationsAndSizes) {
   provisioning::v1::DescribeRequest both;
   both.add_order_ids("ord-1");
