@@ -120,12 +120,50 @@ Json CvmEmulator::Handle(const std::string& secret_id, const std::string& servic
   CatchUp(books, clock_->Now());
   // Parameters of the wrong type or shape surface as nlohmann::json
   // exceptions from the typed reads below: Tencent answers InvalidParameter.
+  Json answer;
   try {
-    return Dispatch(books, *account, service, action, region, params);
+    answer = Dispatch(books, *account, service, action, region, params);
   } catch (const Json::exception& e) {
-    return ApiError("InvalidParameter",
-                    absl::StrCat("A parameter of ", action, " has the wrong type: ", e.what()));
+    answer = ApiError("InvalidParameter",
+                      absl::StrCat("A parameter of ", action, " has the wrong type: ", e.what()));
   }
+  try {
+    LogCellCall(action, params, answer);
+  } catch (const Json::exception&) {
+    // Malformed filters: the answer already says so; nothing to log.
+  }
+  return answer;
+}
+
+void CvmEmulator::LogCellCall(const std::string& action, const Json& params, const Json& answer) {
+  CellCall call;
+  call.action = action;
+  if (action == "RunInstances" || action == "InquiryPriceRunInstances") {
+    auto text = [&params](const Json::json_pointer& at, const char* fallback) {
+      const Json value = params.value(at, Json(fallback));
+      return value.is_string() ? value.get<std::string>() : std::string();
+    };
+    call.zone = text("/Placement/Zone"_json_pointer, "");
+    call.instance_type = text("/InstanceType"_json_pointer, "");
+    call.charge_type = text("/InstanceChargeType"_json_pointer, "POSTPAID_BY_HOUR");
+  } else if (action == "DescribeZoneInstanceConfigInfos") {
+    // Only a look at one cell: filtered to one zone, one type, one billing.
+    const Json zones = FilterValues(params, "zone");
+    const Json types = FilterValues(params, "instance-type");
+    const Json charges = FilterValues(params, "instance-charge-type");
+    for (const Json* values : {&zones, &types, &charges}) {
+      if (!values->is_array() || values->size() != 1 || !(*values)[0].is_string()) return;
+    }
+    call.zone = zones[0].get<std::string>();
+    call.instance_type = types[0].get<std::string>();
+    call.charge_type = charges[0].get<std::string>();
+  } else {
+    return;
+  }
+  call.unix_millis = absl::ToUnixMillis(clock_->Now());
+  call.error = answer.value("/Error/Code"_json_pointer, std::string());
+  cell_calls_.push_back(std::move(call));
+  if (cell_calls_.size() > kMaxCellCalls) cell_calls_.pop_front();
 }
 
 Json CvmEmulator::Dispatch(AccountBooks& books, const Account& account,
@@ -193,9 +231,10 @@ Json CvmEmulator::RunInstances(AccountBooks& books, const Account& account,
   }
   const std::string zone = offer->zone->zone();
   int& stock = stock_[zone + "/" + offer->type->instance_type()];
-  if (stock == 0) {
+  if (stock == 0 || (charge == "SPOTPAID" && offer->type->spot_sold_out())) {
     return ApiError("ResourceInsufficient.AvailabilityZoneSoldOut",
-                    absl::StrCat(zone, " has no ", offer->type->instance_type(), " left."));
+                    absl::StrCat(zone, " has no ", offer->type->instance_type(), " left",
+                                 stock == 0 ? "." : " for spot."));
   }
   if (stock > 0 && stock < *count) {
     return ApiError("ResourceInsufficient.SpecifiedInstanceType",

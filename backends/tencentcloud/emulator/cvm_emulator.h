@@ -49,6 +49,7 @@
 #ifndef CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_EMULATOR_CVM_EMULATOR_H_
 #define CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_EMULATOR_CVM_EMULATOR_H_
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -78,6 +79,10 @@ Json ApiError(const std::string& code, const std::string& message);
 std::optional<int64_t> IntParam(const Json& params, const Json::json_pointer& pointer,
                                 int64_t fallback, int64_t min, int64_t max);
 
+// The Values of the filter called `name` in a Describe call's "Filters", or
+// an empty array. Throws Json::exception when the filters are malformed.
+Json FilterValues(const Json& params, const std::string& name);
+
 class CvmEmulator {
  public:
   // INVALID_ARGUMENT for a config without accounts or zones, or a bad price.
@@ -105,7 +110,12 @@ class CvmEmulator {
   // "RateLimits": the most requests seen in one second per action
   // ("BusiestSecond"), how many were refused ("Refused"), and the requests
   // admitted in each of the last 600 seconds per action ("CallsPerSecond":
-  // {action: {"<unix second>": calls}}).
+  // {action: {"<unix second>": calls}}); and "CellCalls": the calls that
+  // looked into one cell (RunInstances, InquiryPriceRunInstances, and
+  // DescribeZoneInstanceConfigInfos filtered to one zone, type and billing),
+  // oldest first, the last 20000: [{"Action", "Zone", "InstanceType",
+  // "ChargeType", "UnixMillis" (the emulator's clock), "Error" (its code,
+  // "" on success)}].
   Json Books();
   // The account's instances not yet released: [{"InstanceId", "Tags"}], for
   // tests that audit what the cloud holds.
@@ -381,6 +391,17 @@ class CvmEmulator {
   static constexpr int64_t kCallHistorySeconds = 600;
   std::map<std::string, std::map<int64_t, int>> calls_per_second_ ABSL_GUARDED_BY(mu_);
   int rate_limited_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // A call that looked into one cell (Books() "CellCalls"), newest last.
+  struct CellCall {
+    std::string action, zone, instance_type, charge_type;
+    int64_t unix_millis = 0;  // on the emulator's clock
+    std::string error;        // the error code; empty when it succeeded
+  };
+  static constexpr size_t kMaxCellCalls = 20000;
+  void LogCellCall(const std::string& action, const Json& params, const Json& answer)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::deque<CellCall> cell_calls_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cvm::tencentcloud

@@ -3,6 +3,9 @@
 // charges and expiry. Arrears and spot reclaim: cvm_emulator_lifecycle_test.
 #include "backends/tencentcloud/emulator/cvm_emulator.h"
 
+#include <map>
+#include <string>
+
 #include "backends/tencentcloud/emulator/cvm_emulator_test_util.h"
 #include "gtest/gtest.h"
 
@@ -162,6 +165,42 @@ TEST_F(CvmEmulatorTest, RateLimitsArePerSecondPerActionAndCountedInTheBooks) {
   EXPECT_TRUE(emulator_->Admit(kTestSecretId, "RunInstances", second + absl::Seconds(700)));
   EXPECT_FALSE(emulator_->Books()["RateLimits"]["CallsPerSecond"]["RunInstances"].contains(
       "1700000000"));
+}
+
+TEST_F(CvmEmulatorTest, SpotSoldOutRefusesSpotOnlyAndCellCallsAreLogged) {
+  EmulatorConfig world = TestWorld();
+  world.mutable_zones(0)->mutable_types(0)->set_spot_sold_out(true);  // gz-3 S5.MEDIUM2
+  Make(world);
+  Json offers = Call("DescribeZoneInstanceConfigInfos",
+                     {{"Filters",
+                       {{{"Name", "zone"}, {"Values", {"ap-guangzhou-3"}}},
+                        {{"Name", "instance-type"}, {"Values", {"S5.MEDIUM2"}}}}}});
+  std::map<std::string, std::string> status;
+  for (const Json& row : offers["InstanceTypeQuotaSet"]) {
+    status[row["InstanceChargeType"].get<std::string>()] = row["Status"].get<std::string>();
+  }
+  EXPECT_EQ(status["SPOTPAID"], "SOLD_OUT");
+  EXPECT_EQ(status["POSTPAID_BY_HOUR"], "SELL");
+  EXPECT_EQ(BuySpot("0.10"), "");
+  EXPECT_EQ(last_error_, "ResourceInsufficient.AvailabilityZoneSoldOut");
+  EXPECT_NE(Buy("POSTPAID_BY_HOUR"), "");
+
+  // One look at one cell is logged; a look at many is not.
+  Call("DescribeZoneInstanceConfigInfos",
+       {{"Filters",
+         {{{"Name", "zone"}, {"Values", {"ap-guangzhou-3"}}},
+          {{"Name", "instance-type"}, {"Values", {"S5.LARGE8"}}},
+          {{"Name", "instance-charge-type"}, {"Values", {"SPOTPAID"}}}}}});
+  const Json calls = emulator_->Books()["CellCalls"];
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0]["Action"], "RunInstances");
+  EXPECT_EQ(calls[0]["ChargeType"], "SPOTPAID");
+  EXPECT_EQ(calls[0]["Error"], "ResourceInsufficient.AvailabilityZoneSoldOut");
+  EXPECT_EQ(calls[1]["ChargeType"], "POSTPAID_BY_HOUR");
+  EXPECT_EQ(calls[1]["Error"], "");
+  EXPECT_EQ(calls[2]["Action"], "DescribeZoneInstanceConfigInfos");
+  EXPECT_EQ(calls[2]["InstanceType"], "S5.LARGE8");
+  EXPECT_EQ(calls[2]["Zone"], "ap-guangzhou-3");
 }
 
 }  // namespace

@@ -15,19 +15,18 @@ using provisioning::tencentcloud::emulator::v1::Account;
 // Prices in responses are JSON numbers, as Tencent sends them.
 double Number(int64_t micros) { return static_cast<double>(micros) / 1e6; }
 
-// The Values of the filter called `name`, or an empty array.
+bool Allows(const Json& values, const std::string& value) {
+  return values.empty() || std::find(values.begin(), values.end(), value) != values.end();
+}
+
+}  // namespace
+
 Json FilterValues(const Json& params, const std::string& name) {
   for (const Json& filter : params.value("Filters", Json::array())) {
     if (filter.value("Name", "") == name) return filter.value("Values", Json::array());
   }
   return Json::array();
 }
-
-bool Allows(const Json& values, const std::string& value) {
-  return values.empty() || std::find(values.begin(), values.end(), value) != values.end();
-}
-
-}  // namespace
 
 std::optional<int64_t> IntParam(const Json& params, const Json::json_pointer& pointer,
                                 int64_t fallback, int64_t min, int64_t max) {
@@ -193,14 +192,15 @@ Json CvmEmulator::DescribeZoneConfigs(const std::string& region, const Json& par
       const int left = stock_.at(z.zone() + "/" + t.instance_type());
       for (const std::string charge : {"POSTPAID_BY_HOUR", "SPOTPAID"}) {
         if (!Allows(charges, charge)) continue;
+        const int here = charge == "SPOTPAID" && t.spot_sold_out() ? 0 : left;
         set.push_back(
             {{"Zone", z.zone()},
              {"InstanceType", t.instance_type()},
              {"InstanceChargeType", charge},
-             {"Status", left == 0 ? "SOLD_OUT" : "SELL"},
+             {"Status", here == 0 ? "SOLD_OUT" : "SELL"},
              {"Cpu", t.cpu()},
              {"Memory", t.memory_gb()},
-             {"InstanceQuota", left < 0 ? 1000 : left},
+             {"InstanceQuota", here < 0 ? 1000 : here},
              {"Price",
               {{"UnitPrice", Number(HourlyMicros({&z, &t}, charge))}, {"ChargeUnit", "HOUR"}}}});
       }
@@ -246,6 +246,15 @@ Json CvmEmulator::Books() {
   Json calls = Json::object();
   for (const auto& [action, seconds] : calls_per_second_) {
     for (const auto& [second, count] : seconds) calls[action][std::to_string(second)] = count;
+  }
+  out["CellCalls"] = Json::array();
+  for (const CellCall& call : cell_calls_) {
+    out["CellCalls"].push_back({{"Action", call.action},
+                                {"Zone", call.zone},
+                                {"InstanceType", call.instance_type},
+                                {"ChargeType", call.charge_type},
+                                {"UnixMillis", call.unix_millis},
+                                {"Error", call.error}});
   }
   out["RateLimits"] = Json{
       {"BusiestSecond", busiest_second_}, {"Refused", rate_limited_}, {"CallsPerSecond", calls}};
