@@ -8,7 +8,8 @@
 namespace cvm::testing {
 
 provisioning::tencentcloud::emulator::v1::EmulatorConfig CandidateWorld(int cheapest_stock,
-                                                                int second_stock) {
+                                                                int second_stock,
+                                                                int third_stock) {
   auto world = tencentcloud::TestWorld();
   for (auto& account : *world.mutable_accounts()) {
     account.set_postpaid_quota_per_zone(1000000);
@@ -31,7 +32,8 @@ provisioning::tencentcloud::emulator::v1::EmulatorConfig CandidateWorld(int chea
       type->set_price_per_hour(absl::StrFormat("0.%02d", pay_as_you_go[z][t]));
       type->set_spot_price_per_hour(absl::StrFormat("0.%02d", spot[z][t]));
       type->set_spot_sold_out(z == 0);
-      type->set_stock(z == 2 && t == 0 ? cheapest_stock : z == 2 && t == 2 ? second_stock : -1);
+      const int stock_in_c[3] = {cheapest_stock, third_stock, second_stock};
+      type->set_stock(z == 2 ? stock_in_c[t] : -1);
     }
   }
   return world;

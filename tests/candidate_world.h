@@ -19,12 +19,14 @@ inline constexpr const char* kZoneC = "ap-guangzhou-6";
 inline constexpr const char* kCandidateTypes[] = {"S5.MEDIUM2", "S5.LARGE8", "SA2.MEDIUM2"};
 
 // Spot per hour in C: S5.MEDIUM2 0.06 (`cheapest_stock` left), SA2.MEDIUM2
-// 0.07 (`second_stock` left), S5.LARGE8 0.09; in A sold out, in B 0.12-0.14.
+// 0.07 (`second_stock` left), S5.LARGE8 0.09 (`third_stock` left; -1:
+// unlimited); in A sold out, in B 0.12-0.14.
 // Pay-as-you-go from 0.20 (A) up, unlimited except where the stock above
 // binds (stock counts both billings, as the emulator keeps it per zone and
 // type). TestWorld()'s accounts, with quotas high enough to never bind.
 provisioning::tencentcloud::emulator::v1::EmulatorConfig CandidateWorld(int cheapest_stock,
-                                                                int second_stock = -1);
+                                                                int second_stock = -1,
+                                                                int third_stock = -1);
 
 // `count` instances (PurchaseOf()'s spec) with candidates: zones A, B, C x
 // the three types x spot up to 0.10, then pay-as-you-go; cheapest first.
