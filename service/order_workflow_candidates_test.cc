@@ -96,6 +96,16 @@ class CandidatesWorkflowTest : public ::testing::Test {
     return *stored;
   }
 
+  // Recover() as a restarted process runs it; then the order.
+  Order RecoverAndGet(const std::string& order_id) {
+    auto unfinished = workflow_->Unfinished();
+    EXPECT_TRUE(unfinished.ok()) << unfinished.status();
+    EXPECT_TRUE(workflow_->Recover(unfinished.value_or(std::vector<Order>())).ok());
+    auto order = workflow_->Get(order_id);
+    EXPECT_TRUE(order.ok()) << order.status();
+    return order.value_or(Order());
+  }
+
   FakeClock clock_;
   MemoryOrderStore store_{&clock_};
   LocalCapacityVerdicts verdicts_;
@@ -197,11 +207,8 @@ TEST_F(CandidatesWorkflowTest, ACrashAfterTheCloudBoughtAnAttemptAdoptsItsInstan
   Order crashed = CrashedInAttempt(Candidates("crash-bought", 4), kOpen, "S5.MEDIUM2", 3,
                                    /*bought=*/true);
   ASSERT_EQ(fake_->CreatedCount(), 3);
-  auto unfinished = workflow_->Unfinished();
-  ASSERT_TRUE(unfinished.ok());
-  ASSERT_TRUE(workflow_->Recover(*unfinished).ok());
-  auto order = workflow_->Get(crashed.order_id());
-  ASSERT_TRUE(order.ok());
+  const Order recovered = RecoverAndGet(crashed.order_id());
+  const Order* order = &recovered;
   EXPECT_EQ(order->state(), Order::PROVISIONING);
   EXPECT_THAT(order->instances(), SizeIs(4));
   ASSERT_THAT(order->attempts(), SizeIs(2));
@@ -213,11 +220,8 @@ TEST_F(CandidatesWorkflowTest, ACrashAfterTheCloudBoughtAnAttemptAdoptsItsInstan
 TEST_F(CandidatesWorkflowTest, ACrashBeforeTheCloudCallRepeatsItWithTheSameToken) {
   Order crashed = CrashedInAttempt(Candidates("crash-early", 2), kOpen, "S5.LARGE8", 2,
                                    /*bought=*/false);
-  auto unfinished = workflow_->Unfinished();
-  ASSERT_TRUE(unfinished.ok());
-  ASSERT_TRUE(workflow_->Recover(*unfinished).ok());
-  auto order = workflow_->Get(crashed.order_id());
-  ASSERT_TRUE(order.ok());
+  const Order recovered = RecoverAndGet(crashed.order_id());
+  const Order* order = &recovered;
   EXPECT_EQ(order->state(), Order::PROVISIONING);
   ASSERT_THAT(order->attempts(), SizeIs(1));
   EXPECT_EQ(order->attempts(0).outcome(), CandidateAttempt::BOUGHT);

@@ -22,6 +22,7 @@
 #include "backends/tencentcloud/emulator/test_world.h"
 #include "gtest/gtest.h"
 #include "tests/candidate_world.h"
+#include "tests/emulator_fixture.h"
 #include "tests/server_process.h"
 #include "tests/test_client.h"
 
@@ -40,19 +41,11 @@ std::string CellOfCall(const Json& call) {
                  call.value("ChargeType", "") == "SPOTPAID");
 }
 
-class CandidatePurchaseE2eTest : public ::testing::Test {
+class CandidatePurchaseE2eTest : public EmulatorE2eTest {
  protected:
   void SetUp() override {
-    auto emulator = tencentcloud::EmulatorServer::Start(CandidateWorld(3), "127.0.0.1", 0);
-    ASSERT_TRUE(emulator.ok()) << emulator.status();
-    emulator_ = *std::move(emulator);
-    auto server = ServerProcess::Start(
-        WriteEmulatorConfig("candidates.textproto", emulator_->port(),
-                            tencentcloud::kTestSecretId, tencentcloud::kTestSecretKey),
-        {"--poll_fast_interval=200ms", "--poll_slow_interval=300ms"});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    stub_ = NewStub(server_->target());
+    Start(CandidateWorld(3));
+    if (HasFatalFailure()) return;
     // Every order's changes, from before the first purchase.
     watch_context_ = std::make_unique<grpc::ClientContext>();
     watch_ = stub_->Watch(watch_context_.get(), provisioning::v1::WatchRequest());
@@ -70,9 +63,9 @@ class CandidatePurchaseE2eTest : public ::testing::Test {
     });
   }
   void TearDown() override {
-    watch_context_->TryCancel();
-    watcher_.join();
-    if (server_ != nullptr) EXPECT_EQ(server_->Stop(absl::Seconds(30)).value_or(-1), 0);
+    if (watch_context_ != nullptr) watch_context_->TryCancel();
+    if (watcher_.joinable()) watcher_.join();
+    EmulatorE2eTest::TearDown();
   }
 
   Json CellCalls() { return emulator_->Books().value("CellCalls", Json::array()); }
@@ -91,9 +84,6 @@ class CandidatePurchaseE2eTest : public ::testing::Test {
     return fell_back_[order_id];
   }
 
-  std::unique_ptr<tencentcloud::EmulatorServer> emulator_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<provisioning::v1::Provisioning::Stub> stub_;
   std::unique_ptr<grpc::ClientContext> watch_context_;
   std::unique_ptr<grpc::ClientReader<provisioning::v1::WatchEvent>> watch_;
   std::thread watcher_;

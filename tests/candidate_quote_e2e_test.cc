@@ -18,6 +18,7 @@
 #include "backends/tencentcloud/emulator/emulator_server.h"
 #include "backends/tencentcloud/emulator/test_world.h"
 #include "gtest/gtest.h"
+#include "tests/emulator_fixture.h"
 #include "tests/server_process.h"
 #include "tests/test_client.h"
 
@@ -56,23 +57,9 @@ tencentcloud::EmulatorConfig World() {
   return world;
 }
 
-class CandidateQuoteE2eTest : public ::testing::Test {
+class CandidateQuoteE2eTest : public EmulatorE2eTest {
  protected:
-  void SetUp() override {
-    auto emulator = tencentcloud::EmulatorServer::Start(World(), "127.0.0.1", 0);
-    ASSERT_TRUE(emulator.ok()) << emulator.status();
-    emulator_ = *std::move(emulator);
-    auto server = ServerProcess::Start(
-        WriteEmulatorConfig("candidates.textproto", emulator_->port(),
-                            tencentcloud::kTestSecretId, tencentcloud::kTestSecretKey),
-        {"--poll_fast_interval=200ms", "--poll_slow_interval=300ms"});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    stub_ = NewStub(server_->target());
-  }
-  void TearDown() override {
-    if (server_ != nullptr) EXPECT_EQ(server_->Stop(absl::Seconds(30)).value_or(-1), 0);
-  }
+  void SetUp() override { Start(World()); }
 
   // The calls the emulator answered for pricing and judging cells (the
   // arrears guard's balance reads run beside them and are not counted).
@@ -100,9 +87,6 @@ class CandidateQuoteE2eTest : public ::testing::Test {
     return request;
   }
 
-  std::unique_ptr<tencentcloud::EmulatorServer> emulator_;
-  std::unique_ptr<ServerProcess> server_;
-  std::unique_ptr<provisioning::v1::Provisioning::Stub> stub_;
 };
 
 TEST_F(CandidateQuoteE2eTest, ThirtyCellsInAFewCallsCheapestAvailableFirst) {

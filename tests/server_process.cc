@@ -187,6 +187,14 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
+absl::StatusOr<std::unique_ptr<ServerProcess>> StartFastOnEmulator(const std::string& name,
+                                                                   int port,
+                                                                   const std::string& secret_id,
+                                                                   const std::string& secret_key) {
+  return ServerProcess::Start(WriteEmulatorConfig(name, port, secret_id, secret_key),
+                              {"--poll_fast_interval=200ms", "--poll_slow_interval=300ms"});
+}
+
 std::string WriteEmulatorConfig(const std::string& name, int port, const std::string& secret_id,
                                 const std::string& secret_key, const std::string& extra,
                                 const std::string& currency) {
