@@ -32,11 +32,17 @@ grpc::health::v1::HealthCheckResponse::ServingStatus Health(const std::string& t
 std::optional<Order> PurchaseUntilAccepted(
     std::unique_ptr<provisioning::v1::Provisioning::Stub>& stub, const std::string& request_id,
     const std::function<void(const grpc::Status&)>& on_failure) {
+  return PurchaseUntilAccepted(stub, PurchaseOf(request_id, 1), on_failure);
+}
+
+std::optional<Order> PurchaseUntilAccepted(
+    std::unique_ptr<provisioning::v1::Provisioning::Stub>& stub,
+    const provisioning::v1::PurchaseRequest& request,
+    const std::function<void(const grpc::Status&)>& on_failure) {
   const absl::Time deadline = absl::Now() + absl::Seconds(90);
   while (absl::Now() < deadline) {
     Order order;
-    grpc::Status status =
-        stub->Purchase(ContextWithDeadline(10).get(), PurchaseOf(request_id, 1), &order);
+    grpc::Status status = stub->Purchase(ContextWithDeadline(10).get(), request, &order);
     if (status.ok()) return order;
     on_failure(status);
     absl::SleepFor(absl::Milliseconds(100));
@@ -88,6 +94,8 @@ Tally Count(provisioning::v1::Provisioning::Stub& stub, tencentcloud::EmulatorSe
   return tally;
 }
 
+tencentcloud::EmulatorConfig ReplicaCluster::World() { return tencentcloud::TestWorld(); }
+
 void ReplicaCluster::SetUp() {
   auto postgres = PostgresTestServer::Shared();
   ASSERT_TRUE(postgres.ok()) << postgres.status();
@@ -95,8 +103,7 @@ void ReplicaCluster::SetUp() {
   auto db = postgres_->CreateDatabase();
   ASSERT_TRUE(db.ok()) << db.status();
   db_ = *db;
-  auto emulator =
-      tencentcloud::EmulatorServer::Start(tencentcloud::TestWorld(), "127.0.0.1", 0);
+  auto emulator = tencentcloud::EmulatorServer::Start(World(), "127.0.0.1", 0);
   ASSERT_TRUE(emulator.ok()) << emulator.status();
   emulator_ = *std::move(emulator);
   config_ = WriteEmulatorConfig("replicas.textproto", emulator_->port(),

@@ -56,6 +56,11 @@ grpc::health::v1::HealthCheckResponse::ServingStatus Health(
 std::optional<provisioning::v1::Order> PurchaseUntilAccepted(
     std::unique_ptr<provisioning::v1::Provisioning::Stub>& stub, const std::string& request_id,
     const std::function<void(const grpc::Status&)>& on_failure);
+// The same for any `request`.
+std::optional<provisioning::v1::Order> PurchaseUntilAccepted(
+    std::unique_ptr<provisioning::v1::Provisioning::Stub>& stub,
+    const provisioning::v1::PurchaseRequest& request,
+    const std::function<void(const grpc::Status&)>& on_failure);
 
 // Waits until every order in `ids` is ACTIVE (Describe on `stub`); the
 // moment it saw that, or nullopt after `timeout`.
@@ -75,6 +80,8 @@ Tally Count(provisioning::v1::Provisioning::Stub& stub, tencentcloud::EmulatorSe
 class ReplicaCluster : public ::testing::Test {
  protected:
   void SetUp() override;
+  // The emulator's world: TestWorld() unless a test says otherwise.
+  virtual tencentcloud::EmulatorConfig World();
 
   // A replica of the service on the database and the emulator, with
   // `extra_flags` after the defaults.
