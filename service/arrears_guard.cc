@@ -7,13 +7,13 @@
 
 #include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
+#include "common/candidate_cells.h"
 #include "common/money.h"
 #include "common/order_states.h"
 #include "common/proto_time.h"
 #include "common/status_details.h"
 #include "common/status_macros.h"
 #include "plugins/policies/policy_support.h"
-#include "service/order_sync.h"
 
 namespace cvm {
 namespace {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/candidate_cells.h"
 #include "common/money.h"
 #include "common/status_details.h"
 #include "common/status_macros.h"
@@ -18,28 +19,6 @@ using provisioning::v1::Candidates;
 using provisioning::v1::InstanceSpec;
 using provisioning::v1::QuoteCell;
 using provisioning::v1::QuoteRequest;
-
-// The candidates' lists, each defaulting to the spec's one value.
-std::vector<std::string> ZonesOf(const InstanceSpec& spec, const Candidates& candidates) {
-  if (candidates.zones().empty()) return {spec.zone()};
-  return {candidates.zones().begin(), candidates.zones().end()};
-}
-std::vector<std::string> TypesOf(const InstanceSpec& spec, const Candidates& candidates) {
-  if (candidates.instance_types().empty()) return {spec.instance_type()};
-  return {candidates.instance_types().begin(), candidates.instance_types().end()};
-}
-std::vector<Billing> BillingsOf(const InstanceSpec& spec, const Candidates& candidates) {
-  if (!candidates.billing().empty()) {
-    return {candidates.billing().begin(), candidates.billing().end()};
-  }
-  Billing only;
-  if (spec.has_spot()) {
-    *only.mutable_spot() = spec.spot();
-  } else {
-    only.mutable_pay_as_you_go();
-  }
-  return {only};
-}
 
 // The verdict of the offers on `cell` (price, stock and headroom filled in).
 std::string Judge(const CellOffer* offer, int count, QuoteCell& cell) {
@@ -78,24 +57,12 @@ absl::Status AsError(const QuoteCell& cell) {
 
 }  // namespace
 
-InstanceSpec SpecInCell(const InstanceSpec& spec, const QuoteCell& cell) {
-  InstanceSpec moved = spec;
-  moved.set_zone(cell.zone());
-  moved.set_instance_type(cell.instance_type());
-  if (cell.billing().has_spot()) {
-    *moved.mutable_spot() = cell.billing().spot();
-  } else {
-    moved.mutable_pay_as_you_go();
-  }
-  return moved;
-}
-
 absl::StatusOr<RankedCells> RankCandidates(Backend& backend, const std::string& backend_name,
                                            const InstanceSpec& spec, const Candidates& candidates,
                                            int count, CapacityMemory* memory, bool purchase,
                                            absl::Time deadline) {
-  const std::vector<std::string> zones = ZonesOf(spec, candidates);
-  const std::vector<std::string> types = TypesOf(spec, candidates);
+  const std::vector<std::string> zones = CandidateZones(spec, candidates);
+  const std::vector<std::string> types = CandidateTypes(spec, candidates);
   absl::StatusOr<CellOffers> listed = backend.Offers(spec.region(), zones, types, deadline);
   // A purchase through a backend that cannot list its offers tries every
   // cell in the order given, each judged by its pre-flight.
@@ -107,7 +74,7 @@ absl::StatusOr<RankedCells> RankCandidates(Backend& backend, const std::string& 
     by_cell[{offer.zone, offer.instance_type, offer.spot}] = &offer;
   }
   std::vector<RankedCell> ranked;
-  for (const Billing& billing : BillingsOf(spec, candidates)) {
+  for (const Billing& billing : CandidateBillings(spec, candidates)) {
     for (const std::string& zone : zones) {
       for (const std::string& type : types) {
         RankedCell r;

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "backends/backend.h"
+#include "common/candidate_cells.h"
 #include "provisioning/v1/provisioning.pb.h"
 #include "service/capacity_memory.h"
 
@@ -56,10 +57,6 @@ absl::StatusOr<RankedCells> RankCandidates(Backend& backend, const std::string& 
                                            const provisioning::v1::Candidates& candidates,
                                            int count, CapacityMemory* memory, bool purchase,
                                            absl::Time deadline);
-
-// `spec` moved to `cell`: its zone, instance type and billing.
-provisioning::v1::InstanceSpec SpecInCell(const provisioning::v1::InstanceSpec& spec,
-                                          const provisioning::v1::QuoteCell& cell);
 
 // The verdict "AVAILABLE".
 inline constexpr char kAvailable[] = "AVAILABLE";

@@ -80,19 +80,6 @@ std::vector<std::string> IdsToRelease(const Order& order) {
   return ids;
 }
 
-provisioning::v1::InstanceSpec LandedSpec(const Order& order, const Instance& instance) {
-  provisioning::v1::InstanceSpec spec = order.spec();
-  if (instance.instance_type().empty()) return spec;
-  spec.set_zone(instance.zone());
-  spec.set_instance_type(instance.instance_type());
-  if (instance.billing().has_spot()) {
-    *spec.mutable_spot() = instance.billing().spot();
-  } else if (instance.billing().has_pay_as_you_go()) {
-    spec.mutable_pay_as_you_go();
-  }
-  return spec;
-}
-
 void ApplyObserved(const std::map<std::string, InstanceStatus>& seen, Order& order) {
   const bool releasing = order.state() == Order::TERMINATING;
   for (Instance& instance : *order.mutable_instances()) {

@@ -24,11 +24,6 @@ std::vector<std::string> LiveInstanceIds(const provisioning::v1::Order& order);
 // destroy at once (backends/backend.h rule 8).
 std::vector<std::string> IdsToRelease(const provisioning::v1::Order& order);
 
-// The spec `instance` was bought with: the order's, moved to the instance's
-// zone, type and billing when it records them (a candidates order's cells).
-provisioning::v1::InstanceSpec LandedSpec(const provisioning::v1::Order& order,
-                                          const provisioning::v1::Instance& instance);
-
 // Copies what the cloud said (`seen`, by instance id) onto the order's
 // instances: state, restriction, isolated source, IPs, zone, create time.
 // Instances missing from `seen` are left as they are. An instance that goes
