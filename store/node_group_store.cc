@@ -1,0 +1,75 @@
+#include "store/node_group_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
+#include "common/status_macros.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace cvm {
+
+using provisioning::v1::NodeGroup;
+
+absl::StatusOr<NodeGroup> MutatedGroup(const NodeGroup& stored,
+                                       const NodeGroupStore::Mutation& mutate, absl::Time now,
+                                       bool& changed) {
+  NodeGroup next = stored;
+  RETURN_IF_ERROR(mutate(next));
+  changed = !google::protobuf::util::MessageDifferencer::Equals(next, stored);
+  if (!changed) return stored;
+  // Identity is the store's, not the mutation's.
+  next.set_tenant(stored.tenant());
+  next.set_group_id(stored.group_id());
+  *next.mutable_create_time() = stored.create_time();
+  next.set_revision(stored.revision() + 1);
+  *next.mutable_update_time() = ProtoOf(now);
+  return next;
+}
+
+absl::StatusOr<NodeGroup> MemoryNodeGroupStore::Create(NodeGroup group) {
+  absl::MutexLock lock(&mu_);
+  auto key = std::make_pair(group.tenant(), group.group_id());
+  if (groups_.count(key) > 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("node group \"", group.group_id(), "\" already exists"));
+  }
+  group.set_revision(1);
+  *group.mutable_create_time() = ProtoOf(clock_->Now());
+  *group.mutable_update_time() = group.create_time();
+  groups_[key] = group;
+  return group;
+}
+
+absl::StatusOr<NodeGroup> MemoryNodeGroupStore::Update(const std::string& tenant,
+                                                       const std::string& group_id,
+                                                       const Mutation& mutate) {
+  absl::MutexLock lock(&mu_);
+  auto it = groups_.find({tenant, group_id});
+  if (it == groups_.end()) {
+    return absl::NotFoundError(absl::StrCat("node group \"", group_id, "\" not found"));
+  }
+  bool changed = false;
+  ASSIGN_OR_RETURN(NodeGroup next, MutatedGroup(it->second, mutate, clock_->Now(), changed));
+  if (changed) it->second = next;
+  return next;
+}
+
+absl::StatusOr<NodeGroup> MemoryNodeGroupStore::Get(const std::string& tenant,
+                                                    const std::string& group_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = groups_.find({tenant, group_id});
+  if (it == groups_.end()) {
+    return absl::NotFoundError(absl::StrCat("node group \"", group_id, "\" not found"));
+  }
+  return it->second;
+}
+
+absl::StatusOr<std::vector<NodeGroup>> MemoryNodeGroupStore::List() {
+  absl::MutexLock lock(&mu_);
+  std::vector<NodeGroup> all;
+  for (const auto& [key, group] : groups_) all.push_back(group);
+  return all;
+}
+
+}  // namespace cvm
