@@ -87,14 +87,20 @@ void ApplyObserved(const std::map<std::string, InstanceStatus>& seen, Order& ord
     const bool spot =
         instance.has_billing() ? instance.billing().has_spot() : order.spec().has_spot();
     auto it = seen.find(instance.instance_id());
-    if (it != seen.end()) Apply(it->second, spot, releasing, instance);
+    if (it != seen.end()) {
+      Apply(it->second, spot, releasing || instance.release_requested(), instance);
+    }
   }
 }
 
 void Settle(Order& order) {
-  int pending = 0, running_ready = 0, failed = 0, terminated = 0;
+  int pending = 0, running_ready = 0, failed = 0, terminated = 0, total = 0;
+  const bool releasing = order.state() == Order::TERMINATING;
   const bool wants_ip = WantsPublicIp(order);
   for (const Instance& instance : order.instances()) {
+    // Released on request, one by one: no longer the order's to settle.
+    if (instance.release_requested() && !releasing) continue;
+    ++total;
     switch (instance.state()) {
       case Instance::PENDING:
         ++pending;
@@ -112,9 +118,8 @@ void Settle(Order& order) {
         break;
     }
   }
-  const int total = order.instances_size();
   // LAUNCH_FAILED instances never ran: nothing of them is left to release.
-  if (order.state() == Order::TERMINATING && terminated + failed == total) {
+  if (releasing && terminated + failed == total) {
     order.set_state(Order::TERMINATED);
   } else if (order.state() == Order::PROVISIONING && pending == 0) {
     if (failed + terminated > 0) {

@@ -28,7 +28,8 @@ std::vector<std::string> IdsToRelease(const provisioning::v1::Order& order);
 // instances: state, restriction, isolated source, IPs, zone, create time.
 // Instances missing from `seen` are left as they are. An instance that goes
 // down while the order is not TERMINATING is marked by the cloud's evidence,
-// and stays marked: RELEASED_OUTSIDE when the cloud reports a release request
+// and stays marked (an instance with release_requested went down because this
+// service asked): RELEASED_OUTSIDE when the cloud reports a release request
 // (InstanceStatus::release_requested: someone else's TerminateInstances);
 // SPOT_RECLAIMED for a spot instance seen SHUTDOWN without one (the cloud
 // says a reclaim only by stopping and then dropping it); a spot instance gone
@@ -41,7 +42,9 @@ void ApplyObserved(const std::map<std::string, InstanceStatus>& seen,
 
 // Moves PROVISIONING to ACTIVE (every instance RUNNING, with a public IP when
 // one was asked for) or FAILED (none pending, some failed to launch or gone),
-// and TERMINATING to TERMINATED once every instance is.
+// and TERMINATING to TERMINATED once every instance is. Instances released on
+// request one by one (Instance.release_requested) count only while the whole
+// order is TERMINATING.
 void Settle(provisioning::v1::Order& order);
 
 // True while the order is worth polling often: TERMINATING with an instance

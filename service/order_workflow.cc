@@ -1,6 +1,7 @@
 #include "service/order_workflow.h"
 #include "common/order_states.h"
 
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -336,6 +337,59 @@ absl::StatusOr<provisioning::v1::Quote> OrderWorkflow::Quote(
                    routed.backend->Quote(request.spec(), request.instance_count(), deadline));
   quote.set_backend(routed.name);
   return quote;
+}
+
+absl::StatusOr<Order> OrderWorkflow::ReleaseInstances(const std::string& order_id,
+                                                      const std::vector<std::string>& instance_ids,
+                                                      absl::Time deadline) {
+  ASSIGN_OR_RETURN(Order order, store_->GetOrder(order_id));
+  const std::set<std::string> named(instance_ids.begin(), instance_ids.end());
+  std::set<std::string> held;
+  bool others_live = false;
+  for (const Instance& instance : order.instances()) {
+    held.insert(instance.instance_id());
+    if (named.count(instance.instance_id()) == 0 && !instance.release_requested() &&
+        IsLive(instance) && !IsReturned(instance)) {
+      others_live = true;
+    }
+  }
+  for (const std::string& id : named) {
+    if (held.count(id) == 0) {
+      return absl::NotFoundError(absl::StrCat("instance ", id, " is not in order ", order_id));
+    }
+  }
+  if (!others_live && !order.instances().empty()) return Terminate(std::move(order), deadline);
+  std::vector<std::string> ask;
+  ASSIGN_OR_RETURN(order, store_->UpdateOrder(order_id, [&](Order& o) -> absl::Status {
+    ask.clear();
+    if (o.state() != Order::PROVISIONING && o.state() != Order::ACTIVE &&
+        o.state() != Order::FAILED) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "order ", order_id, " is ", Order::State_Name(o.state()),
+          ": only the instances of a bought order are released one by one"));
+    }
+    for (const std::string& id : instance_ids) {
+      Instance* found = nullptr;
+      for (Instance& instance : *o.mutable_instances()) {
+        if (instance.instance_id() == id) found = &instance;
+      }
+      if (found == nullptr) {
+        return absl::NotFoundError(absl::StrCat("instance ", id, " is not in order ", order_id));
+      }
+      if (!IsLive(*found) || IsReturned(*found)) continue;
+      if (!found->release_requested() || !o.spec().has_prepaid()) ask.push_back(id);
+      found->set_release_requested(true);
+    }
+    return absl::OkStatus();
+  }));
+  if (ask.empty()) return order;
+  ASSIGN_OR_RETURN(Backend * backend, backends_->Get(order.backend()));
+  for (size_t i = 0; i < ask.size(); i += kMaxDescribeBatch) {
+    const size_t n = std::min<size_t>(kMaxDescribeBatch, ask.size() - i);
+    RETURN_IF_ERROR(backend->Terminate(order.spec().region(),
+                                       absl::MakeConstSpan(ask).subspan(i, n), deadline));
+  }
+  return order;
 }
 
 absl::StatusOr<Order> OrderWorkflow::Terminate(const std::string& order_id) {

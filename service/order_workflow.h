@@ -125,6 +125,19 @@ class OrderWorkflow {
   // Idempotent. NOT_FOUND for an unknown order; UNAVAILABLE while the cloud
   // call is in flight.
   absl::StatusOr<provisioning::v1::Order> Terminate(const std::string& order_id);
+  // Releases `instance_ids` of the order alone, the rest staying (a node
+  // group's scale-in or replacement). Each must be one of the order's
+  // instances (NOT_FOUND names one that is not); ones already gone are
+  // skipped. They are marked release_requested first (one store write), then
+  // the cloud is asked: for a prepaid order only by the call that marked
+  // them (backends/backend.h rule 8), otherwise for every named instance
+  // still live (a retry asks again). When no other live instance is left,
+  // this is Terminate(). FAILED_PRECONDITION before the cloud bought the
+  // order.
+  absl::StatusOr<provisioning::v1::Order> ReleaseInstances(
+      const std::string& order_id, const std::vector<std::string>& instance_ids,
+      absl::Time deadline = absl::InfiniteFuture());
+
   // Terminate() of `order` as the caller just read it from the store (its
   // state decides the way; the writes re-check the stored state).
   // The cloud call is bounded by the client's `deadline`; when it passes the
