@@ -12,11 +12,14 @@
 namespace cvm::cli {
 namespace {
 
+using provisioning::v1::Billing;
+using provisioning::v1::CandidateAttempt;
 using provisioning::v1::DescribeResponse;
 using provisioning::v1::Disk;
 using provisioning::v1::Instance;
 using provisioning::v1::InstanceSpec;
 using provisioning::v1::Order;
+using provisioning::v1::QuoteCell;
 
 std::string JoinOrDash(const google::protobuf::RepeatedPtrField<std::string>& values) {
   return values.empty() ? "-" : absl::StrJoin(values, ",");
@@ -43,6 +46,49 @@ int RunningCount(const Order& order) {
   return static_cast<int>(std::count_if(
       order.instances().begin(), order.instances().end(),
       [](const Instance& instance) { return instance.state() == Instance::RUNNING; }));
+}
+
+// "spot", "payg", or "-" when unset.
+std::string BillingKind(const Billing& billing) {
+  if (billing.has_spot()) return "spot";
+  return billing.has_pay_as_you_go() ? "payg" : "-";
+}
+
+// "zones a,b; types X; try spot<=0.10,payg; cheapest first".
+std::string CandidatesText(const provisioning::v1::Candidates& c) {
+  auto list = [](const auto& values) {
+    return values.empty() ? std::string("the spec's") : absl::StrJoin(values, ",");
+  };
+  std::vector<std::string> billings;
+  for (const Billing& billing : c.billing()) billings.push_back(BillingName(billing));
+  return absl::StrCat("zones ", list(c.zones()), "; types ", list(c.instance_types()), "; try ",
+                      billings.empty() ? "the spec's billing" : absl::StrJoin(billings, ","), "; ",
+                      c.strategy() == provisioning::v1::Candidates::PRIORITIZED
+                          ? "in the order given"
+                          : "cheapest first");
+}
+
+// The distinct values of `field` among a candidates order's instances, in
+// the order met; `spec_value` for other orders and before any instance.
+template <typename Field>
+std::string Landed(const Order& order, const std::string& spec_value, Field field) {
+  std::vector<std::string> values;
+  if (order.has_candidates()) {
+    for (const Instance& instance : order.instances()) {
+      const std::string& value = field(instance);
+      if (!value.empty() && std::find(values.begin(), values.end(), value) == values.end()) {
+        values.push_back(value);
+      }
+    }
+  }
+  return values.empty() ? OrDash(spec_value) : absl::StrJoin(values, ",");
+}
+
+// "... and 3 more attempts (describe --output=json shows all)", or "".
+std::string MoreRows(int total, absl::string_view what) {
+  if (total <= kMaxCandidateRows) return "";
+  return absl::StrCat("  ... and ", total - kMaxCandidateRows, " more ", what,
+                      " (describe --output=json shows all)\n");
 }
 
 std::string FailureText(const provisioning::v1::FailureCause& failure) {
@@ -141,31 +187,46 @@ std::string RenderOrder(const Order& order) {
   if (order.name().empty()) {
     out = "Dry run passed: nothing was bought.\n";
     fields.push_back({"spec", SpecSummary(order.spec(), order.instance_count())});
+    if (order.has_candidates())
+      fields.push_back({"candidates", CandidatesText(order.candidates())});
     fields.push_back({"backend", OrDash(order.backend())});
-    return out + FormatTable(fields, "  ");
+    return absl::StrCat(out, FormatTable(fields, "  "), RenderAttempts(order));
   }
   out = absl::StrCat("Order ", order.order_id(), "  ", OrderStateName(order.state()), "\n");
   fields.push_back({"request id", OrDash(order.request_id())});
   fields.push_back({"spec", SpecSummary(order.spec(), order.instance_count())});
+  if (order.has_candidates()) fields.push_back({"candidates", CandidatesText(order.candidates())});
   fields.push_back({"backend", OrDash(order.backend())});
   fields.push_back({"created", TimeText(order.create_time())});
   fields.push_back({"updated", TimeText(order.update_time())});
   fields.push_back({"revision", absl::StrCat(order.revision())});
   if (order.has_failure()) fields.push_back({"failure", FailureText(order.failure())});
   absl::StrAppend(&out, FormatTable(fields, "  "));
-  if (order.instances().empty()) return out;
-  std::vector<std::vector<std::string>> rows = {
-      {"INSTANCE", "STATE", "ZONE", "PUBLIC IP", "PRIVATE IP"}};
-  for (const Instance& instance : order.instances()) {
-    std::string state = InstanceStateName(instance.state());
-    if (instance.restriction() != Instance::NORMAL &&
-        instance.restriction() != Instance::RESTRICTION_UNSPECIFIED) {
-      absl::StrAppend(&state, " (", Instance::Restriction_Name(instance.restriction()), ")");
+  if (!order.instances().empty()) {
+    // A candidates order: where each instance landed.
+    const bool landed = order.has_candidates();
+    std::vector<std::vector<std::string>> rows = {{"INSTANCE", "STATE", "ZONE"}};
+    if (landed) rows[0].insert(rows[0].end(), {"TYPE", "BILLING", "PRICE/H"});
+    rows[0].insert(rows[0].end(), {"PUBLIC IP", "PRIVATE IP"});
+    for (const Instance& instance : order.instances()) {
+      std::string state = InstanceStateName(instance.state());
+      if (instance.restriction() != Instance::NORMAL &&
+          instance.restriction() != Instance::RESTRICTION_UNSPECIFIED) {
+        absl::StrAppend(&state, " (", Instance::Restriction_Name(instance.restriction()), ")");
+      }
+      std::vector<std::string> row = {instance.instance_id(), state, OrDash(instance.zone())};
+      if (landed) {
+        row.insert(row.end(), {OrDash(instance.instance_type()), BillingKind(instance.billing()),
+                               OrDash(instance.unit_price_per_hour())});
+      }
+      row.insert(row.end(),
+                 {JoinOrDash(instance.public_ips()), JoinOrDash(instance.private_ips())});
+      rows.push_back(std::move(row));
     }
-    rows.push_back({instance.instance_id(), state, OrDash(instance.zone()),
-                    JoinOrDash(instance.public_ips()), JoinOrDash(instance.private_ips())});
+    absl::StrAppend(&out, "\n", FormatTable(rows, "  "));
   }
-  absl::StrAppend(&out, "\n", FormatTable(rows, "  "));
+  const std::string attempts = RenderAttempts(order);
+  if (!attempts.empty()) absl::StrAppend(&out, "\n", attempts);
   return out;
 }
 
@@ -174,10 +235,14 @@ std::string RenderOrderList(const DescribeResponse& response) {
   std::vector<std::vector<std::string>> rows = {
       {"ORDER", "STATE", "RUNNING", "TYPE", "ZONE", "BACKEND", "CREATED"}};
   for (const Order& order : response.orders()) {
-    rows.push_back({order.order_id(), OrderStateName(order.state()),
-                    absl::StrCat(RunningCount(order), "/", order.instance_count()),
-                    OrDash(order.spec().instance_type()), OrDash(order.spec().zone()),
-                    OrDash(order.backend()), TimeText(order.create_time())});
+    rows.push_back(
+        {order.order_id(), OrderStateName(order.state()),
+         absl::StrCat(RunningCount(order), "/", order.instance_count()),
+         Landed(order, order.spec().instance_type(),
+                [](const Instance& i) -> const std::string& { return i.instance_type(); }),
+         Landed(order, order.spec().zone(),
+                [](const Instance& i) -> const std::string& { return i.zone(); }),
+         OrDash(order.backend()), TimeText(order.create_time())});
   }
   std::string out = FormatTable(rows);
   if (!response.next_page_token().empty()) {
@@ -189,25 +254,30 @@ std::string RenderOrderList(const DescribeResponse& response) {
 namespace {
 
 // "zone  type  billing": one candidate cell.
-std::vector<std::string> CellColumns(const provisioning::v1::QuoteCell& cell) {
-  return {cell.zone(), cell.instance_type(),
-          cell.billing().has_spot() ? "spot<=" + cell.billing().spot().max_price_per_hour()
-                                    : "payg"};
+std::vector<std::string> CellColumns(const QuoteCell& cell) {
+  return {cell.zone(), cell.instance_type(), BillingName(cell.billing())};
+}
+
+// A table of cells: CellHeader(), then a CellRow() per cell (what the cloud
+// offers there and the verdict).
+std::vector<std::string> CellHeader() {
+  return {"ZONE", "TYPE", "BILLING", "PRICE/H", "STOCK", "QUOTA", "VERDICT"};
+}
+
+std::vector<std::string> CellRow(const QuoteCell& cell) {
+  auto known = [](int n) { return n < 0 ? std::string("-") : absl::StrCat(n); };
+  std::vector<std::string> row = CellColumns(cell);
+  row.push_back(OrDash(cell.unit_price_per_hour()));
+  row.push_back(known(cell.stock()));
+  row.push_back(known(cell.quota_headroom()));
+  row.push_back(cell.remembered() ? cell.verdict() + " (remembered)" : cell.verdict());
+  return row;
 }
 
 // A candidate Quote: one row per cell, then the chosen one.
 std::string RenderCells(const provisioning::v1::Quote& quote) {
-  std::vector<std::vector<std::string>> rows = {
-      {"ZONE", "TYPE", "BILLING", "PRICE/H", "STOCK", "QUOTA", "VERDICT"}};
-  auto known = [](int n) { return n < 0 ? std::string("-") : absl::StrCat(n); };
-  for (const provisioning::v1::QuoteCell& cell : quote.cells()) {
-    std::vector<std::string> row = CellColumns(cell);
-    row.push_back(OrDash(cell.unit_price_per_hour()));
-    row.push_back(known(cell.stock()));
-    row.push_back(known(cell.quota_headroom()));
-    row.push_back(cell.remembered() ? cell.verdict() + " (remembered)" : cell.verdict());
-    rows.push_back(std::move(row));
-  }
+  std::vector<std::vector<std::string>> rows = {CellHeader()};
+  for (const QuoteCell& cell : quote.cells()) rows.push_back(CellRow(cell));
   std::string chosen = "none available";
   if (quote.has_chosen()) {
     chosen = absl::StrCat(absl::StrJoin(CellColumns(quote.chosen()), " "), " at ",
@@ -217,6 +287,57 @@ std::string RenderCells(const provisioning::v1::Quote& quote) {
 }
 
 }  // namespace
+
+std::string BillingName(const Billing& billing) {
+  return billing.has_spot() ? "spot<=" + billing.spot().max_price_per_hour() : "payg";
+}
+
+std::string CellText(const QuoteCell& cell) {
+  std::string text = absl::StrCat(cell.zone(), " ", cell.instance_type(), " ",
+                                  cell.billing().has_spot() ? "spot" : "pay-as-you-go");
+  if (!cell.unit_price_per_hour().empty()) {
+    absl::StrAppend(&text, " at ", cell.unit_price_per_hour(), "/h");
+  }
+  return text;
+}
+
+std::string FellBackText(const CandidateAttempt& attempt) {
+  return absl::StrCat("fell back to ", CellText(attempt.cell()), " (attempt ", attempt.number(),
+                      ", ", attempt.instance_count(),
+                      attempt.instance_count() == 1 ? " instance)" : " instances)");
+}
+
+std::string RenderAttempts(const Order& order) {
+  std::string out;
+  if (!order.attempts().empty()) {
+    std::vector<std::vector<std::string>> rows = {
+        {"ATTEMPT", "ZONE", "TYPE", "BILLING", "PRICE/H", "COUNT", "OUTCOME", "REASON"}};
+    for (const CandidateAttempt& attempt : order.attempts()) {
+      if (rows.size() > kMaxCandidateRows) break;
+      std::vector<std::string> row = {absl::StrCat(attempt.number())};
+      for (std::string& column : CellColumns(attempt.cell())) row.push_back(std::move(column));
+      row.insert(row.end(), {OrDash(attempt.cell().unit_price_per_hour()),
+                             absl::StrCat(attempt.instance_count()),
+                             CandidateAttempt::Outcome_IsValid(attempt.outcome())
+                                 ? CandidateAttempt::Outcome_Name(attempt.outcome())
+                                 : absl::StrCat(attempt.outcome()),
+                             OrDash(attempt.reason())});
+      rows.push_back(std::move(row));
+    }
+    absl::StrAppend(&out, FormatTable(rows, "  "), MoreRows(order.attempts_size(), "attempts"));
+  }
+  if (!order.skipped().empty()) {
+    std::vector<std::vector<std::string>> rows = {CellHeader()};
+    rows[0][0] = "SKIPPED ZONE";
+    for (const QuoteCell& cell : order.skipped()) {
+      if (rows.size() > kMaxCandidateRows) break;
+      rows.push_back(CellRow(cell));
+    }
+    if (!out.empty()) absl::StrAppend(&out, "\n");
+    absl::StrAppend(&out, FormatTable(rows, "  "), MoreRows(order.skipped_size(), "skipped cells"));
+  }
+  return out;
+}
 
 std::string RenderQuote(const provisioning::v1::Quote& quote) {
   if (quote.cells_size() > 0) return RenderCells(quote);
@@ -257,7 +378,15 @@ std::string RenderWatchEvent(const provisioning::v1::WatchEvent& event) {
                     absl::StrCat(RunningCount(order), "/", order.instance_count(), " running"),
                     OrDash(order.spec().instance_type()), OrDash(order.spec().zone())});
   }
-  return FormatTable(rows);
+  std::string out = FormatTable(rows);
+  for (const Order& order : event.orders()) {
+    for (const provisioning::v1::OrderChange& change : order.last_changes()) {
+      if (change.kind() != provisioning::v1::OrderChange::FELL_BACK) continue;
+      absl::StrAppend(&out, revision, "  ", type, "  ", order.order_id(), "  ",
+                      FellBackText(change.attempt()), "\n");
+    }
+  }
+  return out;
 }
 
 }  // namespace cvm::cli

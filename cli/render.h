@@ -35,7 +35,6 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows,
 std::string OrderStateName(provisioning::v1::Order::State state);
 std::string InstanceStateName(provisioning::v1::Instance::State state);
 
-
 absl::Time ToTime(const google::protobuf::Timestamp& timestamp);
 // "2024-05-01T10:00:00Z", or "-" when unset.
 std::string TimeText(const google::protobuf::Timestamp& timestamp);
@@ -45,15 +44,35 @@ std::string ElapsedText(absl::Duration elapsed);
 // "3 x S5.MEDIUM2 in ap-guangzhou-3, image img-1, pay-as-you-go, public IP 10 Mbps".
 std::string SpecSummary(const provisioning::v1::InstanceSpec& spec, int count);
 
-// One order in full: its fields, the failure cause, then its instances.
+// One order in full: its fields, the failure cause, then its instances. A
+// candidates order also shows where each instance landed (type, billing,
+// price) and RenderAttempts().
 std::string RenderOrder(const provisioning::v1::Order& order);
+
+// A candidates order's attempts (number, cell, price, count, outcome,
+// reason) and the cells it skipped with their verdicts, each table cut at
+// kMaxCandidateRows rows with a line saying how many more; "" when the
+// order has neither. Lines indented by two spaces.
+inline constexpr int kMaxCandidateRows = 10;
+std::string RenderAttempts(const provisioning::v1::Order& order);
+
+// "spot<=0.10" or "payg".
+std::string BillingName(const provisioning::v1::Billing& billing);
+
+// "ap-guangzhou-6 S5.LARGE8 pay-as-you-go at 0.64/h" (spot: "spot", the
+// price is the market's; no price when unknown).
+std::string CellText(const provisioning::v1::QuoteCell& cell);
+
+// A FELL_BACK change: "fell back to CELL (attempt 2, 1 instance)".
+std::string FellBackText(const provisioning::v1::CandidateAttempt& attempt);
 
 // A page of orders, one row each, then the next page's token when there is one.
 std::string RenderOrderList(const provisioning::v1::DescribeResponse& response);
 
 std::string RenderQuote(const provisioning::v1::Quote& quote);
 
-// One line per order in the event: "rev 12  CHANGE  ord-1  ACTIVE  3/3 running ...";
+// One line per order in the event: "rev 12  CHANGE  ord-1  ACTIVE  3/3 running ...",
+// then one per FELL_BACK change: "rev 12  CHANGE  ord-1  fell back to ...";
 // an ACCOUNT event: "rev 12  ACCOUNT  tencent  WARNING  balance 5.60 CNY lasts 3h30m at ...".
 std::string RenderWatchEvent(const provisioning::v1::WatchEvent& event);
 

@@ -1,6 +1,7 @@
 #include "cli/render.h"
 #include "common/order_states.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -55,6 +56,96 @@ constexpr char kActiveOrder[] = R"pb(
     private_ips: "10.0.0.2"
   })pb";
 
+// 4 instances over candidates: 3 spot in ap-guangzhou-4, then ap-guangzhou-6's
+// spot refused and 1 pay-as-you-go there; ap-guangzhou-3's spot skipped.
+constexpr char kCandidatesOrder[] = R"pb(
+  name: "orders/ord-5"
+  order_id: "ord-5"
+  request_id: "req-5"
+  instance_count: 4
+  state: ACTIVE
+  backend: "tencent"
+  revision: 31
+  create_time { seconds: 1714557600 }
+  update_time { seconds: 1714557612 }
+  spec {
+    region: "ap-guangzhou"
+    zone: "ap-guangzhou-3"
+    instance_type: "S5.MEDIUM2"
+    image_id: "img-1"
+    pay_as_you_go {}
+  }
+  candidates {
+    zones: [ "ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6" ]
+    billing { spot { max_price_per_hour: "0.10" } }
+    billing { pay_as_you_go {} }
+  }
+  instances {
+    instance_id: "ins-a"
+    state: RUNNING
+    zone: "ap-guangzhou-4"
+    instance_type: "S5.MEDIUM2"
+    billing { spot { max_price_per_hour: "0.10" } }
+    unit_price_per_hour: "0.04"
+    attempt: 1
+    private_ips: "10.0.0.1"
+  }
+  instances {
+    instance_id: "ins-b"
+    state: RUNNING
+    zone: "ap-guangzhou-6"
+    instance_type: "S5.MEDIUM2"
+    billing { pay_as_you_go {} }
+    unit_price_per_hour: "0.16"
+    attempt: 3
+    private_ips: "10.0.0.2"
+  }
+  attempts {
+    number: 1
+    cell {
+      zone: "ap-guangzhou-4"
+      instance_type: "S5.MEDIUM2"
+      billing { spot { max_price_per_hour: "0.10" } }
+      unit_price_per_hour: "0.04"
+      stock: 3
+    }
+    instance_count: 3
+    outcome: BOUGHT
+  }
+  attempts {
+    number: 2
+    cell {
+      zone: "ap-guangzhou-6"
+      instance_type: "S5.MEDIUM2"
+      billing { spot { max_price_per_hour: "0.10" } }
+      unit_price_per_hour: "0.05"
+    }
+    instance_count: 1
+    outcome: REFUSED
+    reason: "ZONE_SOLD_OUT"
+    message: "ResourcesSoldOut.SpecifiedInstanceType"
+  }
+  attempts {
+    number: 3
+    cell {
+      zone: "ap-guangzhou-6"
+      instance_type: "S5.MEDIUM2"
+      billing { pay_as_you_go {} }
+      unit_price_per_hour: "0.16"
+    }
+    instance_count: 1
+    outcome: BOUGHT
+  }
+  skipped {
+    zone: "ap-guangzhou-3"
+    instance_type: "S5.MEDIUM2"
+    billing { spot { max_price_per_hour: "0.10" } }
+    unit_price_per_hour: "0.15"
+    stock: -1
+    quota_headroom: 1000
+    verdict: "SPOT_PRICE_TOO_LOW"
+  })pb";
+
 TEST(RenderOrderTest, SpecSummaryNamesTheLaunchTemplate) {
   provisioning::v1::InstanceSpec spec;
   spec.set_zone("ap-guangzhou-3");
@@ -77,6 +168,87 @@ TEST(RenderOrderTest, FieldsThenAnAlignedInstanceTable) {
             "  INSTANCE  STATE                     ZONE            PUBLIC IP    PRIVATE IP\n"
             "  ins-1     RUNNING                   ap-guangzhou-3  203.0.113.1  10.0.0.1\n"
             "  ins-22    RUNNING (SPOT_RECLAIMED)  ap-guangzhou-3  -            10.0.0.2\n");
+}
+
+TEST(RenderOrderTest, CandidatesShowWhereEachInstanceLandedTheAttemptsAndTheSkippedCells) {
+  EXPECT_EQ(RenderOrder(FromText<Order>(kCandidatesOrder)),
+            "Order ord-5  ACTIVE\n"
+            "  request id  req-5\n"
+            "  spec        4 x S5.MEDIUM2 in ap-guangzhou-3, image img-1, pay-as-you-go\n"
+            "  candidates  zones ap-guangzhou-3,ap-guangzhou-4,ap-guangzhou-6; types the spec's; "
+            "try spot<=0.10,payg; cheapest first\n"
+            "  backend     tencent\n"
+            "  created     2024-05-01T10:00:00Z\n"
+            "  updated     2024-05-01T10:00:12Z\n"
+            "  revision    31\n"
+            "\n"
+            "  INSTANCE  STATE    ZONE            TYPE        BILLING  PRICE/H  PUBLIC IP  "
+            "PRIVATE IP\n"
+            "  ins-a     RUNNING  ap-guangzhou-4  S5.MEDIUM2  spot     0.04     -          "
+            "10.0.0.1\n"
+            "  ins-b     RUNNING  ap-guangzhou-6  S5.MEDIUM2  payg     0.16     -          "
+            "10.0.0.2\n"
+            "\n"
+            "  ATTEMPT  ZONE            TYPE        BILLING     PRICE/H  COUNT  OUTCOME  REASON\n"
+            "  1        ap-guangzhou-4  S5.MEDIUM2  spot<=0.10  0.04     3      BOUGHT   -\n"
+            "  2        ap-guangzhou-6  S5.MEDIUM2  spot<=0.10  0.05     1      REFUSED  "
+            "ZONE_SOLD_OUT\n"
+            "  3        ap-guangzhou-6  S5.MEDIUM2  payg        0.16     1      BOUGHT   -\n"
+            "\n"
+            "  SKIPPED ZONE    TYPE        BILLING     PRICE/H  STOCK  QUOTA  VERDICT\n"
+            "  ap-guangzhou-3  S5.MEDIUM2  spot<=0.10  0.15     -      1000   "
+            "SPOT_PRICE_TOO_LOW\n");
+}
+
+TEST(RenderOrderTest, LongCandidateListsAreCutSayingHowManyMore) {
+  Order order = FromText<Order>(kCandidatesOrder);
+  order.set_state(Order::FAILED);
+  order.clear_instances();
+  for (int i = 0; i < 12; ++i) {
+    provisioning::v1::QuoteCell* cell = order.add_skipped();
+    cell->set_zone(absl::StrCat("ap-guangzhou-", 10 + i));
+    cell->set_instance_type("S5.MEDIUM2");
+    cell->set_stock(0);
+    cell->set_quota_headroom(-1);
+    cell->set_verdict("ZONE_SOLD_OUT");
+    cell->set_remembered(i % 2 == 0);
+  }
+  const std::string text = RenderOrder(order);
+  EXPECT_THAT(text, Not(HasSubstr("INSTANCE")));
+  EXPECT_THAT(text, HasSubstr("  3        ap-guangzhou-6  S5.MEDIUM2  payg"));
+  EXPECT_THAT(text, HasSubstr("ap-guangzhou-18  S5.MEDIUM2  payg        -        0      -      "
+                              "ZONE_SOLD_OUT (remembered)\n"));
+  EXPECT_THAT(text, Not(HasSubstr("ap-guangzhou-19 ")));  // the 11th of 13 skipped cells
+  EXPECT_THAT(text, HasSubstr("\n  ... and 3 more skipped cells (describe --output=json shows "
+                              "all)\n"));
+  EXPECT_THAT(text, Not(HasSubstr("more attempts")));
+  EXPECT_EQ(RenderAttempts(FromText<Order>(kActiveOrder)), "");
+}
+
+TEST(RenderOrderTest, SingleCellOrdersHaveNoCandidateColumns) {
+  Order order = FromText<Order>(kActiveOrder);
+  order.mutable_instances(0)->set_instance_type("S5.MEDIUM2");  // the spec's, as the service says
+  order.mutable_instances(0)->mutable_billing()->mutable_pay_as_you_go();
+  const std::string text = RenderOrder(order);
+  EXPECT_THAT(text, HasSubstr("  INSTANCE  STATE                     ZONE            PUBLIC IP"));
+  EXPECT_THAT(text, Not(HasSubstr("BILLING")));
+  EXPECT_THAT(text, Not(HasSubstr("candidates")));
+}
+
+TEST(RenderOrderTest, AFellBackLineNamesTheCellTheAttemptAndItsCount) {
+  const Order order = FromText<Order>(kCandidatesOrder);
+  EXPECT_EQ(FellBackText(order.attempts(2)),
+            "fell back to ap-guangzhou-6 S5.MEDIUM2 pay-as-you-go at 0.16/h (attempt 3, 1 "
+            "instance)");
+  EXPECT_EQ(FellBackText(order.attempts(0)),
+            "fell back to ap-guangzhou-4 S5.MEDIUM2 spot at 0.04/h (attempt 1, 3 instances)");
+  provisioning::v1::CandidateAttempt unpriced;
+  unpriced.set_number(2);
+  unpriced.set_instance_count(1);
+  unpriced.mutable_cell()->set_zone("z");
+  unpriced.mutable_cell()->set_instance_type("T");
+  unpriced.mutable_cell()->mutable_billing()->mutable_pay_as_you_go();
+  EXPECT_EQ(FellBackText(unpriced), "fell back to z T pay-as-you-go (attempt 2, 1 instance)");
 }
 
 TEST(RenderOrderTest, FailureCauseWithTheCloudsCodeAndRequestId) {
@@ -140,6 +312,14 @@ TEST(RenderOrderListTest, OneRowPerOrderAndTheNextPageToken) {
   EXPECT_EQ(RenderOrderList(DescribeResponse()), "No orders.\n");
 }
 
+TEST(RenderOrderListTest, ACandidatesOrderListsWhereItsInstancesLanded) {
+  DescribeResponse response;
+  *response.add_orders() = FromText<Order>(kCandidatesOrder);
+  EXPECT_THAT(RenderOrderList(response),
+              HasSubstr("ord-5  ACTIVE  2/4      S5.MEDIUM2  ap-guangzhou-4,ap-guangzhou-6  "
+                        "tencent"));
+}
+
 TEST(RenderQuoteTest, PricesWithCurrencyAndBackend) {
   provisioning::v1::Quote quote;
   quote.set_currency("CNY");
@@ -189,6 +369,23 @@ TEST(RenderWatchEventTest, OneLinePerOrder) {
   event.clear_orders();
   event.set_type(provisioning::v1::WatchEvent::SNAPSHOT);
   EXPECT_EQ(RenderWatchEvent(event), "rev 12  SNAPSHOT  (no orders)\n");
+}
+
+TEST(RenderWatchEventTest, AFellBackChangeIsOneMoreLine) {
+  provisioning::v1::WatchEvent event;
+  event.set_revision(20);
+  event.set_type(provisioning::v1::WatchEvent::CHANGE);
+  Order* order = event.add_orders();
+  *order = FromText<Order>(kCandidatesOrder);
+  order->set_state(Order::SUBMITTED);
+  order->clear_instances();
+  auto* change = order->add_last_changes();
+  change->set_kind(provisioning::v1::OrderChange::FELL_BACK);
+  *change->mutable_attempt() = order->attempts(1);
+  EXPECT_EQ(RenderWatchEvent(event),
+            "rev 20  CHANGE  ord-5  SUBMITTED  0/4 running  S5.MEDIUM2  ap-guangzhou-3\n"
+            "rev 20  CHANGE  ord-5  fell back to ap-guangzhou-6 S5.MEDIUM2 spot at 0.05/h "
+            "(attempt 2, 1 instance)\n");
 }
 
 TEST(RenderWatchEventTest, AccountEventsSayHowLongTheBalanceLasts) {
