@@ -48,12 +48,6 @@ int RunningCount(const Order& order) {
       [](const Instance& instance) { return instance.state() == Instance::RUNNING; }));
 }
 
-// "spot", "payg", or "-" when unset.
-std::string BillingKind(const Billing& billing) {
-  if (billing.has_spot()) return "spot";
-  return billing.has_pay_as_you_go() ? "payg" : "-";
-}
-
 // "zones a,b; types X; try spot<=0.10,payg; cheapest first".
 std::string CandidatesText(const provisioning::v1::Candidates& c) {
   auto list = [](const auto& values) {
@@ -216,8 +210,7 @@ std::string RenderOrder(const Order& order) {
       }
       std::vector<std::string> row = {instance.instance_id(), state, OrDash(instance.zone())};
       if (landed) {
-        row.insert(row.end(), {OrDash(instance.instance_type()), BillingKind(instance.billing()),
-                               OrDash(instance.unit_price_per_hour())});
+        for (std::string& column : LandingColumns(instance)) row.push_back(std::move(column));
       }
       row.insert(row.end(),
                  {JoinOrDash(instance.public_ips()), JoinOrDash(instance.private_ips())});
@@ -287,6 +280,13 @@ std::string RenderCells(const provisioning::v1::Quote& quote) {
 }
 
 }  // namespace
+
+std::vector<std::string> LandingColumns(const Instance& instance) {
+  std::string billing = "-";
+  if (instance.billing().has_spot()) billing = "spot";
+  if (instance.billing().has_pay_as_you_go()) billing = "payg";
+  return {OrDash(instance.instance_type()), billing, OrDash(instance.unit_price_per_hour())};
+}
 
 std::string BillingName(const Billing& billing) {
   return billing.has_spot() ? "spot<=" + billing.spot().max_price_per_hour() : "payg";

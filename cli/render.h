@@ -56,6 +56,10 @@ std::string RenderOrder(const provisioning::v1::Order& order);
 inline constexpr int kMaxCandidateRows = 10;
 std::string RenderAttempts(const provisioning::v1::Order& order);
 
+// Where a candidates order's instance landed: its TYPE, BILLING ("spot" or
+// "payg") and PRICE/H columns.
+std::vector<std::string> LandingColumns(const provisioning::v1::Instance& instance);
+
 // "spot<=0.10" or "payg".
 std::string BillingName(const provisioning::v1::Billing& billing);
 
