@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/render.h"
+#include "cli/render_candidates.h"
 
 namespace cvm::cli {
 namespace {
@@ -119,7 +120,7 @@ std::string ProgressView::OrderLine(absl::Duration elapsed) const {
   } else if (IsSettled(order_.state()) || order_.state() == Order::TERMINATING) {
     absl::StrAppend(&line, ": ", Running(order_), "/", order_.instance_count(), " running");
   } else {
-    absl::StrAppend(&line, ": ", SpecSummary(order_.spec(), order_.instance_count()));
+    absl::StrAppend(&line, ": ", OrderSummary(order_));
   }
   return line;
 }
@@ -141,7 +142,7 @@ std::vector<std::string> ProgressView::Frame(absl::Time now) const {
   std::vector<std::string> lines;
   lines.push_back(absl::StrCat("Order ", order_.order_id(), "  ", OrderStateName(order_.state()),
                                "  elapsed ", ElapsedText(Since(order_end))));
-  lines.push_back(absl::StrCat("  ", SpecSummary(order_.spec(), order_.instance_count())));
+  lines.push_back(absl::StrCat("  ", OrderSummary(order_)));
   if (order_.state() == Order::FAILED && order_.has_failure()) {
     lines.push_back(
         absl::StrCat("  failure: ", order_.failure().reason(), ": ", order_.failure().message()));

@@ -191,7 +191,8 @@ TEST(ProgressViewLinesTest, CandidatesSayWhereEachInstanceLandedAndWhenTheOrderF
   view.Update(CandidatesAt(Order::SUBMITTED, absl::Seconds(1), CandidateAttempt::IN_FLIGHT),
               kStart);
   EXPECT_EQ(view.Render(kStart),
-            "+1.0s    order ord-7 SUBMITTED: 2 x S5.MEDIUM2 in ap-guangzhou-3, pay-as-you-go\n"
+            "+1.0s    order ord-7 SUBMITTED: 2 x S5.MEDIUM2 in ap-guangzhou-3 or ap-guangzhou-4 or "
+            "ap-guangzhou-6, spot (max 0.10/h) then pay-as-you-go\n"
             "+1.0s    order ord-7 fell back to ap-guangzhou-6 S5.MEDIUM2 pay-as-you-go at 0.16/h "
             "(attempt 2, 1 instance)\n"
             "+1.0s    ins-1  PENDING        public -                private 10.0.0.1         in "

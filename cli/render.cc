@@ -7,13 +7,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "cli/render_candidates.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace cvm::cli {
 namespace {
 
 using provisioning::v1::Billing;
-using provisioning::v1::CandidateAttempt;
 using provisioning::v1::DescribeResponse;
 using provisioning::v1::Disk;
 using provisioning::v1::Instance;
@@ -48,20 +48,6 @@ int RunningCount(const Order& order) {
       [](const Instance& instance) { return instance.state() == Instance::RUNNING; }));
 }
 
-// "zones a,b; types X; try spot<=0.10,payg; cheapest first".
-std::string CandidatesText(const provisioning::v1::Candidates& c) {
-  auto list = [](const auto& values) {
-    return values.empty() ? std::string("the spec's") : absl::StrJoin(values, ",");
-  };
-  std::vector<std::string> billings;
-  for (const Billing& billing : c.billing()) billings.push_back(BillingName(billing));
-  return absl::StrCat("zones ", list(c.zones()), "; types ", list(c.instance_types()), "; try ",
-                      billings.empty() ? "the spec's billing" : absl::StrJoin(billings, ","), "; ",
-                      c.strategy() == provisioning::v1::Candidates::PRIORITIZED
-                          ? "in the order given"
-                          : "cheapest first");
-}
-
 // The distinct values of `field` among a candidates order's instances, in
 // the order met; `spec_value` for other orders and before any instance.
 template <typename Field>
@@ -76,13 +62,6 @@ std::string Landed(const Order& order, const std::string& spec_value, Field fiel
     }
   }
   return values.empty() ? OrDash(spec_value) : absl::StrJoin(values, ",");
-}
-
-// "... and 3 more attempts (describe --output=json shows all)", or "".
-std::string MoreRows(int total, absl::string_view what) {
-  if (total <= kMaxCandidateRows) return "";
-  return absl::StrCat("  ... and ", total - kMaxCandidateRows, " more ", what,
-                      " (describe --output=json shows all)\n");
 }
 
 std::string FailureText(const provisioning::v1::FailureCause& failure) {
@@ -161,18 +140,47 @@ std::string ElapsedText(absl::Duration elapsed) {
   return absl::StrFormat("%dh%02dm", seconds / 3600, seconds % 3600 / 60);
 }
 
-std::string SpecSummary(const InstanceSpec& spec, int count) {
-  std::string text = absl::StrCat(count, " x ", OrDash(spec.instance_type()), " in ",
-                                  OrDash(spec.zone().empty() ? spec.region() : spec.zone()));
+namespace {
+
+// "3 x TYPES in WHERE, image img-1, BILLING, public IP 10 Mbps".
+std::string Summary(int count, const std::string& types, const std::string& where,
+                    const InstanceSpec& spec, const std::string& billing) {
+  std::string text = absl::StrCat(count, " x ", types, " in ", where);
   if (!spec.image_id().empty()) absl::StrAppend(&text, ", image ", spec.image_id());
   if (spec.has_launch_template()) {
     absl::StrAppend(&text, ", launch template ", spec.launch_template().launch_template_id());
   }
-  absl::StrAppend(&text, ", ", BillingText(spec));
+  absl::StrAppend(&text, ", ", billing);
   if (spec.internet().public_ip()) {
     absl::StrAppend(&text, ", public IP ", spec.internet().max_bandwidth_out_mbps(), " Mbps");
   }
   return text;
+}
+
+}  // namespace
+
+std::string SpecSummary(const InstanceSpec& spec, int count) {
+  return Summary(count, OrDash(spec.instance_type()),
+                 OrDash(spec.zone().empty() ? spec.region() : spec.zone()), spec,
+                 BillingText(spec));
+}
+
+std::string OrderSummary(const Order& order) {
+  const InstanceSpec& spec = order.spec();
+  if (!order.has_candidates()) return SpecSummary(spec, order.instance_count());
+  const provisioning::v1::Candidates& c = order.candidates();
+  auto any_of = [](const auto& list, const std::string& given) {
+    return list.empty() ? OrDash(given) : absl::StrJoin(list, " or ");
+  };
+  std::vector<std::string> billings;
+  for (const Billing& billing : c.billing()) {
+    billings.push_back(billing.has_spot()
+                           ? absl::StrCat("spot (max ", billing.spot().max_price_per_hour(), "/h)")
+                           : "pay-as-you-go");
+  }
+  return Summary(order.instance_count(), any_of(c.instance_types(), spec.instance_type()),
+                 any_of(c.zones(), spec.zone()), spec,
+                 billings.empty() ? BillingText(spec) : absl::StrJoin(billings, " then "));
 }
 
 std::string RenderOrder(const Order& order) {
@@ -246,27 +254,6 @@ std::string RenderOrderList(const DescribeResponse& response) {
 
 namespace {
 
-// "zone  type  billing": one candidate cell.
-std::vector<std::string> CellColumns(const QuoteCell& cell) {
-  return {cell.zone(), cell.instance_type(), BillingName(cell.billing())};
-}
-
-// A table of cells: CellHeader(), then a CellRow() per cell (what the cloud
-// offers there and the verdict).
-std::vector<std::string> CellHeader() {
-  return {"ZONE", "TYPE", "BILLING", "PRICE/H", "STOCK", "QUOTA", "VERDICT"};
-}
-
-std::vector<std::string> CellRow(const QuoteCell& cell) {
-  auto known = [](int n) { return n < 0 ? std::string("-") : absl::StrCat(n); };
-  std::vector<std::string> row = CellColumns(cell);
-  row.push_back(OrDash(cell.unit_price_per_hour()));
-  row.push_back(known(cell.stock()));
-  row.push_back(known(cell.quota_headroom()));
-  row.push_back(cell.remembered() ? cell.verdict() + " (remembered)" : cell.verdict());
-  return row;
-}
-
 // A candidate Quote: one row per cell, then the chosen one.
 std::string RenderCells(const provisioning::v1::Quote& quote) {
   std::vector<std::vector<std::string>> rows = {CellHeader()};
@@ -280,64 +267,6 @@ std::string RenderCells(const provisioning::v1::Quote& quote) {
 }
 
 }  // namespace
-
-std::vector<std::string> LandingColumns(const Instance& instance) {
-  std::string billing = "-";
-  if (instance.billing().has_spot()) billing = "spot";
-  if (instance.billing().has_pay_as_you_go()) billing = "payg";
-  return {OrDash(instance.instance_type()), billing, OrDash(instance.unit_price_per_hour())};
-}
-
-std::string BillingName(const Billing& billing) {
-  return billing.has_spot() ? "spot<=" + billing.spot().max_price_per_hour() : "payg";
-}
-
-std::string CellText(const QuoteCell& cell) {
-  std::string text = absl::StrCat(cell.zone(), " ", cell.instance_type(), " ",
-                                  cell.billing().has_spot() ? "spot" : "pay-as-you-go");
-  if (!cell.unit_price_per_hour().empty()) {
-    absl::StrAppend(&text, " at ", cell.unit_price_per_hour(), "/h");
-  }
-  return text;
-}
-
-std::string FellBackText(const CandidateAttempt& attempt) {
-  return absl::StrCat("fell back to ", CellText(attempt.cell()), " (attempt ", attempt.number(),
-                      ", ", attempt.instance_count(),
-                      attempt.instance_count() == 1 ? " instance)" : " instances)");
-}
-
-std::string RenderAttempts(const Order& order) {
-  std::string out;
-  if (!order.attempts().empty()) {
-    std::vector<std::vector<std::string>> rows = {
-        {"ATTEMPT", "ZONE", "TYPE", "BILLING", "PRICE/H", "COUNT", "OUTCOME", "REASON"}};
-    for (const CandidateAttempt& attempt : order.attempts()) {
-      if (rows.size() > kMaxCandidateRows) break;
-      std::vector<std::string> row = {absl::StrCat(attempt.number())};
-      for (std::string& column : CellColumns(attempt.cell())) row.push_back(std::move(column));
-      row.insert(row.end(), {OrDash(attempt.cell().unit_price_per_hour()),
-                             absl::StrCat(attempt.instance_count()),
-                             CandidateAttempt::Outcome_IsValid(attempt.outcome())
-                                 ? CandidateAttempt::Outcome_Name(attempt.outcome())
-                                 : absl::StrCat(attempt.outcome()),
-                             OrDash(attempt.reason())});
-      rows.push_back(std::move(row));
-    }
-    absl::StrAppend(&out, FormatTable(rows, "  "), MoreRows(order.attempts_size(), "attempts"));
-  }
-  if (!order.skipped().empty()) {
-    std::vector<std::vector<std::string>> rows = {CellHeader()};
-    rows[0][0] = "SKIPPED ZONE";
-    for (const QuoteCell& cell : order.skipped()) {
-      if (rows.size() > kMaxCandidateRows) break;
-      rows.push_back(CellRow(cell));
-    }
-    if (!out.empty()) absl::StrAppend(&out, "\n");
-    absl::StrAppend(&out, FormatTable(rows, "  "), MoreRows(order.skipped_size(), "skipped cells"));
-  }
-  return out;
-}
 
 std::string RenderQuote(const provisioning::v1::Quote& quote) {
   if (quote.cells_size() > 0) return RenderCells(quote);

@@ -44,31 +44,15 @@ std::string ElapsedText(absl::Duration elapsed);
 // "3 x S5.MEDIUM2 in ap-guangzhou-3, image img-1, pay-as-you-go, public IP 10 Mbps".
 std::string SpecSummary(const provisioning::v1::InstanceSpec& spec, int count);
 
+// SpecSummary() of the order; a candidates order names every candidate:
+// "4 x S5.MEDIUM2 or S5.LARGE8 in ap-guangzhou-3 or ap-guangzhou-4, image
+// img-1, spot (max 0.10/h) then pay-as-you-go".
+std::string OrderSummary(const provisioning::v1::Order& order);
+
 // One order in full: its fields, the failure cause, then its instances. A
-// candidates order also shows where each instance landed (type, billing,
-// price) and RenderAttempts().
+// candidates order also shows its candidates, where each instance landed
+// (type, billing, price) and RenderAttempts() (cli/render_candidates.h).
 std::string RenderOrder(const provisioning::v1::Order& order);
-
-// A candidates order's attempts (number, cell, price, count, outcome,
-// reason) and the cells it skipped with their verdicts, each table cut at
-// kMaxCandidateRows rows with a line saying how many more; "" when the
-// order has neither. Lines indented by two spaces.
-inline constexpr int kMaxCandidateRows = 10;
-std::string RenderAttempts(const provisioning::v1::Order& order);
-
-// Where a candidates order's instance landed: its TYPE, BILLING ("spot" or
-// "payg") and PRICE/H columns.
-std::vector<std::string> LandingColumns(const provisioning::v1::Instance& instance);
-
-// "spot<=0.10" or "payg".
-std::string BillingName(const provisioning::v1::Billing& billing);
-
-// "ap-guangzhou-6 S5.LARGE8 pay-as-you-go at 0.64/h" (spot: "spot", the
-// price is the market's; no price when unknown).
-std::string CellText(const provisioning::v1::QuoteCell& cell);
-
-// A FELL_BACK change: "fell back to CELL (attempt 2, 1 instance)".
-std::string FellBackText(const provisioning::v1::CandidateAttempt& attempt);
 
 // A page of orders, one row each, then the next page's token when there is one.
 std::string RenderOrderList(const provisioning::v1::DescribeResponse& response);

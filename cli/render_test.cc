@@ -1,4 +1,5 @@
 #include "cli/render.h"
+#include "cli/render_candidates.h"
 #include "common/order_states.h"
 
 #include "absl/strings/str_cat.h"
@@ -198,6 +199,21 @@ TEST(RenderOrderTest, CandidatesShowWhereEachInstanceLandedTheAttemptsAndTheSkip
             "  SKIPPED ZONE    TYPE        BILLING     PRICE/H  STOCK  QUOTA  VERDICT\n"
             "  ap-guangzhou-3  S5.MEDIUM2  spot<=0.10  0.15     -      1000   "
             "SPOT_PRICE_TOO_LOW\n");
+}
+
+TEST(RenderOrderTest, ACandidatesOrdersSummaryNamesEveryCandidate) {
+  Order order = FromText<Order>(kCandidatesOrder);
+  EXPECT_EQ(OrderSummary(order),
+            "4 x S5.MEDIUM2 in ap-guangzhou-3 or ap-guangzhou-4 or ap-guangzhou-6, image img-1, "
+            "spot (max 0.10/h) then pay-as-you-go");
+  order.mutable_candidates()->clear_zones();
+  order.mutable_candidates()->add_instance_types("S5.MEDIUM2");
+  order.mutable_candidates()->add_instance_types("S5.LARGE8");
+  order.mutable_candidates()->clear_billing();
+  EXPECT_EQ(OrderSummary(order),
+            "4 x S5.MEDIUM2 or S5.LARGE8 in ap-guangzhou-3, image img-1, pay-as-you-go");
+  EXPECT_EQ(OrderSummary(FromText<Order>(kActiveOrder)),
+            "2 x S5.MEDIUM2 in ap-guangzhou-3, image img-1, pay-as-you-go, public IP 10 Mbps");
 }
 
 TEST(RenderOrderTest, LongCandidateListsAreCutSayingHowManyMore) {
