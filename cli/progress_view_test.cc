@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "cli/test_orders.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -99,140 +100,79 @@ TEST(ProgressViewLinesTest, OrderWithoutInstancesYet) {
   EXPECT_THAT(view.Render(kStart), StartsWith("+0.0s    order ord-1 SUBMITTED: 2 x S5.MEDIUM2"));
 }
 
-// A candidates order of 2 over ap-guangzhou-4 and -6 (spot, then
-// pay-as-you-go) at `after`: attempt 1 (1 spot instance in -4) bought,
-// attempt 2 (1 pay-as-you-go in -6) as `second`, ap-guangzhou-3 skipped.
-Order CandidatesAt(Order::State state, absl::Duration after,
-                   provisioning::v1::CandidateAttempt::Outcome second) {
+// The candidates order of cli/test_orders.h as it ends (ACTIVE 12 s after
+// the start) or, when `falling_back`, 1 s after the start: attempt 3 in
+// flight, announced by a FELL_BACK change, the 3 spot instances PENDING.
+Order Candidates(bool falling_back) {
   Order order;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
-      R"pb(
-        order_id: "ord-7"
-        instance_count: 2
-        spec {
-          zone: "ap-guangzhou-3"
-          instance_type: "S5.MEDIUM2"
-          pay_as_you_go {}
-        }
-        candidates {
-          zones: [ "ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6" ]
-          billing { spot { max_price_per_hour: "0.10" } }
-          billing { pay_as_you_go {} }
-        }
-        instances {
-          instance_id: "ins-1"
-          state: PENDING
-          zone: "ap-guangzhou-4"
-          instance_type: "S5.MEDIUM2"
-          billing { spot { max_price_per_hour: "0.10" } }
-          unit_price_per_hour: "0.04"
-          attempt: 1
-          private_ips: "10.0.0.1"
-        }
-        attempts {
-          number: 1
-          cell {
-            zone: "ap-guangzhou-4"
-            instance_type: "S5.MEDIUM2"
-            billing { spot { max_price_per_hour: "0.10" } }
-            unit_price_per_hour: "0.04"
-          }
-          instance_count: 1
-          outcome: BOUGHT
-        }
-        attempts {
-          number: 2
-          cell {
-            zone: "ap-guangzhou-6"
-            instance_type: "S5.MEDIUM2"
-            billing { pay_as_you_go {} }
-            unit_price_per_hour: "0.16"
-          }
-          instance_count: 1
-        }
-        skipped {
-          zone: "ap-guangzhou-3"
-          instance_type: "S5.MEDIUM2"
-          billing { spot { max_price_per_hour: "0.10" } }
-          unit_price_per_hour: "0.15"
-          stock: -1
-          quota_headroom: -1
-          verdict: "SPOT_PRICE_TOO_LOW"
-        })pb",
-      &order));
-  order.set_state(state);
-  order.mutable_attempts(1)->set_outcome(second);
-  SetTime(order.mutable_create_time(), kStart);
-  SetTime(order.mutable_update_time(), kStart + after);
-  if (second == provisioning::v1::CandidateAttempt::IN_FLIGHT) {
-    auto* change = order.add_last_changes();
-    change->set_kind(provisioning::v1::OrderChange::FELL_BACK);
-    *change->mutable_attempt() = order.attempts(1);
-  }
-  if (second == provisioning::v1::CandidateAttempt::BOUGHT) {
-    Instance* instance = order.add_instances();
-    *instance = order.instances(0);
-    instance->set_instance_id("ins-2");
-    instance->set_zone("ap-guangzhou-6");
-    instance->mutable_billing()->mutable_pay_as_you_go();
-    instance->set_unit_price_per_hour("0.16");
-    instance->set_attempt(2);
-    instance->set_private_ips(0, "10.0.0.2");
-  }
-  if (state == Order::ACTIVE) {
-    for (Instance& instance : *order.mutable_instances()) instance.set_state(Instance::RUNNING);
-  }
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(testing::kCandidatesOrder, &order));
+  if (!falling_back) return order;
+  order.set_state(Order::SUBMITTED);
+  SetTime(order.mutable_update_time(), kStart + absl::Seconds(1));
+  order.mutable_instances()->RemoveLast();  // attempt 3's, not bought yet
+  for (Instance& instance : *order.mutable_instances()) instance.set_state(Instance::PENDING);
+  order.mutable_attempts(2)->set_outcome(provisioning::v1::CandidateAttempt::IN_FLIGHT);
+  auto* change = order.add_last_changes();
+  change->set_kind(provisioning::v1::OrderChange::FELL_BACK);
+  *change->mutable_attempt() = order.attempts(2);
   return order;
 }
 
 TEST(ProgressViewLinesTest, CandidatesSayWhereEachInstanceLandedAndWhenTheOrderFellBack) {
-  using provisioning::v1::CandidateAttempt;
   ProgressView view(ProgressView::Mode::kLines);
-  view.Update(CandidatesAt(Order::SUBMITTED, absl::Seconds(1), CandidateAttempt::IN_FLIGHT),
-              kStart);
+  view.Update(Candidates(/*falling_back=*/true), kStart);
+  const std::string pending = "  PENDING        public -                private ";
   EXPECT_EQ(view.Render(kStart),
-            "+1.0s    order ord-7 SUBMITTED: 2 x S5.MEDIUM2 in ap-guangzhou-3 or ap-guangzhou-4 or "
-            "ap-guangzhou-6, spot (max 0.10/h) then pay-as-you-go\n"
-            "+1.0s    order ord-7 fell back to ap-guangzhou-6 S5.MEDIUM2 pay-as-you-go at 0.16/h "
-            "(attempt 2, 1 instance)\n"
-            "+1.0s    ins-1  PENDING        public -                private 10.0.0.1         in "
-            "ap-guangzhou-4 S5.MEDIUM2 spot at 0.04/h\n");
+            "+1.0s    order ord-5 SUBMITTED: 4 x S5.MEDIUM2 in ap-guangzhou-3 or ap-guangzhou-4 or "
+            "ap-guangzhou-6, image img-1, spot (max 0.10/h) then pay-as-you-go\n"
+            "+1.0s    order ord-5 fell back to ap-guangzhou-6 S5.MEDIUM2 pay-as-you-go at 0.16/h "
+            "(attempt 3, 1 instance)\n"
+            "+1.0s    ins-a" +
+                pending +
+                "10.0.0.1         in ap-guangzhou-4 S5.MEDIUM2 spot at 0.04/h\n"
+                "+1.0s    ins-b" +
+                pending +
+                "10.0.0.2         in ap-guangzhou-4 S5.MEDIUM2 spot at 0.04/h\n"
+                "+1.0s    ins-c" +
+                pending + "10.0.0.3         in ap-guangzhou-4 S5.MEDIUM2 spot at 0.04/h\n");
   // The same change again (a resumed stream replays it): printed once.
-  view.Update(CandidatesAt(Order::SUBMITTED, absl::Seconds(1), CandidateAttempt::IN_FLIGHT),
-              kStart);
+  view.Update(Candidates(/*falling_back=*/true), kStart);
   EXPECT_EQ(view.Render(kStart), "");
-  view.Update(CandidatesAt(Order::ACTIVE, absl::Seconds(4), CandidateAttempt::BOUGHT), kStart);
-  EXPECT_EQ(view.Render(kStart),
-            "+4.0s    ins-1  RUNNING        public -                private 10.0.0.1         in "
-            "ap-guangzhou-4 S5.MEDIUM2 spot at 0.04/h\n"
-            "+4.0s    ins-2  RUNNING        public -                private 10.0.0.2         in "
-            "ap-guangzhou-6 S5.MEDIUM2 pay-as-you-go at 0.16/h\n"
-            "+4.0s    order ord-7 ACTIVE: 2/2 running\n"
-            "  ATTEMPT  ZONE            TYPE        BILLING     PRICE/H  COUNT  OUTCOME  REASON\n"
-            "  1        ap-guangzhou-4  S5.MEDIUM2  spot<=0.10  0.04     1      BOUGHT   -\n"
-            "  2        ap-guangzhou-6  S5.MEDIUM2  payg        0.16     1      BOUGHT   -\n"
-            "  SKIPPED ZONE    TYPE        BILLING     PRICE/H  STOCK  QUOTA  VERDICT\n"
-            "  ap-guangzhou-3  S5.MEDIUM2  spot<=0.10  0.15     -      -      "
-            "SPOT_PRICE_TOO_LOW\n");
+  view.Update(Candidates(/*falling_back=*/false), kStart);
+  const std::string last = view.Render(kStart);
+  EXPECT_THAT(last, HasSubstr("+12.0s   ins-d  RUNNING        public -                private "
+                              "10.0.0.4         in ap-guangzhou-6 S5.MEDIUM2 pay-as-you-go at "
+                              "0.16/h\n"));
+  EXPECT_THAT(last, HasSubstr("+12.0s   order ord-5 ACTIVE: 4/4 running\n"
+                              "  ATTEMPT  ZONE            TYPE        BILLING     PRICE/H  COUNT  "
+                              "OUTCOME  REASON\n"
+                              "  1        ap-guangzhou-4  S5.MEDIUM2  spot<=0.10  0.04     3      "
+                              "BOUGHT   -\n"));
+  EXPECT_THAT(last, HasSubstr("  SKIPPED ZONE    TYPE        BILLING     PRICE/H  STOCK  QUOTA  "
+                              "VERDICT\n"
+                              "  ap-guangzhou-3  S5.MEDIUM2  spot<=0.10  0.15     -      1000   "
+                              "SPOT_PRICE_TOO_LOW\n"));
+  EXPECT_THAT(last, Not(HasSubstr("fell back")));
 }
 
 TEST(ProgressViewTerminalTest, CandidatesFramesShowWhereEachInstanceLandedAndTheAttempts) {
-  using provisioning::v1::CandidateAttempt;
   ProgressView view(ProgressView::Mode::kTerminal);
-  view.Update(CandidatesAt(Order::ACTIVE, absl::Seconds(4), CandidateAttempt::BOUGHT), kStart);
+  view.Update(Candidates(/*falling_back=*/false), kStart);
   const std::vector<std::string> lines =
-      absl::StrSplit(view.Render(kStart + absl::Seconds(9)), '\n');
-  ASSERT_EQ(lines.size(), 11u) << absl::StrJoin(lines, "\n");
+      absl::StrSplit(view.Render(kStart + absl::Seconds(30)), '\n');
+  // head, summary, table header, 4 instances, 4 lines of attempts, 2 of
+  // skipped cells, erase-below.
+  ASSERT_EQ(lines.size(), 14u) << absl::StrJoin(lines, "\n");
   EXPECT_EQ(lines[2],
             "\x1b[2K  INSTANCE  STATE    ELAPSED  ZONE            TYPE        BILLING  PRICE/H  "
             "PUBLIC IP  PRIVATE IP");
-  EXPECT_EQ(lines[4],
-            "\x1b[2K  ins-2     RUNNING  4.0s     ap-guangzhou-6  S5.MEDIUM2  payg     0.16     "
-            "-          10.0.0.2");
-  EXPECT_THAT(lines[5], HasSubstr("  ATTEMPT  ZONE"));
-  EXPECT_THAT(lines[7], HasSubstr("  2        ap-guangzhou-6  S5.MEDIUM2  payg        0.16     1 "
-                                  "     BOUGHT"));
-  EXPECT_THAT(lines[9], HasSubstr("SPOT_PRICE_TOO_LOW"));
+  EXPECT_EQ(lines[6],
+            "\x1b[2K  ins-d     RUNNING  12.0s    ap-guangzhou-6  S5.MEDIUM2  payg     0.16     "
+            "-          10.0.0.4");
+  EXPECT_THAT(lines[7], HasSubstr("  ATTEMPT  ZONE"));
+  EXPECT_THAT(lines[9], HasSubstr("  2        ap-guangzhou-6  S5.MEDIUM2  spot<=0.10  0.05     1 "
+                                  "     REFUSED  ZONE_SOLD_OUT"));
+  EXPECT_THAT(lines[12], HasSubstr("SPOT_PRICE_TOO_LOW"));
 }
 
 TEST(ProgressViewTerminalTest, RedrawsInPlaceWithTickingAndFrozenTimes) {

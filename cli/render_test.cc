@@ -1,5 +1,6 @@
 #include "cli/render.h"
 #include "cli/render_candidates.h"
+#include "cli/test_orders.h"
 #include "common/order_states.h"
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,7 @@ namespace {
 
 using provisioning::v1::DescribeResponse;
 using provisioning::v1::Order;
+using testing::kCandidatesOrder;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -57,96 +59,6 @@ constexpr char kActiveOrder[] = R"pb(
     private_ips: "10.0.0.2"
   })pb";
 
-// 4 instances over candidates: 3 spot in ap-guangzhou-4, then ap-guangzhou-6's
-// spot refused and 1 pay-as-you-go there; ap-guangzhou-3's spot skipped.
-constexpr char kCandidatesOrder[] = R"pb(
-  name: "orders/ord-5"
-  order_id: "ord-5"
-  request_id: "req-5"
-  instance_count: 4
-  state: ACTIVE
-  backend: "tencent"
-  revision: 31
-  create_time { seconds: 1714557600 }
-  update_time { seconds: 1714557612 }
-  spec {
-    region: "ap-guangzhou"
-    zone: "ap-guangzhou-3"
-    instance_type: "S5.MEDIUM2"
-    image_id: "img-1"
-    pay_as_you_go {}
-  }
-  candidates {
-    zones: [ "ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6" ]
-    billing { spot { max_price_per_hour: "0.10" } }
-    billing { pay_as_you_go {} }
-  }
-  instances {
-    instance_id: "ins-a"
-    state: RUNNING
-    zone: "ap-guangzhou-4"
-    instance_type: "S5.MEDIUM2"
-    billing { spot { max_price_per_hour: "0.10" } }
-    unit_price_per_hour: "0.04"
-    attempt: 1
-    private_ips: "10.0.0.1"
-  }
-  instances {
-    instance_id: "ins-b"
-    state: RUNNING
-    zone: "ap-guangzhou-6"
-    instance_type: "S5.MEDIUM2"
-    billing { pay_as_you_go {} }
-    unit_price_per_hour: "0.16"
-    attempt: 3
-    private_ips: "10.0.0.2"
-  }
-  attempts {
-    number: 1
-    cell {
-      zone: "ap-guangzhou-4"
-      instance_type: "S5.MEDIUM2"
-      billing { spot { max_price_per_hour: "0.10" } }
-      unit_price_per_hour: "0.04"
-      stock: 3
-    }
-    instance_count: 3
-    outcome: BOUGHT
-  }
-  attempts {
-    number: 2
-    cell {
-      zone: "ap-guangzhou-6"
-      instance_type: "S5.MEDIUM2"
-      billing { spot { max_price_per_hour: "0.10" } }
-      unit_price_per_hour: "0.05"
-    }
-    instance_count: 1
-    outcome: REFUSED
-    reason: "ZONE_SOLD_OUT"
-    message: "ResourcesSoldOut.SpecifiedInstanceType"
-  }
-  attempts {
-    number: 3
-    cell {
-      zone: "ap-guangzhou-6"
-      instance_type: "S5.MEDIUM2"
-      billing { pay_as_you_go {} }
-      unit_price_per_hour: "0.16"
-    }
-    instance_count: 1
-    outcome: BOUGHT
-  }
-  skipped {
-    zone: "ap-guangzhou-3"
-    instance_type: "S5.MEDIUM2"
-    billing { spot { max_price_per_hour: "0.10" } }
-    unit_price_per_hour: "0.15"
-    stock: -1
-    quota_headroom: 1000
-    verdict: "SPOT_PRICE_TOO_LOW"
-  })pb";
-
 TEST(RenderOrderTest, SpecSummaryNamesTheLaunchTemplate) {
   provisioning::v1::InstanceSpec spec;
   spec.set_zone("ap-guangzhou-3");
@@ -187,8 +99,12 @@ TEST(RenderOrderTest, CandidatesShowWhereEachInstanceLandedTheAttemptsAndTheSkip
             "PRIVATE IP\n"
             "  ins-a     RUNNING  ap-guangzhou-4  S5.MEDIUM2  spot     0.04     -          "
             "10.0.0.1\n"
-            "  ins-b     RUNNING  ap-guangzhou-6  S5.MEDIUM2  payg     0.16     -          "
+            "  ins-b     RUNNING  ap-guangzhou-4  S5.MEDIUM2  spot     0.04     -          "
             "10.0.0.2\n"
+            "  ins-c     RUNNING  ap-guangzhou-4  S5.MEDIUM2  spot     0.04     -          "
+            "10.0.0.3\n"
+            "  ins-d     RUNNING  ap-guangzhou-6  S5.MEDIUM2  payg     0.16     -          "
+            "10.0.0.4\n"
             "\n"
             "  ATTEMPT  ZONE            TYPE        BILLING     PRICE/H  COUNT  OUTCOME  REASON\n"
             "  1        ap-guangzhou-4  S5.MEDIUM2  spot<=0.10  0.04     3      BOUGHT   -\n"
@@ -332,7 +248,7 @@ TEST(RenderOrderListTest, ACandidatesOrderListsWhereItsInstancesLanded) {
   DescribeResponse response;
   *response.add_orders() = FromText<Order>(kCandidatesOrder);
   EXPECT_THAT(RenderOrderList(response),
-              HasSubstr("ord-5  ACTIVE  2/4      S5.MEDIUM2  ap-guangzhou-4,ap-guangzhou-6  "
+              HasSubstr("ord-5  ACTIVE  4/4      S5.MEDIUM2  ap-guangzhou-4,ap-guangzhou-6  "
                         "tencent"));
 }
 
