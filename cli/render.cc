@@ -64,6 +64,16 @@ std::string Landed(const Order& order, const std::string& spec_value, Field fiel
   return values.empty() ? OrDash(spec_value) : absl::StrJoin(values, ",");
 }
 
+std::string LandedTypes(const Order& order) {
+  return Landed(order, order.spec().instance_type(),
+                [](const Instance& i) -> const std::string& { return i.instance_type(); });
+}
+
+std::string LandedZones(const Order& order) {
+  return Landed(order, order.spec().zone(),
+                [](const Instance& i) -> const std::string& { return i.zone(); });
+}
+
 std::string FailureText(const provisioning::v1::FailureCause& failure) {
   std::string text = absl::StrCat(failure.reason(), ": ", failure.message());
   std::vector<std::string> cloud;
@@ -189,8 +199,9 @@ std::string RenderOrder(const Order& order) {
   if (order.name().empty()) {
     out = "Dry run passed: nothing was bought.\n";
     fields.push_back({"spec", SpecSummary(order.spec(), order.instance_count())});
-    if (order.has_candidates())
+    if (order.has_candidates()) {
       fields.push_back({"candidates", CandidatesText(order.candidates())});
+    }
     fields.push_back({"backend", OrDash(order.backend())});
     return absl::StrCat(out, FormatTable(fields, "  "), RenderAttempts(order));
   }
@@ -236,14 +247,10 @@ std::string RenderOrderList(const DescribeResponse& response) {
   std::vector<std::vector<std::string>> rows = {
       {"ORDER", "STATE", "RUNNING", "TYPE", "ZONE", "BACKEND", "CREATED"}};
   for (const Order& order : response.orders()) {
-    rows.push_back(
-        {order.order_id(), OrderStateName(order.state()),
-         absl::StrCat(RunningCount(order), "/", order.instance_count()),
-         Landed(order, order.spec().instance_type(),
-                [](const Instance& i) -> const std::string& { return i.instance_type(); }),
-         Landed(order, order.spec().zone(),
-                [](const Instance& i) -> const std::string& { return i.zone(); }),
-         OrDash(order.backend()), TimeText(order.create_time())});
+    rows.push_back({order.order_id(), OrderStateName(order.state()),
+                    absl::StrCat(RunningCount(order), "/", order.instance_count()),
+                    LandedTypes(order), LandedZones(order), OrDash(order.backend()),
+                    TimeText(order.create_time())});
   }
   std::string out = FormatTable(rows);
   if (!response.next_page_token().empty()) {
@@ -305,7 +312,7 @@ std::string RenderWatchEvent(const provisioning::v1::WatchEvent& event) {
   for (const Order& order : event.orders()) {
     rows.push_back({revision, type, order.order_id(), OrderStateName(order.state()),
                     absl::StrCat(RunningCount(order), "/", order.instance_count(), " running"),
-                    OrDash(order.spec().instance_type()), OrDash(order.spec().zone())});
+                    LandedTypes(order), LandedZones(order)});
   }
   std::string out = FormatTable(rows);
   for (const Order& order : event.orders()) {

@@ -54,12 +54,14 @@ std::string OrderSummary(const provisioning::v1::Order& order);
 // (type, billing, price) and RenderAttempts() (cli/render_candidates.h).
 std::string RenderOrder(const provisioning::v1::Order& order);
 
-// A page of orders, one row each, then the next page's token when there is one.
+// A page of orders, one row each (a candidates order: the types and zones its
+// instances landed in), then the next page's token when there is one.
 std::string RenderOrderList(const provisioning::v1::DescribeResponse& response);
 
 std::string RenderQuote(const provisioning::v1::Quote& quote);
 
-// One line per order in the event: "rev 12  CHANGE  ord-1  ACTIVE  3/3 running ...",
+// One line per order in the event: "rev 12  CHANGE  ord-1  ACTIVE  3/3 running TYPE
+// ZONE" (a candidates order: the types and zones its instances landed in),
 // then one per FELL_BACK change: "rev 12  CHANGE  ord-1  fell back to ...";
 // an ACCOUNT event: "rev 12  ACCOUNT  tencent  WARNING  balance 5.60 CNY lasts 3h30m at ...".
 std::string RenderWatchEvent(const provisioning::v1::WatchEvent& event);

@@ -1,9 +1,9 @@
 #include "cli/render.h"
+
+#include "absl/strings/str_cat.h"
 #include "cli/render_candidates.h"
 #include "cli/test_orders.h"
 #include "common/order_states.h"
-
-#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -15,8 +15,8 @@ namespace {
 
 using provisioning::v1::DescribeResponse;
 using provisioning::v1::Order;
-using testing::kCandidatesOrder;
 using ::testing::HasSubstr;
+using testing::kCandidatesOrder;
 using ::testing::Not;
 
 template <typename T>
@@ -318,6 +318,11 @@ TEST(RenderWatchEventTest, AFellBackChangeIsOneMoreLine) {
             "rev 20  CHANGE  ord-5  SUBMITTED  0/4 running  S5.MEDIUM2  ap-guangzhou-3\n"
             "rev 20  CHANGE  ord-5  fell back to ap-guangzhou-6 S5.MEDIUM2 spot at 0.05/h "
             "(attempt 2, 1 instance)\n");
+  // Once it holds instances: the zones they landed in.
+  *order = FromText<Order>(kCandidatesOrder);
+  EXPECT_EQ(
+      RenderWatchEvent(event),
+      "rev 20  CHANGE  ord-5  ACTIVE  4/4 running  S5.MEDIUM2  ap-guangzhou-4,ap-guangzhou-6\n");
 }
 
 TEST(RenderWatchEventTest, AccountEventsSayHowLongTheBalanceLasts) {
