@@ -56,6 +56,11 @@ void EventStream::Run() {
     int delivered = 0;
     grpc::Status status = ReadOnce(request, &delivered);
     delivered_total += delivered;
+    if (status.error_code() == grpc::StatusCode::OUT_OF_RANGE && delivered_total == 0 &&
+        options_.snapshot_if_trimmed && request.start_revision() > 0) {
+      request.set_start_revision(0);
+      continue;
+    }
     quiet_in_a_row = delivered > 0 ? 0 : quiet_in_a_row + 1;
     const bool resumable = status.error_code() == grpc::StatusCode::UNAVAILABLE ||
                            status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;

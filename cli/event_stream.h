@@ -36,6 +36,10 @@ class EventStream {
     // Called on the reader thread before each reopening: why the stream
     // broke and the revision it resumes after.
     std::function<void(const grpc::Status&, int64_t)> on_resume;
+    // When the request's start_revision is older than the service's event
+    // log holds (OUT_OF_RANGE before any event), start over with a snapshot
+    // instead of failing.
+    bool snapshot_if_trimmed = false;
   };
 
   enum class Next { kEvent, kTimeout, kEnded };

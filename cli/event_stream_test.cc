@@ -111,6 +111,29 @@ TEST_F(EventStreamTest, NeverResumesAStreamThatDeliveredNothing) {
   EXPECT_EQ(service_.watches().size(), 1u);
 }
 
+TEST_F(EventStreamTest, ATrimmedStartRevisionStartsOverWithASnapshotWhenAsked) {
+  const grpc::Status trimmed(grpc::StatusCode::OUT_OF_RANGE, "revision 3 was trimmed");
+  service_.AddWatch(Script({}, trimmed));
+  service_.AddWatch(Script({9}, grpc::Status(grpc::StatusCode::NOT_FOUND, "end")));
+  WatchRequest request = ForOrder("ord-1");
+  request.set_start_revision(3);
+  EventStream::Options options;
+  options.snapshot_if_trimmed = true;
+  EventStream stream(stub_.get(), request, options);
+  EXPECT_THAT(Drain(stream), ElementsAre(9));
+  const auto watches = service_.watches();
+  ASSERT_EQ(watches.size(), 2u);
+  EXPECT_EQ(watches[0].start_revision(), 3);
+  EXPECT_EQ(watches[1].start_revision(), 0);
+  EXPECT_EQ(stream.resumes(), 0);
+
+  // Not asked (e.g. `watch --start_revision=3`): the error ends the watch.
+  service_.AddWatch(Script({}, trimmed));
+  EventStream strict(stub_.get(), request, {});
+  EXPECT_TRUE(Drain(strict).empty());
+  EXPECT_EQ(strict.status().error_code(), grpc::StatusCode::OUT_OF_RANGE);
+}
+
 TEST_F(EventStreamTest, TimesOutWhileQuietAndEndsOnCancel) {
   service_.AddWatch(Script({1}, grpc::Status::OK, /*hold_open=*/true));
   EventStream stream(stub_.get(), ForOrder(""), {});

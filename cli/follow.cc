@@ -1,6 +1,8 @@
 #include "cli/follow.h"
 #include "common/order_states.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "cli/error_format.h"
 #include "cli/event_stream.h"
@@ -55,7 +57,15 @@ int FollowOrder(const Session& session, const WatchRequest& request, const Order
   };
   if (view.has_order() && IsSettled(view.order().state())) return final_code();
 
-  EventStream stream(session.stub, request, StreamOptions(session, watch_timeout));
+  // After a Purchase or Terminate response: replay from its revision rather
+  // than take a snapshot, so no change in between is missed (a FELL_BACK).
+  WatchRequest from = request;
+  EventStream::Options options = StreamOptions(session, watch_timeout);
+  if (initial != nullptr && request.start_revision() == 0 && initial->revision() > 0) {
+    from.set_start_revision(initial->revision());
+    options.snapshot_if_trimmed = true;
+  }
+  EventStream stream(session.stub, from, std::move(options));
   // On a terminal the clock ticks between events; otherwise only changes print.
   const absl::Duration wait =
       table && session.terminal ? session.refresh : absl::InfiniteDuration();

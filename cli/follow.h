@@ -15,9 +15,10 @@ namespace cvm::cli {
 // TERMINATED. Table output: the live progress view (in place on a terminal,
 // appended lines otherwise); JSON: one WatchEvent per line. `initial`, when
 // given, is shown before the stream starts (the Purchase or Terminate
-// response). `watch_timeout` of zero waits as long as it takes.
-// Returns 0, kExitOrderFailed when the order ended FAILED, or the exit code
-// of the error that ended the watch.
+// response), and the stream replays every change after its revision (a
+// snapshot when the service's log no longer holds them). `watch_timeout` of
+// zero waits as long as it takes. Returns 0, kExitOrderFailed when the order
+// ended FAILED, or the exit code of the error that ended the watch.
 int FollowOrder(const Session& session, const provisioning::v1::WatchRequest& request,
                 const provisioning::v1::Order* initial, absl::Duration watch_timeout);
 

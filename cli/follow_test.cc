@@ -147,6 +147,29 @@ TEST_F(FollowTest, TerminalRedrawsInPlaceAndEndsOnTheFinalFrame) {
   EXPECT_THAT(last_frame, HasSubstr("ins-1     RUNNING  3.0s     203.0.113.1  10.0.0.1"));
 }
 
+TEST_F(FollowTest, AfterTheResponseEveryChangeIsReplayedFromItsRevision) {
+  WatchScript script;
+  Order fell_back = OrderOf(Order::SUBMITTED, Instance::PENDING);
+  fell_back.mutable_candidates()->add_zones("ap-guangzhou-3");
+  auto* change = fell_back.add_last_changes();
+  change->set_kind(provisioning::v1::OrderChange::FELL_BACK);
+  change->mutable_attempt()->set_number(2);
+  change->mutable_attempt()->set_instance_count(1);
+  change->mutable_attempt()->mutable_cell()->set_zone("ap-guangzhou-4");
+  change->mutable_attempt()->mutable_cell()->set_instance_type("S5.MEDIUM2");
+  script.steps = {{absl::ZeroDuration(), EventOf(6, fell_back, 1001)}, Activation().steps.back()};
+  script.hold_open = true;
+  service_.AddWatch(script);
+  Order initial = OrderOf(Order::ACCEPTED, Instance::PENDING);
+  initial.clear_instances();
+  initial.set_revision(5);
+  EXPECT_EQ(FollowOrder(MakeSession(), ForOrder("ord-1"), &initial, absl::ZeroDuration()), kExitOk);
+  ASSERT_EQ(service_.watches().size(), 1u);
+  EXPECT_EQ(service_.watches()[0].start_revision(), 5);
+  EXPECT_THAT(out_.str(), HasSubstr("+1.0s    order ord-1 fell back to ap-guangzhou-4 S5.MEDIUM2 "
+                                    "pay-as-you-go (attempt 2, 1 instance)\n"));
+}
+
 TEST_F(FollowTest, AFinalInitialOrderNeedsNoWatch) {
   const Order initial = OrderOf(Order::CANCELLED, Instance::TERMINATED);
   EXPECT_EQ(FollowOrder(MakeSession(), ForOrder("ord-1"), &initial, absl::ZeroDuration()), kExitOk);

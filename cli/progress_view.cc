@@ -6,7 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "cli/render.h"
+#include "cli/render_candidates.h"
 
 namespace cvm::cli {
 namespace {
@@ -36,6 +38,24 @@ bool Settled(const Instance& instance, bool wants_public_ip) {
   }
 }
 
+// "ap-guangzhou-4 S5.MEDIUM2 spot at 0.04/h": where a candidates order's
+// instance landed.
+std::string Place(const Instance& instance) {
+  provisioning::v1::QuoteCell cell;
+  cell.set_zone(instance.zone());
+  cell.set_instance_type(instance.instance_type());
+  *cell.mutable_billing() = instance.billing();
+  cell.set_unit_price_per_hour(instance.unit_price_per_hour());
+  return CellText(cell);
+}
+
+// Appends each line of `text` (lines ending in '\n') to `lines`.
+void AppendLines(const std::string& text, std::vector<std::string>& lines) {
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    lines.emplace_back(line);
+  }
+}
+
 int Running(const Order& order) {
   return static_cast<int>(std::count_if(
       order.instances().begin(), order.instances().end(),
@@ -61,6 +81,14 @@ void ProgressView::Update(const Order& order, absl::Time now) {
   if (mode_ == Mode::kLines && state_changed && !final) {
     pending_.push_back(OrderLine(Since(changed_at)));
   }
+  for (const provisioning::v1::OrderChange& change : order.last_changes()) {
+    if (mode_ != Mode::kLines || change.kind() != provisioning::v1::OrderChange::FELL_BACK ||
+        !fell_back_.insert(change.attempt().number()).second) {
+      continue;
+    }
+    pending_.push_back(absl::StrFormat("+%-7s order %s %s", ElapsedText(Since(changed_at)),
+                                       order.order_id(), FellBackText(change.attempt())));
+  }
   for (const Instance& instance : order.instances()) {
     auto [it, added] = rows_.try_emplace(instance.instance_id());
     if (added) ids_.push_back(instance.instance_id());
@@ -79,6 +107,7 @@ void ProgressView::Update(const Order& order, absl::Time now) {
   }
   if (mode_ == Mode::kLines && state_changed && final) {
     pending_.push_back(OrderLine(Since(changed_at)));
+    AppendLines(RenderAttempts(order), pending_);
   }
   printed_state_ = state;
 }
@@ -91,7 +120,7 @@ std::string ProgressView::OrderLine(absl::Duration elapsed) const {
   } else if (IsSettled(order_.state()) || order_.state() == Order::TERMINATING) {
     absl::StrAppend(&line, ": ", Running(order_), "/", order_.instance_count(), " running");
   } else {
-    absl::StrAppend(&line, ": ", SpecSummary(order_.spec(), order_.instance_count()));
+    absl::StrAppend(&line, ": ", OrderSummary(order_));
   }
   return line;
 }
@@ -99,10 +128,13 @@ std::string ProgressView::OrderLine(absl::Duration elapsed) const {
 std::string ProgressView::InstanceLine(const Row& row, absl::Duration elapsed) const {
   size_t id_width = 0;
   for (const std::string& id : ids_) id_width = std::max(id_width, id.size());
-  return absl::StrFormat("+%-7s %-*s  %-13s  public %-15s  private %s", ElapsedText(elapsed),
-                         static_cast<int>(id_width), row.latest.instance_id(),
-                         InstanceStateName(row.latest.state()), Ips(row.latest.public_ips()),
-                         Ips(row.latest.private_ips()));
+  const std::string line =
+      absl::StrFormat("+%-7s %-*s  %-13s  public %-15s  private ", ElapsedText(elapsed),
+                      static_cast<int>(id_width), row.latest.instance_id(),
+                      InstanceStateName(row.latest.state()), Ips(row.latest.public_ips()));
+  const std::string private_ips = Ips(row.latest.private_ips());
+  if (!order_.has_candidates()) return line + private_ips;
+  return absl::StrCat(line, absl::StrFormat("%-15s  in ", private_ips), Place(row.latest));
 }
 
 std::vector<std::string> ProgressView::Frame(absl::Time now) const {
@@ -110,30 +142,35 @@ std::vector<std::string> ProgressView::Frame(absl::Time now) const {
   std::vector<std::string> lines;
   lines.push_back(absl::StrCat("Order ", order_.order_id(), "  ", OrderStateName(order_.state()),
                                "  elapsed ", ElapsedText(Since(order_end))));
-  lines.push_back(absl::StrCat("  ", SpecSummary(order_.spec(), order_.instance_count())));
+  lines.push_back(absl::StrCat("  ", OrderSummary(order_)));
   if (order_.state() == Order::FAILED && order_.has_failure()) {
     lines.push_back(
         absl::StrCat("  failure: ", order_.failure().reason(), ": ", order_.failure().message()));
   }
   if (ids_.empty()) {
     lines.push_back("  (waiting for the cloud to name the instances)");
+    AppendLines(RenderAttempts(order_), lines);
     return lines;
   }
-  std::vector<std::vector<std::string>> rows = {
-      {"INSTANCE", "STATE", "ELAPSED", "PUBLIC IP", "PRIVATE IP"}};
+  // A candidates order: where each instance landed, as describe shows it.
+  const bool landed = order_.has_candidates();
+  std::vector<std::vector<std::string>> rows = {{"INSTANCE", "STATE", "ELAPSED"}};
+  if (landed) rows[0].insert(rows[0].end(), {"ZONE", "TYPE", "BILLING", "PRICE/H"});
+  rows[0].insert(rows[0].end(), {"PUBLIC IP", "PRIVATE IP"});
   for (const std::string& id : ids_) {
     const Row& row = rows_.at(id);
     const absl::Time end = row.done_at.value_or(final_at_.value_or(now));
-    rows.push_back({id, InstanceStateName(row.latest.state()), ElapsedText(Since(end)),
-                    Ips(row.latest.public_ips()), Ips(row.latest.private_ips())});
+    std::vector<std::string> columns = {id, InstanceStateName(row.latest.state()),
+                                        ElapsedText(Since(end))};
+    if (landed) {
+      columns.push_back(row.latest.zone());
+      for (std::string& column : LandingColumns(row.latest)) columns.push_back(std::move(column));
+    }
+    columns.insert(columns.end(), {Ips(row.latest.public_ips()), Ips(row.latest.private_ips())});
+    rows.push_back(std::move(columns));
   }
-  const std::string table = FormatTable(rows, "  ");
-  size_t begin = 0;
-  while (begin < table.size()) {
-    const size_t end = table.find('\n', begin);
-    lines.push_back(table.substr(begin, end - begin));
-    begin = end + 1;
-  }
+  AppendLines(FormatTable(rows, "  "), lines);
+  AppendLines(RenderAttempts(order_), lines);
   return lines;
 }
 

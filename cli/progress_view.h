@@ -8,6 +8,11 @@
 //   public / private IPs as they appear.
 // - kLines: plain appended lines, one per change of the order's state or of an
 //   instance's state or addresses, for logs and pipes (no escape codes).
+// A candidates order (PurchaseRequest.candidates) also shows where each
+// instance landed (zone, type, billing, price), a line per FELL_BACK change
+// (kLines; once per attempt, whichever event carries it), and its attempts
+// and skipped cells (RenderAttempts(): in every frame on a terminal, after
+// the final line in kLines).
 // Elapsed times count from the order's create_time; a change is dated by the
 // order's update_time, so lines are reproducible whatever the client's clock.
 // Not thread-safe.
@@ -16,6 +21,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,6 +68,7 @@ class ProgressView {
   std::vector<std::string> ids_;  // instance ids in the order first seen
   std::map<std::string, Row> rows_;
   std::string printed_state_;         // kLines: the order state last printed
+  std::set<int> fell_back_;           // kLines: attempts whose FELL_BACK was printed
   std::vector<std::string> pending_;  // kLines: lines not yet rendered
   int frame_lines_ = 0;               // kTerminal: height of the last frame
   int width_ = 0;

@@ -1,7 +1,9 @@
 #include "cli/progress_view.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "cli/test_orders.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -96,6 +98,81 @@ TEST(ProgressViewLinesTest, OrderWithoutInstancesYet) {
   order.clear_instances();
   view.Update(order, kStart);
   EXPECT_THAT(view.Render(kStart), StartsWith("+0.0s    order ord-1 SUBMITTED: 2 x S5.MEDIUM2"));
+}
+
+// The candidates order of cli/test_orders.h as it ends (ACTIVE 12 s after
+// the start) or, when `falling_back`, 1 s after the start: attempt 3 in
+// flight, announced by a FELL_BACK change, the 3 spot instances PENDING.
+Order Candidates(bool falling_back) {
+  Order order;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(testing::kCandidatesOrder, &order));
+  if (!falling_back) return order;
+  order.set_state(Order::SUBMITTED);
+  SetTime(order.mutable_update_time(), kStart + absl::Seconds(1));
+  order.mutable_instances()->RemoveLast();  // attempt 3's, not bought yet
+  for (Instance& instance : *order.mutable_instances()) instance.set_state(Instance::PENDING);
+  order.mutable_attempts(2)->set_outcome(provisioning::v1::CandidateAttempt::IN_FLIGHT);
+  auto* change = order.add_last_changes();
+  change->set_kind(provisioning::v1::OrderChange::FELL_BACK);
+  *change->mutable_attempt() = order.attempts(2);
+  return order;
+}
+
+TEST(ProgressViewLinesTest, CandidatesSayWhereEachInstanceLandedAndWhenTheOrderFellBack) {
+  ProgressView view(ProgressView::Mode::kLines);
+  view.Update(Candidates(/*falling_back=*/true), kStart);
+  const std::string pending = "  PENDING        public -                private ";
+  EXPECT_EQ(view.Render(kStart),
+            "+1.0s    order ord-5 SUBMITTED: 4 x S5.MEDIUM2 in ap-guangzhou-3 or ap-guangzhou-4 or "
+            "ap-guangzhou-6, image img-1, spot (max 0.10/h) then pay-as-you-go\n"
+            "+1.0s    order ord-5 fell back to ap-guangzhou-6 S5.MEDIUM2 pay-as-you-go at 0.16/h "
+            "(attempt 3, 1 instance)\n"
+            "+1.0s    ins-a" +
+                pending +
+                "10.0.0.1         in ap-guangzhou-4 S5.MEDIUM2 spot at 0.04/h\n"
+                "+1.0s    ins-b" +
+                pending +
+                "10.0.0.2         in ap-guangzhou-4 S5.MEDIUM2 spot at 0.04/h\n"
+                "+1.0s    ins-c" +
+                pending + "10.0.0.3         in ap-guangzhou-4 S5.MEDIUM2 spot at 0.04/h\n");
+  // The same change again (a resumed stream replays it): printed once.
+  view.Update(Candidates(/*falling_back=*/true), kStart);
+  EXPECT_EQ(view.Render(kStart), "");
+  view.Update(Candidates(/*falling_back=*/false), kStart);
+  const std::string last = view.Render(kStart);
+  EXPECT_THAT(last, HasSubstr("+12.0s   ins-d  RUNNING        public -                private "
+                              "10.0.0.4         in ap-guangzhou-6 S5.MEDIUM2 pay-as-you-go at "
+                              "0.16/h\n"));
+  EXPECT_THAT(last, HasSubstr("+12.0s   order ord-5 ACTIVE: 4/4 running\n"
+                              "  ATTEMPT  ZONE            TYPE        BILLING     PRICE/H  COUNT  "
+                              "OUTCOME  REASON\n"
+                              "  1        ap-guangzhou-4  S5.MEDIUM2  spot<=0.10  0.04     3      "
+                              "BOUGHT   -\n"));
+  EXPECT_THAT(last, HasSubstr("  SKIPPED ZONE    TYPE        BILLING     PRICE/H  STOCK  QUOTA  "
+                              "VERDICT\n"
+                              "  ap-guangzhou-3  S5.MEDIUM2  spot<=0.10  0.15     -      1000   "
+                              "SPOT_PRICE_TOO_LOW\n"));
+  EXPECT_THAT(last, Not(HasSubstr("fell back")));
+}
+
+TEST(ProgressViewTerminalTest, CandidatesFramesShowWhereEachInstanceLandedAndTheAttempts) {
+  ProgressView view(ProgressView::Mode::kTerminal);
+  view.Update(Candidates(/*falling_back=*/false), kStart);
+  const std::vector<std::string> lines =
+      absl::StrSplit(view.Render(kStart + absl::Seconds(30)), '\n');
+  // head, summary, table header, 4 instances, 4 lines of attempts, 2 of
+  // skipped cells, erase-below.
+  ASSERT_EQ(lines.size(), 14u) << absl::StrJoin(lines, "\n");
+  EXPECT_EQ(lines[2],
+            "\x1b[2K  INSTANCE  STATE    ELAPSED  ZONE            TYPE        BILLING  PRICE/H  "
+            "PUBLIC IP  PRIVATE IP");
+  EXPECT_EQ(lines[6],
+            "\x1b[2K  ins-d     RUNNING  12.0s    ap-guangzhou-6  S5.MEDIUM2  payg     0.16     "
+            "-          10.0.0.4");
+  EXPECT_THAT(lines[7], HasSubstr("  ATTEMPT  ZONE"));
+  EXPECT_THAT(lines[9], HasSubstr("  2        ap-guangzhou-6  S5.MEDIUM2  spot<=0.10  0.05     1 "
+                                  "     REFUSED  ZONE_SOLD_OUT"));
+  EXPECT_THAT(lines[12], HasSubstr("SPOT_PRICE_TOO_LOW"));
 }
 
 TEST(ProgressViewTerminalTest, RedrawsInPlaceWithTickingAndFrozenTimes) {

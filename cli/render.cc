@@ -7,16 +7,19 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "cli/render_candidates.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace cvm::cli {
 namespace {
 
+using provisioning::v1::Billing;
 using provisioning::v1::DescribeResponse;
 using provisioning::v1::Disk;
 using provisioning::v1::Instance;
 using provisioning::v1::InstanceSpec;
 using provisioning::v1::Order;
+using provisioning::v1::QuoteCell;
 
 std::string JoinOrDash(const google::protobuf::RepeatedPtrField<std::string>& values) {
   return values.empty() ? "-" : absl::StrJoin(values, ",");
@@ -43,6 +46,32 @@ int RunningCount(const Order& order) {
   return static_cast<int>(std::count_if(
       order.instances().begin(), order.instances().end(),
       [](const Instance& instance) { return instance.state() == Instance::RUNNING; }));
+}
+
+// The distinct values of `field` among a candidates order's instances, in
+// the order met; `spec_value` for other orders and before any instance.
+template <typename Field>
+std::string Landed(const Order& order, const std::string& spec_value, Field field) {
+  std::vector<std::string> values;
+  if (order.has_candidates()) {
+    for (const Instance& instance : order.instances()) {
+      const std::string& value = field(instance);
+      if (!value.empty() && std::find(values.begin(), values.end(), value) == values.end()) {
+        values.push_back(value);
+      }
+    }
+  }
+  return values.empty() ? OrDash(spec_value) : absl::StrJoin(values, ",");
+}
+
+std::string LandedTypes(const Order& order) {
+  return Landed(order, order.spec().instance_type(),
+                [](const Instance& i) -> const std::string& { return i.instance_type(); });
+}
+
+std::string LandedZones(const Order& order) {
+  return Landed(order, order.spec().zone(),
+                [](const Instance& i) -> const std::string& { return i.zone(); });
 }
 
 std::string FailureText(const provisioning::v1::FailureCause& failure) {
@@ -121,18 +150,47 @@ std::string ElapsedText(absl::Duration elapsed) {
   return absl::StrFormat("%dh%02dm", seconds / 3600, seconds % 3600 / 60);
 }
 
-std::string SpecSummary(const InstanceSpec& spec, int count) {
-  std::string text = absl::StrCat(count, " x ", OrDash(spec.instance_type()), " in ",
-                                  OrDash(spec.zone().empty() ? spec.region() : spec.zone()));
+namespace {
+
+// "3 x TYPES in WHERE, image img-1, BILLING, public IP 10 Mbps".
+std::string Summary(int count, const std::string& types, const std::string& where,
+                    const InstanceSpec& spec, const std::string& billing) {
+  std::string text = absl::StrCat(count, " x ", types, " in ", where);
   if (!spec.image_id().empty()) absl::StrAppend(&text, ", image ", spec.image_id());
   if (spec.has_launch_template()) {
     absl::StrAppend(&text, ", launch template ", spec.launch_template().launch_template_id());
   }
-  absl::StrAppend(&text, ", ", BillingText(spec));
+  absl::StrAppend(&text, ", ", billing);
   if (spec.internet().public_ip()) {
     absl::StrAppend(&text, ", public IP ", spec.internet().max_bandwidth_out_mbps(), " Mbps");
   }
   return text;
+}
+
+}  // namespace
+
+std::string SpecSummary(const InstanceSpec& spec, int count) {
+  return Summary(count, OrDash(spec.instance_type()),
+                 OrDash(spec.zone().empty() ? spec.region() : spec.zone()), spec,
+                 BillingText(spec));
+}
+
+std::string OrderSummary(const Order& order) {
+  const InstanceSpec& spec = order.spec();
+  if (!order.has_candidates()) return SpecSummary(spec, order.instance_count());
+  const provisioning::v1::Candidates& c = order.candidates();
+  auto any_of = [](const auto& list, const std::string& given) {
+    return list.empty() ? OrDash(given) : absl::StrJoin(list, " or ");
+  };
+  std::vector<std::string> billings;
+  for (const Billing& billing : c.billing()) {
+    billings.push_back(billing.has_spot()
+                           ? absl::StrCat("spot (max ", billing.spot().max_price_per_hour(), "/h)")
+                           : "pay-as-you-go");
+  }
+  return Summary(order.instance_count(), any_of(c.instance_types(), spec.instance_type()),
+                 any_of(c.zones(), spec.zone()), spec,
+                 billings.empty() ? BillingText(spec) : absl::StrJoin(billings, " then "));
 }
 
 std::string RenderOrder(const Order& order) {
@@ -141,31 +199,46 @@ std::string RenderOrder(const Order& order) {
   if (order.name().empty()) {
     out = "Dry run passed: nothing was bought.\n";
     fields.push_back({"spec", SpecSummary(order.spec(), order.instance_count())});
+    if (order.has_candidates()) {
+      fields.push_back({"candidates", CandidatesText(order.candidates())});
+    }
     fields.push_back({"backend", OrDash(order.backend())});
-    return out + FormatTable(fields, "  ");
+    return absl::StrCat(out, FormatTable(fields, "  "), RenderAttempts(order));
   }
   out = absl::StrCat("Order ", order.order_id(), "  ", OrderStateName(order.state()), "\n");
   fields.push_back({"request id", OrDash(order.request_id())});
   fields.push_back({"spec", SpecSummary(order.spec(), order.instance_count())});
+  if (order.has_candidates()) fields.push_back({"candidates", CandidatesText(order.candidates())});
   fields.push_back({"backend", OrDash(order.backend())});
   fields.push_back({"created", TimeText(order.create_time())});
   fields.push_back({"updated", TimeText(order.update_time())});
   fields.push_back({"revision", absl::StrCat(order.revision())});
   if (order.has_failure()) fields.push_back({"failure", FailureText(order.failure())});
   absl::StrAppend(&out, FormatTable(fields, "  "));
-  if (order.instances().empty()) return out;
-  std::vector<std::vector<std::string>> rows = {
-      {"INSTANCE", "STATE", "ZONE", "PUBLIC IP", "PRIVATE IP"}};
-  for (const Instance& instance : order.instances()) {
-    std::string state = InstanceStateName(instance.state());
-    if (instance.restriction() != Instance::NORMAL &&
-        instance.restriction() != Instance::RESTRICTION_UNSPECIFIED) {
-      absl::StrAppend(&state, " (", Instance::Restriction_Name(instance.restriction()), ")");
+  if (!order.instances().empty()) {
+    // A candidates order: where each instance landed.
+    const bool landed = order.has_candidates();
+    std::vector<std::vector<std::string>> rows = {{"INSTANCE", "STATE", "ZONE"}};
+    if (landed) rows[0].insert(rows[0].end(), {"TYPE", "BILLING", "PRICE/H"});
+    rows[0].insert(rows[0].end(), {"PUBLIC IP", "PRIVATE IP"});
+    for (const Instance& instance : order.instances()) {
+      std::string state = InstanceStateName(instance.state());
+      if (instance.restriction() != Instance::NORMAL &&
+          instance.restriction() != Instance::RESTRICTION_UNSPECIFIED) {
+        absl::StrAppend(&state, " (", Instance::Restriction_Name(instance.restriction()), ")");
+      }
+      std::vector<std::string> row = {instance.instance_id(), state, OrDash(instance.zone())};
+      if (landed) {
+        for (std::string& column : LandingColumns(instance)) row.push_back(std::move(column));
+      }
+      row.insert(row.end(),
+                 {JoinOrDash(instance.public_ips()), JoinOrDash(instance.private_ips())});
+      rows.push_back(std::move(row));
     }
-    rows.push_back({instance.instance_id(), state, OrDash(instance.zone()),
-                    JoinOrDash(instance.public_ips()), JoinOrDash(instance.private_ips())});
+    absl::StrAppend(&out, "\n", FormatTable(rows, "  "));
   }
-  absl::StrAppend(&out, "\n", FormatTable(rows, "  "));
+  const std::string attempts = RenderAttempts(order);
+  if (!attempts.empty()) absl::StrAppend(&out, "\n", attempts);
   return out;
 }
 
@@ -176,8 +249,8 @@ std::string RenderOrderList(const DescribeResponse& response) {
   for (const Order& order : response.orders()) {
     rows.push_back({order.order_id(), OrderStateName(order.state()),
                     absl::StrCat(RunningCount(order), "/", order.instance_count()),
-                    OrDash(order.spec().instance_type()), OrDash(order.spec().zone()),
-                    OrDash(order.backend()), TimeText(order.create_time())});
+                    LandedTypes(order), LandedZones(order), OrDash(order.backend()),
+                    TimeText(order.create_time())});
   }
   std::string out = FormatTable(rows);
   if (!response.next_page_token().empty()) {
@@ -188,26 +261,10 @@ std::string RenderOrderList(const DescribeResponse& response) {
 
 namespace {
 
-// "zone  type  billing": one candidate cell.
-std::vector<std::string> CellColumns(const provisioning::v1::QuoteCell& cell) {
-  return {cell.zone(), cell.instance_type(),
-          cell.billing().has_spot() ? "spot<=" + cell.billing().spot().max_price_per_hour()
-                                    : "payg"};
-}
-
 // A candidate Quote: one row per cell, then the chosen one.
 std::string RenderCells(const provisioning::v1::Quote& quote) {
-  std::vector<std::vector<std::string>> rows = {
-      {"ZONE", "TYPE", "BILLING", "PRICE/H", "STOCK", "QUOTA", "VERDICT"}};
-  auto known = [](int n) { return n < 0 ? std::string("-") : absl::StrCat(n); };
-  for (const provisioning::v1::QuoteCell& cell : quote.cells()) {
-    std::vector<std::string> row = CellColumns(cell);
-    row.push_back(OrDash(cell.unit_price_per_hour()));
-    row.push_back(known(cell.stock()));
-    row.push_back(known(cell.quota_headroom()));
-    row.push_back(cell.remembered() ? cell.verdict() + " (remembered)" : cell.verdict());
-    rows.push_back(std::move(row));
-  }
+  std::vector<std::vector<std::string>> rows = {CellHeader()};
+  for (const QuoteCell& cell : quote.cells()) rows.push_back(CellRow(cell));
   std::string chosen = "none available";
   if (quote.has_chosen()) {
     chosen = absl::StrCat(absl::StrJoin(CellColumns(quote.chosen()), " "), " at ",
@@ -255,9 +312,17 @@ std::string RenderWatchEvent(const provisioning::v1::WatchEvent& event) {
   for (const Order& order : event.orders()) {
     rows.push_back({revision, type, order.order_id(), OrderStateName(order.state()),
                     absl::StrCat(RunningCount(order), "/", order.instance_count(), " running"),
-                    OrDash(order.spec().instance_type()), OrDash(order.spec().zone())});
+                    LandedTypes(order), LandedZones(order)});
   }
-  return FormatTable(rows);
+  std::string out = FormatTable(rows);
+  for (const Order& order : event.orders()) {
+    for (const provisioning::v1::OrderChange& change : order.last_changes()) {
+      if (change.kind() != provisioning::v1::OrderChange::FELL_BACK) continue;
+      absl::StrAppend(&out, revision, "  ", type, "  ", order.order_id(), "  ",
+                      FellBackText(change.attempt()), "\n");
+    }
+  }
+  return out;
 }
 
 }  // namespace cvm::cli

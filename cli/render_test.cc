@@ -1,6 +1,9 @@
 #include "cli/render.h"
-#include "common/order_states.h"
 
+#include "absl/strings/str_cat.h"
+#include "cli/render_candidates.h"
+#include "cli/test_orders.h"
+#include "common/order_states.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -13,6 +16,7 @@ namespace {
 using provisioning::v1::DescribeResponse;
 using provisioning::v1::Order;
 using ::testing::HasSubstr;
+using testing::kCandidatesOrder;
 using ::testing::Not;
 
 template <typename T>
@@ -79,6 +83,106 @@ TEST(RenderOrderTest, FieldsThenAnAlignedInstanceTable) {
             "  ins-22    RUNNING (SPOT_RECLAIMED)  ap-guangzhou-3  -            10.0.0.2\n");
 }
 
+TEST(RenderOrderTest, CandidatesShowWhereEachInstanceLandedTheAttemptsAndTheSkippedCells) {
+  EXPECT_EQ(RenderOrder(FromText<Order>(kCandidatesOrder)),
+            "Order ord-5  ACTIVE\n"
+            "  request id  req-5\n"
+            "  spec        4 x S5.MEDIUM2 in ap-guangzhou-3, image img-1, pay-as-you-go\n"
+            "  candidates  zones ap-guangzhou-3,ap-guangzhou-4,ap-guangzhou-6; types the spec's; "
+            "try spot<=0.10,payg; cheapest first\n"
+            "  backend     tencent\n"
+            "  created     2024-05-01T10:00:00Z\n"
+            "  updated     2024-05-01T10:00:12Z\n"
+            "  revision    31\n"
+            "\n"
+            "  INSTANCE  STATE    ZONE            TYPE        BILLING  PRICE/H  PUBLIC IP  "
+            "PRIVATE IP\n"
+            "  ins-a     RUNNING  ap-guangzhou-4  S5.MEDIUM2  spot     0.04     -          "
+            "10.0.0.1\n"
+            "  ins-b     RUNNING  ap-guangzhou-4  S5.MEDIUM2  spot     0.04     -          "
+            "10.0.0.2\n"
+            "  ins-c     RUNNING  ap-guangzhou-4  S5.MEDIUM2  spot     0.04     -          "
+            "10.0.0.3\n"
+            "  ins-d     RUNNING  ap-guangzhou-6  S5.MEDIUM2  payg     0.16     -          "
+            "10.0.0.4\n"
+            "\n"
+            "  ATTEMPT  ZONE            TYPE        BILLING     PRICE/H  COUNT  OUTCOME  REASON\n"
+            "  1        ap-guangzhou-4  S5.MEDIUM2  spot<=0.10  0.04     3      BOUGHT   -\n"
+            "  2        ap-guangzhou-6  S5.MEDIUM2  spot<=0.10  0.05     1      REFUSED  "
+            "ZONE_SOLD_OUT\n"
+            "  3        ap-guangzhou-6  S5.MEDIUM2  payg        0.16     1      BOUGHT   -\n"
+            "\n"
+            "  SKIPPED ZONE    TYPE        BILLING     PRICE/H  STOCK  QUOTA  VERDICT\n"
+            "  ap-guangzhou-3  S5.MEDIUM2  spot<=0.10  0.15     -      1000   "
+            "SPOT_PRICE_TOO_LOW\n");
+}
+
+TEST(RenderOrderTest, ACandidatesOrdersSummaryNamesEveryCandidate) {
+  Order order = FromText<Order>(kCandidatesOrder);
+  EXPECT_EQ(OrderSummary(order),
+            "4 x S5.MEDIUM2 in ap-guangzhou-3 or ap-guangzhou-4 or ap-guangzhou-6, image img-1, "
+            "spot (max 0.10/h) then pay-as-you-go");
+  order.mutable_candidates()->clear_zones();
+  order.mutable_candidates()->add_instance_types("S5.MEDIUM2");
+  order.mutable_candidates()->add_instance_types("S5.LARGE8");
+  order.mutable_candidates()->clear_billing();
+  EXPECT_EQ(OrderSummary(order),
+            "4 x S5.MEDIUM2 or S5.LARGE8 in ap-guangzhou-3, image img-1, pay-as-you-go");
+  EXPECT_EQ(OrderSummary(FromText<Order>(kActiveOrder)),
+            "2 x S5.MEDIUM2 in ap-guangzhou-3, image img-1, pay-as-you-go, public IP 10 Mbps");
+}
+
+TEST(RenderOrderTest, LongCandidateListsAreCutSayingHowManyMore) {
+  Order order = FromText<Order>(kCandidatesOrder);
+  order.set_state(Order::FAILED);
+  order.clear_instances();
+  for (int i = 0; i < 12; ++i) {
+    provisioning::v1::QuoteCell* cell = order.add_skipped();
+    cell->set_zone(absl::StrCat("ap-guangzhou-", 10 + i));
+    cell->set_instance_type("S5.MEDIUM2");
+    cell->set_stock(0);
+    cell->set_quota_headroom(-1);
+    cell->set_verdict("ZONE_SOLD_OUT");
+    cell->set_remembered(i % 2 == 0);
+  }
+  const std::string text = RenderOrder(order);
+  EXPECT_THAT(text, Not(HasSubstr("INSTANCE")));
+  EXPECT_THAT(text, HasSubstr("  3        ap-guangzhou-6  S5.MEDIUM2  payg"));
+  EXPECT_THAT(text, HasSubstr("ap-guangzhou-18  S5.MEDIUM2  payg        -        0      -      "
+                              "ZONE_SOLD_OUT (remembered)\n"));
+  EXPECT_THAT(text, Not(HasSubstr("ap-guangzhou-19 ")));  // the 11th of 13 skipped cells
+  EXPECT_THAT(text, HasSubstr("\n  ... and 3 more skipped cells (describe --output=json shows "
+                              "all)\n"));
+  EXPECT_THAT(text, Not(HasSubstr("more attempts")));
+  EXPECT_EQ(RenderAttempts(FromText<Order>(kActiveOrder)), "");
+}
+
+TEST(RenderOrderTest, SingleCellOrdersHaveNoCandidateColumns) {
+  Order order = FromText<Order>(kActiveOrder);
+  order.mutable_instances(0)->set_instance_type("S5.MEDIUM2");  // the spec's, as the service says
+  order.mutable_instances(0)->mutable_billing()->mutable_pay_as_you_go();
+  const std::string text = RenderOrder(order);
+  EXPECT_THAT(text, HasSubstr("  INSTANCE  STATE                     ZONE            PUBLIC IP"));
+  EXPECT_THAT(text, Not(HasSubstr("BILLING")));
+  EXPECT_THAT(text, Not(HasSubstr("candidates")));
+}
+
+TEST(RenderOrderTest, AFellBackLineNamesTheCellTheAttemptAndItsCount) {
+  const Order order = FromText<Order>(kCandidatesOrder);
+  EXPECT_EQ(FellBackText(order.attempts(2)),
+            "fell back to ap-guangzhou-6 S5.MEDIUM2 pay-as-you-go at 0.16/h (attempt 3, 1 "
+            "instance)");
+  EXPECT_EQ(FellBackText(order.attempts(0)),
+            "fell back to ap-guangzhou-4 S5.MEDIUM2 spot at 0.04/h (attempt 1, 3 instances)");
+  provisioning::v1::CandidateAttempt unpriced;
+  unpriced.set_number(2);
+  unpriced.set_instance_count(1);
+  unpriced.mutable_cell()->set_zone("z");
+  unpriced.mutable_cell()->set_instance_type("T");
+  unpriced.mutable_cell()->mutable_billing()->mutable_pay_as_you_go();
+  EXPECT_EQ(FellBackText(unpriced), "fell back to z T pay-as-you-go (attempt 2, 1 instance)");
+}
+
 TEST(RenderOrderTest, FailureCauseWithTheCloudsCodeAndRequestId) {
   Order order = FromText<Order>(R"pb(
     name: "orders/ord-2"
@@ -140,6 +244,14 @@ TEST(RenderOrderListTest, OneRowPerOrderAndTheNextPageToken) {
   EXPECT_EQ(RenderOrderList(DescribeResponse()), "No orders.\n");
 }
 
+TEST(RenderOrderListTest, ACandidatesOrderListsWhereItsInstancesLanded) {
+  DescribeResponse response;
+  *response.add_orders() = FromText<Order>(kCandidatesOrder);
+  EXPECT_THAT(RenderOrderList(response),
+              HasSubstr("ord-5  ACTIVE  4/4      S5.MEDIUM2  ap-guangzhou-4,ap-guangzhou-6  "
+                        "tencent"));
+}
+
 TEST(RenderQuoteTest, PricesWithCurrencyAndBackend) {
   provisioning::v1::Quote quote;
   quote.set_currency("CNY");
@@ -189,6 +301,28 @@ TEST(RenderWatchEventTest, OneLinePerOrder) {
   event.clear_orders();
   event.set_type(provisioning::v1::WatchEvent::SNAPSHOT);
   EXPECT_EQ(RenderWatchEvent(event), "rev 12  SNAPSHOT  (no orders)\n");
+}
+
+TEST(RenderWatchEventTest, AFellBackChangeIsOneMoreLine) {
+  provisioning::v1::WatchEvent event;
+  event.set_revision(20);
+  event.set_type(provisioning::v1::WatchEvent::CHANGE);
+  Order* order = event.add_orders();
+  *order = FromText<Order>(kCandidatesOrder);
+  order->set_state(Order::SUBMITTED);
+  order->clear_instances();
+  auto* change = order->add_last_changes();
+  change->set_kind(provisioning::v1::OrderChange::FELL_BACK);
+  *change->mutable_attempt() = order->attempts(1);
+  EXPECT_EQ(RenderWatchEvent(event),
+            "rev 20  CHANGE  ord-5  SUBMITTED  0/4 running  S5.MEDIUM2  ap-guangzhou-3\n"
+            "rev 20  CHANGE  ord-5  fell back to ap-guangzhou-6 S5.MEDIUM2 spot at 0.05/h "
+            "(attempt 2, 1 instance)\n");
+  // Once it holds instances: the zones they landed in.
+  *order = FromText<Order>(kCandidatesOrder);
+  EXPECT_EQ(
+      RenderWatchEvent(event),
+      "rev 20  CHANGE  ord-5  ACTIVE  4/4 running  S5.MEDIUM2  ap-guangzhou-4,ap-guangzhou-6\n");
 }
 
 TEST(RenderWatchEventTest, AccountEventsSayHowLongTheBalanceLasts) {

@@ -207,6 +207,55 @@ class ErrorList : public google::protobuf::io::ErrorCollector {
   std::vector<std::string> errors_;
 };
 
+// --zones, --types, --try (spot:PRICE or payg, in order) and --strategy, on
+// top of `candidates` (a spec file's): each flag given replaces its part.
+absl::Status OverlayCandidates(const ParsedFlags& flags, provisioning::v1::Candidates* candidates) {
+  if (flags.Has("zones")) {
+    candidates->clear_zones();
+    for (std::string& zone : SplitList(flags, "zones")) candidates->add_zones(std::move(zone));
+  }
+  if (flags.Has("types")) {
+    candidates->clear_instance_types();
+    for (std::string& type : SplitList(flags, "types")) {
+      candidates->add_instance_types(std::move(type));
+    }
+  }
+  if (flags.Has("try")) {
+    candidates->clear_billing();
+    for (const std::string& rung : SplitList(flags, "try")) {
+      absl::string_view price = rung;
+      if (rung == "payg") {
+        candidates->add_billing()->mutable_pay_as_you_go();
+      } else if (absl::ConsumePrefix(&price, "spot:") && !price.empty()) {
+        candidates->add_billing()->mutable_spot()->set_max_price_per_hour(std::string(price));
+      } else {
+        return Usage(absl::StrCat("--try=", rung, ": each billing is spot:PRICE or payg"));
+      }
+    }
+  }
+  if (flags.Has("strategy")) {
+    const std::string strategy = flags.String("strategy");
+    if (strategy == "cheapest") {
+      candidates->set_strategy(provisioning::v1::Candidates::LOWEST_PRICE);
+    } else if (strategy == "prioritized") {
+      candidates->set_strategy(provisioning::v1::Candidates::PRIORITIZED);
+    } else {
+      return Usage(absl::StrCat("--strategy=", strategy, ": cheapest or prioritized"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The candidate flags into a PurchaseRequest or QuoteRequest: candidates only
+// when the request has some already (from a spec file) or a flag asks.
+template <typename Request>
+absl::Status ApplyCandidateFlags(const ParsedFlags& flags, Request& request) {
+  if (!flags.Has("zones") && !flags.Has("types") && !flags.Has("try") && !flags.Has("strategy")) {
+    return absl::OkStatus();
+  }
+  return OverlayCandidates(flags, request.mutable_candidates());
+}
+
 }  // namespace
 
 std::string NewRequestId() {
@@ -252,6 +301,7 @@ absl::StatusOr<BuiltPurchase> BuildPurchaseRequest(
     request.set_instance_count(1);
   }
   if (flags.Has("dry_run")) request.set_dry_run(flags.Bool("dry_run"));
+  RETURN_IF_ERROR(ApplyCandidateFlags(flags, request));
   if (flags.Has("request_id")) {
     request.set_request_id(flags.String("request_id"));
   } else if (request.request_id().empty()) {
@@ -259,36 +309,6 @@ absl::StatusOr<BuiltPurchase> BuildPurchaseRequest(
     built.generated_request_id = true;
   }
   return built;
-}
-
-// --zones, --types, --try (spot:PRICE or payg, in order) and --strategy.
-absl::StatusOr<provisioning::v1::Candidates> CandidatesFrom(const ParsedFlags& flags) {
-  provisioning::v1::Candidates candidates;
-  for (std::string& zone : SplitList(flags, "zones")) candidates.add_zones(std::move(zone));
-  for (std::string& type : SplitList(flags, "types")) {
-    candidates.add_instance_types(std::move(type));
-  }
-  for (const std::string& rung : SplitList(flags, "try")) {
-    absl::string_view price = rung;
-    if (rung == "payg") {
-      candidates.add_billing()->mutable_pay_as_you_go();
-    } else if (absl::ConsumePrefix(&price, "spot:") && !price.empty()) {
-      candidates.add_billing()->mutable_spot()->set_max_price_per_hour(std::string(price));
-    } else {
-      return Usage(absl::StrCat("--try=", rung, ": each billing is spot:PRICE or payg"));
-    }
-  }
-  if (flags.Has("strategy")) {
-    const std::string strategy = flags.String("strategy");
-    if (strategy == "cheapest") {
-      candidates.set_strategy(provisioning::v1::Candidates::LOWEST_PRICE);
-    } else if (strategy == "prioritized") {
-      candidates.set_strategy(provisioning::v1::Candidates::PRIORITIZED);
-    } else {
-      return Usage(absl::StrCat("--strategy=", strategy, ": cheapest or prioritized"));
-    }
-  }
-  return candidates;
 }
 
 absl::StatusOr<provisioning::v1::QuoteRequest> BuildQuoteRequest(const ParsedFlags& flags) {
@@ -299,9 +319,8 @@ absl::StatusOr<provisioning::v1::QuoteRequest> BuildQuoteRequest(const ParsedFla
   request.set_instance_count(flags.Has("count")
                                  ? static_cast<int32_t>(flags.Int("count"))
                                  : (file.instance_count() == 0 ? 1 : file.instance_count()));
-  if (flags.Has("zones") || flags.Has("types") || flags.Has("try") || flags.Has("strategy")) {
-    ASSIGN_OR_RETURN(*request.mutable_candidates(), CandidatesFrom(flags));
-  }
+  if (file.has_candidates()) *request.mutable_candidates() = file.candidates();
+  RETURN_IF_ERROR(ApplyCandidateFlags(flags, request));
   return request;
 }
 

@@ -30,11 +30,14 @@ struct BuiltPurchase {
 std::string NewRequestId();
 
 // purchase: --spec_file first (if given), then every spec flag given on top;
-// the request id from --request_id, the file, or `new_request_id()`.
+// the candidates from the file and --zones, --types, --try, --strategy (each
+// replaces its part of the file's); the request id from --request_id, the
+// file, or `new_request_id()`.
 absl::StatusOr<BuiltPurchase> BuildPurchaseRequest(
     const ParsedFlags& flags, const std::function<std::string()>& new_request_id = NewRequestId);
 
-// quote: the same spec flags and --spec_file (its spec and instance_count).
+// quote: the same spec and candidate flags and --spec_file (its spec,
+// instance_count and candidates).
 absl::StatusOr<provisioning::v1::QuoteRequest> BuildQuoteRequest(const ParsedFlags& flags);
 
 // describe [ORDER_ID...] [--instance=ID]... [--state=S]... [--region=R]

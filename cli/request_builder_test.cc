@@ -256,6 +256,75 @@ TEST(QuoteRequestTest, CandidatesFromZonesTypesAndABillingLadder) {
   EXPECT_THAT(std::string(strategy.status().message()), HasSubstr("--strategy=fast"));
 }
 
+TEST(PurchaseRequestTest, CandidateFlagsAsInAQuote) {
+  const std::vector<std::string> candidate_flags = {
+      "--region=ap-guangzhou",  "--zones=ap-guangzhou-3,ap-guangzhou-4",
+      "--zones=ap-guangzhou-6", "--types=S5.MEDIUM2,S5.LARGE8",
+      "--try=spot:0.10,payg",   "--strategy=prioritized"};
+  std::vector<std::string> purchase_args = {"purchase", "--count=4"};
+  purchase_args.insert(purchase_args.end(), candidate_flags.begin(), candidate_flags.end());
+  auto built = BuildPurchaseRequest(FlagsOf(purchase_args), FixedId);
+  ASSERT_TRUE(built.ok()) << built.status();
+  EXPECT_THAT(built->request.candidates(), EqualsProto(FromText<provisioning::v1::Candidates>(R"pb(
+                zones: [ "ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6" ]
+                instance_types: [ "S5.MEDIUM2", "S5.LARGE8" ]
+                billing { spot { max_price_per_hour: "0.10" } }
+                billing { pay_as_you_go {} }
+                strategy: PRIORITIZED)pb")));
+  EXPECT_EQ(built->request.instance_count(), 4);
+  // The quote's builder reads the same flags into the same message.
+  std::vector<std::string> quote_args = {"quote"};
+  quote_args.insert(quote_args.end(), candidate_flags.begin(), candidate_flags.end());
+  auto quote = BuildQuoteRequest(FlagsOf(quote_args));
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  EXPECT_THAT(quote->candidates(), EqualsProto(built->request.candidates()));
+
+  // Without candidate flags: no candidates (a single-cell order).
+  auto plain = BuildPurchaseRequest(FlagsOf({"purchase", "--region=r"}), FixedId);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->request.has_candidates());
+}
+
+TEST(PurchaseRequestTest, BadCandidateFlagsNameTheFlag) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--try=spot:0.10,free", "--try=free: each billing is spot:PRICE or payg"},
+      {"--try=spot:", "--try=spot:: each billing is spot:PRICE or payg"},
+      {"--strategy=fastest", "--strategy=fastest: cheapest or prioritized"},
+  };
+  for (const auto& [flag, message] : cases) {
+    auto built = BuildPurchaseRequest(FlagsOf({"purchase", "--zones=z1", flag}), FixedId);
+    ASSERT_FALSE(built.ok()) << flag;
+    EXPECT_EQ(built.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(built.status().message()), HasSubstr(message)) << flag;
+  }
+}
+
+TEST(PurchaseRequestTest, CandidateFlagsReplaceTheirPartOfTheSpecFiles) {
+  const std::string path = WriteTempFile("candidates.textproto", R"pb(
+    instance_count: 4
+    spec { region: "ap-guangzhou" zone: "ap-guangzhou-3" instance_type: "S5.MEDIUM2" }
+    candidates {
+      zones: [ "ap-guangzhou-3", "ap-guangzhou-4" ]
+      instance_types: "S5.LARGE8"
+      billing { pay_as_you_go {} }
+    })pb");
+  auto from_file = BuildPurchaseRequest(FlagsOf({"purchase", "--spec_file=" + path}), FixedId);
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_THAT(from_file->request.candidates().zones(),
+              ElementsAre("ap-guangzhou-3", "ap-guangzhou-4"));
+  auto on_top = BuildPurchaseRequest(
+      FlagsOf({"purchase", "--spec_file=" + path, "--try=spot:0.08"}), FixedId);
+  ASSERT_TRUE(on_top.ok()) << on_top.status();
+  const provisioning::v1::Candidates& c = on_top->request.candidates();
+  EXPECT_THAT(c.zones(), ElementsAre("ap-guangzhou-3", "ap-guangzhou-4"));  // the file's
+  EXPECT_THAT(c.instance_types(), ElementsAre("S5.LARGE8"));
+  ASSERT_EQ(c.billing_size(), 1);  // --try replaced the file's ladder
+  EXPECT_EQ(c.billing(0).spot().max_price_per_hour(), "0.08");
+  auto quote = BuildQuoteRequest(FlagsOf({"quote", "--spec_file=" + path}));
+  ASSERT_TRUE(quote.ok()) << quote.status();
+  EXPECT_THAT(quote->candidates(), EqualsProto(from_file->request.candidates()));
+}
+
 TEST(DescribeRequestTest, ByIdsByInstancesOrAFilteredPage) {
   auto by_id = BuildDescribeRequest({"ord-1", "orders/ord-2"}, FlagsOf({"describe"}));
   ASSERT_TRUE(by_id.ok());

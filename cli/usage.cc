@@ -43,6 +43,16 @@ std::vector<FlagSpec> SpecFlags() {
   };
 }
 
+// Where else an order may land: purchase and quote.
+std::vector<FlagSpec> CandidateFlags() {
+  return {{"zones", K::kList, "ZONE", "candidate zones of --region; comma-separated"},
+          {"types", K::kList, "TYPE", "candidate instance types; comma-separated"},
+          {"try", K::kList, "spot:PRICE|payg",
+           "candidate billings in the order to try them, e.g. spot:0.10,payg"},
+          {"strategy", K::kString, "cheapest|prioritized",
+           "rank available cells by price (default) or in the order given"}};
+}
+
 std::vector<FlagSpec> WatchFlags() {
   return {{"watch", K::kBool, "", "then show the order's progress until it is final"},
           {"watch_timeout", K::kDuration, "DURATION",
@@ -55,7 +65,7 @@ std::vector<FlagSpec> Concat(std::vector<FlagSpec> a, const std::vector<FlagSpec
 }
 
 std::vector<CommandSpec> BuildCommands() {
-  std::vector<FlagSpec> purchase = SpecFlags();
+  std::vector<FlagSpec> purchase = Concat(SpecFlags(), CandidateFlags());
   purchase.push_back({"request_id", K::kString, "ID",
                       "idempotency key (default: a new random id, printed so you can retry "
                       "with it)"});
@@ -72,7 +82,17 @@ std::vector<CommandSpec> BuildCommands() {
        "purchase waits until the cloud took it (instance ids known) or it\n"
        "failed (the failed check, exit 3), unless --no_wait.\n"
        "The request id goes to stderr; purchase again with --request_id=ID to retry\n"
-       "without buying twice.",
+       "without buying twice.\n"
+       "With --zones, --types or --try the order may land in any candidate cell\n"
+       "(zone x type x billing), tried cheapest first (or in the order given with\n"
+       "--strategy=prioritized); a cell with too few left takes what it has and the\n"
+       "rest goes to the next. The order then shows where each instance landed, its\n"
+       "attempts and the cells it skipped. Example (4 nodes, spot then\n"
+       "pay-as-you-go, any of three zones):\n"
+       "  provisionctl purchase --region=ap-guangzhou --zone=ap-guangzhou-3 \\\n"
+       "      --instance_type=S5.MEDIUM2 --image=img-pi0ii46r --count=4 \\\n"
+       "      --zones=ap-guangzhou-3,ap-guangzhou-4,ap-guangzhou-6 \\\n"
+       "      --types=S5.MEDIUM2,S5.LARGE8 --try=spot:0.10,payg --watch",
        Concat(purchase, WatchFlags())},
       {"quote", "", "Price an order before buying it",
        "Takes the same spec flags (or --spec_file) as purchase. With --zones, --types\n"
@@ -83,13 +103,7 @@ std::vector<CommandSpec> BuildCommands() {
        "      --instance_type=S5.MEDIUM2 --image=img-pi0ii46r --count=4 \\\n"
        "      --zones=ap-guangzhou-3,ap-guangzhou-4 --types=S5.MEDIUM2,S5.LARGE8 \\\n"
        "      --try=spot:0.10,payg",
-       Concat(SpecFlags(),
-              {{"zones", K::kList, "ZONE", "candidate zones of --region; comma-separated"},
-               {"types", K::kList, "TYPE", "candidate instance types; comma-separated"},
-               {"try", K::kList, "spot:PRICE|payg",
-                "candidate billings in the order to try them, e.g. spot:0.10,payg"},
-               {"strategy", K::kString, "cheapest|prioritized",
-                "rank available cells by price (default) or in the order given"}})},
+       Concat(SpecFlags(), CandidateFlags())},
       {"describe",
        "[ORDER_ID...]",
        "Show orders by id, by instance id, or list them",

@@ -32,7 +32,8 @@ TEST(UsageTest, CommandHelpShowsItsFlagsAndTheGlobalOnes) {
   for (const char* flag :
        {"--region=REGION", "--spot_max_price=PRICE", "--period_months=N", "--auto_renew",
         "--request_id=ID", "--dry_run", "--spec_file=PATH", "--watch", "--tag=KEY=VALUE",
-        "--data_disk=[TYPE:]GB", "--server=HOST:PORT"}) {
+        "--data_disk=[TYPE:]GB", "--server=HOST:PORT", "--zones=ZONE", "--types=TYPE",
+        "--try=spot:PRICE|payg", "--strategy=cheapest|prioritized"}) {
     EXPECT_THAT(help, HasSubstr(flag));
   }
   EXPECT_THAT(CommandHelp(*FindCommand("describe")),

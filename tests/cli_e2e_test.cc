@@ -1,16 +1,23 @@
 // End-to-end: the provisionctl binary as a subprocess against the real
 // provisioner (fake backend, short delays): purchase --watch until ACTIVE,
 // describe, terminate, JSON output, and an exit code and message per error.
+// Then against the real provisioner and the CVM emulator: a purchase over
+// candidates (4 nodes, spot then pay-as-you-go, any of 3 zones) that takes
+// what the cheapest cell has left and the rest in the next one.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "backends/tencentcloud/emulator/emulator_server.h"
+#include "backends/tencentcloud/emulator/test_world.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -259,6 +266,111 @@ TEST_F(CliEndToEndTest, EachErrorHasItsExitCodeAndDetails) {
   CliResult down = RunCli({"--server=127.0.0.1:1", "describe"});
   EXPECT_EQ(down.exit_code, 5);
   EXPECT_THAT(down.err, HasSubstr("UNAVAILABLE"));
+}
+
+// 3 zones x 2 types. ap-guangzhou-3's spot market (0.15) is above the 0.10
+// max for both types: its spot is as good as sold out. ap-guangzhou-4 has
+// the cheapest cell (S5.MEDIUM2 spot at 0.04) with 3 left; ap-guangzhou-6's
+// S5.MEDIUM2 spot at 0.05 is next. S5.LARGE8 spot: 0.09 and 0.10;
+// pay-as-you-go: 0.16-0.18 (S5.MEDIUM2) and 0.44-0.46 (S5.LARGE8).
+const char* const kCandidateZones[] = {"ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6"};
+
+tencentcloud::EmulatorConfig CandidatesWorld() {
+  tencentcloud::EmulatorConfig world = tencentcloud::TestWorld();
+  world.clear_zones();
+  for (int z = 0; z < 3; ++z) {
+    auto* zone = world.add_zones();
+    zone->set_zone(kCandidateZones[z]);
+    zone->set_region("ap-guangzhou");
+    for (int t = 0; t < 2; ++t) {
+      auto* type = zone->add_types();
+      type->set_instance_type(t == 0 ? "S5.MEDIUM2" : "S5.LARGE8");
+      type->set_cpu(t == 0 ? 2 : 4);
+      type->set_memory_gb(t == 0 ? 2 : 8);
+      type->set_price_per_hour(absl::StrFormat("0.%02d", (t == 0 ? 16 : 44) + z));
+      type->set_spot_price_per_hour(z == 0 ? "0.15"
+                                           : absl::StrFormat("0.%02d", (t == 0 ? 4 : 9) + z - 1));
+      type->set_stock(z == 1 && t == 0 ? 3 : -1);
+    }
+  }
+  world.mutable_pending_duration()->set_seconds(1);
+  return world;
+}
+
+class CliCandidatesEndToEndTest : public CliEndToEndTest {
+ protected:
+  void SetUp() override {
+    auto emulator = tencentcloud::EmulatorServer::Start(CandidatesWorld(), "127.0.0.1", 0);
+    ASSERT_TRUE(emulator.ok()) << emulator.status();
+    emulator_ = *std::move(emulator);
+    auto server = ServerProcess::Start(
+        WriteEmulatorConfig("cli_candidates.textproto", emulator_->port(),
+                            tencentcloud::kTestSecretId, tencentcloud::kTestSecretKey),
+        {"--poll_fast_interval=200ms", "--poll_slow_interval=300ms"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  std::unique_ptr<tencentcloud::EmulatorServer> emulator_;
+};
+
+// "4 nodes, spot then pay-as-you-go, any zone": 3 in the cheapest cell (all
+// it has), 1 in the next; the output says where each landed and names the
+// attempts and the skipped cells.
+TEST_F(CliCandidatesEndToEndTest, FourNodesSpotThenPayAsYouGoAnyZone) {
+  const std::vector<std::string> args = {"purchase",
+                                         "--region=ap-guangzhou",
+                                         "--zone=ap-guangzhou-3",
+                                         "--instance_type=S5.MEDIUM2",
+                                         "--image=img-pi0ii46r",
+                                         "--count=4",
+                                         "--zones=ap-guangzhou-3,ap-guangzhou-4,ap-guangzhou-6",
+                                         "--types=S5.MEDIUM2,S5.LARGE8",
+                                         "--try=spot:0.10,payg",
+                                         "--watch"};
+  CliResult result = Cli(args);
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+
+  // The attempts as they happened, then as the final table.
+  EXPECT_THAT(result.out, HasSubstr(" fell back to ap-guangzhou-6 S5.MEDIUM2 spot at 0.05/h "
+                                    "(attempt 2, 1 instance)\n"));
+  EXPECT_THAT(result.out, HasSubstr(" ACTIVE: 4/4 running\n  ATTEMPT  ZONE "));
+  EXPECT_THAT(result.out, HasSubstr("  1        ap-guangzhou-4  S5.MEDIUM2  spot<=0.10  0.04     3"
+                                    "      BOUGHT"));
+  EXPECT_THAT(result.out, HasSubstr("  2        ap-guangzhou-6  S5.MEDIUM2  spot<=0.10  0.05     1"
+                                    "      BOUGHT"));
+  EXPECT_THAT(result.out, ::testing::ContainsRegex(
+                              "ap-guangzhou-3  S5.MEDIUM2  spot<=0.10  0.15 .*SPOT_PRICE_TOO_LOW"));
+
+  // The service agrees: ACTIVE, 3 instances in ap-guangzhou-4 by attempt 1,
+  // 1 in ap-guangzhou-6 by attempt 2, all S5.MEDIUM2 spot.
+  std::smatch id;
+  ASSERT_TRUE(std::regex_search(result.out, id, std::regex("order (ord-[0-9a-f]+) ACTIVE")));
+  CliResult json = Cli({"describe", id[1].str(), "--output=json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const Order order = ParseJson<DescribeResponse>(json.out).orders(0);
+  EXPECT_EQ(order.state(), Order::ACTIVE);
+  ASSERT_EQ(order.instances_size(), 4);
+  std::map<std::string, int> landed;  // "zone type billing attempt" -> instances
+  for (const auto& instance : order.instances()) {
+    EXPECT_EQ(instance.state(), provisioning::v1::Instance::RUNNING);
+    ++landed[absl::StrCat(instance.zone(), " ", instance.instance_type(), " ",
+                          instance.billing().has_spot() ? "spot" : "payg", " ",
+                          instance.attempt())];
+  }
+  EXPECT_EQ(landed, (std::map<std::string, int>{{"ap-guangzhou-4 S5.MEDIUM2 spot 1", 3},
+                                                {"ap-guangzhou-6 S5.MEDIUM2 spot 2", 1}}));
+  ASSERT_EQ(order.attempts_size(), 2);
+  EXPECT_EQ(order.attempts(0).instance_count(), 3);
+  EXPECT_EQ(order.attempts(1).instance_count(), 1);
+
+  CliResult describe = Cli({"describe", id[1].str()});
+  ASSERT_EQ(describe.exit_code, 0) << describe.err;
+  EXPECT_THAT(describe.out, HasSubstr("ap-guangzhou-6  S5.MEDIUM2  spot     0.05"));
+  EXPECT_THAT(describe.out, HasSubstr("  ATTEMPT  ZONE"));
+  std::printf("$ provisionctl %s\n%s\n$ provisionctl describe %s\n%s",
+              absl::StrJoin(args, " ").c_str(), result.out.c_str(), id[1].str().c_str(),
+              describe.out.c_str());
 }
 
 TEST(CliHelpTest, HelpDocumentsTheExitCodes) {
