@@ -17,8 +17,10 @@
 #include "store/memory_order_store.h"
 #include "store/postgres_order_store.h"
 #include "store/postgres_capacity_verdicts.h"
+#include "store/postgres_node_group_store.h"
 #include "store/postgres_rate_slots.h"
 #include "store/postgres_work_leases.h"
+#include "store/sqlite_node_group_store.h"
 #include "store/sqlite_order_store.h"
 
 namespace cvm {
@@ -56,12 +58,15 @@ struct OpenedStore {
   std::unique_ptr<RateSlots> rate_slots = std::make_unique<LocalRateSlots>();
   // The sold-out memory (store/capacity_verdicts.h).
   std::unique_ptr<CapacityVerdicts> verdicts = std::make_unique<LocalCapacityVerdicts>();
+  // Node groups (store/node_group_store.h), beside the orders.
+  std::unique_ptr<NodeGroupStore> node_groups;
 };
 
 absl::StatusOr<OpenedStore> OpenStore(const std::string& spec, Clock* clock) {
   OpenedStore opened;
   if (spec == "memory") {
     opened.store = std::make_unique<MemoryOrderStore>(clock);
+    opened.node_groups = std::make_unique<MemoryNodeGroupStore>(clock);
     return opened;
   }
   absl::string_view path = spec;
@@ -72,6 +77,10 @@ absl::StatusOr<OpenedStore> OpenStore(const std::string& spec, Clock* clock) {
     auto store = SqliteOrderStore::Open(std::string(path), clock, options);
     if (!store.ok()) return store.status();
     opened.store = *std::move(store);
+    // After the order store: its migrations make the table.
+    auto groups = SqliteNodeGroupStore::Open(std::string(path), clock, {options.fsync_each_commit});
+    if (!groups.ok()) return groups.status();
+    opened.node_groups = *std::move(groups);
     return opened;
   }
   absl::string_view conninfo = spec;
@@ -83,6 +92,7 @@ absl::StatusOr<OpenedStore> OpenStore(const std::string& spec, Clock* clock) {
     opened.leases = std::make_unique<PostgresWorkLeases>(std::string(conninfo));
     opened.rate_slots = std::make_unique<PostgresRateSlots>(std::string(conninfo));
     opened.verdicts = std::make_unique<PostgresCapacityVerdicts>(std::string(conninfo));
+    opened.node_groups = std::make_unique<PostgresNodeGroupStore>(std::string(conninfo), clock);
     return opened;
   }
   return InvalidFields({{"store", absl::StrCat("unknown store \"", spec,

@@ -27,16 +27,34 @@ absl::StatusOr<NodeGroup> MutatedGroup(const NodeGroup& stored,
   return next;
 }
 
+NodeGroup NewGroup(NodeGroup group, absl::Time now) {
+  group.set_revision(1);
+  *group.mutable_create_time() = ProtoOf(now);
+  *group.mutable_update_time() = group.create_time();
+  return group;
+}
+
+absl::Status GroupNotFound(const std::string& group_id) {
+  return absl::NotFoundError(absl::StrCat("node group \"", group_id, "\" not found"));
+}
+
+absl::Status GroupAlreadyExists(const std::string& group_id) {
+  return absl::AlreadyExistsError(absl::StrCat("node group \"", group_id, "\" already exists"));
+}
+
+absl::StatusOr<NodeGroup> ParseGroup(const std::string& bytes, const char* store) {
+  NodeGroup group;
+  if (!group.ParseFromString(bytes)) {
+    return absl::InternalError(absl::StrCat(store, ": unparsable node group row"));
+  }
+  return group;
+}
+
 absl::StatusOr<NodeGroup> MemoryNodeGroupStore::Create(NodeGroup group) {
   absl::MutexLock lock(&mu_);
   auto key = std::make_pair(group.tenant(), group.group_id());
-  if (groups_.count(key) > 0) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("node group \"", group.group_id(), "\" already exists"));
-  }
-  group.set_revision(1);
-  *group.mutable_create_time() = ProtoOf(clock_->Now());
-  *group.mutable_update_time() = group.create_time();
+  if (groups_.count(key) > 0) return GroupAlreadyExists(group.group_id());
+  group = NewGroup(std::move(group), clock_->Now());
   groups_[key] = group;
   return group;
 }
@@ -46,9 +64,7 @@ absl::StatusOr<NodeGroup> MemoryNodeGroupStore::Update(const std::string& tenant
                                                        const Mutation& mutate) {
   absl::MutexLock lock(&mu_);
   auto it = groups_.find({tenant, group_id});
-  if (it == groups_.end()) {
-    return absl::NotFoundError(absl::StrCat("node group \"", group_id, "\" not found"));
-  }
+  if (it == groups_.end()) return GroupNotFound(group_id);
   bool changed = false;
   ASSIGN_OR_RETURN(NodeGroup next, MutatedGroup(it->second, mutate, clock_->Now(), changed));
   if (changed) it->second = next;
@@ -59,9 +75,7 @@ absl::StatusOr<NodeGroup> MemoryNodeGroupStore::Get(const std::string& tenant,
                                                     const std::string& group_id) {
   absl::MutexLock lock(&mu_);
   auto it = groups_.find({tenant, group_id});
-  if (it == groups_.end()) {
-    return absl::NotFoundError(absl::StrCat("node group \"", group_id, "\" not found"));
-  }
+  if (it == groups_.end()) return GroupNotFound(group_id);
   return it->second;
 }
 

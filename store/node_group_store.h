@@ -73,6 +73,17 @@ absl::StatusOr<provisioning::v1::NodeGroup> MutatedGroup(
     const provisioning::v1::NodeGroup& stored, const NodeGroupStore::Mutation& mutate,
     absl::Time now, bool& changed);
 
+// What every store's Create() stores: `group` at revision 1, created and
+// updated `now`.
+provisioning::v1::NodeGroup NewGroup(provisioning::v1::NodeGroup group, absl::Time now);
+// The errors every store returns: NOT_FOUND and ALREADY_EXISTS naming the group.
+absl::Status GroupNotFound(const std::string& group_id);
+absl::Status GroupAlreadyExists(const std::string& group_id);
+// A stored record; INTERNAL "<store>: unparsable node group row" when it
+// does not parse.
+absl::StatusOr<provisioning::v1::NodeGroup> ParseGroup(const std::string& bytes,
+                                                       const char* store);
+
 }  // namespace cvm
 
 #endif  // CVM_PROVISIONER_STORE_NODE_GROUP_STORE_H_

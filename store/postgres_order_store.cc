@@ -44,6 +44,11 @@ constexpr const char* kMigrations[] = {
     // (store/postgres_capacity_verdicts.h).
     "CREATE TABLE capacity_verdicts (cell TEXT COLLATE \"C\" PRIMARY KEY, reason TEXT NOT NULL,"
     "  message TEXT NOT NULL, until_micros BIGINT NOT NULL, bound TEXT NOT NULL);",
+    // 4: node groups (store/postgres_node_group_store.h), one row per
+    // (tenant, group_id): the NodeGroup as protobuf bytes and its revision.
+    "CREATE TABLE node_groups (tenant TEXT COLLATE \"C\" NOT NULL,"
+    "  group_id TEXT COLLATE \"C\" NOT NULL, revision BIGINT NOT NULL, body BYTEA NOT NULL,"
+    "  PRIMARY KEY (tenant, group_id));",
 };
 
 }  // namespace

@@ -39,6 +39,10 @@ constexpr const char* kMigrations[] = {
     "ALTER TABLE orders_v2 RENAME TO orders;"
     "CREATE INDEX orders_by_state ON orders(state);"
     "CREATE INDEX orders_by_tenant ON orders(tenant, order_id);",
+    // 3: node groups (store/sqlite_node_group_store.h), one row per
+    // (tenant, group_id): the NodeGroup as protobuf bytes and its revision.
+    "CREATE TABLE node_groups (tenant TEXT NOT NULL, group_id TEXT NOT NULL,"
+    "  revision INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (tenant, group_id));",
 };
 
 absl::StatusOr<Order> Parse(const std::string& blob) {
@@ -51,13 +55,7 @@ absl::StatusOr<Order> Parse(const std::string& blob) {
 
 absl::StatusOr<std::unique_ptr<SqliteOrderStore>> SqliteOrderStore::Open(
     const std::string& path, Clock* clock, Options options) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                      nullptr) != SQLITE_OK) {
-    absl::Status status = Error(db, absl::StrCat("open ", path));
-    sqlite3_close(db);
-    return status;
-  }
+  ASSIGN_OR_RETURN(sqlite3* db, sqlite::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   std::unique_ptr<SqliteOrderStore> store(new SqliteOrderStore(db, clock, options.max_events));
   absl::MutexLock lock(&store->mu_);
   // WAL: readers never block the writer. FULL: a commit is on disk (fsync)

@@ -8,6 +8,16 @@ absl::Status Error(sqlite3* db, absl::string_view what) {
   return absl::UnavailableError(absl::StrCat("sqlite: ", what, ": ", sqlite3_errmsg(db)));
 }
 
+absl::StatusOr<sqlite3*> Open(const std::string& path, int flags) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    absl::Status status = Error(db, absl::StrCat("open ", path));
+    sqlite3_close(db);
+    return status;
+  }
+  return db;
+}
+
 absl::Status Exec(sqlite3* db, const std::string& sql) {
   char* message = nullptr;
   if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {

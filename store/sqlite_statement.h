@@ -12,12 +12,17 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace cvm::sqlite {
 
 // UNAVAILABLE "sqlite: <what>: <sqlite's last error>".
 absl::Status Error(sqlite3* db, absl::string_view what);
+
+// Opens the database at `path` with sqlite3_open_v2 `flags`; the caller
+// closes it. UNAVAILABLE "sqlite: open <path>: ..." when it cannot.
+absl::StatusOr<sqlite3*> Open(const std::string& path, int flags);
 
 // Runs one or more statements without results.
 absl::Status Exec(sqlite3* db, const std::string& sql);
