@@ -29,6 +29,10 @@ ABSL_FLAG(absl::Duration, replica_check_interval, absl::Seconds(1),
           "how often the store's health is checked (NOT_SERVING while it is unreachable) and, "
           "with replicas on one PostgreSQL database, unfinished orders are scanned for ones a "
           "dead replica left");
+ABSL_FLAG(absl::Duration, node_group_interval, absl::Seconds(1),
+          "How often node groups are brought to their target");
+ABSL_FLAG(absl::Duration, node_group_backoff, absl::Seconds(10),
+          "First wait of a node group that cannot be satisfied (doubled per failure, at most 5m)");
 ABSL_FLAG(std::string, audit_log, "",
           "append-only audit log (JSON lines) of purchases, quotes and terminations; empty: "
           "none");
@@ -59,6 +63,8 @@ int main(int argc, char** argv) {
   options.prepaid_release_grace = absl::GetFlag(FLAGS_prepaid_release_grace);
   options.watch_progress_interval = absl::GetFlag(FLAGS_watch_progress_interval);
   options.replica_check_interval = absl::GetFlag(FLAGS_replica_check_interval);
+  options.node_group_interval = absl::GetFlag(FLAGS_node_group_interval);
+  options.node_group_backoff = absl::GetFlag(FLAGS_node_group_backoff);
   auto config = cvm::LoadServiceConfig(absl::GetFlag(FLAGS_config));
   if (!config.ok()) return Fail(config.status());
   options.config = *config;

@@ -33,13 +33,15 @@ constexpr char kServiceName[] = "provisioning.v1.Provisioning";
 // Every method served, for metrics created up front.
 std::vector<ServiceMetrics::Method> ServedMethods() {
   std::vector<ServiceMetrics::Method> methods;
-  const auto* service =
-      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(kServiceName);
-  for (int i = 0; i < service->method_count(); ++i) {
-    const auto* m = service->method(i);
-    methods.push_back({absl::StrCat("/", service->full_name(), "/", m->name()),
-                       m->server_streaming() ? ServerRpcInfo::Type::SERVER_STREAMING
-                                             : ServerRpcInfo::Type::UNARY});
+  for (const char* name : {kServiceName, "provisioning.v1.NodeGroups"}) {
+    const auto* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+    for (int i = 0; i < service->method_count(); ++i) {
+      const auto* m = service->method(i);
+      methods.push_back({absl::StrCat("/", service->full_name(), "/", m->name()),
+                         m->server_streaming() ? ServerRpcInfo::Type::SERVER_STREAMING
+                                               : ServerRpcInfo::Type::UNARY});
+    }
   }
   methods.push_back({"/grpc.health.v1.Health/Check", ServerRpcInfo::Type::UNARY});
   methods.push_back({"/grpc.health.v1.Health/Watch",
@@ -249,6 +251,25 @@ absl::Status Server::Start() {
   driver_ = std::make_unique<OrderDriver>(
       workflow_.get(), driver_options,
       [this](const absl::Status& outcome) { metrics_->RecordPurchaseOutcome(outcome); });
+  // Node groups: kept capacity, through the same orders.
+  node_groups_ = std::move(opened->node_groups);
+  NodeGroupReconciler::Options reconciling;
+  reconciling.interval = options_.node_group_interval;
+  reconciling.first_backoff = options_.node_group_backoff;
+  reconciling.clock = options_.clock;
+  reconciling.leases = shared_leases;
+  reconciler_ = std::make_unique<NodeGroupReconciler>(
+      node_groups_.get(), store_.get(), workflow_.get(),
+      [this](const std::string& order_id) { driver_->Enqueue(order_id, /*recovering=*/false); },
+      reconciling);
+  group_manager_ = std::make_unique<NodeGroupManager>(node_groups_.get(), store_.get(),
+                                                      workflow_.get(), reconciler_.get(),
+                                                      options_.clock);
+  NodeGroupsService::Deps group_deps;
+  group_deps.manager = group_manager_.get();
+  group_deps.pool = pool_.get();
+  group_deps.auth = auth_.get();
+  group_service_ = std::make_unique<NodeGroupsService>(group_deps);
   ProvisioningService::Deps deps;
   deps.workflow = workflow_.get();
   deps.driver = driver_.get();
@@ -266,6 +287,7 @@ absl::Status Server::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, auth_->credentials(), &port_);
   builder.RegisterService(service_.get());
+  builder.RegisterService(group_service_.get());
   builder.SetMaxReceiveMessageSize(options_.max_request_bytes);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
@@ -299,6 +321,7 @@ absl::Status Server::Start() {
   sweeper_thread_ = std::thread([this] { SweepLoop(); });
   replica_thread_ = std::thread([this] { ReplicaLoop(); });
   if (arrears_ != nullptr) arrears_->Start();
+  reconciler_->Start();
   return absl::OkStatus();
 }
 
@@ -377,6 +400,9 @@ void Server::Shutdown() {
   if (arrears_ != nullptr) arrears_->Stop();
   SetServing(false);
   if (service_ != nullptr) service_->StartDraining();
+  if (group_service_ != nullptr) group_service_->StartDraining();
+  // No new orders from groups; what they placed is in the store.
+  if (reconciler_ != nullptr) reconciler_->Stop();
   if (hub_ != nullptr) {
     hub_->Close(WithReason(RetryLater("the server is shutting down; reconnect and "
                                       "resume from the last revision",

@@ -36,6 +36,9 @@
 #include "service/orphan_sweeper.h"
 #include "service/order_workflow.h"
 #include "service/poller.h"
+#include "service/node_group_manager.h"
+#include "service/node_group_reconciler.h"
+#include "service/node_groups_service.h"
 #include "service/provisioning_service.h"
 #include "service/watch_hub.h"
 #include "store/order_store.h"
@@ -87,6 +90,11 @@ class Server {
     // while it cannot be reached, SERVING again when it answers) and, when replicas share
     // the store, the unfinished orders are scanned for ones to take over.
     absl::Duration replica_check_interval = absl::Seconds(1);
+    // How often the node group reconciler runs, and how long an
+    // unsatisfiable group first waits before ordering again (doubled per
+    // failure up to 5 minutes).
+    absl::Duration node_group_interval = absl::Seconds(1);
+    absl::Duration node_group_backoff = absl::Seconds(10);
   };
 
   static absl::StatusOr<std::unique_ptr<Server>> Create(Options options);
@@ -144,6 +152,10 @@ class Server {
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<grpc::Server> health_server_;  // plaintext, health only
   std::unique_ptr<Poller> poller_;
+  std::unique_ptr<NodeGroupStore> node_groups_;
+  std::unique_ptr<NodeGroupReconciler> reconciler_;
+  std::unique_ptr<NodeGroupManager> group_manager_;
+  std::unique_ptr<NodeGroupsService> group_service_;
   std::thread sweeper_thread_;
   absl::Notification stop_sweeping_;
   std::thread replica_thread_;

@@ -1,0 +1,72 @@
+// The gRPC surface of provisioning.v1.NodeGroups on the callback API: each
+// unary call runs its NodeGroupManager method for the caller's tenant on the
+// worker pool (service/unary_dispatch.h). WatchNodeGroup streams the group
+// now, then every new revision of it, read from the store every
+// `watch_interval` (so a change any replica makes reaches every watcher), and
+// ends OK after sending a DELETED group.
+//
+// Contract: thread-safe. After StartDraining() new calls are refused with
+// UNAVAILABLE and open watches end with it.
+#ifndef CVM_PROVISIONER_SERVICE_NODE_GROUPS_SERVICE_H_
+#define CVM_PROVISIONER_SERVICE_NODE_GROUPS_SERVICE_H_
+
+#include <atomic>
+#include <memory>
+
+#include "absl/time/time.h"
+#include "common/thread_pool.h"
+#include "provisioning/v1/node_groups.grpc.pb.h"
+#include "service/authenticator.h"
+#include "service/node_group_manager.h"
+
+namespace cvm {
+
+class NodeGroupsService final : public provisioning::v1::NodeGroups::CallbackService {
+ public:
+  struct Deps {
+    NodeGroupManager* manager = nullptr;
+    ThreadPool* pool = nullptr;
+    const Authenticator* auth = nullptr;
+    absl::Duration watch_interval = absl::Milliseconds(250);
+  };
+  explicit NodeGroupsService(Deps deps) : deps_(deps) {}
+
+  void StartDraining() { draining_->store(true); }
+
+  grpc::ServerUnaryReactor* CreateNodeGroup(grpc::CallbackServerContext* context,
+                                            const provisioning::v1::CreateNodeGroupRequest* request,
+                                            provisioning::v1::NodeGroup* response) override;
+  grpc::ServerUnaryReactor* UpdateNodeGroup(grpc::CallbackServerContext* context,
+                                            const provisioning::v1::UpdateNodeGroupRequest* request,
+                                            provisioning::v1::NodeGroup* response) override;
+  grpc::ServerUnaryReactor* DeleteNodeGroup(grpc::CallbackServerContext* context,
+                                            const provisioning::v1::DeleteNodeGroupRequest* request,
+                                            provisioning::v1::NodeGroup* response) override;
+  grpc::ServerUnaryReactor* GetNodeGroup(grpc::CallbackServerContext* context,
+                                         const provisioning::v1::GetNodeGroupRequest* request,
+                                         provisioning::v1::NodeGroup* response) override;
+  grpc::ServerUnaryReactor* ListNodeGroups(
+      grpc::CallbackServerContext* context, const provisioning::v1::ListNodeGroupsRequest* request,
+      provisioning::v1::ListNodeGroupsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteNodeGroupInstances(
+      grpc::CallbackServerContext* context,
+      const provisioning::v1::DeleteNodeGroupInstancesRequest* request,
+      provisioning::v1::NodeGroup* response) override;
+  grpc::ServerWriteReactor<provisioning::v1::NodeGroup>* WatchNodeGroup(
+      grpc::CallbackServerContext* context,
+      const provisioning::v1::WatchNodeGroupRequest* request) override;
+
+ private:
+  // The handler's NodeGroup into `response`.
+  grpc::ServerUnaryReactor* Answer(
+      grpc::CallbackServerContext* context, provisioning::v1::NodeGroup* response,
+      std::function<absl::StatusOr<provisioning::v1::NodeGroup>(const std::string&)> handler);
+
+  const Deps deps_;
+  // Shared with the watch threads, which may outlive a call into this.
+  std::shared_ptr<std::atomic<bool>> draining_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+}  // namespace cvm
+
+#endif  // CVM_PROVISIONER_SERVICE_NODE_GROUPS_SERVICE_H_
