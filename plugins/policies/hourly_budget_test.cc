@@ -1,7 +1,6 @@
 // The "hourly_budget" policy: live orders' hourly spend plus this purchase's
 // quote within the budget. (The concurrent test, 20 purchases at once through
 // the order workflow, is service/order_workflow_policy_test.cc.)
-#include <atomic>
 
 #include "backends/fake/fake_backend.h"
 #include "common/clock.h"
@@ -24,42 +23,7 @@ using testing::Metadata;
 using testing::OnePolicy;
 using testing::OrderOf;
 using testing::Purchase;
-
-// A backend that counts quotes (priced like the fake: 0.20 CNY an hour);
-// Quote fails while `quote_error` is set. Only Quote is used by the policy.
-class QuoteCounter : public Backend {
- public:
-  explicit QuoteCounter(std::unique_ptr<Backend> fake) : fake_(std::move(fake)) {}
-
-  absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
-                                                int count, absl::Time) override {
-    ++quotes;
-    if (!quote_error.ok()) return quote_error;
-    return fake_->Quote(spec, count);
-  }
-  absl::Status Preflight(const CreateRequest&) override { return Unused(); }
-  absl::StatusOr<std::vector<std::string>> Create(const CreateRequest&) override {
-    return Unused();
-  }
-  absl::StatusOr<std::vector<InstanceStatus>> Describe(const std::string&,
-                                                       absl::Span<const std::string>) override {
-    return Unused();
-  }
-  absl::StatusOr<std::vector<std::string>> FindByOrder(const std::string&,
-                                                       const std::string&) override {
-    return Unused();
-  }
-  absl::Status Terminate(const std::string&, absl::Span<const std::string>, absl::Time) override {
-    return Unused();
-  }
-
-  std::atomic<int> quotes{0};
-  absl::Status quote_error;
-
- private:
-  static absl::Status Unused() { return absl::UnimplementedError("not used by policies"); }
-  std::unique_ptr<Backend> fake_;
-};
+using testing::QuoteCounter;
 
 class HourlyBudgetTest : public ::testing::Test {
  protected:
