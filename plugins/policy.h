@@ -32,6 +32,12 @@
 //     of the request.
 //  4. Ownership: a policy keeps nothing of the check beyond the call except
 //     what it caches itself (e.g. a price); the context's pointers outlive it.
+//  5. A purchase with candidates may land in any of its cells
+//     (common/candidate_cells.h CellSpecs), so a policy judges every cell,
+//     not just the spec, and a denial names the request field the offending
+//     value comes from ("candidates.zones[i]", "spec.zone", ...). The
+//     built-in policies get the cells and fields from
+//     plugins/policies/policy_support.h PurchaseCells.
 #ifndef CVM_PROVISIONER_PLUGINS_POLICY_H_
 #define CVM_PROVISIONER_PLUGINS_POLICY_H_
 

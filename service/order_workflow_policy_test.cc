@@ -209,6 +209,40 @@ TEST_F(OrderWorkflowPolicyTest, APolicyOfAnotherTenantDoesNotApply) {
             absl::StatusCode::kPermissionDenied);
 }
 
+// A spot purchase (6 x 0.03 an hour) whose billing ladder ends in
+// pay-as-you-go may cost 6 x 0.20 = 1.20: over a budget of 1.00, refused
+// through Accept with nothing stored; the spot-only ladder is accepted.
+TEST_F(OrderWorkflowPolicyTest, ACandidatesPurchaseOverBudgetAtItsDearestCellIsRefused) {
+  HourlyBudgetConfig budget;
+  budget.set_max_spend_per_hour("1.00");
+  Build("hourly_budget", budget);
+  PurchaseRequest ladder = Purchase("r1", 6);
+  ladder.mutable_spec()->mutable_spot()->set_max_price_per_hour("0.10");
+  ladder.mutable_candidates()->add_zones("ap-guangzhou-3");
+  ladder.mutable_candidates()->add_zones("ap-guangzhou-4");
+  ladder.mutable_candidates()->add_billing()->mutable_spot()->set_max_price_per_hour("0.10");
+  ladder.mutable_candidates()->add_billing()->mutable_pay_as_you_go();
+  auto refused = workflow_->Accept(ladder);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_EQ(ErrorReason(refused.status()), "POLICY_BUDGET_EXCEEDED");
+  auto info = GetDetail<google::rpc::ErrorInfo>(refused.status());
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->metadata().at("order_spend_per_hour"), "1.20");
+  EXPECT_EQ(info->metadata().at("dearest_cell"), "ap-guangzhou-3/S5.MEDIUM2/pay-as-you-go");
+  EXPECT_FALSE(Stored("r1"));
+  auto live = ledger_->LiveOrders(kDefaultTenant);
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_TRUE(live->empty());
+
+  PurchaseRequest spot_only = ladder;
+  spot_only.set_request_id("r2");
+  spot_only.mutable_candidates()->mutable_billing()->RemoveLast();
+  auto accepted = workflow_->Accept(spot_only);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_TRUE(accepted->created);
+  EXPECT_TRUE(Stored("r2"));
+}
+
 // 20 purchases of one instance at 0.20 an hour start at once against a budget
 // of 1.00 an hour: exactly 5 are accepted, the stored spend is the budget.
 // (Without the tenant's admission lock, 6 to 8 passed in trial runs: each

@@ -1,5 +1,12 @@
 // Plugin "allowed_placement": the regions, zones and instance types a tenant
 // may buy (config: provisioning.policies.v1.AllowedPlacementConfig).
+//
+// A purchase with candidates may land in any of its cells, so every cell must
+// be allowed (policy_support.h PurchaseCells), not just the spec: the first
+// cell found outside the lists (region, then zone, then type, cells in the
+// order given) is denied, naming the field its value comes from
+// ("candidates.zones[i]", "spec.zone", ...) and the value.
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
@@ -18,13 +25,16 @@ class AllowedPlacement : public Policy {
       : config_(std::move(config)), name_(std::move(name)) {}
 
   absl::Status Check(const PurchaseCheck& check) override {
-    const provisioning::v1::InstanceSpec& spec = check.request->spec();
-    RETURN_IF_ERROR(Allowed(config_.regions(), "spec.region", "region", spec.region(),
-                            "POLICY_REGION_NOT_ALLOWED"));
-    RETURN_IF_ERROR(
-        Allowed(config_.zones(), "spec.zone", "zone", spec.zone(), "POLICY_ZONE_NOT_ALLOWED"));
-    return Allowed(config_.instance_types(), "spec.instance_type", "instance type",
-                   spec.instance_type(), "POLICY_INSTANCE_TYPE_NOT_ALLOWED");
+    for (const PurchaseCell& cell : PurchaseCells(*check.request)) {
+      const provisioning::v1::InstanceSpec& spec = cell.spec;
+      RETURN_IF_ERROR(Allowed(config_.regions(), "spec.region", "region", spec.region(),
+                              "POLICY_REGION_NOT_ALLOWED"));
+      RETURN_IF_ERROR(Allowed(config_.zones(), cell.zone_field, "zone", spec.zone(),
+                              "POLICY_ZONE_NOT_ALLOWED"));
+      RETURN_IF_ERROR(Allowed(config_.instance_types(), cell.type_field, "instance type",
+                              spec.instance_type(), "POLICY_INSTANCE_TYPE_NOT_ALLOWED"));
+    }
+    return absl::OkStatus();
   }
 
  private:
@@ -33,9 +43,13 @@ class AllowedPlacement : public Policy {
                        const std::string& reason) const {
     if (MatchesAny(allowed, value)) return absl::OkStatus();
     const std::string list = absl::StrJoin(allowed, ", ");
-    return PolicyDenial(absl::StatusCode::kPermissionDenied, reason, name_, field,
-                        absl::StrCat(what, " \"", value, "\" is not allowed (allowed: ", list, ")"),
-                        {{"field", field}, {"value", value}, {"allowed", list}});
+    // A value from the candidates says where: the spec may hold another.
+    const std::string where =
+        absl::StartsWith(field, "candidates.") ? absl::StrCat(" in ", field) : "";
+    return PolicyDenial(
+        absl::StatusCode::kPermissionDenied, reason, name_, field,
+        absl::StrCat(what, " \"", value, "\"", where, " is not allowed (allowed: ", list, ")"),
+        {{"field", field}, {"value", value}, {"allowed", list}});
   }
 
   const AllowedPlacementConfig config_;

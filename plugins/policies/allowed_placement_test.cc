@@ -73,6 +73,53 @@ TEST(AllowedPlacementTest, DeniesAnInstanceTypeOutsideItsPatterns) {
   EXPECT_EQ(Metadata(status, "allowed"), "S5.*");
 }
 
+// The spec in an allowed zone, a candidate zone outside the list: the order
+// could land there, so the purchase is denied, naming the candidate.
+TEST(AllowedPlacementTest, DeniesACandidateZoneOutsideTheListNamingItsEntry) {
+  auto policies = OnePolicy("allowed_placement", Guangzhou());
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  auto request = Purchase(1);
+  request.mutable_candidates()->add_zones("ap-guangzhou-3");
+  request.mutable_candidates()->add_zones("ap-guangzhou-4");
+  absl::Status status = CheckPurchase(**policies, request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  EXPECT_EQ(ErrorReason(status), "POLICY_ZONE_NOT_ALLOWED");
+  EXPECT_EQ(Metadata(status, "field"), "candidates.zones[1]");
+  EXPECT_EQ(Metadata(status, "value"), "ap-guangzhou-4");
+  EXPECT_THAT(status.message(),
+              HasSubstr("zone \"ap-guangzhou-4\" in candidates.zones[1] is not allowed"));
+}
+
+TEST(AllowedPlacementTest, DeniesACandidateTypeOutsideTheListNamingItsEntry) {
+  auto policies = OnePolicy("allowed_placement", Guangzhou());
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  auto request = Purchase(1);
+  request.mutable_candidates()->add_instance_types("S5.MEDIUM2");
+  request.mutable_candidates()->add_instance_types("GN10X.2XLARGE40");
+  request.mutable_candidates()->add_billing()->mutable_pay_as_you_go();
+  absl::Status status = CheckPurchase(**policies, request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  EXPECT_EQ(ErrorReason(status), "POLICY_INSTANCE_TYPE_NOT_ALLOWED");
+  EXPECT_EQ(Metadata(status, "field"), "candidates.instance_types[1]");
+  EXPECT_EQ(Metadata(status, "value"), "GN10X.2XLARGE40");
+}
+
+// Every cell inside the lists: admitted. The spec's own zone, replaced by
+// the candidate zones, is in no cell and so not judged.
+TEST(AllowedPlacementTest, AdmitsCandidatesWhoseEveryCellIsAllowed) {
+  auto policies = OnePolicy("allowed_placement", Guangzhou());
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  auto request = Purchase(1);
+  request.mutable_spec()->set_zone("ap-guangzhou-4");
+  auto* candidates = request.mutable_candidates();
+  candidates->add_zones("ap-guangzhou-3");
+  candidates->add_instance_types("S5.MEDIUM2");
+  candidates->add_instance_types("S5.LARGE8");
+  candidates->add_billing()->mutable_spot()->set_max_price_per_hour("0.10");
+  candidates->add_billing()->mutable_pay_as_you_go();
+  EXPECT_TRUE(CheckPurchase(**policies, request).ok()) << CheckPurchase(**policies, request);
+}
+
 TEST(AllowedPlacementTest, EmptyListsAllowAnything) {
   auto policies = OnePolicy("allowed_placement", AllowedPlacementConfig());
   ASSERT_TRUE(policies.ok()) << policies.status();

@@ -1,8 +1,8 @@
 // The "hourly_budget" policy: live orders' hourly spend plus this purchase's
 // quote within the budget. (The concurrent test, 20 purchases at once through
 // the order workflow, is service/order_workflow_policy_test.cc.)
-#include <atomic>
 
+#include "absl/strings/str_cat.h"
 #include "backends/fake/fake_backend.h"
 #include "common/clock.h"
 #include "gmock/gmock.h"
@@ -24,42 +24,7 @@ using testing::Metadata;
 using testing::OnePolicy;
 using testing::OrderOf;
 using testing::Purchase;
-
-// A backend that counts quotes (priced like the fake: 0.20 CNY an hour);
-// Quote fails while `quote_error` is set. Only Quote is used by the policy.
-class QuoteCounter : public Backend {
- public:
-  explicit QuoteCounter(std::unique_ptr<Backend> fake) : fake_(std::move(fake)) {}
-
-  absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
-                                                int count, absl::Time) override {
-    ++quotes;
-    if (!quote_error.ok()) return quote_error;
-    return fake_->Quote(spec, count);
-  }
-  absl::Status Preflight(const CreateRequest&) override { return Unused(); }
-  absl::StatusOr<std::vector<std::string>> Create(const CreateRequest&) override {
-    return Unused();
-  }
-  absl::StatusOr<std::vector<InstanceStatus>> Describe(const std::string&,
-                                                       absl::Span<const std::string>) override {
-    return Unused();
-  }
-  absl::StatusOr<std::vector<std::string>> FindByOrder(const std::string&,
-                                                       const std::string&) override {
-    return Unused();
-  }
-  absl::Status Terminate(const std::string&, absl::Span<const std::string>, absl::Time) override {
-    return Unused();
-  }
-
-  std::atomic<int> quotes{0};
-  absl::Status quote_error;
-
- private:
-  static absl::Status Unused() { return absl::UnimplementedError("not used by policies"); }
-  std::unique_ptr<Backend> fake_;
-};
+using testing::QuoteCounter;
 
 class HourlyBudgetTest : public ::testing::Test {
  protected:
@@ -79,6 +44,7 @@ class HourlyBudgetTest : public ::testing::Test {
     config.set_currency(currency);
     PolicyContext context;
     context.ledger = &ledger_;
+    context.clock = &clock_;
     auto policies = OnePolicy("hourly_budget", config, context);
     EXPECT_TRUE(policies.ok()) << policies.status();
     return policies.ok() ? *std::move(policies) : nullptr;
@@ -191,6 +157,132 @@ TEST_F(HourlyBudgetTest, AQuoteErrorRefusesThePurchase) {
   auto policies = Build("5.00");
   EXPECT_EQ(CheckPurchase(*policies, Purchase(1), kDefaultTenant, counting.get()).code(),
             absl::StatusCode::kUnavailable);
+}
+
+// Fake prices, S5.LARGE8 at 1.00 pay-as-you-go: a cheap spec, a dear
+// candidate type.
+class CandidatesBudgetTest : public HourlyBudgetTest {
+ protected:
+  void SetUp() override {
+    HourlyBudgetTest::SetUp();
+    counting_ = std::make_unique<QuoteCounter>(std::move(backend_));
+    counting_->type_prices["S5.LARGE8"] = "1.00";
+  }
+
+  absl::Status Check(PolicySet& policies, const provisioning::v1::PurchaseRequest& request) {
+    return CheckPurchase(policies, request, kDefaultTenant, counting_.get());
+  }
+
+  // `count` S5.MEDIUM2 (0.20) that may land as S5.LARGE8 (1.00) too.
+  static provisioning::v1::PurchaseRequest MediumOrLarge(int count, const std::string& id = "r1") {
+    auto request = Purchase(count, id);
+    request.mutable_candidates()->add_instance_types("S5.MEDIUM2");
+    request.mutable_candidates()->add_instance_types("S5.LARGE8");
+    return request;
+  }
+
+  // An instance of `order` that landed as `type` in ap-guangzhou-3, pay-as-you-go.
+  static provisioning::v1::Instance* Landed(Order& order, const std::string& type,
+                                            provisioning::v1::Instance::State state) {
+    auto* instance = order.add_instances();
+    instance->set_instance_id(absl::StrCat("ins-", order.instances_size()));
+    instance->set_state(state);
+    instance->set_zone("ap-guangzhou-3");
+    instance->set_instance_type(type);
+    instance->mutable_billing()->mutable_pay_as_you_go();
+    return instance;
+  }
+
+  std::unique_ptr<QuoteCounter> counting_;
+};
+
+// The spec alone fits the budget; a dearer candidate type does not: the
+// purchase counts at its dearest cell.
+TEST_F(CandidatesBudgetTest, ACandidatesPurchaseCountsAtItsDearestCell) {
+  auto policies = Build("2.00");
+  ASSERT_TRUE(Check(*policies, Purchase(3)).ok());  // 3 x 0.20
+  absl::Status status = Check(*policies, MediumOrLarge(3));
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_EQ(ErrorReason(status), "POLICY_BUDGET_EXCEEDED");
+  EXPECT_EQ(Metadata(status, "order_spend_per_hour"), "3.00");
+  EXPECT_EQ(Metadata(status, "dearest_cell"), "ap-guangzhou-3/S5.LARGE8/pay-as-you-go");
+  EXPECT_THAT(status.message(),
+              HasSubstr("this purchase adds 3.00 (at its dearest cell, "
+                        "ap-guangzhou-3/S5.LARGE8/pay-as-you-go) and would exceed"));
+  // Even at its dearest cell, 2 fit: a legitimate candidates purchase passes.
+  EXPECT_TRUE(Check(*policies, MediumOrLarge(2)).ok());
+}
+
+// A cheap spot spec with pay-as-you-go in its ladder counts at
+// pay-as-you-go.
+TEST_F(CandidatesBudgetTest, ASpotSpecWithPayAsYouGoInItsLadderCountsAtPayAsYouGo) {
+  auto policies = Build("1.00");
+  auto spot = Purchase(10);
+  spot.mutable_spec()->mutable_spot()->set_max_price_per_hour("0.10");
+  ASSERT_TRUE(Check(*policies, spot).ok());  // 10 x 0.05
+  spot.mutable_candidates()->add_billing()->mutable_spot()->set_max_price_per_hour("0.10");
+  ASSERT_TRUE(Check(*policies, spot).ok());  // a spot-only ladder: the same
+  spot.mutable_candidates()->add_billing()->mutable_pay_as_you_go();
+  absl::Status status = Check(*policies, spot);
+  EXPECT_EQ(ErrorReason(status), "POLICY_BUDGET_EXCEEDED") << status;
+  EXPECT_EQ(Metadata(status, "order_spend_per_hour"), "2.00");
+  EXPECT_EQ(Metadata(status, "dearest_cell"), "ap-guangzhou-3/S5.MEDIUM2/pay-as-you-go");
+}
+
+// 2 zones x 2 types x 2 billings: 8 cells quoted once (dearest: 2 x
+// S5.LARGE8 = 2.00); purchases of the same candidates that follow, and the
+// stored orders of the earlier ones (not yet in the cloud), quote no cell
+// again until the quotes are 5 minutes old on the policy's clock.
+TEST_F(CandidatesBudgetTest, BuyingTheSameCandidatesAgainQuotesNoCellAgainWithinFiveMinutes) {
+  auto policies = Build("5.00");
+  auto a = MediumOrLarge(2, "a");
+  a.mutable_candidates()->add_zones("ap-guangzhou-3");
+  a.mutable_candidates()->add_zones("ap-guangzhou-4");
+  a.mutable_candidates()->add_billing()->mutable_spot()->set_max_price_per_hour("0.10");
+  a.mutable_candidates()->add_billing()->mutable_pay_as_you_go();
+  ASSERT_TRUE(Check(*policies, a).ok());
+  EXPECT_EQ(counting_->quotes, 8);
+  auto b = a;
+  b.set_request_id("b");
+  ledger_.Set(kDefaultTenant, {OrderOf(a, Order::ACCEPTED)});
+  ASSERT_TRUE(Check(*policies, b).ok());  // 2.00 + 2.00
+  EXPECT_EQ(counting_->quotes, 8);
+  auto c = a;
+  c.set_request_id("c");
+  ledger_.Set(kDefaultTenant, {OrderOf(a, Order::ACCEPTED), OrderOf(b, Order::SUBMITTED)});
+  absl::Status status = Check(*policies, c);
+  EXPECT_EQ(ErrorReason(status), "POLICY_BUDGET_EXCEEDED") << status;
+  EXPECT_EQ(Metadata(status, "current_spend_per_hour"), "4.00");
+  EXPECT_EQ(counting_->quotes, 8);
+  clock_.Advance(absl::Minutes(5) - absl::Seconds(1));
+  EXPECT_EQ(ErrorReason(Check(*policies, c)), "POLICY_BUDGET_EXCEEDED");
+  EXPECT_EQ(counting_->quotes, 8);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(Metadata(Check(*policies, c), "current_spend_per_hour"), "4.00");
+  EXPECT_EQ(counting_->quotes, 16);  // each cell once more, for c, a and b alike
+}
+
+// Before the cloud call a stored candidates order holds instance_count at
+// its dearest cell; after it, each live instance costs its landed cell, each
+// cell quoted once.
+TEST_F(CandidatesBudgetTest, StoredCandidatesOrdersCountAtTheirDearestThenWhereTheyLanded) {
+  auto policies = Build("1.00");
+  ledger_.Set(kDefaultTenant, {OrderOf(MediumOrLarge(2, "a"), Order::CHECKING)});
+  EXPECT_EQ(Metadata(Check(*policies, Purchase(1)), "current_spend_per_hour"), "2.00");
+
+  Order landed = OrderOf(MediumOrLarge(5, "a"), Order::ACTIVE);
+  for (int i = 0; i < 3; ++i) Landed(landed, "S5.MEDIUM2", provisioning::v1::Instance::RUNNING);
+  Landed(landed, "S5.MEDIUM2", provisioning::v1::Instance::TERMINATED);
+  Landed(landed, "S5.LARGE8", provisioning::v1::Instance::RUNNING);
+  ledger_.Set(kDefaultTenant, {landed});
+  const int before = counting_->quotes;
+  absl::Status status = Check(*policies, Purchase(1));  // 1.60 + 0.20
+  EXPECT_EQ(Metadata(status, "current_spend_per_hour"), "1.60") << status;
+  EXPECT_EQ(counting_->quotes, before + 3);  // the purchase, and 2 landed cells
+  // Without the dear instance, 0.60 + 0.20 fit.
+  landed.mutable_instances(4)->set_state(provisioning::v1::Instance::TERMINATED);
+  ledger_.Set(kDefaultTenant, {landed});
+  EXPECT_TRUE(Check(*policies, Purchase(1)).ok());
 }
 
 TEST_F(HourlyBudgetTest, AMissingBudgetIsAConfigErrorNamingTheField) {

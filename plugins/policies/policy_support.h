@@ -1,5 +1,6 @@
 // Helpers shared by the built-in policies: denials that name their rule,
-// patterns, and what an order holds.
+// patterns, the cells of a purchase with the fields they come from, and what
+// an order holds.
 #ifndef CVM_PROVISIONER_PLUGINS_POLICIES_POLICY_SUPPORT_H_
 #define CVM_PROVISIONER_PLUGINS_POLICIES_POLICY_SUPPORT_H_
 
@@ -33,10 +34,32 @@ bool MatchesAny(const google::protobuf::RepeatedPtrField<std::string>& patterns,
 absl::Status ValidatePatterns(const google::protobuf::RepeatedPtrField<std::string>& patterns,
                               absl::string_view field);
 
+// One cell of a purchase (common/candidate_cells.h CellSpecs: the spec a
+// purchase of it sends) and the request fields its values come from, for
+// denials: "candidates.zones[i]", "candidates.instance_types[i]" and
+// "candidates.billing[i]" when the candidates list them, else "spec.zone",
+// "spec.instance_type" and "spec.billing".
+struct PurchaseCell {
+  provisioning::v1::InstanceSpec spec;
+  std::string zone_field;
+  std::string type_field;
+  std::string billing_field;
+  // The spot bid's field: billing_field + ".spot.max_price_per_hour", or
+  // "spec.spot.max_price_per_hour".
+  std::string bid_field;
+};
+
+// Every cell `request` may land in, in CellSpecs' order; just the spec
+// (fields "spec.*") without candidates.
+std::vector<PurchaseCell> PurchaseCells(const provisioning::v1::PurchaseRequest& request);
+
+// Whether the tenant still holds (and pays for) `instance`: neither
+// TERMINATED nor LAUNCH_FAILED nor returned to the cloud's recycle bin
+// (backends/backend.h rule 8: refunded, no longer the tenant's).
+bool IsHeld(const provisioning::v1::Instance& instance);
+
 // The instances `order` holds or may still buy: instance_count before the
-// cloud call (ACCEPTED, CHECKING, SUBMITTED), then its instances that are
-// neither TERMINATED nor LAUNCH_FAILED nor returned to the cloud's recycle
-// bin (backends/backend.h rule 8: refunded, no longer the tenant's).
+// cloud call (ACCEPTED, CHECKING, SUBMITTED), then its instances IsHeld().
 int LiveInstances(const provisioning::v1::Order& order);
 
 }  // namespace cvm

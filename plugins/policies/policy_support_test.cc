@@ -8,6 +8,7 @@ namespace {
 
 using provisioning::v1::Instance;
 using provisioning::v1::Order;
+using provisioning::v1::PurchaseRequest;
 
 google::protobuf::RepeatedPtrField<std::string> List(std::initializer_list<const char*> values) {
   google::protobuf::RepeatedPtrField<std::string> list;
@@ -56,6 +57,56 @@ TEST(ValidatePatternsTest, AStarOnlyAtTheEndAndNoEmptyPattern) {
   EXPECT_EQ(inner.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(GetDetail<google::rpc::BadRequest>(inner)->field_violations(0).field(), "zones[1]");
   EXPECT_FALSE(ValidatePatterns(List({""}), "zones").ok());
+}
+
+PurchaseRequest SpotPurchase() {
+  PurchaseRequest request;
+  auto* spec = request.mutable_spec();
+  spec->set_region("ap-guangzhou");
+  spec->set_zone("ap-guangzhou-3");
+  spec->set_instance_type("S5.MEDIUM2");
+  spec->mutable_spot()->set_max_price_per_hour("0.10");
+  return request;
+}
+
+TEST(PurchaseCellsTest, WithoutCandidatesTheOneCellIsTheSpecWithSpecFields) {
+  std::vector<PurchaseCell> cells = PurchaseCells(SpotPurchase());
+  ASSERT_EQ(cells.size(), 1u);
+  EXPECT_EQ(cells[0].spec.zone(), "ap-guangzhou-3");
+  EXPECT_EQ(cells[0].zone_field, "spec.zone");
+  EXPECT_EQ(cells[0].type_field, "spec.instance_type");
+  EXPECT_EQ(cells[0].billing_field, "spec.billing");
+  EXPECT_EQ(cells[0].bid_field, "spec.spot.max_price_per_hour");
+}
+
+TEST(PurchaseCellsTest, EachValueNamesTheCandidatesEntryItComesFrom) {
+  PurchaseRequest request = SpotPurchase();
+  auto* candidates = request.mutable_candidates();
+  candidates->add_zones("ap-guangzhou-4");
+  candidates->add_zones("ap-guangzhou-3");  // the spec's zone, listed second
+  candidates->add_billing()->mutable_pay_as_you_go();
+  candidates->add_billing()->mutable_spot()->set_max_price_per_hour("0.20");
+  std::vector<PurchaseCell> cells = PurchaseCells(request);
+  ASSERT_EQ(cells.size(), 4u);  // 2 billings x 2 zones x the spec's type
+  EXPECT_EQ(cells[0].zone_field, "candidates.zones[0]");
+  EXPECT_EQ(cells[1].spec.zone(), "ap-guangzhou-3");
+  EXPECT_EQ(cells[1].zone_field, "candidates.zones[1]");
+  EXPECT_EQ(cells[1].type_field, "spec.instance_type");
+  EXPECT_TRUE(cells[1].spec.has_pay_as_you_go());
+  EXPECT_EQ(cells[1].billing_field, "candidates.billing[0]");
+  EXPECT_EQ(cells[3].spec.spot().max_price_per_hour(), "0.20");
+  EXPECT_EQ(cells[3].billing_field, "candidates.billing[1]");
+  EXPECT_EQ(cells[3].bid_field, "candidates.billing[1].spot.max_price_per_hour");
+}
+
+TEST(PurchaseCellsTest, AnEmptyLadderIsTheSpecsBilling) {
+  PurchaseRequest request = SpotPurchase();
+  request.mutable_candidates()->add_instance_types("S5.LARGE8");
+  std::vector<PurchaseCell> cells = PurchaseCells(request);
+  ASSERT_EQ(cells.size(), 1u);
+  EXPECT_EQ(cells[0].type_field, "candidates.instance_types[0]");
+  EXPECT_EQ(cells[0].billing_field, "spec.billing");
+  EXPECT_EQ(cells[0].bid_field, "spec.spot.max_price_per_hour");
 }
 
 TEST(LiveInstancesTest, CountBeforeTheCloudCallThenInstancesStillAlive) {

@@ -4,12 +4,15 @@
 #ifndef CVM_PROVISIONER_PLUGINS_POLICIES_POLICY_TEST_SUPPORT_H_
 #define CVM_PROVISIONER_PLUGINS_POLICIES_POLICY_TEST_SUPPORT_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "backends/quote_parts.h"
+#include "common/money.h"
 #include "common/status_details.h"
 #include "plugins/policy_set.h"
 #include "provisioning/v1/provisioning.pb.h"
@@ -68,6 +71,51 @@ inline provisioning::v1::PurchaseRequest Purchase(int count, const std::string& 
   return request;
 }
 
+// A backend that counts quotes and prices like `fake`, except the
+// pay-as-you-go instance types in `type_prices` (type -> price per hour, no
+// bandwidth): their own price. Quote fails while `quote_error` is set. Only
+// Quote is used by the policies; set the fields before the checks.
+class QuoteCounter : public Backend {
+ public:
+  explicit QuoteCounter(std::unique_ptr<Backend> fake) : fake_(std::move(fake)) {}
+
+  absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
+                                                int count, absl::Time) override {
+    ++quotes;
+    if (!quote_error.ok()) return quote_error;
+    auto own = type_prices.find(spec.instance_type());
+    if (own == type_prices.end() || spec.has_spot()) return fake_->Quote(spec, count);
+    PriceParts parts;
+    absl::StatusOr<int64_t> unit = ParseMoneyMicros(own->second);
+    if (!unit.ok()) return unit.status();
+    parts.instance_hourly = *unit;
+    return QuoteOf(parts, count, "CNY");
+  }
+  absl::Status Preflight(const CreateRequest&) override { return Unused(); }
+  absl::StatusOr<std::vector<std::string>> Create(const CreateRequest&) override {
+    return Unused();
+  }
+  absl::StatusOr<std::vector<InstanceStatus>> Describe(const std::string&,
+                                                       absl::Span<const std::string>) override {
+    return Unused();
+  }
+  absl::StatusOr<std::vector<std::string>> FindByOrder(const std::string&,
+                                                       const std::string&) override {
+    return Unused();
+  }
+  absl::Status Terminate(const std::string&, absl::Span<const std::string>, absl::Time) override {
+    return Unused();
+  }
+
+  std::atomic<int> quotes{0};
+  absl::Status quote_error;
+  std::map<std::string, std::string> type_prices;
+
+ private:
+  static absl::Status Unused() { return absl::UnimplementedError("not used by policies"); }
+  std::unique_ptr<Backend> fake_;
+};
+
 // A stored order of `request` in `state` (instances, when given, RUNNING).
 inline provisioning::v1::Order OrderOf(const provisioning::v1::PurchaseRequest& request,
                                        provisioning::v1::Order::State state,
@@ -77,6 +125,7 @@ inline provisioning::v1::Order OrderOf(const provisioning::v1::PurchaseRequest& 
   order.set_order_id("ord-" + request.request_id());
   order.set_request_id(request.request_id());
   *order.mutable_spec() = request.spec();
+  if (request.has_candidates()) *order.mutable_candidates() = request.candidates();
   order.set_instance_count(request.instance_count());
   order.set_state(state);
   order.set_backend(backend);

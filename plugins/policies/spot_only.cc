@@ -1,5 +1,14 @@
 // Plugin "spot_only": matching purchases must be spot, optionally with a
 // capped bid (config: provisioning.policies.v1.SpotOnlyConfig).
+//
+// A purchase with candidates may land in any of its cells (policy_support.h
+// PurchaseCells), so each cell is judged on its own: every cell whose type
+// and region match must be spot, and every spot cell's bid within the cap. A
+// pay-as-you-go rung of the billing ladder for a matching type is denied
+// naming "candidates.billing[i]"; a bid above the cap names
+// "candidates.billing[i].spot.max_price_per_hour" (or the spec's fields when
+// the billing is the spec's).
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/money.h"
 #include "common/status_details.h"
@@ -19,34 +28,48 @@ class SpotOnly : public Policy {
       : config_(std::move(config)), name_(std::move(name)), cap_micros_(cap_micros) {}
 
   absl::Status Check(const PurchaseCheck& check) override {
-    const provisioning::v1::InstanceSpec& spec = check.request->spec();
-    if (!MatchesAny(config_.instance_types(), spec.instance_type()) ||
-        !MatchesAny(config_.regions(), spec.region())) {
-      return absl::OkStatus();
-    }
-    if (!spec.has_spot()) {
-      return PolicyDenial(absl::StatusCode::kPermissionDenied, "POLICY_SPOT_REQUIRED", name_,
-                          "spec.billing",
-                          absl::StrCat(spec.instance_type(), " in ", spec.region(),
-                                       " may only be bought as spot instances"),
-                          {{"instance_type", spec.instance_type()}, {"region", spec.region()}});
-    }
-    if (cap_micros_ < 0) return absl::OkStatus();
-    // Validation already parsed the bid; an unparsable one is not ours to judge.
-    absl::StatusOr<int64_t> bid = ParseMoneyMicros(spec.spot().max_price_per_hour());
-    if (bid.ok() && *bid > cap_micros_) {
-      return PolicyDenial(
-          absl::StatusCode::kPermissionDenied, "POLICY_SPOT_PRICE_ABOVE_CAP", name_,
-          "spec.spot.max_price_per_hour",
-          absl::StrCat("a spot bid of ", spec.spot().max_price_per_hour(),
-                       " per hour is above the cap of ", config_.max_price_per_hour()),
-          {{"max_price_per_hour", spec.spot().max_price_per_hour()},
-           {"cap", config_.max_price_per_hour()}});
+    for (const PurchaseCell& cell : PurchaseCells(*check.request)) {
+      RETURN_IF_ERROR(CheckCell(cell));
     }
     return absl::OkStatus();
   }
 
  private:
+  absl::Status CheckCell(const PurchaseCell& cell) const {
+    const provisioning::v1::InstanceSpec& spec = cell.spec;
+    if (!MatchesAny(config_.instance_types(), spec.instance_type()) ||
+        !MatchesAny(config_.regions(), spec.region())) {
+      return absl::OkStatus();
+    }
+    // A billing from the ladder says where: the spec may be spot.
+    const bool from_ladder = absl::StartsWith(cell.billing_field, "candidates.");
+    if (!spec.has_spot()) {
+      return PolicyDenial(
+          absl::StatusCode::kPermissionDenied, "POLICY_SPOT_REQUIRED", name_, cell.billing_field,
+          absl::StrCat(spec.instance_type(), " in ", spec.region(),
+                       " may only be bought as spot instances",
+                       from_ladder ? absl::StrCat(" (", cell.billing_field, " is not spot)") : ""),
+          {{"instance_type", spec.instance_type()},
+           {"region", spec.region()},
+           {"field", cell.billing_field}});
+    }
+    if (cap_micros_ < 0) return absl::OkStatus();
+    // Validation refuses an unparsable bid; should one get here, it is no
+    // bid within the cap (fail closed).
+    absl::StatusOr<int64_t> bid = ParseMoneyMicros(spec.spot().max_price_per_hour());
+    if (!bid.ok() || *bid > cap_micros_) {
+      return PolicyDenial(
+          absl::StatusCode::kPermissionDenied, "POLICY_SPOT_PRICE_ABOVE_CAP", name_, cell.bid_field,
+          absl::StrCat("a spot bid of ", spec.spot().max_price_per_hour(),
+                       from_ladder ? absl::StrCat(" (", cell.bid_field, ")") : "",
+                       " per hour is above the cap of ", config_.max_price_per_hour()),
+          {{"max_price_per_hour", spec.spot().max_price_per_hour()},
+           {"cap", config_.max_price_per_hour()},
+           {"field", cell.bid_field}});
+    }
+    return absl::OkStatus();
+  }
+
   const SpotOnlyConfig config_;
   const std::string name_;
   const int64_t cap_micros_;  // -1: no cap
