@@ -151,6 +151,17 @@ class CvmEmulator {
                                                         const std::string& instance_type,
                                                         const std::string& price);
 
+  // Isolates each instance in `ids` now, as the cloud does one of an
+  // account in arrears: shut down with IsolatedSource ARREAR, released
+  // isolated_release_delay later (a top-up restores it). All or nothing:
+  // NOT_FOUND for an unknown or released id, FAILED_PRECONDITION for one
+  // already shut down. Returns the ids.
+  absl::StatusOr<std::vector<std::string>> Isolate(absl::Span<const std::string> ids);
+
+  // Sets the instances left of `instance_type` in `zone` (negative:
+  // unlimited). NOT_FOUND for an offer not sold.
+  absl::Status SetStock(const std::string& zone, const std::string& instance_type, int stock);
+
   // When the reclaimed spot instance `id` is shut down (what its metadata
   // path spot/termination-time reports). NOT_FOUND when `id` is unknown, not
   // spot or not being reclaimed (the metadata service's 404).

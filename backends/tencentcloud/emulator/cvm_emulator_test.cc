@@ -203,5 +203,23 @@ TEST_F(CvmEmulatorTest, SpotSoldOutRefusesSpotOnlyAndCellCallsAreLogged) {
   EXPECT_EQ(calls[2]["Zone"], "ap-guangzhou-3");
 }
 
+TEST_F(CvmEmulatorTest, OneInstanceIsolatedAndStockSetByHand) {
+  Make(TestWorld());
+  const std::string id = Buy("POSTPAID_BY_HOUR");
+  ASSERT_NE(id, "");
+  ASSERT_TRUE(emulator_->Isolate({id}).ok());
+  const Json isolated = Describe(id);
+  EXPECT_EQ(isolated.value("IsolatedSource", ""), "ARREAR");
+  EXPECT_EQ(emulator_->Isolate({id}).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(emulator_->Isolate({"ins-none"}).status().code(), absl::StatusCode::kNotFound);
+
+  ASSERT_TRUE(emulator_->SetStock("ap-guangzhou-3", "S5.MEDIUM2", 0).ok());
+  EXPECT_EQ(Buy("POSTPAID_BY_HOUR"), "");
+  EXPECT_EQ(last_error_, "ResourceInsufficient.AvailabilityZoneSoldOut");
+  ASSERT_TRUE(emulator_->SetStock("ap-guangzhou-3", "S5.MEDIUM2", -1).ok());
+  EXPECT_NE(Buy("POSTPAID_BY_HOUR"), "");
+  EXPECT_EQ(emulator_->SetStock("ap-guangzhou-3", "GN7.BIG", 1).code(), absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace cvm::tencentcloud

@@ -46,6 +46,41 @@ absl::StatusOr<std::vector<std::string>> CvmEmulator::Reclaim(absl::Span<const s
   return std::vector<std::string>(ids.begin(), ids.end());
 }
 
+absl::StatusOr<std::vector<std::string>> CvmEmulator::Isolate(absl::Span<const std::string> ids) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  CatchUpAll(now);
+  std::vector<Instance*> instances;
+  for (const std::string& id : ids) {
+    AccountBooks* books = nullptr;
+    Instance* instance = FindInstance(id, &books);
+    if (instance == nullptr || Released(*instance, now)) {
+      return absl::NotFoundError(absl::StrCat("instance ", id, " is not found"));
+    }
+    if (now >= instance->shutdown) {
+      return absl::FailedPreconditionError(absl::StrCat("instance ", id, " is shut down"));
+    }
+    instances.push_back(instance);
+  }
+  for (Instance* instance : instances) {
+    instance->shutdown = now;
+    instance->isolated_source = "ARREAR";
+    instance->terminated = std::min(instance->terminated, now + isolated_release_delay_);
+  }
+  return std::vector<std::string>(ids.begin(), ids.end());
+}
+
+absl::Status CvmEmulator::SetStock(const std::string& zone, const std::string& instance_type,
+                                   int stock) {
+  absl::MutexLock lock(&mu_);
+  auto it = stock_.find(zone + "/" + instance_type);
+  if (it == stock_.end()) {
+    return absl::NotFoundError(absl::StrCat(zone, " does not sell ", instance_type));
+  }
+  it->second = stock;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<std::string>> CvmEmulator::SetSpotPrice(const std::string& zone,
                                                                    const std::string& instance_type,
                                                                    const std::string& price) {
