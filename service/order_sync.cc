@@ -1,4 +1,6 @@
 #include "service/order_sync.h"
+
+#include "service/order_changes.h"
 #include "common/order_states.h"
 
 #include "absl/status/status.h"
@@ -49,6 +51,7 @@ void Apply(const InstanceStatus& status, bool spot, bool releasing, Instance& in
     instance.set_isolated_source(status.isolated_source);
   }
   instance.set_state(status.state);
+  if (status.state == Instance::RUNNING) instance.set_ran(true);
   instance.mutable_public_ips()->Assign(status.public_ips.begin(), status.public_ips.end());
   instance.mutable_private_ips()->Assign(status.private_ips.begin(), status.private_ips.end());
   if (!status.zone.empty()) instance.set_zone(status.zone);
@@ -97,9 +100,20 @@ void Settle(Order& order) {
   int pending = 0, running_ready = 0, failed = 0, terminated = 0, total = 0;
   const bool releasing = order.state() == Order::TERMINATING;
   const bool wants_ip = WantsPublicIp(order);
+  int taken = 0;
   for (const Instance& instance : order.instances()) {
     // Released on request, one by one: no longer the order's to settle.
     if (instance.release_requested() && !releasing) continue;
+    // Taken away after launch (reclaimed, isolated, released by someone
+    // else): not a launch failure; the order is settled without it.
+    if (!releasing && (instance.restriction() == Instance::SPOT_RECLAIMED ||
+                       instance.restriction() == Instance::RELEASED_OUTSIDE ||
+                       IsIsolated(instance) ||
+                       (instance.ran() && instance.state() != Instance::RUNNING &&
+                        instance.state() != Instance::STOPPED))) {
+      ++taken;
+      continue;
+    }
     ++total;
     switch (instance.state()) {
       case Instance::PENDING:
@@ -122,7 +136,16 @@ void Settle(Order& order) {
   if (releasing && terminated + failed == total) {
     order.set_state(Order::TERMINATED);
   } else if (order.state() == Order::PROVISIONING && pending == 0) {
-    if (failed + terminated > 0) {
+    if (total == 0 && taken > 0) {
+      order.set_state(Order::FAILED);
+      FailureCause* cause = order.mutable_failure();
+      cause->set_reason("INSTANCES_TAKEN_AWAY");
+      cause->set_message(absl::StrFormat(
+          "all %d instances were reclaimed, isolated or released outside the service before "
+          "the order was ACTIVE",
+          taken));
+      cause->set_grpc_code(static_cast<int>(absl::StatusCode::kAborted));
+    } else if (failed + terminated > 0) {
       order.set_state(Order::FAILED);
       FailureCause* cause = order.mutable_failure();
       cause->set_reason("LAUNCH_FAILED");

@@ -43,8 +43,11 @@ void ApplyObserved(const std::map<std::string, InstanceStatus>& seen,
 // Moves PROVISIONING to ACTIVE (every instance RUNNING, with a public IP when
 // one was asked for) or FAILED (none pending, some failed to launch or gone),
 // and TERMINATING to TERMINATED once every instance is. Instances released on
-// request one by one (Instance.release_requested) count only while the whole
-// order is TERMINATING.
+// request one by one (Instance.release_requested), and instances taken away
+// after launch (SPOT_RECLAIMED, RELEASED_OUTSIDE, isolated, or down after
+// they ran: Instance.ran, set here when seen RUNNING), count only while
+// the whole order is TERMINATING: the order is ACTIVE once the others run
+// (FAILED, INSTANCES_TAKEN_AWAY, when none is left).
 void Settle(provisioning::v1::Order& order);
 
 // True while the order is worth polling often: TERMINATING with an instance

@@ -234,5 +234,40 @@ TEST(OrderSyncTest, AReturnedInstanceReleasedKeepsWhyAndItsExpireTime) {
   EXPECT_EQ(order.state(), Order::TERMINATED);
 }
 
+TEST(OrderSyncTest, InstancesTakenAwayOrReleasedOneByOneAreNoLaunchFailure) {
+  // Reclaimed, released outside, down after it ran, released on request:
+  // the order is ACTIVE once the one left runs.
+  Order order = Parse(
+      "state: PROVISIONING "
+      "instances { instance_id: 'a' state: SHUTDOWN restriction: SPOT_RECLAIMED } "
+      "instances { instance_id: 'b' state: TERMINATED restriction: RELEASED_OUTSIDE } "
+      "instances { instance_id: 'c' state: TERMINATED ran: true } "
+      "instances { instance_id: 'd' state: TERMINATED release_requested: true } "
+      "instances { instance_id: 'e' state: RUNNING }");
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::ACTIVE);
+
+  // A TERMINATED instance that never ran is a launch failure.
+  Order failed = Parse(
+      "state: PROVISIONING instances { instance_id: 'a' state: TERMINATED } "
+      "instances { instance_id: 'b' state: RUNNING }");
+  Settle(failed);
+  EXPECT_EQ(failed.state(), Order::FAILED);
+  EXPECT_EQ(failed.failure().reason(), "LAUNCH_FAILED");
+
+  // All taken away before the order was ACTIVE.
+  Order gone = Parse(
+      "state: PROVISIONING instances { instance_id: 'a' state: SHUTDOWN restriction: "
+      "SPOT_RECLAIMED }");
+  Settle(gone);
+  EXPECT_EQ(gone.state(), Order::FAILED);
+  EXPECT_EQ(gone.failure().reason(), "INSTANCES_TAKEN_AWAY");
+
+  // Seen RUNNING once: marked.
+  Order seen = Parse("state: PROVISIONING instances { instance_id: 'a' state: PENDING }");
+  ApplyObserved(Seen({Status("a", Instance::RUNNING)}), seen);
+  EXPECT_TRUE(seen.instances(0).ran());
+}
+
 }  // namespace
 }  // namespace cvm

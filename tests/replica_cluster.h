@@ -20,30 +20,11 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "store/postgres_test_server.h"
+#include "tests/emulator_fixture.h"
 #include "tests/server_process.h"
 #include "tests/test_client.h"
 
 namespace cvm::testing {
-
-// The emulator's clock runs 20x fast, so instances come up (5 s PENDING, IP
-// 5 s later) in half a second.
-class FastClock {
- public:
-  explicit FastClock(tencentcloud::EmulatorServer* emulator)
-      : thread_([this, emulator] {
-          while (!done_.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
-            emulator->clock().Advance(absl::Seconds(2));
-          }
-        }) {}
-  ~FastClock() {
-    done_.Notify();
-    thread_.join();
-  }
-
- private:
-  absl::Notification done_;
-  std::thread thread_;
-};
 
 // The health of the API service (readiness), or with `service` "" of the
 // server (liveness).

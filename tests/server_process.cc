@@ -187,12 +187,15 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-absl::StatusOr<std::unique_ptr<ServerProcess>> StartFastOnEmulator(const std::string& name,
-                                                                   int port,
-                                                                   const std::string& secret_id,
-                                                                   const std::string& secret_key) {
-  return ServerProcess::Start(WriteEmulatorConfig(name, port, secret_id, secret_key),
-                              {"--poll_fast_interval=200ms", "--poll_slow_interval=300ms"});
+absl::StatusOr<std::unique_ptr<ServerProcess>> StartFastOnEmulator(
+    const std::string& name, int port, const std::string& secret_id,
+    const std::string& secret_key, const std::vector<std::string>& extra_flags,
+    const std::string& config_extra) {
+  const std::string config = WriteEmulatorConfig(name, port, secret_id, secret_key);
+  std::ofstream(config, std::ios::app) << config_extra << "\n";
+  std::vector<std::string> flags = {"--poll_fast_interval=200ms", "--poll_slow_interval=300ms"};
+  flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+  return ServerProcess::Start(config, flags);
 }
 
 std::string WriteEmulatorConfig(const std::string& name, int port, const std::string& secret_id,

@@ -76,12 +76,13 @@ std::string WriteEmulatorConfig(const std::string& name, int port, const std::st
                                 const std::string& currency = "CNY");
 
 // ServerProcess::Start() on WriteEmulatorConfig(name, port, secret_id,
-// secret_key), polling every 200 ms (300 ms when slow), as the end-to-end
-// tests on the emulator run it.
-absl::StatusOr<std::unique_ptr<ServerProcess>> StartFastOnEmulator(const std::string& name,
-                                                                   int port,
-                                                                   const std::string& secret_id,
-                                                                   const std::string& secret_key);
+// secret_key) with `config_extra` appended to the service config (e.g.
+// "capacity_memory { ... }"), polling every 200 ms (300 ms when slow), as
+// the end-to-end tests on the emulator run it; `extra_flags` after those.
+absl::StatusOr<std::unique_ptr<ServerProcess>> StartFastOnEmulator(
+    const std::string& name, int port, const std::string& secret_id,
+    const std::string& secret_key, const std::vector<std::string>& extra_flags = {},
+    const std::string& config_extra = "");
 
 // $TEST_TMPDIR/name.
 std::string TmpPath(const std::string& name);
