@@ -372,6 +372,12 @@ class CvmEmulator {
   // The instance (any account) and its books, or nullptr.
   Instance* FindInstance(const std::string& id, AccountBooks** books)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The instances `ids` names, each found, not released and not shut down
+  // at `now` (spot ones only when `spot_only`): NOT_FOUND or
+  // FAILED_PRECONDITION naming the first that is not.
+  absl::StatusOr<std::vector<Instance*>> UpInstances(absl::Span<const std::string> ids,
+                                                     absl::Time now, bool spot_only)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const EmulatorConfig config_;
   Clock* const clock_;

@@ -22,10 +22,8 @@ void CvmEmulator::GiveNotice(Instance& instance, absl::Time now) {
   instance.terminated = std::min(instance.terminated, at + spot_shutdown_for_);
 }
 
-absl::StatusOr<std::vector<std::string>> CvmEmulator::Reclaim(absl::Span<const std::string> ids) {
-  absl::MutexLock lock(&mu_);
-  const absl::Time now = clock_->Now();
-  CatchUpAll(now);
+absl::StatusOr<std::vector<CvmEmulator::Instance*>> CvmEmulator::UpInstances(
+    absl::Span<const std::string> ids, absl::Time now, bool spot_only) {
   std::vector<Instance*> instances;
   for (const std::string& id : ids) {
     AccountBooks* books = nullptr;
@@ -33,7 +31,7 @@ absl::StatusOr<std::vector<std::string>> CvmEmulator::Reclaim(absl::Span<const s
     if (instance == nullptr || Released(*instance, now)) {
       return absl::NotFoundError(absl::StrCat("instance ", id, " is not found"));
     }
-    if (instance->charge_type != "SPOTPAID") {
+    if (spot_only && instance->charge_type != "SPOTPAID") {
       return absl::FailedPreconditionError(
           absl::StrCat("instance ", id, " is ", instance->charge_type, ", not SPOTPAID"));
     }
@@ -42,7 +40,16 @@ absl::StatusOr<std::vector<std::string>> CvmEmulator::Reclaim(absl::Span<const s
     }
     instances.push_back(instance);
   }
-  for (Instance* instance : instances) GiveNotice(*instance, now);
+  return instances;
+}
+
+absl::StatusOr<std::vector<std::string>> CvmEmulator::Reclaim(absl::Span<const std::string> ids) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  CatchUpAll(now);
+  absl::StatusOr<std::vector<Instance*>> instances = UpInstances(ids, now, /*spot_only=*/true);
+  if (!instances.ok()) return instances.status();
+  for (Instance* instance : *instances) GiveNotice(*instance, now);
   return std::vector<std::string>(ids.begin(), ids.end());
 }
 
@@ -50,19 +57,9 @@ absl::StatusOr<std::vector<std::string>> CvmEmulator::Isolate(absl::Span<const s
   absl::MutexLock lock(&mu_);
   const absl::Time now = clock_->Now();
   CatchUpAll(now);
-  std::vector<Instance*> instances;
-  for (const std::string& id : ids) {
-    AccountBooks* books = nullptr;
-    Instance* instance = FindInstance(id, &books);
-    if (instance == nullptr || Released(*instance, now)) {
-      return absl::NotFoundError(absl::StrCat("instance ", id, " is not found"));
-    }
-    if (now >= instance->shutdown) {
-      return absl::FailedPreconditionError(absl::StrCat("instance ", id, " is shut down"));
-    }
-    instances.push_back(instance);
-  }
-  for (Instance* instance : instances) {
+  absl::StatusOr<std::vector<Instance*>> instances = UpInstances(ids, now, /*spot_only=*/false);
+  if (!instances.ok()) return instances.status();
+  for (Instance* instance : *instances) {
     instance->shutdown = now;
     instance->isolated_source = "ARREAR";
     instance->terminated = std::min(instance->terminated, now + isolated_release_delay_);
