@@ -121,6 +121,12 @@ struct CellOffer {
   std::optional<int> stock;        // instances left, when the cloud says
   int64_t unit_price_micros = 0;   // per instance-hour; spot: the market's
   int cpu = 0;
+  // The type as the cloud's catalogue describes it (Candidates.requirements):
+  // memory in GB, family (e.g. "S5"; empty when the cloud does not say) and
+  // GPUs (a vGPU share is a fraction).
+  double memory_gb = 0;
+  std::string family;
+  double gpu = 0;
   // The account's quota left in the zone for this billing (pay-as-you-go:
   // instances, spot: vCPUs), when the cloud says.
   std::optional<int> quota_headroom;
@@ -215,8 +221,11 @@ class Backend {
   // Every cell of `zones` x `instance_types` in `region`, pay-as-you-go and
   // spot, as the cloud offers it now, in a few calls (a candidate Quote,
   // service/candidate_quote.h); cells the cloud does not know are left out.
-  // Bounded by `deadline` (rule 7). A backend that cannot list offers keeps
-  // this default, UNIMPLEMENTED.
+  // An empty `zones` means every zone of the region, an empty
+  // `instance_types` every type of the cloud's catalogue (still a few
+  // calls); a backend that cannot list them returns INVALID_ARGUMENT naming
+  // what it lacks. Bounded by `deadline` (rule 7). A backend that cannot list
+  // offers keeps this default, UNIMPLEMENTED.
   virtual absl::StatusOr<CellOffers> Offers(const std::string& region,
                                            absl::Span<const std::string> zones,
                                            absl::Span<const std::string> instance_types,

@@ -1,9 +1,12 @@
 #include "common/candidate_cells.h"
 
+#include <algorithm>
+
 namespace cvm {
 
 using provisioning::v1::Billing;
 using provisioning::v1::Candidates;
+using provisioning::v1::InstanceRequirements;
 using provisioning::v1::InstanceSpec;
 using provisioning::v1::QuoteCell;
 
@@ -28,6 +31,35 @@ std::vector<Billing> CandidateBillings(const InstanceSpec& spec, const Candidate
     only.mutable_pay_as_you_go();
   }
   return {only};
+}
+
+bool ZonesFromCatalogue(const Candidates& candidates) { return candidates.all_zones(); }
+
+bool TypesFromCatalogue(const Candidates& candidates) { return candidates.has_requirements(); }
+
+bool MeetsRequirements(const InstanceRequirements& requirements, const TypeTraits& traits) {
+  auto within = [](double value, int min, int max) {
+    return value >= min && (max == 0 || value <= max);
+  };
+  if (!within(traits.cpu, requirements.min_cpu(), requirements.max_cpu()) ||
+      !within(traits.memory_gb, requirements.min_memory_gb(), requirements.max_memory_gb())) {
+    return false;
+  }
+  const auto& allowed = requirements.families();
+  const auto& excluded = requirements.excluded_families();
+  if (!allowed.empty() &&
+      std::find(allowed.begin(), allowed.end(), traits.family) == allowed.end()) {
+    return false;
+  }
+  if (std::find(excluded.begin(), excluded.end(), traits.family) != excluded.end()) return false;
+  switch (requirements.gpu()) {
+    case InstanceRequirements::GPU_REQUIRED:
+      return traits.gpu > 0;
+    case InstanceRequirements::GPU_NONE:
+      return traits.gpu == 0;
+    default:
+      return true;
+  }
 }
 
 InstanceSpec SpecInCell(const InstanceSpec& spec, const QuoteCell& cell) {

@@ -63,5 +63,43 @@ TEST(CandidateCellsTest, AnInstanceLandedWhereItSaysElseWhereTheSpecSays) {
   EXPECT_EQ(spec.image_id(), "img-1");
 }
 
+TEST(CandidateCellsTest, RequirementsBoundCpuMemoryFamiliesAndGpus) {
+  provisioning::v1::InstanceRequirements req;
+  const TypeTraits s5{2, 4, "S5", 0};
+  EXPECT_TRUE(MeetsRequirements(req, s5));  // no bound
+  req.set_min_cpu(2);
+  req.set_max_cpu(4);
+  req.set_min_memory_gb(4);
+  EXPECT_TRUE(MeetsRequirements(req, s5));  // bounds are inclusive
+  EXPECT_FALSE(MeetsRequirements(req, {8, 16, "S5", 0}));
+  EXPECT_FALSE(MeetsRequirements(req, {2, 3.5, "S5", 0}));
+  req.set_max_memory_gb(8);
+  EXPECT_FALSE(MeetsRequirements(req, {4, 16, "S5", 0}));
+  req.add_families("S5");
+  req.add_families("SA2");
+  EXPECT_TRUE(MeetsRequirements(req, {4, 8, "SA2", 0}));
+  EXPECT_FALSE(MeetsRequirements(req, {4, 8, "S6", 0}));
+  req.clear_families();
+  req.add_excluded_families("SA2");
+  EXPECT_FALSE(MeetsRequirements(req, {4, 8, "SA2", 0}));
+  EXPECT_TRUE(MeetsRequirements(req, {4, 8, "GN7", 1}));
+  req.set_gpu(provisioning::v1::InstanceRequirements::GPU_NONE);
+  EXPECT_FALSE(MeetsRequirements(req, {4, 8, "GN7", 1}));
+  EXPECT_TRUE(MeetsRequirements(req, s5));
+  req.set_gpu(provisioning::v1::InstanceRequirements::GPU_REQUIRED);
+  EXPECT_TRUE(MeetsRequirements(req, {4, 8, "GN7", 0.25}));  // a vGPU share
+  EXPECT_FALSE(MeetsRequirements(req, s5));
+}
+
+TEST(CandidateCellsTest, CatalogueListsAreNamedByTheirFields) {
+  provisioning::v1::Candidates candidates;
+  EXPECT_FALSE(ZonesFromCatalogue(candidates));
+  EXPECT_FALSE(TypesFromCatalogue(candidates));
+  candidates.set_all_zones(true);
+  candidates.mutable_requirements();  // an empty one: every type
+  EXPECT_TRUE(ZonesFromCatalogue(candidates));
+  EXPECT_TRUE(TypesFromCatalogue(candidates));
+}
+
 }  // namespace
 }  // namespace cvm

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -55,28 +57,124 @@ absl::Status AsError(const QuoteCell& cell) {
   return error;
 }
 
+// The zones and instance types of the cells.
+struct CellLists {
+  std::vector<std::string> zones;
+  std::vector<std::string> types;
+};
+
+// The fields whose lists the cloud's catalogue resolves.
+std::vector<std::string> CatalogueFields(const Candidates& candidates) {
+  std::vector<std::string> fields;
+  if (ZonesFromCatalogue(candidates)) fields.push_back("candidates.all_zones");
+  if (TypesFromCatalogue(candidates)) fields.push_back("candidates.requirements");
+  return fields;
+}
+
+// INVALID_ARGUMENT naming each of `fields` (none: "candidates"), for the
+// same reason.
+absl::Status EachInvalid(const std::vector<std::string>& fields, const std::string& why) {
+  std::vector<FieldViolation> violations;
+  for (const std::string& field : fields) violations.push_back({field, why});
+  if (violations.empty()) violations.push_back({"candidates", why});
+  return InvalidFields(violations);
+}
+
+// The lists to ask the cloud's offers for: an empty one is every zone of
+// the region (all_zones) or every type (requirements without types).
+CellLists Asked(const InstanceSpec& spec, const Candidates& candidates) {
+  CellLists asked;
+  if (!ZonesFromCatalogue(candidates)) asked.zones = CandidateZones(spec, candidates);
+  if (!TypesFromCatalogue(candidates) || !candidates.instance_types().empty()) {
+    asked.types = CandidateTypes(spec, candidates);
+  }
+  return asked;
+}
+
+// The cells' lists: the candidates' own, or resolved from `offers`. Types
+// meeting the requirements (a type meets them when one of its offers does),
+// listed ones in the order given, else sorted; every zone listing one of the
+// types, sorted. FAILED_PRECONDITION when none is left; INVALID_ARGUMENT
+// naming the resolved fields when the matrix exceeds kMaxCandidateCells.
+absl::StatusOr<CellLists> Resolve(const InstanceSpec& spec, const Candidates& candidates,
+                                  const CellOffers& offers, size_t billings) {
+  CellLists lists{CandidateZones(spec, candidates), CandidateTypes(spec, candidates)};
+  if (TypesFromCatalogue(candidates)) {
+    std::map<std::string, bool> meets;  // by type, sorted
+    for (const CellOffer& offer : offers.cells) {
+      meets[offer.instance_type] |= MeetsRequirements(
+          candidates.requirements(), {offer.cpu, offer.memory_gb, offer.family, offer.gpu});
+    }
+    std::vector<std::string> listed = lists.types;
+    if (candidates.instance_types().empty()) {
+      listed.clear();
+      for (const auto& [type, ok] : meets) listed.push_back(type);
+    }
+    lists.types.clear();
+    for (const std::string& type : listed) {
+      if (meets[type]) lists.types.push_back(type);
+    }
+    if (lists.types.empty()) {
+      return PreconditionFailed(
+          "NO_MATCHING_INSTANCE_TYPE", "candidates.requirements",
+          absl::StrCat("no instance type the cloud lists in ", spec.region(), " meets them"));
+    }
+  }
+  if (ZonesFromCatalogue(candidates)) {
+    const std::set<std::string> types(lists.types.begin(), lists.types.end());
+    std::set<std::string> zones;
+    for (const CellOffer& offer : offers.cells) {
+      if (types.count(offer.instance_type) > 0) zones.insert(offer.zone);
+    }
+    if (zones.empty()) {
+      return PreconditionFailed(
+          "NO_MATCHING_ZONE", "candidates.all_zones",
+          absl::StrCat("the cloud lists no zone of ", spec.region(), " with the instance types"));
+    }
+    lists.zones.assign(zones.begin(), zones.end());
+  }
+  const size_t cells = lists.zones.size() * lists.types.size() * billings;
+  if (cells > kMaxCandidateCells) {
+    return EachInvalid(
+        CatalogueFields(candidates),
+        absl::StrCat("the candidates come to ", cells, " cells (", lists.zones.size(), " zones x ",
+                     lists.types.size(), " instance types x ", billings,
+                     " billings), above the limit of ", kMaxCandidateCells, ": narrow them"));
+  }
+  return lists;
+}
+
 }  // namespace
 
 absl::StatusOr<RankedCells> RankCandidates(Backend& backend, const std::string& backend_name,
                                            const InstanceSpec& spec, const Candidates& candidates,
                                            int count, CapacityMemory* memory, bool purchase,
                                            absl::Time deadline) {
-  const std::vector<std::string> zones = CandidateZones(spec, candidates);
-  const std::vector<std::string> types = CandidateTypes(spec, candidates);
-  absl::StatusOr<CellOffers> listed = backend.Offers(spec.region(), zones, types, deadline);
+  const CellLists asked = Asked(spec, candidates);
+  absl::StatusOr<CellOffers> listed =
+      backend.Offers(spec.region(), asked.zones, asked.types, deadline);
+  const bool unlisted = listed.status().code() == absl::StatusCode::kUnimplemented;
+  if (unlisted && !CatalogueFields(candidates).empty()) {
+    return EachInvalid(CatalogueFields(candidates),
+                       absl::StrCat("backend ", backend_name,
+                                    " cannot list its offers to resolve it: name the zones and "
+                                    "instance types"));
+  }
   // A purchase through a backend that cannot list its offers tries every
   // cell in the order given, each judged by its pre-flight.
-  const bool blind = purchase && listed.status().code() == absl::StatusCode::kUnimplemented;
+  const bool blind = purchase && unlisted;
   if (!listed.ok() && !blind) return listed.status();
   const CellOffers offers = blind ? CellOffers() : *std::move(listed);
+  const std::vector<Billing> billings = CandidateBillings(spec, candidates);
+  ASSIGN_OR_RETURN(const CellLists lists, Resolve(spec, candidates, offers, billings.size()));
   std::map<std::tuple<std::string, std::string, bool>, const CellOffer*> by_cell;
   for (const CellOffer& offer : offers.cells) {
     by_cell[{offer.zone, offer.instance_type, offer.spot}] = &offer;
   }
   std::vector<RankedCell> ranked;
-  for (const Billing& billing : CandidateBillings(spec, candidates)) {
-    for (const std::string& zone : zones) {
-      for (const std::string& type : types) {
+  for (const Billing& billing : billings) {
+    for (const std::string& zone : lists.zones) {
+      for (const std::string& type : lists.types) {
         RankedCell r;
         r.cell.set_zone(zone);
         r.cell.set_instance_type(type);

@@ -150,6 +150,34 @@ TEST_F(CandidatesWorkflowTest, ACellWithTooFewLeftTakesWhatItHasAndTheRestGoesNe
   EXPECT_EQ(fake_->CreatedCount(), 4);
 }
 
+TEST_F(CandidatesWorkflowTest, AllZonesAndRequirementsBuyInCellsOfTheCatalogue) {
+  FakeBackendConfig fake;
+  fake.add_sold_out_zones(kSoldOut);
+  for (const char* zone : {kOpen, kSoldOut}) fake.add_catalogue_zones(zone);
+  for (const auto& [type, cpu] : {std::pair{"S5.LARGE8", 4}, {"S5.2XLARGE16", 8}}) {
+    auto* entry = fake.add_catalogue_types();
+    entry->set_instance_type(type);
+    entry->set_cpu(cpu);
+  }
+  Build(fake);
+  PurchaseRequest request = TestPurchase("resolved", 2);
+  request.mutable_candidates()->set_all_zones(true);
+  request.mutable_candidates()->mutable_requirements()->set_max_cpu(4);
+  auto order = workflow_->Purchase(request);
+  ASSERT_TRUE(order.ok()) << order.status();
+  // The one type of at most 4 vCPUs, in the one zone that sells; the
+  // sold-out zone's cell of it passed over.
+  EXPECT_EQ(order->state(), Order::PROVISIONING);
+  ASSERT_THAT(order->attempts(), SizeIs(1));
+  EXPECT_EQ(order->attempts(0).cell().zone(), kOpen);
+  EXPECT_EQ(order->attempts(0).cell().instance_type(), "S5.LARGE8");
+  EXPECT_EQ(order->attempts(0).instance_count(), 2);
+  ASSERT_THAT(order->instances(), SizeIs(2));
+  ASSERT_THAT(order->skipped(), SizeIs(1));
+  EXPECT_EQ(order->skipped(0).zone(), kSoldOut);
+  EXPECT_EQ(order->skipped(0).instance_type(), "S5.LARGE8");
+}
+
 TEST_F(CandidatesWorkflowTest, ARefusedCellIsRememberedAndTheNextIsTried) {
   FakeBackendConfig fake;
   auto* refusal = fake.add_failures();

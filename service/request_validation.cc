@@ -190,30 +190,75 @@ void CheckCount(Violations& v, int count) {
   }
 }
 
-// The candidates of a Quote or a Purchase: bounded lists of ids, zones of
-// spec.region, no repeats, billings that are pay-as-you-go or spot with a
-// valid max price.
-void CheckCandidates(Violations& v, const InstanceSpec& spec,
-                     const provisioning::v1::Candidates& c) {
-  auto list = [&v](const std::string& name, const auto& values, int max,
-                   const std::function<void(const std::string&, const std::string&)>& extra) {
-    if (values.size() > max) v.Add(name, absl::StrCat("at most ", max, " entries"));
-    std::set<std::string> seen;
-    for (int i = 0; i < values.size(); ++i) {
-      const std::string field = absl::StrCat(name, "[", i, "]");
-      if (!CheckId(v, field, values[i], /*required=*/true)) continue;
-      if (!seen.insert(values[i]).second) v.Add(field, "is listed twice");
-      extra(field, values[i]);
+using IdCheck = std::function<void(const std::string&, const std::string&)>;
+
+// A candidates list of at most `max` distinct valid ids, each named
+// "name[i]" when bad; `extra` checks each valid one further.
+void CheckCandidateIds(
+    Violations& v, const std::string& name,
+    const google::protobuf::RepeatedPtrField<std::string>& values, int max,
+    const IdCheck& extra = [](const std::string&, const std::string&) {}) {
+  if (values.size() > max) v.Add(name, absl::StrCat("at most ", max, " entries"));
+  std::set<std::string> seen;
+  for (int i = 0; i < values.size(); ++i) {
+    const std::string field = absl::StrCat(name, "[", i, "]");
+    if (!CheckId(v, field, values[i], /*required=*/true)) continue;
+    if (!seen.insert(values[i]).second) v.Add(field, "is listed twice");
+    extra(field, values[i]);
+  }
+}
+
+// Candidates.requirements: bounds not negative, min not above max, families
+// allowed or excluded but not both, a known GPU requirement.
+void CheckRequirements(Violations& v, const provisioning::v1::InstanceRequirements& r) {
+  const std::string name = "candidates.requirements.";
+  auto range = [&v, &name](const char* min_field, int min, const char* max_field, int max) {
+    if (min < 0) v.Add(name + min_field, "must not be negative");
+    if (max < 0) v.Add(name + max_field, "must not be negative (0: no bound)");
+    if (min > 0 && max > 0 && min > max) {
+      v.Add(name + max_field, absl::StrCat("must be at least ", min_field, " (", min, ")"));
     }
   };
+  range("min_cpu", r.min_cpu(), "max_cpu", r.max_cpu());
+  range("min_memory_gb", r.min_memory_gb(), "max_memory_gb", r.max_memory_gb());
+  CheckCandidateIds(v, name + "families", r.families(), 20);
+  const std::set<std::string> allowed(r.families().begin(), r.families().end());
+  CheckCandidateIds(v, name + "excluded_families", r.excluded_families(), 20,
+                    [&v, &allowed](const std::string& field, const std::string& family) {
+                      if (allowed.count(family) > 0) {
+                        v.Add(field,
+                              absl::StrCat("family \"", family,
+                                           "\" is also in candidates.requirements.families"));
+                      }
+                    });
+  if (!provisioning::v1::InstanceRequirements::GpuRequirement_IsValid(r.gpu())) {
+    v.Add(name + "gpu", "unknown GPU requirement");
+  }
+}
+
+// The candidates of a Quote or a Purchase: bounded lists of ids, zones of
+// spec.region (or all_zones), no repeats, sound requirements, billings that
+// are pay-as-you-go or spot with a valid max price.
+void CheckCandidates(Violations& v, const InstanceSpec& spec,
+                     const provisioning::v1::Candidates& c) {
   const std::string region = spec.region();
-  list("candidates.zones", c.zones(), 10, [&v, &region](const std::string& f, const std::string& z) {
-    if (!absl::StartsWith(z, region + "-")) {
-      v.Add(f, absl::StrCat("zone \"", z, "\" is not in spec.region \"", region, "\""));
+  CheckCandidateIds(
+      v, "candidates.zones", c.zones(), 10,
+      [&v, &region](const std::string& f, const std::string& z) {
+        if (!absl::StartsWith(z, region + "-")) {
+          v.Add(f, absl::StrCat("zone \"", z, "\" is not in spec.region \"", region, "\""));
+        }
+      });
+  if (c.all_zones() && !c.zones().empty()) {
+    v.Add("candidates.all_zones", "cannot be combined with candidates.zones");
+  }
+  CheckCandidateIds(v, "candidates.instance_types", c.instance_types(), 20);
+  if (c.has_requirements()) {
+    CheckRequirements(v, c.requirements());
+    if (spec.has_launch_template()) {
+      v.Add("candidates.requirements", "cannot be combined with spec.launch_template");
     }
-  });
-  list("candidates.instance_types", c.instance_types(), 20,
-       [](const std::string&, const std::string&) {});
+  }
   if (c.billing_size() > 4) v.Add("candidates.billing", "at most 4 entries");
   for (int i = 0; i < c.billing_size(); ++i) {
     const std::string field = absl::StrCat("candidates.billing[", i, "]");

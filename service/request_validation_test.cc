@@ -238,6 +238,44 @@ TEST(PurchaseValidationTest, CandidatesAreCheckedFieldByField) {
   EXPECT_THAT(BadFields(ValidatePurchaseRequest(templated)), ::testing::Contains("candidates"));
 }
 
+TEST(PurchaseValidationTest, AllZonesAndRequirementsAreCheckedFieldByField) {
+  PurchaseRequest r = ValidPurchase();
+  auto* candidates = r.mutable_candidates();
+  candidates->set_all_zones(true);
+  auto* req = candidates->mutable_requirements();
+  req->set_min_cpu(2);
+  req->set_max_cpu(4);
+  req->set_min_memory_gb(4);
+  req->add_families("S5");
+  req->add_excluded_families("SA2");
+  req->set_gpu(provisioning::v1::InstanceRequirements::GPU_NONE);
+  EXPECT_TRUE(ValidatePurchaseRequest(r).ok());
+  candidates->add_instance_types("S5.LARGE8");  // the listed types that meet them
+  EXPECT_TRUE(ValidatePurchaseRequest(r).ok());
+
+  candidates->add_zones("ap-guangzhou-4");
+  req->set_min_cpu(8);
+  req->set_min_memory_gb(-1);
+  req->set_max_memory_gb(-2);
+  req->add_families("S5");
+  req->add_excluded_families("S5");
+  req->set_gpu(static_cast<provisioning::v1::InstanceRequirements::GpuRequirement>(9));
+  EXPECT_THAT(BadFields(ValidatePurchaseRequest(r)),
+              ElementsAreArray(
+                  {"candidates.all_zones", "candidates.requirements.max_cpu",
+                   "candidates.requirements.min_memory_gb", "candidates.requirements.max_memory_gb",
+                   "candidates.requirements.families[1]",
+                   "candidates.requirements.excluded_families[1]", "candidates.requirements.gpu"}));
+
+  provisioning::v1::QuoteRequest templated;
+  *templated.mutable_spec() = ValidPurchase().spec();
+  templated.set_instance_count(1);
+  templated.mutable_spec()->mutable_launch_template()->set_launch_template_id("lt-1");
+  templated.mutable_candidates()->mutable_requirements()->set_min_cpu(2);
+  EXPECT_THAT(BadFields(ValidateQuoteRequest(templated)),
+              ::testing::Contains("candidates.requirements"));
+}
+
 TEST(OtherValidationTest, DescribeRejectsBadCombinationsAndSizes) {
   provisioning::v1::DescribeRequest both;
   both.add_order_ids("ord-1");

@@ -320,36 +320,6 @@ absl::StatusOr<provisioning::v1::Quote> FakeBackend::Quote(const InstanceSpec& s
   return QuoteOf(parts, count, config_.currency().empty() ? "CNY" : config_.currency());
 }
 
-absl::StatusOr<CellOffers> FakeBackend::Offers(const std::string& /*region*/,
-                                              absl::Span<const std::string> zones,
-                                              absl::Span<const std::string> instance_types,
-                                              absl::Time /*deadline*/) {
-  CellOffers offers;
-  offers.currency = config_.currency().empty() ? "CNY" : config_.currency();
-  absl::MutexLock lock(&mu_);
-  for (const std::string& zone : zones) {
-    const bool sold_out = absl::c_linear_search(config_.sold_out_zones(), zone);
-    for (const std::string& type : instance_types) {
-      for (const bool spot : {false, true}) {
-        CellOffer cell;
-        cell.zone = zone;
-        cell.instance_type = type;
-        cell.spot = spot;
-        cell.sells = !sold_out;
-        cell.cpu = 2;
-        cell.unit_price_micros =
-            std::llround((spot ? spot_market_price_ : price_per_hour_) * 1e6);
-        if (auto it = stock_.find(type); it != stock_.end()) cell.stock = it->second;
-        if (config_.instance_quota() > 0) {
-          cell.quota_headroom = config_.instance_quota() - LiveCountLocked();
-        }
-        offers.cells.push_back(std::move(cell));
-      }
-    }
-  }
-  return offers;
-}
-
 int FakeBackend::CreatedCount() const {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(instances_.size());

@@ -53,7 +53,10 @@ class FakeBackend : public Backend {
   // UNIMPLEMENTED without a configured balance (FakeBackendConfig.balance).
   absl::StatusOr<AccountBalance> Balance() override;
   // Every cell at the configured prices: not sold in sold_out_zones; stock
-  // from the configured per-type stock; quota headroom from instance_quota.
+  // from the configured per-type stock; quota headroom from instance_quota;
+  // the types as the catalogue describes them (fake_backend_offers.cc). Every
+  // zone or type (an empty list) comes from the configured catalogue:
+  // INVALID_ARGUMENT naming catalogue_zones or catalogue_types without one.
   absl::StatusOr<CellOffers> Offers(const std::string& region, absl::Span<const std::string> zones,
                                     absl::Span<const std::string> instance_types,
                                     absl::Time deadline) override;

@@ -422,5 +422,48 @@ TEST_F(FakeBackendTest, DefaultQuoteIsTenCentsInCny) {
   EXPECT_EQ(quote->total_price_per_hour(), "0.40");
 }
 
+TEST_F(FakeBackendTest, OffersEveryZoneAndTypeOnlyFromItsCatalogue) {
+  FakeBackendConfig config;
+  auto none = Make(config)->Offers(kRegion, {}, {"S5.MEDIUM2"}, absl::InfiniteFuture());
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(BadField(none.status()), "catalogue_zones");
+  auto no_types = Make(config)->Offers(kRegion, {"ap-guangzhou-3"}, {}, absl::InfiniteFuture());
+  EXPECT_EQ(BadField(no_types.status()), "catalogue_types");
+
+  for (const char* zone : {"ap-guangzhou-3", "ap-shanghai-2", "ap-guangzhou-6"}) {
+    config.add_catalogue_zones(zone);
+  }
+  auto* s5 = config.add_catalogue_types();
+  s5->set_instance_type("S5.LARGE8");
+  s5->set_cpu(4);
+  s5->set_memory_gb(8);
+  auto* gpu = config.add_catalogue_types();
+  gpu->set_instance_type("GN7.2XLARGE32");
+  gpu->set_cpu(8);
+  gpu->set_memory_gb(32);
+  gpu->set_family("GN7vw");
+  gpu->set_gpu(1);
+  absl::StatusOr<CellOffers> all = Make(config)->Offers(kRegion, {}, {}, absl::InfiniteFuture());
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_THAT(all->cells, SizeIs(8));  // 2 zones of the region x 2 types x 2 billings
+  std::set<std::string> zones;
+  for (const CellOffer& cell : all->cells) zones.insert(cell.zone);
+  EXPECT_EQ(zones, (std::set<std::string>{"ap-guangzhou-3", "ap-guangzhou-6"}));
+  EXPECT_EQ(all->cells[0].instance_type, "S5.LARGE8");
+  EXPECT_EQ(all->cells[0].cpu, 4);
+  EXPECT_EQ(all->cells[0].memory_gb, 8);
+  EXPECT_EQ(all->cells[0].family, "S5");  // the name's
+  EXPECT_EQ(all->cells[2].family, "GN7vw");
+  EXPECT_EQ(all->cells[2].gpu, 1);
+  // A type named but not in the catalogue: 2 vCPUs, 0 GB, its name's family.
+  auto named =
+      Make(config)->Offers(kRegion, {"ap-guangzhou-3"}, {"SA2.MEDIUM2"}, absl::InfiniteFuture());
+  ASSERT_TRUE(named.ok()) << named.status();
+  ASSERT_THAT(named->cells, SizeIs(2));
+  EXPECT_EQ(named->cells[0].cpu, 2);
+  EXPECT_EQ(named->cells[0].memory_gb, 0);
+  EXPECT_EQ(named->cells[0].family, "SA2");
+}
+
 }  // namespace
 }  // namespace cvm

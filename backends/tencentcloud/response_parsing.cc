@@ -1,5 +1,6 @@
 #include "backends/tencentcloud/response_parsing.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -20,6 +21,8 @@ using provisioning::v1::Instance;
 constexpr double kMaxPrice = 1e9;
 constexpr int64_t kMaxCount = 1 << 30;  // instances, quotas, TotalCount
 constexpr int64_t kMaxCpu = 1 << 16;
+constexpr double kMaxMemoryGb = 1 << 24;
+constexpr double kMaxGpu = 1 << 16;
 constexpr int64_t kMaxBalanceCents = int64_t{1} << 48;
 // CreatedTime, ExpiredTime: ISO 8601 in UTC.
 constexpr char kTimeFormat[] = "%Y-%m-%dT%H:%M:%SZ";
@@ -70,6 +73,15 @@ class Fields {
       return static_cast<int64_t>(d);
     }
     return Bad(fallback);
+  }
+
+  // A number within [min, max], whole or not; `fallback` when absent.
+  double Number(const Json* object, const char* key, double fallback, double min, double max) {
+    const Json* value = Find(object, key);
+    if (value == nullptr) return fallback;
+    if (!value->is_number()) return Bad(fallback);
+    const double d = value->get<double>();
+    return d >= min && d <= max ? d : Bad(fallback);
   }
 
   // A price (a JSON number with a few decimals) in micro-units; 0 when
@@ -204,6 +216,11 @@ absl::StatusOr<std::vector<CellOffer>> ParseCellOffers(const Json& answer) {
     }
     cell.unit_price_micros = fields.UnitPrice(fields.Find(&item, "Price"));
     cell.cpu = fields.Int(&item, "Cpu", 1, 0, kMaxCpu);
+    cell.memory_gb = fields.Number(&item, "Memory", 0, 0, kMaxMemoryGb);
+    cell.family = fields.String(&item, "InstanceFamily");
+    // Gpu counts the GPUs; GpuCount the physical cards, below 1 for a vGPU.
+    cell.gpu = std::max(fields.Number(&item, "Gpu", 0, 0, kMaxGpu),
+                        fields.Number(&item, "GpuCount", 0, 0, kMaxGpu));
     cells.push_back(std::move(cell));
   }
   return Checked(fields, "DescribeZoneInstanceConfigInfos", std::move(cells));

@@ -38,7 +38,9 @@ struct ZoneOffer {
 absl::StatusOr<ZoneOffer> ParseZoneOffer(const Json& answer);
 
 // DescribeZoneInstanceConfigInfos: every POSTPAID_BY_HOUR and SPOTPAID item
-// as a CellOffer (quota_headroom unset: DescribeAccountQuota says it).
+// as a CellOffer (quota_headroom unset: DescribeAccountQuota says it), with
+// the type's Memory, InstanceFamily and GPUs (the larger of Gpu and
+// GpuCount).
 absl::StatusOr<std::vector<CellOffer>> ParseCellOffers(const Json& answer);
 
 // DescribeAccountQuota: the smallest RemainingQuota listed for `zone` in

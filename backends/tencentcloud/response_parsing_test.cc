@@ -266,6 +266,39 @@ TEST(ParseCellOffersTest, EveryCellAtThePriceTheAccountPays) {
   EXPECT_FALSE((*cells)[1].stock.has_value());
 }
 
+TEST(ParseCellOffersTest, TheTypeAsTheCatalogueDescribesIt) {
+  absl::StatusOr<std::vector<CellOffer>> cells = ParseCellOffers(Parse(R"({"InstanceTypeQuotaSet": [
+      {"Zone": "z1", "InstanceType": "S5.MEDIUM4", "InstanceChargeType": "POSTPAID_BY_HOUR",
+       "Status": "SELL", "Cpu": 2, "Memory": 4, "InstanceFamily": "S5", "Gpu": 0,
+       "Price": {"UnitPrice": 0.22}},
+      {"Zone": "z1", "InstanceType": "GN7.2XLARGE32", "InstanceChargeType": "SPOTPAID",
+       "Status": "SELL", "Cpu": 8, "Memory": 32, "InstanceFamily": "GN7", "Gpu": 1,
+       "GpuCount": 1, "Price": {"UnitPrice": 2.1}},
+      {"Zone": "z1", "InstanceType": "GI1.SMALL1", "InstanceChargeType": "SPOTPAID",
+       "Status": "SELL", "Cpu": 1, "Memory": 0.5, "GpuCount": 0.25,
+       "Price": {"UnitPrice": 0.3}}]})"));
+  ASSERT_TRUE(cells.ok()) << cells.status();
+  ASSERT_EQ(cells->size(), 3u);
+  EXPECT_EQ((*cells)[0].memory_gb, 4);
+  EXPECT_EQ((*cells)[0].family, "S5");
+  EXPECT_EQ((*cells)[0].gpu, 0);
+  EXPECT_EQ((*cells)[1].cpu, 8);
+  EXPECT_EQ((*cells)[1].family, "GN7");
+  EXPECT_EQ((*cells)[1].gpu, 1);
+  EXPECT_EQ((*cells)[2].memory_gb, 0.5);  // not a whole number of GB
+  EXPECT_EQ((*cells)[2].family, "");      // not said
+  EXPECT_EQ((*cells)[2].gpu, 0.25);       // a vGPU share
+  for (const char* bad : {R"("Memory": "4")", R"("Memory": -1)", R"("InstanceFamily": 5)",
+                          R"("Gpu": true)", R"("GpuCount": -0.5)"}) {
+    const std::string answer = absl::StrCat(
+        R"({"InstanceTypeQuotaSet": [{"Zone": "z1", "InstanceType": "S5.MEDIUM4",
+            "InstanceChargeType": "SPOTPAID", "Status": "SELL", )",
+        bad, "}]}");
+    EXPECT_EQ(ErrorReason(ParseCellOffers(Json::parse(answer)).status()), "MALFORMED_ANSWER")
+        << bad;
+  }
+}
+
 TEST(ParseInstanceStatusesTest, ATerminateInstancesThatDidNotFailIsAReleaseRequest) {
   const std::vector<std::string> ids = {"ins-1", "ins-2", "ins-3", "ins-4"};
   absl::StatusOr<std::vector<InstanceStatus>> statuses = ParseInstanceStatuses(

@@ -334,23 +334,25 @@ absl::StatusOr<CellOffers> TencentBackend::Offers(const std::string& region,
                                                  absl::Span<const std::string> instance_types,
                                                  absl::Time deadline) {
   // Two calls for the whole matrix: stock and prices of every cell, then the
-  // account's quota in every zone.
-  const Json zone_list(std::vector<std::string>(zones.begin(), zones.end()));
-  ASSIGN_OR_RETURN(
-      Json answer,
-      Cvm("DescribeZoneInstanceConfigInfos", region,
-          {{"Filters",
-            {{{"Name", "zone"}, {"Values", zone_list}},
-             {{"Name", "instance-type"},
-              {"Values", std::vector<std::string>(instance_types.begin(), instance_types.end())}},
-             {{"Name", "instance-charge-type"}, {"Values", {"POSTPAID_BY_HOUR", "SPOTPAID"}}}}}},
-          deadline));
+  // account's quota in every zone. An empty list is no filter: every zone of
+  // the region, every type of the catalogue.
+  auto filter = [](const char* name, absl::Span<const std::string> values) {
+    return Json{{"Name", name}, {"Values", std::vector<std::string>(values.begin(), values.end())}};
+  };
+  Json configs_filters =
+      Json::array({filter("instance-charge-type", {"POSTPAID_BY_HOUR", "SPOTPAID"})});
+  Json quota_params = Json::object();
+  if (!zones.empty()) {
+    configs_filters.push_back(filter("zone", zones));
+    quota_params["Filters"] = Json::array({filter("zone", zones)});
+  }
+  if (!instance_types.empty()) configs_filters.push_back(filter("instance-type", instance_types));
+  ASSIGN_OR_RETURN(Json answer, Cvm("DescribeZoneInstanceConfigInfos", region,
+                                    {{"Filters", configs_filters}}, deadline));
   CellOffers offers;
   offers.currency = currency_;
   ASSIGN_OR_RETURN(offers.cells, ParseCellOffers(answer));
-  ASSIGN_OR_RETURN(Json quota,
-                   Cvm("DescribeAccountQuota", region,
-                       {{"Filters", {{{"Name", "zone"}, {"Values", zone_list}}}}}, deadline));
+  ASSIGN_OR_RETURN(Json quota, Cvm("DescribeAccountQuota", region, quota_params, deadline));
   for (CellOffer& cell : offers.cells) {
     ASSIGN_OR_RETURN(cell.quota_headroom,
                      ParseRemainingQuota(quota, cell.spot ? "SpotPaidQuotaSet" : "PostPaidQuotaSet",

@@ -187,6 +187,21 @@ TEST_F(TencentBackendTest, CreateTagsInstancesAndReusesTheClientToken) {
   }
 }
 
+TEST_F(TencentBackendTest, OffersOfEveryZoneAndTypeOfTheRegionWithoutFilters) {
+  auto backend = BackendFor(kTestSecretId, kTestSecretKey);
+  absl::StatusOr<CellOffers> offers =
+      backend->Offers("ap-guangzhou", {}, {}, absl::InfiniteFuture());
+  ASSERT_TRUE(offers.ok()) << offers.status();
+  // ap-guangzhou-3: S5.MEDIUM2, S5.LARGE8; ap-guangzhou-1: S5.MEDIUM2; 2 billings each.
+  ASSERT_THAT(offers->cells, SizeIs(6));
+  for (const CellOffer& cell : offers->cells) {
+    EXPECT_NE(cell.zone, "ap-shanghai-2");
+    EXPECT_EQ(cell.family, "S5");
+    EXPECT_EQ(cell.memory_gb, 2 * cell.cpu);  // TestWorld()'s types
+    EXPECT_TRUE(cell.quota_headroom.has_value()) << cell.zone;
+  }
+}
+
 TEST_F(TencentBackendTest, QuotesPayAsYouGoAndPrepaid) {
   auto backend = BackendFor(kTestSecretId, kTestSecretKey);
   CreateRequest request = Request(3);

@@ -107,6 +107,21 @@ test("a sold-out zone is reported as such and sells nothing", async () => {
     "ResourceInsufficient.AvailabilityZoneSoldOut");
 });
 
+test("the catalogue describes each type as InstanceTypeQuotaItem does", async () => {
+  const client = cvm();
+  const all = await client.DescribeZoneInstanceConfigInfos({
+    Filters: [{ Name: "instance-family", Values: ["S5"] }],
+  });
+  assert.ok(all.InstanceTypeQuotaSet.length > 0);
+  for (const item of all.InstanceTypeQuotaSet) {
+    assert.equal(item.InstanceFamily, "S5");
+    assert.equal(typeof item.Cpu, "number");
+    assert.equal(typeof item.Memory, "number");
+    assert.equal(typeof item.Gpu, "number");
+    assert.ok(item.Zone.startsWith("ap-guangzhou-"));
+  }
+});
+
 test("InquiryPriceRunInstances and DescribeAccountQuota answer", async () => {
   const client = cvm();
   const price = await client.InquiryPriceRunInstances({ ...purchase, InstanceCount: 1 });

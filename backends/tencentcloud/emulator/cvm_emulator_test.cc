@@ -221,5 +221,42 @@ TEST_F(CvmEmulatorTest, OneInstanceIsolatedAndStockSetByHand) {
   EXPECT_EQ(emulator_->SetStock("ap-guangzhou-3", "GN7.BIG", 1).code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(CvmEmulatorTest, TheCatalogueDescribesEachTypeAndListsEveryZoneWithoutAFilter) {
+  EmulatorConfig world = TestWorld();
+  auto* gpu = world.mutable_zones(0)->add_types();  // ap-guangzhou-3
+  gpu->set_instance_type("GN7.2XLARGE32");
+  gpu->set_cpu(8);
+  gpu->set_memory_gb(32);
+  gpu->set_gpu(1);
+  gpu->set_family("GN7vw");
+  gpu->set_price_per_hour("8.00");
+  gpu->set_spot_price_per_hour("2.00");
+  gpu->set_stock(-1);
+  Make(world);
+  // No zone or type filter: every zone and type of the region, both billings.
+  Json all = Call("DescribeZoneInstanceConfigInfos",
+                  {{"Filters", {{{"Name", "instance-charge-type"}, {"Values", {"SPOTPAID"}}}}}});
+  std::map<std::string, Json> by_cell;
+  for (const Json& row : all["InstanceTypeQuotaSet"]) {
+    EXPECT_EQ(row["InstanceChargeType"], "SPOTPAID");
+    by_cell[row["Zone"].get<std::string>() + "/" + row["InstanceType"].get<std::string>()] = row;
+  }
+  EXPECT_EQ(by_cell.size(), 4u);  // ap-guangzhou-3: 3 types, ap-guangzhou-1: 1; not Shanghai
+  const Json s5 = by_cell["ap-guangzhou-3/S5.LARGE8"];
+  EXPECT_EQ(s5["InstanceFamily"], "S5");  // the default: the name before the '.'
+  EXPECT_EQ(s5["Cpu"], 4);
+  EXPECT_EQ(s5["Memory"], 8);
+  EXPECT_EQ(s5["Gpu"], 0);
+  const Json gn7 = by_cell["ap-guangzhou-3/GN7.2XLARGE32"];
+  EXPECT_EQ(gn7["InstanceFamily"], "GN7vw");
+  EXPECT_EQ(gn7["Gpu"], 1);
+  EXPECT_EQ(gn7["GpuCount"], 1);
+  // The instance-family filter, as Tencent documents it.
+  Json family = Call("DescribeZoneInstanceConfigInfos",
+                     {{"Filters", {{{"Name", "instance-family"}, {"Values", {"GN7vw"}}}}}});
+  ASSERT_EQ(family["InstanceTypeQuotaSet"].size(), 2u);  // both billings
+  EXPECT_EQ(family["InstanceTypeQuotaSet"][0]["InstanceType"], "GN7.2XLARGE32");
+}
+
 }  // namespace
 }  // namespace cvm::tencentcloud

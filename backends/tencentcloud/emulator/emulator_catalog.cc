@@ -183,12 +183,16 @@ Json CvmEmulator::DescribeAccountQuota(const AccountBooks& books, const Account&
 Json CvmEmulator::DescribeZoneConfigs(const std::string& region, const Json& params) const {
   const Json zones = FilterValues(params, "zone");
   const Json types = FilterValues(params, "instance-type");
+  const Json families = FilterValues(params, "instance-family");
   const Json charges = FilterValues(params, "instance-charge-type");
   Json set = Json::array();
   for (const auto& z : config_.zones()) {
     if (z.region() != region || !Allows(zones, z.zone())) continue;
     for (const auto& t : z.types()) {
-      if (!Allows(types, t.instance_type())) continue;
+      const std::string family = t.family().empty()
+                                     ? t.instance_type().substr(0, t.instance_type().find('.'))
+                                     : t.family();
+      if (!Allows(types, t.instance_type()) || !Allows(families, family)) continue;
       const int left = stock_.at(z.zone() + "/" + t.instance_type());
       for (const std::string charge : {"POSTPAID_BY_HOUR", "SPOTPAID"}) {
         if (!Allows(charges, charge)) continue;
@@ -200,6 +204,9 @@ Json CvmEmulator::DescribeZoneConfigs(const std::string& region, const Json& par
              {"Status", here == 0 ? "SOLD_OUT" : "SELL"},
              {"Cpu", t.cpu()},
              {"Memory", t.memory_gb()},
+             {"InstanceFamily", family},
+             {"Gpu", t.gpu()},
+             {"GpuCount", t.gpu()},
              {"InstanceQuota", here < 0 ? 1000 : here},
              {"Price",
               {{"UnitPrice", Number(HourlyMicros({&z, &t}, charge))}, {"ChargeUnit", "HOUR"}}}});
