@@ -58,7 +58,9 @@ class EmulatorE2eTest : public ::testing::Test {
     stub_ = NewStub(server_->target());
   }
   void TearDown() override {
-    if (server_ != nullptr) EXPECT_EQ(server_->Stop(absl::Seconds(30)).value_or(-1), 0);
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->Stop(absl::Seconds(30)).value_or(-1), 0);
+    }
   }
 
   std::unique_ptr<tencentcloud::EmulatorServer> emulator_;

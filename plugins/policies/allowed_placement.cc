@@ -25,6 +25,16 @@ class AllowedPlacement : public Policy {
       : config_(std::move(config)), name_(std::move(name)) {}
 
   absl::Status Check(const PurchaseCheck& check) override {
+    // Cells resolved from the cloud's catalogue are not known here: a
+    // restricted list cannot be checked against them, so it is refused.
+    const provisioning::v1::Candidates& candidates = check.request->candidates();
+    if (candidates.all_zones() && !config_.zones().empty()) {
+      return Unjudgeable("candidates.all_zones", "zones", config_.zones());
+    }
+    if (candidates.has_requirements() && candidates.instance_types().empty() &&
+        !config_.instance_types().empty()) {
+      return Unjudgeable("candidates.requirements", "instance types", config_.instance_types());
+    }
     for (const PurchaseCell& cell : PurchaseCells(*check.request)) {
       const provisioning::v1::InstanceSpec& spec = cell.spec;
       RETURN_IF_ERROR(Allowed(config_.regions(), "spec.region", "region", spec.region(),
@@ -38,6 +48,16 @@ class AllowedPlacement : public Policy {
   }
 
  private:
+  absl::Status Unjudgeable(const std::string& field, const std::string& what,
+                           const google::protobuf::RepeatedPtrField<std::string>& allowed) const {
+    const std::string list = absl::StrJoin(allowed, ", ");
+    return PolicyDenial(
+        absl::StatusCode::kPermissionDenied, "POLICY_PLACEMENT_UNJUDGEABLE", name_, field,
+        absl::StrCat(what, " are restricted (allowed: ", list, "), so ", field,
+                     " cannot be used: list the candidate ", what, " instead"),
+        {{"field", field}, {"allowed", list}});
+  }
+
   absl::Status Allowed(const google::protobuf::RepeatedPtrField<std::string>& allowed,
                        const std::string& field, const std::string& what, const std::string& value,
                        const std::string& reason) const {

@@ -120,6 +120,25 @@ TEST(AllowedPlacementTest, AdmitsCandidatesWhoseEveryCellIsAllowed) {
   EXPECT_TRUE(CheckPurchase(**policies, request).ok()) << CheckPurchase(**policies, request);
 }
 
+TEST(AllowedPlacementTest, CellsFromTheCatalogueCannotGetAroundARestrictedList) {
+  auto policies = OnePolicy("allowed_placement", Guangzhou());
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  auto every_zone = Purchase(1);
+  every_zone.mutable_candidates()->set_all_zones(true);
+  absl::Status status = CheckPurchase(**policies, every_zone);
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  EXPECT_EQ(ErrorReason(status), "POLICY_PLACEMENT_UNJUDGEABLE");
+  EXPECT_EQ(Metadata(status, "field"), "candidates.all_zones");
+
+  auto any_type = Purchase(1);
+  any_type.mutable_candidates()->mutable_requirements()->set_min_cpu(2);
+  status = CheckPurchase(**policies, any_type);
+  EXPECT_EQ(Metadata(status, "field"), "candidates.requirements");
+  // Requirements that filter listed types stay judgeable.
+  any_type.mutable_candidates()->add_instance_types("S5.LARGE8");
+  EXPECT_TRUE(CheckPurchase(**policies, any_type).ok());
+}
+
 TEST(AllowedPlacementTest, EmptyListsAllowAnything) {
   auto policies = OnePolicy("allowed_placement", AllowedPlacementConfig());
   ASSERT_TRUE(policies.ok()) << policies.status();

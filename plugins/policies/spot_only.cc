@@ -28,7 +28,21 @@ class SpotOnly : public Policy {
       : config_(std::move(config)), name_(std::move(name)), cap_micros_(cap_micros) {}
 
   absl::Status Check(const PurchaseCheck& check) override {
+    // Types resolved from the catalogue may be any: with a restricted type
+    // list, every rung of the ladder must then be spot.
+    const provisioning::v1::Candidates& candidates = check.request->candidates();
+    const bool any_type = candidates.has_requirements() && candidates.instance_types().empty();
     for (const PurchaseCell& cell : PurchaseCells(*check.request)) {
+      if (any_type && !config_.instance_types().empty() && !cell.spec.has_spot() &&
+          MatchesAny(config_.regions(), cell.spec.region())) {
+        return PolicyDenial(
+            absl::StatusCode::kPermissionDenied, "POLICY_SPOT_REQUIRED", name_,
+            "candidates.requirements",
+            absl::StrCat("types resolved from candidates.requirements may be ones that are "
+                         "spot only, and ", cell.billing_field, " is not spot: name "
+                         "candidates.instance_types or bill only spot"),
+            {{"field", "candidates.requirements"}, {"billing", cell.billing_field}});
+      }
       RETURN_IF_ERROR(CheckCell(cell));
     }
     return absl::OkStatus();

@@ -29,6 +29,21 @@ SpotOnlyConfig S5InGuangzhou(const std::string& cap = "") {
   return config;
 }
 
+TEST(SpotOnlyTest, TypesFromTheCatalogueNeedAnAllSpotLadder) {
+  auto policies = OnePolicy("spot_only", S5InGuangzhou());
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  auto request = Spot("0.05");
+  request.mutable_spec()->set_instance_type("SA2.MEDIUM2");  // not matched itself
+  auto* candidates = request.mutable_candidates();
+  candidates->mutable_requirements()->set_min_cpu(2);
+  candidates->add_billing()->mutable_spot()->set_max_price_per_hour("0.05");
+  EXPECT_TRUE(CheckPurchase(**policies, request).ok());
+  candidates->add_billing()->mutable_pay_as_you_go();
+  absl::Status status = CheckPurchase(**policies, request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << status;
+  EXPECT_EQ(Metadata(status, "field"), "candidates.requirements");
+}
+
 TEST(SpotOnlyTest, DeniesPayAsYouGoOfAMatchingTypeNamingTheRule) {
   auto policies = OnePolicy("spot_only", S5InGuangzhou());
   ASSERT_TRUE(policies.ok()) << policies.status();
