@@ -1,53 +1,21 @@
 #include "service/provisioning_service.h"
 
-#include "common/status_details.h"
-#include "service/grpc_status.h"
 #include "service/order_handlers.h"
+#include "service/unary_dispatch.h"
 #include "service/user_data_redaction.h"
 #include "service/watch_reactor.h"
 
 namespace cvm {
-namespace {
-
-// The client's deadline; InfiniteFuture when it set none.
-absl::Time DeadlineOf(const grpc::CallbackServerContext& context) {
-  const auto deadline = context.deadline();
-  if (deadline >= std::chrono::system_clock::time_point::max() - std::chrono::hours(24 * 365)) {
-    return absl::InfiniteFuture();
-  }
-  return absl::FromChrono(deadline);
-}
-
-absl::Status Draining() {
-  return WithReason(RetryLater("the server is shutting down; retry on another "
-                               "replica or after it restarts",
-                               absl::Seconds(1)),
-                    "SERVER_DRAINING");
-}
-
-}  // namespace
 
 grpc::ServerUnaryReactor* ProvisioningService::RunOnPool(
     grpc::CallbackServerContext* context, google::protobuf::Message* response,
     std::function<absl::Status(const std::string&)> handler) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (draining_.load()) {
-    reactor->Finish(ToGrpcStatus(Draining()));
-    return reactor;
-  }
-  absl::StatusOr<std::string> tenant = deps_.auth->TenantOf(*context);
-  if (!tenant.ok()) {
-    reactor->Finish(ToGrpcStatus(tenant.status()));
-    return reactor;
-  }
-  const bool scheduled = deps_.pool->Schedule(
-      [reactor, response, tenant = *std::move(tenant), handler = std::move(handler)] {
-        absl::Status status = handler(tenant);
-        RedactUserData(response);
-        reactor->Finish(ToGrpcStatus(status));
-      });
-  if (!scheduled) reactor->Finish(ToGrpcStatus(Draining()));
-  return reactor;
+  return RunUnaryOnPool(context, *deps_.auth, *deps_.pool, draining_.load(),
+                        [response, handler = std::move(handler)](const std::string& tenant) {
+                          absl::Status status = handler(tenant);
+                          RedactUserData(response);
+                          return status;
+                        });
 }
 
 void ProvisioningService::Audit(const std::string& tenant, const char* action,

@@ -1,0 +1,47 @@
+#include "service/unary_dispatch.h"
+
+#include <chrono>
+#include <utility>
+
+#include "common/status_details.h"
+#include "service/grpc_status.h"
+
+namespace cvm {
+
+absl::Time DeadlineOf(const grpc::CallbackServerContext& context) {
+  const auto deadline = context.deadline();
+  if (deadline >= std::chrono::system_clock::time_point::max() - std::chrono::hours(24 * 365)) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromChrono(deadline);
+}
+
+absl::Status Draining() {
+  return WithReason(RetryLater("the server is shutting down; retry on another "
+                               "replica or after it restarts",
+                               absl::Seconds(1)),
+                    "SERVER_DRAINING");
+}
+
+grpc::ServerUnaryReactor* RunUnaryOnPool(grpc::CallbackServerContext* context,
+                                         const Authenticator& auth, ThreadPool& pool,
+                                         bool draining, TenantHandler handler) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (draining) {
+    reactor->Finish(ToGrpcStatus(Draining()));
+    return reactor;
+  }
+  absl::StatusOr<std::string> tenant = auth.TenantOf(*context);
+  if (!tenant.ok()) {
+    reactor->Finish(ToGrpcStatus(tenant.status()));
+    return reactor;
+  }
+  const bool scheduled =
+      pool.Schedule([reactor, tenant = *std::move(tenant), handler = std::move(handler)] {
+        reactor->Finish(ToGrpcStatus(handler(tenant)));
+      });
+  if (!scheduled) reactor->Finish(ToGrpcStatus(Draining()));
+  return reactor;
+}
+
+}  // namespace cvm
