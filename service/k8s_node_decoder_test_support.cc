@@ -58,7 +58,8 @@ absl::StatusOr<std::vector<Field>> Fields(const std::string& in, const std::stri
 
 absl::Status NeedBytes(const Field& field, const std::string& what) {
   if (field.wire_type == 2) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(what, ".", field.number, " is not length-delimited"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, ".", field.number, " is not length-delimited"));
 }
 
 // One map entry: key 1, value 2 (a string, or a Quantity when `quantity`).

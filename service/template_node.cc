@@ -118,10 +118,9 @@ absl::StatusOr<NodeShape> ShapeOfType(Backend& backend, const std::string& regio
   if (shape.cpu == 0) shape.cpu = CpuOfTypeName(type).value_or(0);
   shape.memory_gib = MemoryGibOfTypeName(type).value_or(0);
   if (shape.cpu == 0 || shape.memory_gib == 0) {
-    return PreconditionFailed(
-        "INSTANCE_TYPE_SHAPE", type,
-        absl::StrCat("cannot tell the ", shape.cpu == 0 ? "vCPUs" : "memory", " of instance type ",
-                     type, " in ", zone));
+    return PreconditionFailed("INSTANCE_TYPE_SHAPE", type,
+                              absl::StrCat("cannot tell the ", shape.cpu == 0 ? "vCPUs" : "memory",
+                                           " of instance type ", type, " in ", zone));
   }
   return shape;
 }

@@ -30,9 +30,8 @@ TEST(TemplateNodeTest, EveryFieldDecodesByTheKubernetesFieldNumbers) {
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(decoded->name, "web-template");
   EXPECT_EQ(decoded->labels, node.labels);
-  EXPECT_THAT(decoded->capacity,
-              ElementsAre(Pair("cpu", "4"), Pair("memory", "8Gi"), Pair("nvidia.com/gpu", "2"),
-                          Pair("pods", "64")));
+  EXPECT_THAT(decoded->capacity, ElementsAre(Pair("cpu", "4"), Pair("memory", "8Gi"),
+                                             Pair("nvidia.com/gpu", "2"), Pair("pods", "64")));
   EXPECT_EQ(decoded->allocatable, decoded->capacity);
   EXPECT_FALSE(decoded->has_spec);
   EXPECT_THAT(decoded->unexpected, IsEmpty());
@@ -91,8 +90,8 @@ TEST(TemplateNodeTest, CpuComesFromTheOffersAndElseFromTheName) {
   ASSERT_TRUE(backends.ok()) << backends.status();
   Backend* fake = *(*backends)->Get("fake");
   // The fake offers every type with 2 vCPUs: the offer wins over the name (4).
-  auto shape = ShapeOfType(*fake, "ap-guangzhou", "ap-guangzhou-3", "S5.LARGE8",
-                           absl::InfiniteFuture());
+  auto shape =
+      ShapeOfType(*fake, "ap-guangzhou", "ap-guangzhou-3", "S5.LARGE8", absl::InfiniteFuture());
   ASSERT_TRUE(shape.ok()) << shape.status();
   EXPECT_EQ(shape->cpu, 2);
   EXPECT_EQ(shape->memory_gib, 8);

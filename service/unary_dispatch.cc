@@ -24,8 +24,8 @@ absl::Status Draining() {
 }
 
 grpc::ServerUnaryReactor* RunUnaryOnPool(grpc::CallbackServerContext* context,
-                                         const Authenticator& auth, ThreadPool& pool,
-                                         bool draining, TenantHandler handler) {
+                                         const Authenticator& auth, ThreadPool& pool, bool draining,
+                                         TenantHandler handler) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (draining) {
     reactor->Finish(ToGrpcStatus(Draining()));

@@ -29,8 +29,8 @@ using TenantHandler = std::function<absl::Status(const std::string& tenant)>;
 // Authenticates the caller, runs `handler(tenant)` on `pool` and finishes
 // the call with its status. `draining`: refuse the call at once.
 grpc::ServerUnaryReactor* RunUnaryOnPool(grpc::CallbackServerContext* context,
-                                         const Authenticator& auth, ThreadPool& pool,
-                                         bool draining, TenantHandler handler);
+                                         const Authenticator& auth, ThreadPool& pool, bool draining,
+                                         TenantHandler handler);
 
 // The client's deadline; InfiniteFuture when it set none.
 absl::Time DeadlineOf(const grpc::CallbackServerContext& context);

@@ -5,16 +5,15 @@
 #include "service/unary_dispatch.h"
 
 #include <atomic>
-#include <cstdlib>
-#include <fstream>
 #include <memory>
 
 #include "clusterautoscaler/cloudprovider/v1/externalgrpc/externalgrpc.grpc.pb.h"
 #include "common/status_details.h"
+#include "gmock/gmock.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/grpc_test_support.h"
 
 namespace cvm {
 namespace {
@@ -50,35 +49,15 @@ class EchoTenant final : public ca::CloudProvider::CallbackService {
 
 class UnaryDispatchTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const std::string tokens = std::string(std::getenv("TEST_TMPDIR")) + "/tokens";
-    std::ofstream(tokens) << "team-a token-a\nteam-b token-b\n";
-    provisioning::config::v1::AuthConfig config;
-    config.set_insecure_plaintext(true);
-    config.set_tokens_file(tokens);
-    auth_ = *Authenticator::Create(config);
-    service_ = std::make_unique<EchoTenant>(auth_.get(), &pool_);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    stub_ = ca::CloudProvider::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
-  }
-  void TearDown() override { server_->Shutdown(); }
-
   grpc::Status Call(const std::string& token, ca::GPULabelResponse* response) {
-    grpc::ClientContext context;
-    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-    return stub_->GPULabel(&context, ca::GPULabelRequest(), response);
+    return stub_->GPULabel(ContextFor(token).get(), ca::GPULabelRequest(), response);
   }
 
   ThreadPool pool_{2};
-  std::unique_ptr<Authenticator> auth_;
-  std::unique_ptr<EchoTenant> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<ca::CloudProvider::Stub> stub_;
+  std::unique_ptr<Authenticator> auth_ = TwoTenantAuthenticator();
+  std::unique_ptr<EchoTenant> service_ = std::make_unique<EchoTenant>(auth_.get(), &pool_);
+  TestServer server_{service_.get()};
+  std::unique_ptr<ca::CloudProvider::Stub> stub_ = ca::CloudProvider::NewStub(server_.channel());
 };
 
 template <typename Detail>
