@@ -1,5 +1,6 @@
 #include "service/autoscaler_handlers.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/money.h"
 #include "common/proto_time.h"
 #include "common/status_details.h"
@@ -159,8 +161,10 @@ absl::Status AutoscalerHandlers::NodeGroupDeleteNodes(
   ASSIGN_OR_RETURN(NodeGroup group, ActiveGroup(tenant, request.id()));
   std::set<std::string> deleting(group.status().releasing().begin(),
                                  group.status().releasing().end());
+  std::set<std::string> held;
   for (const NodeGroupInstance& instance : group.status().instances()) {
-    if (instance.phase() == NodeGroupInstance::DELETING) deleting.insert(instance.instance_id());
+    (instance.phase() == NodeGroupInstance::DELETING ? deleting : held)
+        .insert(instance.instance_id());
   }
   provisioning::v1::DeleteNodeGroupInstancesRequest release;
   release.set_group_id(request.id());
@@ -173,8 +177,13 @@ absl::Status AutoscalerHandlers::NodeGroupDeleteNodes(
     }
     if (const int n = PlaceholderNumber(id, group.group_id()); n > 0) {
       placeholders.insert(n);
+    } else if (held.count(id) > 0 && deleting.count(id) == 0) {
+      release.add_instance_ids(id);
     } else if (deleting.count(id) == 0) {
-      release.add_instance_ids(id);  // the manager names one not in the group
+      return WithReason(absl::NotFoundError(absl::StrCat("instance ", id, " is not in node group ",
+                                                         group.group_id())),
+                        "INSTANCE_NOT_IN_GROUP",
+                        {{"field", absl::StrCat("nodes[", i, "].providerID")}});
     }
   }
   if (!release.instance_ids().empty()) {

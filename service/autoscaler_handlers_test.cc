@@ -185,6 +185,9 @@ TEST_F(AutoscalerHandlersTest, DeleteNodesReleasesExactlyTheNamedAndRefusesForei
   absl::Status refused = DeleteNodes("web", {zone + gone, zone + foreign});
   EXPECT_EQ(refused.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(refused.message()), HasSubstr(foreign));
+  EXPECT_EQ(ErrorReason(refused), "INSTANCE_NOT_IN_GROUP");
+  EXPECT_EQ(GetDetail<google::rpc::ErrorInfo>(refused)->metadata().at("field"),
+            "nodes[1].providerID");
   EXPECT_THAT(BadFields(DeleteNodes("web", {"aws:///x/i-1"})), ElementsAre("nodes[0].providerID"));
   EXPECT_THAT(BadFields(DeleteNodes("web", {})), ElementsAre("nodes"));
   EXPECT_EQ(Get("web").target_size(), 3);
