@@ -71,6 +71,27 @@ const rendered = Object.fromEntries([...overlays, autoscalerOverlay].map((o) => 
 const key = (o) => `${o.apiVersion} ${o.kind} ${o.metadata.namespace ?? ""} ${o.metadata.name}`;
 const sorted = (list) => [...list].sort((a, b) => key(a).localeCompare(key(b)));
 
+// The rendered objects of `overlay` and, for its Deployment `name`, the pod,
+// its first container, a --flag's value, the mount a file is under and a
+// volume by name.
+function deploymentOf(overlay, name) {
+  const objects = rendered[overlay];
+  const find = (kind, n) => objects.find((o) => o.kind === kind && (!n || o.metadata.name === n));
+  const deployment = find("Deployment", name);
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers[0];
+  const flag = (flagName) => {
+    const arg = container.args.find((a) => a.startsWith(`--${flagName}=`));
+    return arg === undefined ? undefined : arg.slice(flagName.length + 3);
+  };
+  const mountFor = (file) =>
+    container.volumeMounts
+      .filter((m) => file.startsWith(m.mountPath.replace(/\/?$/, "/")))
+      .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  const volume = (v) => pod.volumes.find((x) => x.name === v);
+  return { objects, find, deployment, pod, container, flag, mountFor, volume };
+}
+
 for (const overlay of [...overlays, autoscalerOverlay]) {
   for (const obj of rendered[overlay]) {
     test(`schema: rendered overlays/${overlay} ${obj.kind}/${obj.metadata.name}`, async (t) => {
@@ -99,20 +120,8 @@ for (const overlay of [...overlays, autoscalerOverlay]) {
 }
 
 for (const overlay of overlays) {
-  const objects = rendered[overlay];
-  const find = (kind, name) => objects.find((o) => o.kind === kind && (!name || o.metadata.name === name));
-  const deployment = find("Deployment", "cvm-provisioner");
-  const pod = deployment.spec.template.spec;
-  const container = pod.containers[0];
-  const flag = (name) => {
-    const arg = container.args.find((a) => a.startsWith(`--${name}=`));
-    return arg === undefined ? undefined : arg.slice(name.length + 3);
-  };
-  const mountFor = (file) =>
-    container.volumeMounts
-      .filter((m) => file.startsWith(m.mountPath.replace(/\/?$/, "/")))
-      .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
-  const volume = (name) => pod.volumes.find((v) => v.name === name);
+  const { objects, find, deployment, pod, container, flag, mountFor, volume } =
+    deploymentOf(overlay, "cvm-provisioner");
 
   test(`policy: overlays/${overlay} pod runs restricted (non-root, read-only root, no capabilities, RuntimeDefault seccomp)`, () => {
     assert.equal(pod.securityContext.runAsNonRoot, true);
@@ -249,20 +258,8 @@ test("prometheusrule: base/prometheusrule.yaml is make_prometheusrule.sh's outpu
 // Cluster Autoscaler (overlays/cluster-autoscaler) against the service as
 // overlays/single renders it.
 {
-  const objects = rendered[autoscalerOverlay];
-  const find = (kind, name) => objects.find((o) => o.kind === kind && (!name || o.metadata.name === name));
-  const deployment = find("Deployment", "cluster-autoscaler");
-  const pod = deployment.spec.template.spec;
-  const container = pod.containers[0];
-  const flag = (name) => {
-    const arg = container.args.find((a) => a.startsWith(`--${name}=`));
-    return arg === undefined ? undefined : arg.slice(name.length + 3);
-  };
-  const mountFor = (file) =>
-    container.volumeMounts
-      .filter((m) => file.startsWith(m.mountPath.replace(/\/?$/, "/")))
-      .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
-  const volume = (name) => pod.volumes.find((v) => v.name === name);
+  const { objects, find, deployment, pod, container, flag, mountFor, volume } =
+    deploymentOf(autoscalerOverlay, "cluster-autoscaler");
   const cloudConfig = () => {
     const file = flag("cloud-config");
     const mount = mountFor(file);
