@@ -8,9 +8,8 @@
 #include "common/status_details.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/poller.h"
+#include "service/node_group_test_support.h"
 #include "service/validation_test_support.h"
-#include "service/workflow_test_support.h"
 #include "store/memory_order_store.h"
 
 namespace cvm {
@@ -22,51 +21,14 @@ using ::testing::UnorderedElementsAre;
 
 class NodeGroupManagerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    provisioning::fake::v1::FakeBackendConfig fake;
-    fake.mutable_pending_duration()->set_seconds(1);
-    fake.mutable_public_ip_delay()->set_seconds(0);
-    backends_ = *FakeBackendSet(fake, &clock_);
-    workflow_ = std::make_unique<OrderWorkflow>(&orders_, backends_.get());
-    poller_ = std::make_unique<Poller>(&orders_, backends_.get(), &clock_, Poller::Options());
-    NodeGroupReconciler::Options options;
-    options.clock = &clock_;
-    reconciler_ = std::make_unique<NodeGroupReconciler>(
-        &groups_, &orders_, workflow_.get(),
-        [this](const std::string& id) { (void)workflow_->Submit(id, false); }, options);
-    manager_ = std::make_unique<NodeGroupManager>(&groups_, &orders_, workflow_.get(),
-                                                  reconciler_.get(), &clock_);
-  }
+  static NodeGroup Valid(int target) { return NodeGroupWorld::Group("web", target); }
 
-  static NodeGroup Valid(int target) {
-    NodeGroup group;
-    group.set_group_id("web");
-    *group.mutable_spec() = TestPurchase("x", 1).spec();
-    group.mutable_spec()->mutable_internet()->set_max_bandwidth_out_mbps(10);
-    group.mutable_spec()->mutable_internet()->set_charge_type(
-        provisioning::v1::InternetAccess::TRAFFIC_POSTPAID_BY_HOUR);
-    group.set_max_size(5);
-    group.set_target_size(target);
-    return group;
-  }
+  void Settle() { ASSERT_TRUE(world_.Settle().ok()); }
 
-  void Settle() {
-    for (int i = 0; i < 3; ++i) {
-      ASSERT_TRUE(reconciler_->ReconcileAll().ok());
-      clock_.Advance(absl::Seconds(2));
-      ASSERT_TRUE(poller_->PollAll().ok());
-    }
-    ASSERT_TRUE(reconciler_->ReconcileAll().ok());
-  }
-
-  FakeClock clock_;
-  MemoryOrderStore orders_{&clock_};
-  MemoryNodeGroupStore groups_{&clock_};
-  std::unique_ptr<BackendSet> backends_;
-  std::unique_ptr<OrderWorkflow> workflow_;
-  std::unique_ptr<Poller> poller_;
-  std::unique_ptr<NodeGroupReconciler> reconciler_;
-  std::unique_ptr<NodeGroupManager> manager_;
+  NodeGroupWorld world_{provisioning::fake::v1::FakeBackendConfig()};
+  MemoryOrderStore& orders_ = world_.orders;
+  MemoryNodeGroupStore& groups_ = world_.groups;
+  NodeGroupManager* manager_ = world_.manager.get();
 };
 
 TEST_F(NodeGroupManagerTest, EveryBadFieldIsNamed) {
@@ -75,10 +37,10 @@ TEST_F(NodeGroupManagerTest, EveryBadFieldIsNamed) {
   bad.mutable_spec()->set_zone("ap-shanghai-2");
   bad.set_min_size(-1);
   (*bad.mutable_labels())["team/a b"] = "x";
-  EXPECT_THAT(BadFields(manager_->Create("", bad).status()),
-              UnorderedElementsAre("node_group.group_id", "node_group.spec.zone",
-                                   "node_group.min_size", "node_group.target_size",
-                                   "node_group.labels[team/a b]"));
+  EXPECT_THAT(
+      BadFields(manager_->Create("", bad).status()),
+      UnorderedElementsAre("node_group.group_id", "node_group.spec.zone", "node_group.min_size",
+                           "node_group.target_size", "node_group.labels[team/a b]"));
   NodeGroup no_spec = Valid(1);
   no_spec.clear_spec();
   EXPECT_THAT(BadFields(manager_->Create("", no_spec).status()), ElementsAre("node_group.spec"));
@@ -127,10 +89,13 @@ TEST_F(NodeGroupManagerTest, DeletingNamedInstancesReleasesExactlyThem) {
   EXPECT_EQ(group.status().instances(0).instance_id(), kept);
 
   // Below min_size: refused, nothing released.
-  ASSERT_TRUE(groups_.Update("", "web", [](NodeGroup& g) {
-    g.set_min_size(1);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(groups_
+                  .Update("", "web",
+                          [](NodeGroup& g) {
+                            g.set_min_size(1);
+                            return absl::OkStatus();
+                          })
+                  .ok());
   provisioning::v1::DeleteNodeGroupInstancesRequest last;
   last.set_group_id("web");
   last.add_instance_ids(kept);

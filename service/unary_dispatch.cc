@@ -40,7 +40,7 @@ grpc::ServerUnaryReactor* RunUnaryOnPool(grpc::CallbackServerContext* context,
   const bool scheduled =
       pool.Schedule([reactor, response, tenant = *std::move(tenant), handler = std::move(handler)] {
         absl::Status status = handler(tenant);
-        RedactUserData(response);
+        if (response != nullptr) RedactUserData(response);
         reactor->Finish(ToGrpcStatus(status));
       });
   if (!scheduled) reactor->Finish(ToGrpcStatus(Draining()));

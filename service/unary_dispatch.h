@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -25,10 +26,17 @@ namespace cvm {
 
 using TenantHandler = std::function<absl::Status(const std::string& tenant)>;
 
+// `response` (may be null: nothing to strip) is what the handler fills.
 grpc::ServerUnaryReactor* RunUnaryOnPool(grpc::CallbackServerContext* context,
                                          const Authenticator& auth, ThreadPool& pool,
                                          bool draining, google::protobuf::Message* response,
                                          TenantHandler handler);
+// For answers that cannot carry user data (Cluster Autoscaler's).
+inline grpc::ServerUnaryReactor* RunUnaryOnPool(grpc::CallbackServerContext* context,
+                                                const Authenticator& auth, ThreadPool& pool,
+                                                bool draining, TenantHandler handler) {
+  return RunUnaryOnPool(context, auth, pool, draining, nullptr, std::move(handler));
+}
 
 // The client's deadline; InfiniteFuture when it set none.
 absl::Time DeadlineOf(const grpc::CallbackServerContext& context);

@@ -16,6 +16,8 @@ const modules = process.env.DEPLOY_NODE_MODULES;
 const python = "/usr/bin/python3";
 const k8s = path.join(deploy, "kubernetes");
 const overlays = ["single", "ha"];
+// Cluster Autoscaler beside the service (not a variant of it): checked below.
+const autoscalerOverlay = "cluster-autoscaler";
 
 const yamlFiles = (dir) =>
   fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).map((f) => path.join(dir, f));
@@ -52,7 +54,7 @@ async function validate(obj) {
 // Every file that holds whole objects (not kustomization.yaml, not patches).
 const sourceFiles = [
   ...yamlFiles(path.join(k8s, "base")),
-  ...overlays.flatMap((o) => yamlFiles(path.join(k8s, "overlays", o))),
+  ...[...overlays, autoscalerOverlay].flatMap((o) => yamlFiles(path.join(k8s, "overlays", o))),
 ].filter((f) => !/kustomization\.yaml$|-patch\.yaml$/.test(f));
 const sources = readYaml(sourceFiles);
 for (const [file, docs] of Object.entries(sources)) {
@@ -65,11 +67,32 @@ for (const [file, docs] of Object.entries(sources)) {
   }
 }
 
-const rendered = Object.fromEntries(overlays.map((o) => [o, render(o)]));
+const rendered = Object.fromEntries([...overlays, autoscalerOverlay].map((o) => [o, render(o)]));
 const key = (o) => `${o.apiVersion} ${o.kind} ${o.metadata.namespace ?? ""} ${o.metadata.name}`;
 const sorted = (list) => [...list].sort((a, b) => key(a).localeCompare(key(b)));
 
-for (const overlay of overlays) {
+// The rendered objects of `overlay` and, for its Deployment `name`, the pod,
+// its first container, a --flag's value, the mount a file is under and a
+// volume by name.
+function deploymentOf(overlay, name) {
+  const objects = rendered[overlay];
+  const find = (kind, n) => objects.find((o) => o.kind === kind && (!n || o.metadata.name === n));
+  const deployment = find("Deployment", name);
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers[0];
+  const flag = (flagName) => {
+    const arg = container.args.find((a) => a.startsWith(`--${flagName}=`));
+    return arg === undefined ? undefined : arg.slice(flagName.length + 3);
+  };
+  const mountFor = (file) =>
+    container.volumeMounts
+      .filter((m) => file.startsWith(m.mountPath.replace(/\/?$/, "/")))
+      .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+  const volume = (v) => pod.volumes.find((x) => x.name === v);
+  return { objects, find, deployment, pod, container, flag, mountFor, volume };
+}
+
+for (const overlay of [...overlays, autoscalerOverlay]) {
   for (const obj of rendered[overlay]) {
     test(`schema: rendered overlays/${overlay} ${obj.kind}/${obj.metadata.name}`, async (t) => {
       const skipped = await validate(obj);
@@ -94,21 +117,11 @@ for (const overlay of overlays) {
     fs.writeFileSync(tmp, out);
     assert.deepEqual(sorted(readYaml([tmp])[tmp]), sorted(rendered[overlay]));
   });
+}
 
-  const objects = rendered[overlay];
-  const find = (kind, name) => objects.find((o) => o.kind === kind && (!name || o.metadata.name === name));
-  const deployment = find("Deployment", "cvm-provisioner");
-  const pod = deployment.spec.template.spec;
-  const container = pod.containers[0];
-  const flag = (name) => {
-    const arg = container.args.find((a) => a.startsWith(`--${name}=`));
-    return arg === undefined ? undefined : arg.slice(name.length + 3);
-  };
-  const mountFor = (file) =>
-    container.volumeMounts
-      .filter((m) => file.startsWith(m.mountPath.replace(/\/?$/, "/")))
-      .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
-  const volume = (name) => pod.volumes.find((v) => v.name === name);
+for (const overlay of overlays) {
+  const { objects, find, deployment, pod, container, flag, mountFor, volume } =
+    deploymentOf(overlay, "cvm-provisioner");
 
   test(`policy: overlays/${overlay} pod runs restricted (non-root, read-only root, no capabilities, RuntimeDefault seccomp)`, () => {
     assert.equal(pod.securityContext.runAsNonRoot, true);
@@ -241,3 +254,87 @@ test("prometheusrule: base/prometheusrule.yaml is make_prometheusrule.sh's outpu
   const parsed = readYaml([checkedIn, path.join(deploy, "prometheus/alerts.yml")]);
   assert.deepEqual(parsed[checkedIn][0].spec.groups, parsed[path.join(deploy, "prometheus/alerts.yml")][0].groups);
 });
+
+// Cluster Autoscaler (overlays/cluster-autoscaler) against the service as
+// overlays/single renders it.
+{
+  const { objects, find, deployment, pod, container, flag, mountFor, volume } =
+    deploymentOf(autoscalerOverlay, "cluster-autoscaler");
+  const cloudConfig = () => {
+    const file = flag("cloud-config");
+    const mount = mountFor(file);
+    const configMap = find("ConfigMap", volume(mount.name).configMap.name);
+    const text = configMap.data[path.relative(mount.mountPath, file)];
+    assert.ok(text, `ConfigMap ${configMap.metadata.name} has no ${file}`);
+    const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cloud-config-")), "c.yaml");
+    fs.writeFileSync(tmp, text);
+    return readYaml([tmp])[tmp][0];
+  };
+
+  test("autoscaler: runs --cloud-provider=externalgrpc with a mounted cloud-config", () => {
+    assert.equal(flag("cloud-provider"), "externalgrpc");
+    assert.deepEqual(container.command, ["/cluster-autoscaler"], "the image has no entrypoint");
+    const config = cloudConfig();
+    assert.deepEqual(Object.keys(config).sort(), ["address", "cacert", "cert", "grpc_timeout", "key"]);
+    const timeout = config.grpc_timeout.match(/^(\d+)s$/);
+    assert.ok(timeout && Number(timeout[1]) >= 5 && Number(timeout[1]) <= 60, config.grpc_timeout);
+  });
+
+  test("autoscaler: the cloud-config address is the provisioner's gRPC Service", () => {
+    const service = rendered.single.find((o) => o.kind === "Service" && o.metadata.name === "cvm-provisioner");
+    const port = service.spec.ports.find((p) => p.name === "grpc").port;
+    assert.equal(cloudConfig().address, `${service.metadata.name}.${service.metadata.namespace}.svc:${port}`);
+  });
+
+  test("autoscaler: mTLS files come read-only from one Secret, and the service verifies client certificates", () => {
+    const config = cloudConfig();
+    const expected = { cert: "tls.crt", key: "tls.key", cacert: "ca.crt" };
+    const secrets = new Set();
+    for (const [field, key] of Object.entries(expected)) {
+      const mount = mountFor(config[field]);
+      assert.ok(mount, `${field} ${config[field]} is under a mount`);
+      assert.equal(mount.readOnly, true, field);
+      assert.equal(mount.subPath, undefined, "no subPath: rotated Secrets must reach the pod");
+      const secret = volume(mount.name).secret;
+      assert.ok(secret, `${field} comes from a Secret`);
+      secrets.add(secret.secretName);
+      assert.equal(path.basename(config[field]), key, `${field}: the Secret key`);
+    }
+    assert.equal(secrets.size, 1);
+    const serviceConfig = rendered.single.find((o) => o.kind === "ConfigMap" && o.metadata.name === "cvm-provisioner-config");
+    assert.match(serviceConfig.data["service.textproto"], /client_ca_file:\s*"[^"]+"/);
+  });
+
+  test("autoscaler: its ServiceAccount may watch nodes and pods, drain and hold its lease", () => {
+    const account = pod.serviceAccountName;
+    assert.ok(find("ServiceAccount", account));
+    const allowed = (kind, bindingKind) =>
+      objects
+        .filter((b) => b.kind === bindingKind && b.subjects.some((s) => s.kind === "ServiceAccount" && s.name === account && s.namespace === deployment.metadata.namespace))
+        .flatMap((b) => find(kind, b.roleRef.name).rules);
+    const rules = allowed("ClusterRole", "ClusterRoleBinding");
+    const can = (group, resource, verb) =>
+      rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+    for (const [group, resource, verb] of [
+      ["", "nodes", "update"], ["", "nodes", "watch"], ["", "pods", "watch"], ["", "pods/eviction", "create"],
+      ["", "events", "create"], ["policy", "poddisruptionbudgets", "list"], ["apps", "daemonsets", "list"],
+      ["storage.k8s.io", "csinodes", "watch"], ["coordination.k8s.io", "leases", "create"],
+    ]) {
+      assert.ok(can(group, resource, verb), `${verb} ${group}/${resource}`);
+    }
+    const local = allowed("Role", "RoleBinding");
+    assert.ok(local.some((r) => r.resources.includes("configmaps") && r.verbs.includes("create")));
+  });
+
+  test("autoscaler: the pod runs restricted (non-root, read-only root, no capabilities, RuntimeDefault seccomp)", () => {
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.ok(pod.securityContext.runAsUser > 0);
+    assert.equal(pod.securityContext.seccompProfile.type, "RuntimeDefault");
+    const sc = container.securityContext;
+    assert.equal(sc.readOnlyRootFilesystem, true);
+    assert.equal(sc.allowPrivilegeEscalation, false);
+    assert.deepEqual(sc.capabilities.drop, ["ALL"]);
+    assert.ok(container.resources.requests.cpu && container.resources.limits.memory);
+    assert.equal(container.livenessProbe.httpGet.port, "metrics");
+  });
+}
