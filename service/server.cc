@@ -33,7 +33,8 @@ constexpr char kServiceName[] = "provisioning.v1.Provisioning";
 // Every method served, for metrics created up front.
 std::vector<ServiceMetrics::Method> ServedMethods() {
   std::vector<ServiceMetrics::Method> methods;
-  for (const char* name : {kServiceName, "provisioning.v1.NodeGroups"}) {
+  for (const char* name : {kServiceName, "provisioning.v1.NodeGroups",
+                           "clusterautoscaler.cloudprovider.v1.externalgrpc.CloudProvider"}) {
     const auto* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
     for (int i = 0; i < service->method_count(); ++i) {
@@ -270,6 +271,14 @@ absl::Status Server::Start() {
   group_deps.pool = pool_.get();
   group_deps.auth = auth_.get();
   group_service_ = std::make_unique<NodeGroupsService>(group_deps);
+  // Cluster Autoscaler's externalgrpc provider, on the same groups.
+  AutoscalerProvider::Deps autoscaler_deps;
+  autoscaler_deps.manager = group_manager_.get();
+  autoscaler_deps.workflow = workflow_.get();
+  autoscaler_deps.backends = backends_.get();
+  autoscaler_deps.auth = auth_.get();
+  autoscaler_deps.pool = pool_.get();
+  autoscaler_ = std::make_unique<AutoscalerProvider>(autoscaler_deps);
   ProvisioningService::Deps deps;
   deps.workflow = workflow_.get();
   deps.driver = driver_.get();
@@ -288,6 +297,7 @@ absl::Status Server::Start() {
   builder.AddListeningPort(options_.listen, auth_->credentials(), &port_);
   builder.RegisterService(service_.get());
   builder.RegisterService(group_service_.get());
+  builder.RegisterService(autoscaler_.get());
   builder.SetMaxReceiveMessageSize(options_.max_request_bytes);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
@@ -401,6 +411,7 @@ void Server::Shutdown() {
   SetServing(false);
   if (service_ != nullptr) service_->StartDraining();
   if (group_service_ != nullptr) group_service_->StartDraining();
+  if (autoscaler_ != nullptr) autoscaler_->StartDraining();
   // No new orders from groups; what they placed is in the store.
   if (reconciler_ != nullptr) reconciler_->Stop();
   if (hub_ != nullptr) {

@@ -36,6 +36,7 @@
 #include "service/orphan_sweeper.h"
 #include "service/order_workflow.h"
 #include "service/poller.h"
+#include "service/autoscaler_provider.h"
 #include "service/node_group_manager.h"
 #include "service/node_group_reconciler.h"
 #include "service/node_groups_service.h"
@@ -156,6 +157,7 @@ class Server {
   std::unique_ptr<NodeGroupReconciler> reconciler_;
   std::unique_ptr<NodeGroupManager> group_manager_;
   std::unique_ptr<NodeGroupsService> group_service_;
+  std::unique_ptr<AutoscalerProvider> autoscaler_;
   std::thread sweeper_thread_;
   absl::Notification stop_sweeping_;
   std::thread replica_thread_;
