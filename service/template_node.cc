@@ -109,14 +109,18 @@ absl::StatusOr<NodeShape> ShapeOfType(Backend& backend, const std::string& regio
   const std::vector<std::string> types = {type};
   absl::StatusOr<CellOffers> offers = backend.Offers(region, zones, types, deadline);
   if (offers.ok()) {
+    // The catalogue's figures when it gives them.
     for (const CellOffer& cell : offers->cells) {
-      if (cell.zone == zone && cell.instance_type == type && cell.cpu > 0) shape.cpu = cell.cpu;
+      if (cell.zone != zone || cell.instance_type != type) continue;
+      if (cell.cpu > 0) shape.cpu = cell.cpu;
+      if (cell.memory_gb >= 1) shape.memory_gib = static_cast<int>(cell.memory_gb);
+      if (cell.gpu >= 1) shape.gpus = static_cast<int>(cell.gpu);
     }
   } else if (offers.status().code() != absl::StatusCode::kUnimplemented) {
     return offers.status();
   }
   if (shape.cpu == 0) shape.cpu = CpuOfTypeName(type).value_or(0);
-  shape.memory_gib = MemoryGibOfTypeName(type).value_or(0);
+  if (shape.memory_gib == 0) shape.memory_gib = MemoryGibOfTypeName(type).value_or(0);
   if (shape.cpu == 0 || shape.memory_gib == 0) {
     return PreconditionFailed("INSTANCE_TYPE_SHAPE", type,
                               absl::StrCat("cannot tell the ", shape.cpu == 0 ? "vCPUs" : "memory",
