@@ -1,5 +1,6 @@
 #include "cli/group_requests.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -55,7 +56,7 @@ absl::StatusOr<provisioning::v1::CreateNodeGroupRequest> BuildCreateGroupRequest
   }
   group.set_target_size(IntFlag(flags, "target"));
   group.set_min_size(IntFlag(flags, "min"));
-  group.set_max_size(flags.Has("max") ? IntFlag(flags, "max") : group.target_size());
+  group.set_max_size(flags.Has("max") ? IntFlag(flags, "max") : std::max(group.target_size(), 1));
   if (flags.Has("scale_in")) {
     ASSIGN_OR_RETURN(NodeGroup::ScaleIn scale_in, ParseScaleIn(flags.String("scale_in")));
     group.set_scale_in(scale_in);

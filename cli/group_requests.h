@@ -21,7 +21,7 @@ absl::StatusOr<provisioning::v1::NodeGroup::ScaleIn> ParseScaleIn(absl::string_v
 
 // group create: the spec and candidates exactly as purchase builds them
 // (BuildPurchaseRequest: --spec_file, spec flags, --zones/--types/--try/
-// --strategy), then --group, --target, --min, --max (default: the target),
+// --strategy), then --group, --target, --min, --max (default: the target, at least 1),
 // --scale_in and each --label=KEY=VALUE.
 absl::StatusOr<provisioning::v1::CreateNodeGroupRequest> BuildCreateGroupRequest(
     const ParsedFlags& flags);

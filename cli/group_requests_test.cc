@@ -62,6 +62,10 @@ TEST(GroupRequestsTest, CreateDefaultsMaxToTheTargetAndHasNoCandidatesUnlessAske
   EXPECT_EQ(request->node_group().scale_in(), NodeGroup::SCALE_IN_UNSPECIFIED);
   EXPECT_FALSE(request->node_group().has_candidates());
   EXPECT_TRUE(request->node_group().spec().has_pay_as_you_go());
+  auto empty = BuildCreateGroupRequest(FlagsOf({"group", "create", "--group=g"}));
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->node_group().target_size(), 0);
+  EXPECT_EQ(empty->node_group().max_size(), 1);  // the service wants 1 at least
 }
 
 TEST(GroupRequestsTest, BadFlagsAreNamed) {

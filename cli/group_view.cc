@@ -30,8 +30,9 @@ std::string GroupLine(const NodeGroup& group) {
 
 std::string GroupView::Offset(absl::Time t) const {
   const absl::Duration d = t - start_;
-  return d < absl::ZeroDuration() ? absl::StrCat("-", ElapsedText(-d))
-                                  : absl::StrCat("+", ElapsedText(d));
+  // Less than what ElapsedText shows is no time before ("-0.0s").
+  return d <= -absl::Milliseconds(50) ? absl::StrCat("-", ElapsedText(-d))
+                                      : absl::StrCat("+", ElapsedText(d));
 }
 
 std::string GroupView::Line(absl::Time t, const std::string& text) const {
@@ -102,6 +103,7 @@ void GroupView::AddUnsatisfiableLine(const NodeGroup& group, absl::Time changed_
   std::string text;  // empty while the group is not unsatisfiable
   if (group.status().has_unsatisfiable()) {
     const provisioning::v1::Unsatisfiable& unsatisfiable = group.status().unsatisfiable();
+    // Its message is the UNSATISFIABLE event's, printed just before.
     text = absl::StrCat("unsatisfiable: ", UnsatisfiableText(unsatisfiable), "; next try at ",
                         Offset(ToTime(unsatisfiable.retry_time())));
   }
@@ -119,12 +121,17 @@ std::vector<std::string> GroupView::Frame(absl::Time now) const {
   lines.push_back(absl::StrCat("  ", GroupSummary(g)));
   lines.push_back(absl::StrCat("  ", GroupCounts(g)));
   if (g.status().has_unsatisfiable()) {
-    const absl::Duration wait = ToTime(g.status().unsatisfiable().retry_time()) - now;
-    lines.push_back(absl::StrCat("  unsatisfiable: ", UnsatisfiableText(g.status().unsatisfiable()),
-                                 "; next try in ", ElapsedText(wait)));
+    const provisioning::v1::Unsatisfiable& unsatisfiable = g.status().unsatisfiable();
+    lines.push_back(absl::StrCat("  unsatisfiable: ", UnsatisfiableText(unsatisfiable),
+                                 "; next try in ",
+                                 ElapsedText(ToTime(unsatisfiable.retry_time()) - now)));
+    lines.push_back(absl::StrCat("    ", unsatisfiable.message()));
   }
   if (g.status().instances().empty()) {
-    lines.push_back("  (no instances)");
+    lines.push_back(g.status().creating() > 0
+                        ? absl::StrCat("  (", g.status().creating(),
+                                       " ordered: waiting for the cloud to name them)")
+                        : "  (no instances)");
   } else {
     std::vector<std::vector<std::string>> rows = {GroupInstanceHeader()};
     for (const NodeGroupInstance& instance : g.status().instances()) {

@@ -101,8 +101,8 @@ TEST(GroupViewLinesTest, UnsatisfiableWithTheNextTryThenCleared) {
   view.Update(TestGroup(testing::kGroupUnsatisfiable), kStart);
   EXPECT_EQ(view.Render(kStart),
             "+3.0s    UNSATISFIABLE: NO_CANDIDATE_CELL: no candidate cell has stock\n"
-            "+3.0s    unsatisfiable: NO_CANDIDATE_CELL: no candidate cell has stock (out of "
-            "resources, 2 failures, order ord-2); next try at +23.0s\n");
+            "+3.0s    unsatisfiable: NO_CANDIDATE_CELL (out of resources, 2 failures, order "
+            "ord-2); next try at +23.0s\n");
   NodeGroup cleared = TestGroup(testing::kGroupCreating);
   cleared.mutable_update_time()->set_seconds(1714557630);
   view.Update(cleared, kStart);
@@ -130,14 +130,23 @@ TEST(GroupViewTerminalTest, RedrawsInPlaceWithCountdownAndFrozenElapsed) {
 
   view.Update(TestGroup(testing::kGroupUnsatisfiable), kStart + absl::Seconds(3));
   EXPECT_THAT(Plain(view.Render(kStart + absl::Seconds(8))),
-              HasSubstr("  unsatisfiable: NO_CANDIDATE_CELL: no candidate cell has stock (out of "
-                        "resources, 2 failures, order ord-2); next try in 15.0s\n"
+              HasSubstr("  unsatisfiable: NO_CANDIDATE_CELL (out of resources, 2 failures, order "
+                        "ord-2); next try in 15.0s\n"
+                        "    no candidate cell has stock\n"
                         "  (no instances)\n"));
-
   // At target the elapsed time stops at the version that reached it.
   view.Update(TestGroup(testing::kGroupAtTarget), kStart + absl::Seconds(9));
   EXPECT_THAT(Plain(view.Render(kStart + absl::Seconds(60))),
               StartsWith("Group workers  ACTIVE  revision 6  elapsed 2.0s\n"));
+}
+
+TEST(GroupViewTerminalTest, InstancesOrderedButNotNamedYet) {
+  GroupView view(GroupView::Mode::kTerminal);
+  NodeGroup ordered = TestGroup(testing::kGroupCreated);
+  ordered.mutable_status()->set_creating(3);
+  view.Update(ordered, kStart);
+  EXPECT_THAT(Plain(view.Render(kStart)),
+              HasSubstr("\n  (3 ordered: waiting for the cloud to name them)\n"));
 }
 
 TEST(GroupViewTerminalTest, ShowsTheLastEventsOnlyAndCutsLinesToTheWidth) {

@@ -93,9 +93,7 @@ std::string UnsatisfiableText(const provisioning::v1::Unsatisfiable& unsatisfiab
   if (!unsatisfiable.order_id().empty()) {
     notes.push_back(absl::StrCat("order ", unsatisfiable.order_id()));
   }
-  std::string text = OrDash(unsatisfiable.reason());
-  if (!unsatisfiable.message().empty()) absl::StrAppend(&text, ": ", unsatisfiable.message());
-  return absl::StrCat(text, " (", absl::StrJoin(notes, ", "), ")");
+  return absl::StrCat(OrDash(unsatisfiable.reason()), " (", absl::StrJoin(notes, ", "), ")");
 }
 
 std::string GroupEventText(const NodeGroupEvent& event) {
@@ -116,6 +114,7 @@ std::string RenderNodeGroup(const NodeGroup& group) {
   if (group.status().has_unsatisfiable()) {
     const provisioning::v1::Unsatisfiable& unsatisfiable = group.status().unsatisfiable();
     fields.push_back({"unsatisfiable", UnsatisfiableText(unsatisfiable)});
+    fields.push_back({"because", OrDash(unsatisfiable.message())});
     fields.push_back({"next try", TimeText(unsatisfiable.retry_time())});
   }
   fields.push_back({"scale-in", ScaleInText(group.scale_in())});

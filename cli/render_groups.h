@@ -35,7 +35,8 @@ std::string GroupSummary(const provisioning::v1::NodeGroup& group);
 std::vector<std::string> GroupInstanceHeader();
 std::vector<std::string> GroupInstanceRow(const provisioning::v1::NodeGroupInstance& instance);
 
-// "ZONE_SOLD_OUT: no stock (out of resources, 3 failures, order ord-1)".
+// "ZONE_SOLD_OUT (out of resources, 3 failures, order ord-1)"; the message
+// (often long) is left to the caller.
 std::string UnsatisfiableText(const provisioning::v1::Unsatisfiable& unsatisfiable);
 
 // "SCALING_UP: ordering 3 instance(s)" (the count when there is no message).

@@ -45,8 +45,7 @@ TEST(RenderGroupsTest, CountsSummaryAndInstanceRows) {
 TEST(RenderGroupsTest, UnsatisfiableAndEventsSayWhy) {
   const NodeGroup group = TestGroup(testing::kGroupUnsatisfiable);
   EXPECT_EQ(UnsatisfiableText(group.status().unsatisfiable()),
-            "NO_CANDIDATE_CELL: no candidate cell has stock (out of resources, 2 failures, order "
-            "ord-2)");
+            "NO_CANDIDATE_CELL (out of resources, 2 failures, order ord-2)");
   EXPECT_EQ(GroupEventText(group.status().events(0)),
             "UNSATISFIABLE: NO_CANDIDATE_CELL: no candidate cell has stock");
   provisioning::v1::NodeGroupEvent bare;
@@ -83,8 +82,9 @@ TEST(RenderGroupsTest, AStuckGroupShowsItsCandidatesWhyAndTheNextTry) {
   const std::string text = RenderNodeGroup(TestGroup(testing::kGroupUnsatisfiable));
   EXPECT_THAT(text, HasSubstr("  candidates     zones ap-guangzhou-3,ap-guangzhou-4; types the "
                               "spec's; try spot<=0.10,payg; cheapest first\n"));
-  EXPECT_THAT(text, HasSubstr("  unsatisfiable  NO_CANDIDATE_CELL: no candidate cell has stock "
-                              "(out of resources, 2 failures, order ord-2)\n"
+  EXPECT_THAT(text, HasSubstr("  unsatisfiable  NO_CANDIDATE_CELL (out of resources, 2 failures, "
+                              "order ord-2)\n"
+                              "  because        no candidate cell has stock\n"
                               "  next try       2024-05-01T10:00:23Z\n"));
   EXPECT_THAT(text, Not(HasSubstr("INSTANCE")));  // none yet
   NodeGroup deleting = TestGroup(testing::kGroupAtTarget);

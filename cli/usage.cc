@@ -151,7 +151,7 @@ std::vector<CommandSpec> GroupCommands() {
       GroupFlag(),
       {"target", K::kInt, "N", "instances to keep running (default 0)"},
       {"min", K::kInt, "N", "lowest target allowed (default 0)"},
-      {"max", K::kInt, "N", "highest target allowed, at most 1000 (default: --target)"},
+      {"max", K::kInt, "N", "highest target allowed, 1-1000 (default: --target, at least 1)"},
       {"scale_in", K::kString, "newest|oldest|spot|expensive",
        "which instances go first when the group shrinks (default newest)"},
       {"label", K::kList, "KEY=VALUE", "a label of the group's nodes; repeat for several"}};
