@@ -130,6 +130,11 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
         }
         own_flags = command_flags(arg);
         unknown_command = own_flags == nullptr;
+      } else if (line.positional.empty() &&
+                 command_flags(absl::StrCat(line.command, " ", arg)) != nullptr) {
+        line.command = absl::StrCat(line.command, " ", arg);  // e.g. "group create"
+        own_flags = command_flags(line.command);
+        unknown_command = false;
       } else {
         line.positional.push_back(arg);
       }

@@ -1,7 +1,9 @@
 // A small command-line parser for a tool with subcommands.
 //
-// Shape: `tool [GLOBAL FLAGS] COMMAND [ARGS] [FLAGS]`. Global flags may appear
-// anywhere; a command's own flags only after the command. Flags are
+// Shape: `tool [GLOBAL FLAGS] COMMAND [ARGS] [FLAGS]`. A command is one word,
+// or two ("group create") when the lookup knows the two words as one (then
+// the first word's flags, if any, may not stand between them). Global flags
+// may appear anywhere; a command's own flags only after the command. Flags are
 // `--name=value` or `--name value` (`--name` alone for booleans, which also
 // take `=true|false`); `--` ends the flags; `-h` / `--help` anywhere asks for
 // help. Every value is checked against its flag's kind while parsing, so the

@@ -20,10 +20,15 @@ const std::vector<FlagSpec> kRun = {
     {"tag", FlagKind::kList, "K=V", ""},
 };
 
+const std::vector<FlagSpec> kJob = {};
+const std::vector<FlagSpec> kJobStop = {{"force", FlagKind::kBool, "", ""}};
+
 absl::StatusOr<CommandLine> Parse(const std::vector<std::string>& args) {
   return ParseCommandLine(args, kGlobal,
                           [](absl::string_view name) -> const std::vector<FlagSpec>* {
-                            return name == "run" ? &kRun : nullptr;
+                            if (name == "run") return &kRun;
+                            if (name == "job") return &kJob;
+                            return name == "job stop" ? &kJobStop : nullptr;
                           });
 }
 
@@ -98,6 +103,33 @@ TEST(CommandLineTest, UnknownFlagsAndCommandsAreRejected) {
   ASSERT_FALSE(command.ok());
   EXPECT_THAT(std::string(command.status().message()), HasSubstr("unknown command \"fly\""));
   EXPECT_FALSE(Parse({"run", "-x"}).ok());
+}
+
+TEST(CommandLineTest, ACommandOfTwoWordsTakesItsOwnFlags) {
+  auto line = Parse({"--server=h:1", "job", "stop", "j-1", "--force"});
+  ASSERT_TRUE(line.ok()) << line.status();
+  EXPECT_EQ(line->command, "job stop");
+  EXPECT_THAT(line->positional, ElementsAre("j-1"));
+  EXPECT_TRUE(line->flags.Bool("force"));
+  // A second word that is no command is an argument of the first.
+  auto other = Parse({"job", "start"});
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->command, "job");
+  EXPECT_THAT(other->positional, ElementsAre("start"));
+  // Only the first argument: "run job stop" is run with two arguments.
+  auto run = Parse({"run", "job", "stop"});
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->command, "run");
+  EXPECT_THAT(run->positional, ElementsAre("job", "stop"));
+  // The subcommand's flags are its own.
+  auto wrong = Parse({"job", "stop", "--count=1"});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_THAT(std::string(wrong.status().message()),
+              HasSubstr("unknown flag --count for job stop"));
+  auto help = Parse({"help", "job", "stop"});
+  ASSERT_TRUE(help.ok());
+  EXPECT_TRUE(help->help);
+  EXPECT_EQ(help->command, "job stop");
 }
 
 TEST(CommandLineTest, HelpInAnyForm) {

@@ -1,5 +1,4 @@
 #include "cli/commands.h"
-#include "common/order_states.h"
 
 #include <memory>
 
@@ -9,9 +8,11 @@
 #include "cli/connection.h"
 #include "cli/exit_codes.h"
 #include "cli/follow.h"
+#include "cli/group_commands.h"
 #include "cli/render.h"
 #include "cli/request_builder.h"
 #include "cli/usage.h"
+#include "common/order_states.h"
 #include "grpcpp/grpcpp.h"
 
 namespace cvm::cli {
@@ -19,26 +20,13 @@ namespace {
 
 using provisioning::v1::Order;
 
-int UsageError(std::ostream& err, absl::string_view command, absl::string_view message) {
-  err << "provisionctl: " << message << "\n"
-      << "Run `provisionctl " << (command.empty() ? "" : absl::StrCat(command, " "))
-      << "--help` for usage.\n";
-  return kExitUsage;
-}
-
 int UsageError(const Session& session, absl::string_view command, const absl::Status& status) {
-  return UsageError(*session.err, command, status.message());
+  return cvm::cli::UsageError(*session.err, command, status.message());
 }
 
 void Write(const Session& session, const std::string& text) {
   *session.out << text;
   session.out->flush();
-}
-
-absl::Status NoArguments(const CommandLine& line) {
-  if (line.positional.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(line.command, " takes flags only, not \"",
-                                                 absl::StrJoin(line.positional, " "), "\""));
 }
 
 bool BeingSubmitted(const Order& order) { return IsBeforeCloud(order.state()); }
@@ -185,6 +173,7 @@ int RunCommand(const CommandLine& line, const Session& session) {
   if (line.command == "describe") return RunDescribe(line, session);
   if (line.command == "watch") return RunWatch(line, session);
   if (line.command == "terminate") return RunTerminate(line, session);
+  if (IsGroupCommand(line)) return RunGroupCommand(line, session);
   return UsageError(*session.err, "", absl::StrCat("unknown command \"", line.command, "\""));
 }
 
@@ -192,10 +181,11 @@ int RunProvisionctl(const std::vector<std::string>& args, const Environment& env
   absl::StatusOr<CommandLine> line = ParseProvisionctlArgs(args);
   if (!line.ok()) {
     std::string command;  // to point at the right help
-    for (const std::string& arg : args) {
-      if (FindCommand(arg) != nullptr) {
-        command = arg;
-        break;
+    for (size_t i = 0; i < args.size() && command.empty(); ++i) {
+      if (i + 1 < args.size() && FindCommand(absl::StrCat(args[i], " ", args[i + 1])) != nullptr) {
+        command = absl::StrCat(args[i], " ", args[i + 1]);
+      } else if (FindCommand(args[i]) != nullptr) {
+        command = args[i];
       }
     }
     return UsageError(*environment.err, command, line.status().message());
@@ -220,6 +210,9 @@ int RunProvisionctl(const std::vector<std::string>& args, const Environment& env
   std::unique_ptr<provisioning::v1::Provisioning::Stub> stub =
       provisioning::v1::Provisioning::NewStub(*channel);
   session.stub = stub.get();
+  std::unique_ptr<provisioning::v1::NodeGroups::Stub> groups =
+      provisioning::v1::NodeGroups::NewStub(*channel);
+  session.groups = groups.get();
   session.output = *output;
   session.timeout = line->flags.Duration("timeout", absl::Seconds(30));
   session.out = environment.out;

@@ -2,9 +2,10 @@
 //
 // RunProvisionctl parses the arguments, prints help or a usage error, dials
 // --server, and runs the command: purchase (optionally --watch), quote,
-// describe, watch, terminate. Results go to `out` (tables or one JSON object
-// per line); errors, notes and generated request ids go to `err`, so `out`
-// stays machine-readable with --output=json. Exit codes: cli/exit_codes.h.
+// describe, watch, terminate, and the node group commands
+// (cli/group_commands.h). Results go to `out` (tables or one JSON object per
+// line); errors, notes and generated request ids go to `err`, so `out` stays
+// machine-readable with --output=json. Exit codes: cli/exit_codes.h.
 #ifndef CVM_PROVISIONER_CLI_COMMANDS_H_
 #define CVM_PROVISIONER_CLI_COMMANDS_H_
 

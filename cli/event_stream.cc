@@ -1,25 +1,39 @@
 #include "cli/event_stream.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace cvm::cli {
 
+using provisioning::v1::NodeGroup;
 using provisioning::v1::WatchEvent;
+using provisioning::v1::WatchNodeGroupRequest;
 using provisioning::v1::WatchRequest;
 
-EventStream::EventStream(provisioning::v1::Provisioning::StubInterface* stub, WatchRequest request,
-                         Options options)
-    : stub_(stub),
+namespace {
+
+StreamOptions EndingOk(StreamOptions options) {
+  options.ends_ok = true;
+  return options;
+}
+
+}  // namespace
+
+template <typename Request, typename Message>
+ResumableStream<Request, Message>::ResumableStream(Open open, Request request, Options options)
+    : open_(std::move(open)),
       request_(std::move(request)),
       options_(std::move(options)),
       reader_([this] { Run(); }) {}
 
-EventStream::~EventStream() {
+template <typename Request, typename Message>
+ResumableStream<Request, Message>::~ResumableStream() {
   Cancel();
   reader_.join();
 }
 
-grpc::Status EventStream::ReadOnce(const WatchRequest& request, int* delivered) {
+template <typename Request, typename Message>
+grpc::Status ResumableStream<Request, Message>::ReadOnce(const Request& request, int* delivered) {
   grpc::ClientContext context;
   if (options_.deadline != absl::InfiniteFuture()) {
     context.set_deadline(absl::ToChronoTime(options_.deadline));
@@ -29,27 +43,28 @@ grpc::Status EventStream::ReadOnce(const WatchRequest& request, int* delivered) 
     if (cancelled_) return grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
     context_ = &context;
   }
-  std::unique_ptr<grpc::ClientReaderInterface<WatchEvent>> reader = stub_->Watch(&context, request);
-  WatchEvent event;
-  while (reader->Read(&event)) {
+  std::unique_ptr<grpc::ClientReaderInterface<Message>> reader = open_(&context, request);
+  Message message;
+  while (reader->Read(&message)) {
     absl::MutexLock lock(&mu_);
-    last_revision_ = std::max(last_revision_, event.revision());
-    queue_.push_back(std::move(event));
+    last_revision_ = std::max(last_revision_, message.revision());
+    queue_.push_back(std::move(message));
     ++*delivered;
   }
   grpc::Status status = reader->Finish();
   absl::MutexLock lock(&mu_);
   context_ = nullptr;
   if (cancelled_) return grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled");
-  if (status.ok()) {
-    // The service never ends a watch on its own; treat it like a lost stream.
+  if (status.ok() && !options_.ends_ok) {
+    // The service never ends this watch on its own; treat it like a lost stream.
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the service ended the watch");
   }
   return status;
 }
 
-void EventStream::Run() {
-  WatchRequest request = request_;
+template <typename Request, typename Message>
+void ResumableStream<Request, Message>::Run() {
+  Request request = request_;
   int delivered_total = 0;
   int quiet_in_a_row = 0;  // reopenings that delivered nothing
   while (true) {
@@ -87,7 +102,9 @@ void EventStream::Run() {
   }
 }
 
-EventStream::Next EventStream::Wait(absl::Duration wait, WatchEvent* event) {
+template <typename Request, typename Message>
+typename ResumableStream<Request, Message>::Next ResumableStream<Request, Message>::Wait(
+    absl::Duration wait, Message* message) {
   absl::MutexLock lock(&mu_);
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !queue_.empty() || ended_; };
   if (wait == absl::InfiniteDuration()) {
@@ -96,27 +113,47 @@ EventStream::Next EventStream::Wait(absl::Duration wait, WatchEvent* event) {
     return Next::kTimeout;
   }
   if (!queue_.empty()) {
-    *event = std::move(queue_.front());
+    *message = std::move(queue_.front());
     queue_.pop_front();
     return Next::kEvent;
   }
   return Next::kEnded;
 }
 
-void EventStream::Cancel() {
+template <typename Request, typename Message>
+void ResumableStream<Request, Message>::Cancel() {
   absl::MutexLock lock(&mu_);
   cancelled_ = true;
   if (context_ != nullptr) context_->TryCancel();
 }
 
-grpc::Status EventStream::status() const {
+template <typename Request, typename Message>
+grpc::Status ResumableStream<Request, Message>::status() const {
   absl::MutexLock lock(&mu_);
   return status_;
 }
 
-int EventStream::resumes() const {
+template <typename Request, typename Message>
+int ResumableStream<Request, Message>::resumes() const {
   absl::MutexLock lock(&mu_);
   return resumes_;
 }
+
+template class ResumableStream<WatchRequest, WatchEvent>;
+template class ResumableStream<WatchNodeGroupRequest, NodeGroup>;
+
+EventStream::EventStream(provisioning::v1::Provisioning::StubInterface* stub, WatchRequest request,
+                         Options options)
+    : ResumableStream([stub](grpc::ClientContext* context,
+                             const WatchRequest& r) { return stub->Watch(context, r); },
+                      std::move(request), std::move(options)) {}
+
+GroupStream::GroupStream(provisioning::v1::NodeGroups::StubInterface* stub,
+                         WatchNodeGroupRequest request, Options options)
+    : ResumableStream(
+          [stub](grpc::ClientContext* context, const WatchNodeGroupRequest& r) {
+            return stub->WatchNodeGroup(context, r);
+          },
+          std::move(request), EndingOk(std::move(options))) {}
 
 }  // namespace cvm::cli

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "cli/fake_node_groups.h"
 #include "cli/fake_service.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -154,6 +155,49 @@ TEST_F(EventStreamTest, TheDeadlineEndsTheWholeWatch) {
   EXPECT_THAT(Drain(stream), ElementsAre(1));
   EXPECT_EQ(stream.status().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_EQ(stream.resumes(), 0);
+}
+
+// The same reader over WatchNodeGroup: it resumes after the last revision
+// when the stream breaks, and the service's OK after a DELETED group ends it.
+TEST(GroupStreamTest, ResumesAfterABreakAndEndsWhenTheServiceEndsOk) {
+  testing::FakeNodeGroupsService service;
+  InProcessServer server(&service);
+  auto stub = provisioning::v1::NodeGroups::NewStub(
+      grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials()));
+  auto group_at = [](int64_t revision) {
+    provisioning::v1::NodeGroup group;
+    group.set_group_id("workers");
+    group.set_revision(revision);
+    return group;
+  };
+  testing::GroupWatchScript broken;
+  broken.steps = {{absl::Milliseconds(5), group_at(4)}, {absl::Milliseconds(5), group_at(5)}};
+  broken.end = grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining");
+  service.watch.Add(broken);
+  testing::GroupWatchScript deleted;
+  deleted.steps = {{absl::Milliseconds(5), group_at(7)}};
+  deleted.end = grpc::Status::OK;
+  service.watch.Add(deleted);
+
+  provisioning::v1::WatchNodeGroupRequest request;
+  request.set_group_id("workers");
+  request.set_start_revision(3);
+  StreamOptions options;
+  options.resume_delay = absl::Milliseconds(1);
+  GroupStream stream(stub.get(), request, options);
+  std::vector<int64_t> revisions;
+  provisioning::v1::NodeGroup group;
+  while (stream.Wait(absl::Seconds(10), &group) == GroupStream::Next::kEvent) {
+    revisions.push_back(group.revision());
+  }
+  EXPECT_THAT(revisions, ElementsAre(4, 5, 7));
+  EXPECT_TRUE(stream.status().ok()) << stream.status().error_message();
+  EXPECT_EQ(stream.resumes(), 1);
+  const auto watches = service.watch.requests();
+  ASSERT_EQ(watches.size(), 2u);  // not reopened after the OK
+  EXPECT_EQ(watches[0].start_revision(), 3);
+  EXPECT_EQ(watches[1].start_revision(), 5);
+  EXPECT_EQ(watches[1].group_id(), "workers");
 }
 
 }  // namespace

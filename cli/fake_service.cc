@@ -40,10 +40,7 @@ void FakeProvisioningService::SetTerminate(grpc::Status status, Order response) 
   terminate_ = std::move(response);
 }
 
-void FakeProvisioningService::AddWatch(WatchScript script) {
-  absl::MutexLock lock(&mu_);
-  scripts_.push_back(std::move(script));
-}
+void FakeProvisioningService::AddWatch(WatchScript script) { watch_.Add(std::move(script)); }
 
 std::vector<PurchaseRequest> FakeProvisioningService::purchases() const {
   absl::MutexLock lock(&mu_);
@@ -65,10 +62,7 @@ std::vector<TerminateRequest> FakeProvisioningService::terminates() const {
   return terminates_;
 }
 
-std::vector<WatchRequest> FakeProvisioningService::watches() const {
-  absl::MutexLock lock(&mu_);
-  return watches_;
-}
+std::vector<WatchRequest> FakeProvisioningService::watches() const { return watch_.requests(); }
 
 grpc::Status FakeProvisioningService::Purchase(grpc::ServerContext*, const PurchaseRequest* request,
                                                Order* response) {
@@ -105,23 +99,7 @@ grpc::Status FakeProvisioningService::Terminate(grpc::ServerContext*,
 grpc::Status FakeProvisioningService::Watch(grpc::ServerContext* context,
                                             const WatchRequest* request,
                                             grpc::ServerWriter<WatchEvent>* writer) {
-  WatchScript script;
-  {
-    absl::MutexLock lock(&mu_);
-    watches_.push_back(*request);
-    if (next_script_ >= scripts_.size()) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no more watch scripts");
-    }
-    script = scripts_[next_script_++];
-  }
-  for (const WatchScript::Step& step : script.steps) {
-    absl::SleepFor(step.delay);
-    if (context->IsCancelled() || !writer->Write(step.event)) {
-      return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
-    }
-  }
-  while (script.hold_open && !context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
-  return script.end;
+  return watch_.Play(context, *request, writer);
 }
 
 InProcessServer::InProcessServer(grpc::Service* service) {

@@ -11,22 +11,68 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "provisioning/v1/provisioning.grpc.pb.h"
 
 namespace cvm::cli::testing {
 
-// What one Watch call streams: each event after its delay, then `end`
-// (or, when hold_open, nothing more until the client cancels).
-struct WatchScript {
+// What one streaming call streams: each message after its delay, then
+// `end` (or, when hold_open, nothing more until the client cancels).
+template <typename Message>
+struct StreamScript {
   struct Step {
     absl::Duration delay;
-    provisioning::v1::WatchEvent event;
+    Message event;
   };
   std::vector<Step> steps;
   grpc::Status end = grpc::Status(grpc::StatusCode::UNAVAILABLE, "script over");
   bool hold_open = false;
+};
+using WatchScript = StreamScript<provisioning::v1::WatchEvent>;
+
+// The scripts successive calls of one streaming method play, and the
+// requests those calls received. Thread-safe.
+template <typename Request, typename Message>
+class ScriptedStream {
+ public:
+  void Add(StreamScript<Message> script) {
+    absl::MutexLock lock(&mu_);
+    scripts_.push_back(std::move(script));
+  }
+  std::vector<Request> requests() const {
+    absl::MutexLock lock(&mu_);
+    return requests_;
+  }
+  // Plays the next script to `writer` (UNAVAILABLE when none is left;
+  // CANCELLED when the client goes away first).
+  grpc::Status Play(grpc::ServerContext* context, const Request& request,
+                    grpc::ServerWriter<Message>* writer) {
+    StreamScript<Message> script;
+    {
+      absl::MutexLock lock(&mu_);
+      requests_.push_back(request);
+      if (next_ >= scripts_.size()) {
+        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no more watch scripts");
+      }
+      script = scripts_[next_++];
+    }
+    for (const typename StreamScript<Message>::Step& step : script.steps) {
+      absl::SleepFor(step.delay);
+      if (context->IsCancelled() || !writer->Write(step.event)) {
+        return grpc::Status(grpc::StatusCode::CANCELLED, "client went away");
+      }
+    }
+    while (script.hold_open && !context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
+    return script.end;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<StreamScript<Message>> scripts_ ABSL_GUARDED_BY(mu_);
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<Request> requests_ ABSL_GUARDED_BY(mu_);
 };
 
 class FakeProvisioningService final : public provisioning::v1::Provisioning::Service {
@@ -65,14 +111,12 @@ class FakeProvisioningService final : public provisioning::v1::Provisioning::Ser
   provisioning::v1::Quote quote_ ABSL_GUARDED_BY(mu_);
   grpc::Status terminate_status_ ABSL_GUARDED_BY(mu_);
   provisioning::v1::Order terminate_ ABSL_GUARDED_BY(mu_);
-  std::vector<WatchScript> scripts_ ABSL_GUARDED_BY(mu_);
-  size_t next_script_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::vector<provisioning::v1::PurchaseRequest> purchases_ ABSL_GUARDED_BY(mu_);
   std::vector<provisioning::v1::DescribeRequest> describes_ ABSL_GUARDED_BY(mu_);
   std::vector<provisioning::v1::QuoteRequest> quotes_ ABSL_GUARDED_BY(mu_);
   std::vector<provisioning::v1::TerminateRequest> terminates_ ABSL_GUARDED_BY(mu_);
-  std::vector<provisioning::v1::WatchRequest> watches_ ABSL_GUARDED_BY(mu_);
+  ScriptedStream<provisioning::v1::WatchRequest, provisioning::v1::WatchEvent> watch_;
 };
 
 // The service on 127.0.0.1, on a free port, until destroyed.

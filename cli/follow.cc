@@ -11,14 +11,13 @@
 #include "cli/render.h"
 
 namespace cvm::cli {
-namespace {
 
 using provisioning::v1::Order;
 using provisioning::v1::WatchEvent;
 using provisioning::v1::WatchRequest;
 
-EventStream::Options StreamOptions(const Session& session, absl::Duration watch_timeout) {
-  EventStream::Options options;
+StreamOptions WatchOptions(const Session& session, absl::Duration watch_timeout) {
+  StreamOptions options;
   if (watch_timeout > absl::ZeroDuration()) options.deadline = absl::Now() + watch_timeout;
   std::ostream* err = session.err;
   options.on_resume = [err](const grpc::Status& why, int64_t after) {
@@ -28,6 +27,8 @@ EventStream::Options StreamOptions(const Session& session, absl::Duration watch_
   };
   return options;
 }
+
+namespace {
 
 void Write(const Session& session, const std::string& text) {
   if (text.empty()) return;
@@ -60,45 +61,36 @@ int FollowOrder(const Session& session, const WatchRequest& request, const Order
   // After a Purchase or Terminate response: replay from its revision rather
   // than take a snapshot, so no change in between is missed (a FELL_BACK).
   WatchRequest from = request;
-  EventStream::Options options = StreamOptions(session, watch_timeout);
+  StreamOptions options = WatchOptions(session, watch_timeout);
   if (initial != nullptr && request.start_revision() == 0 && initial->revision() > 0) {
     from.set_start_revision(initial->revision());
     options.snapshot_if_trimmed = true;
   }
   EventStream stream(session.stub, from, std::move(options));
-  // On a terminal the clock ticks between events; otherwise only changes print.
-  const absl::Duration wait =
-      table && session.terminal ? session.refresh : absl::InfiniteDuration();
   WatchEvent event;
-  while (true) {
-    const EventStream::Next next = stream.Wait(wait, &event);
-    if (next == EventStream::Next::kTimeout) {
-      Write(session, view.Render(session.now()));
-      continue;
-    }
-    if (next == EventStream::Next::kEnded) {
-      const grpc::Status status = stream.status();
-      if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && view.has_order()) {
-        *session.err << "provisionctl: stopped watching after "
-                     << absl::FormatDuration(watch_timeout) << "; order " << view.order().order_id()
-                     << " is still " << OrderStateName(view.order().state()) << "\n";
-        return kExitUnavailable;
-      }
-      return ReportError(session, "watch", status);
-    }
+  while (NextMessage(session, stream, &event, [&] { return view.Render(session.now()); })) {
     if (!table) Write(session, JsonLine(event));
     for (const Order& order : event.orders()) {
       if (order.order_id() == request.order_id()) view.Update(order, session.now());
     }
     if (table) Write(session, view.Render(session.now()));
-    if (view.has_order() && IsSettled(view.order().state())) break;
+    if (view.has_order() && IsSettled(view.order().state())) {
+      stream.Cancel();
+      return final_code();
+    }
   }
-  stream.Cancel();
-  return final_code();
+  const grpc::Status status = stream.status();
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && view.has_order()) {
+    *session.err << "provisionctl: stopped watching after " << absl::FormatDuration(watch_timeout)
+                 << "; order " << view.order().order_id() << " is still "
+                 << OrderStateName(view.order().state()) << "\n";
+    return kExitUnavailable;
+  }
+  return ReportError(session, "watch", status);
 }
 
 int WatchAll(const Session& session, const WatchRequest& request, absl::Duration watch_timeout) {
-  EventStream stream(session.stub, request, StreamOptions(session, watch_timeout));
+  EventStream stream(session.stub, request, WatchOptions(session, watch_timeout));
   WatchEvent event;
   while (stream.Wait(absl::InfiniteDuration(), &event) == EventStream::Next::kEvent) {
     Write(session,

@@ -3,13 +3,41 @@
 #ifndef CVM_PROVISIONER_CLI_FOLLOW_H_
 #define CVM_PROVISIONER_CLI_FOLLOW_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/time/time.h"
+#include "cli/event_stream.h"
 #include "cli/session.h"
 #include "provisioning/v1/provisioning.pb.h"
 
 namespace cvm::cli {
+
+// Stream options for a watch of `watch_timeout` (zero: no end) that tells
+// session.err when it resumes after a break.
+StreamOptions WatchOptions(const Session& session, absl::Duration watch_timeout);
+
+// Waits for the stream's next message into *message: true when one came,
+// false once the stream ended (its status() says why). Meanwhile, for table
+// output on a terminal, writes `redraw()` every session.refresh (the view's
+// clock ticks); otherwise only messages end the wait.
+template <typename Request, typename Message>
+bool NextMessage(const Session& session, ResumableStream<Request, Message>& stream,
+                 Message* message, const std::function<std::string()>& redraw) {
+  const bool ticking = session.output == OutputFormat::kTable && session.terminal;
+  while (true) {
+    switch (stream.Wait(ticking ? session.refresh : absl::InfiniteDuration(), message)) {
+      case ResumableStream<Request, Message>::Next::kEvent:
+        return true;
+      case ResumableStream<Request, Message>::Next::kEnded:
+        return false;
+      case ResumableStream<Request, Message>::Next::kTimeout:
+        *session.out << redraw();
+        session.out->flush();
+        break;
+    }
+  }
+}
 
 // Watches order `request.order_id()` until it is ACTIVE, FAILED, CANCELLED or
 // TERMINATED. Table output: the live progress view (in place on a terminal,

@@ -49,13 +49,6 @@ std::string Place(const Instance& instance) {
   return CellText(cell);
 }
 
-// Appends each line of `text` (lines ending in '\n') to `lines`.
-void AppendLines(const std::string& text, std::vector<std::string>& lines) {
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    lines.emplace_back(line);
-  }
-}
-
 int Running(const Order& order) {
   return static_cast<int>(std::count_if(
       order.instances().begin(), order.instances().end(),
@@ -63,6 +56,33 @@ int Running(const Order& order) {
 }
 
 }  // namespace
+
+void AppendLines(const std::string& text, std::vector<std::string>& lines) {
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    lines.emplace_back(line);
+  }
+}
+
+std::string TakeLines(std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) absl::StrAppend(&out, line, "\n");
+  lines.clear();
+  return out;
+}
+
+std::string RedrawFrame(const std::vector<std::string>& lines, int width, int& previous_lines) {
+  std::string out;
+  // Back to the first line of the previous frame, then overwrite it.
+  if (previous_lines > 0) absl::StrAppend(&out, "\x1b[", previous_lines, "F");
+  for (const std::string& line : lines) {
+    // A line that wraps would take two rows and break the redraw.
+    const size_t fits = width > 1 ? static_cast<size_t>(width - 1) : line.size();
+    absl::StrAppend(&out, kEraseLine, line.substr(0, fits), "\n");
+  }
+  absl::StrAppend(&out, kEraseBelow);
+  previous_lines = static_cast<int>(lines.size());
+  return out;
+}
 
 void ProgressView::Update(const Order& order, absl::Time now) {
   if (!has_order_) {
@@ -175,25 +195,9 @@ std::vector<std::string> ProgressView::Frame(absl::Time now) const {
 }
 
 std::string ProgressView::Render(absl::Time now) {
-  if (mode_ == Mode::kLines) {
-    std::string out;
-    for (const std::string& line : pending_) absl::StrAppend(&out, line, "\n");
-    pending_.clear();
-    return out;
-  }
+  if (mode_ == Mode::kLines) return TakeLines(pending_);
   if (!has_order_) return "";
-  std::string out;
-  // Back to the first line of the previous frame, then overwrite it.
-  if (frame_lines_ > 0) absl::StrAppend(&out, "\x1b[", frame_lines_, "F");
-  const std::vector<std::string> lines = Frame(now);
-  for (const std::string& line : lines) {
-    // A line that wraps would take two rows and break the redraw.
-    const size_t fits = width_ > 1 ? static_cast<size_t>(width_ - 1) : line.size();
-    absl::StrAppend(&out, kEraseLine, line.substr(0, fits), "\n");
-  }
-  absl::StrAppend(&out, kEraseBelow);
-  frame_lines_ = static_cast<int>(lines.size());
-  return out;
+  return RedrawFrame(Frame(now), width_, frame_lines_);
 }
 
 }  // namespace cvm::cli

@@ -30,6 +30,16 @@
 
 namespace cvm::cli {
 
+// Each line of `text` (lines ending in '\n') appended to `lines`.
+void AppendLines(const std::string& text, std::vector<std::string>& lines);
+
+// `lines` as text, one per line; empties `lines`.
+std::string TakeLines(std::vector<std::string>& lines);
+
+// `lines` drawn over the previous frame of `previous_lines` lines (then
+// set to this one's), each cut to fit `width` columns (0: no limit).
+std::string RedrawFrame(const std::vector<std::string>& lines, int width, int& previous_lines);
+
 class ProgressView {
  public:
   enum class Mode { kTerminal, kLines };

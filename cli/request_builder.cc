@@ -29,17 +29,6 @@ using provisioning::v1::PurchaseRequest;
 
 absl::Status Usage(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
-// Values of a list flag, each also split at commas.
-std::vector<std::string> SplitList(const ParsedFlags& flags, absl::string_view name) {
-  std::vector<std::string> out;
-  for (const std::string& value : flags.List(name)) {
-    for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
-      out.emplace_back(absl::StripAsciiWhitespace(part));
-    }
-  }
-  return out;
-}
-
 // "[TYPE:]GB", e.g. "CLOUD_SSD:100", "ssd:100" or "100".
 absl::StatusOr<Disk> ParseDisk(absl::string_view flag, absl::string_view text) {
   Disk disk;
@@ -257,6 +246,16 @@ absl::Status ApplyCandidateFlags(const ParsedFlags& flags, Request& request) {
 }
 
 }  // namespace
+
+std::vector<std::string> SplitList(const ParsedFlags& flags, absl::string_view name) {
+  std::vector<std::string> out;
+  for (const std::string& value : flags.List(name)) {
+    for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+      out.emplace_back(absl::StripAsciiWhitespace(part));
+    }
+  }
+  return out;
+}
 
 std::string NewRequestId() {
   absl::BitGen gen;

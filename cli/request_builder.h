@@ -26,6 +26,9 @@ struct BuiltPurchase {
   bool generated_request_id = false;
 };
 
+// The values of list flag `name`, each also split at commas.
+std::vector<std::string> SplitList(const ParsedFlags& flags, absl::string_view name);
+
 // A new random request id shaped like a UUID (version 4).
 std::string NewRequestId();
 

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "cli/test_flags.h"
 #include "cli/usage.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
@@ -15,14 +16,8 @@ namespace {
 using provisioning::v1::Order;
 using provisioning::v1::PurchaseRequest;
 using ::testing::ElementsAre;
+using testing::FlagsOf;
 using ::testing::HasSubstr;
-
-// The flags of `provisionctl ARGS...`, parsed with the real command table.
-ParsedFlags FlagsOf(const std::vector<std::string>& args) {
-  auto line = ParseProvisionctlArgs(args);
-  EXPECT_TRUE(line.ok()) << line.status();
-  return line.ok() ? line->flags : ParsedFlags();
-}
 
 template <typename T>
 T FromText(const std::string& text) {

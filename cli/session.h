@@ -1,4 +1,4 @@
-// What every provisionctl command runs with: the service stub, the output
+// What every provisionctl command runs with: the services' stubs, the output
 // format, the per-call timeout and where to write.
 #ifndef CVM_PROVISIONER_CLI_SESSION_H_
 #define CVM_PROVISIONER_CLI_SESSION_H_
@@ -13,12 +13,14 @@
 #include "absl/time/time.h"
 #include "cli/render.h"
 #include "grpcpp/grpcpp.h"
+#include "provisioning/v1/node_groups.grpc.pb.h"
 #include "provisioning/v1/provisioning.grpc.pb.h"
 
 namespace cvm::cli {
 
 struct Session {
   provisioning::v1::Provisioning::StubInterface* stub = nullptr;
+  provisioning::v1::NodeGroups::StubInterface* groups = nullptr;  // on the same channel
   std::string server;  // for messages
   OutputFormat output = OutputFormat::kTable;
   absl::Duration timeout = absl::Seconds(30);  // of each unary call

@@ -1,7 +1,10 @@
 #include "cli/usage.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cli/exit_codes.h"
 
 namespace cvm::cli {
 namespace {
@@ -39,9 +42,10 @@ std::vector<FlagSpec> SpecFlags() {
       {"period_months", K::kInt, "N",
        "prepaid: 1-12, 24, 36, 48 or 60 months (implies --billing=prepaid)"},
       {"auto_renew", K::kBool, "", "prepaid: renew automatically"},
-      {"count", K::kInt, "N", "number of instances, 1-100 (default 1)"},
   };
 }
+
+FlagSpec CountFlag() { return {"count", K::kInt, "N", "number of instances, 1-100 (default 1)"}; }
 
 // Where else an order may land: purchase and quote.
 std::vector<FlagSpec> CandidateFlags() {
@@ -65,7 +69,8 @@ std::vector<FlagSpec> Concat(std::vector<FlagSpec> a, const std::vector<FlagSpec
 }
 
 std::vector<CommandSpec> BuildCommands() {
-  std::vector<FlagSpec> purchase = Concat(SpecFlags(), CandidateFlags());
+  const std::vector<FlagSpec> spec = Concat(SpecFlags(), {CountFlag()});
+  std::vector<FlagSpec> purchase = Concat(spec, CandidateFlags());
   purchase.push_back({"request_id", K::kString, "ID",
                       "idempotency key (default: a new random id, printed so you can retry "
                       "with it)"});
@@ -103,7 +108,7 @@ std::vector<CommandSpec> BuildCommands() {
        "      --instance_type=S5.MEDIUM2 --image=img-pi0ii46r --count=4 \\\n"
        "      --zones=ap-guangzhou-3,ap-guangzhou-4 --types=S5.MEDIUM2,S5.LARGE8 \\\n"
        "      --try=spot:0.10,payg",
-       Concat(SpecFlags(), CandidateFlags())},
+       Concat(spec, CandidateFlags())},
       {"describe",
        "[ORDER_ID...]",
        "Show orders by id, by instance id, or list them",
@@ -132,6 +137,104 @@ std::vector<CommandSpec> BuildCommands() {
   };
 }
 
+std::vector<FlagSpec> GroupWatchFlags(absl::string_view until) {
+  return {{"watch", K::kBool, "", absl::StrCat("then show the group's progress until ", until)},
+          {"watch_timeout", K::kDuration, "DURATION",
+           "give up watching after this long (default: until then)"}};
+}
+
+FlagSpec GroupFlag() { return {"group", K::kString, "ID", "the group (required)"}; }
+
+// `group SUBCOMMAND`: node groups (proto/provisioning/v1/node_groups.proto).
+std::vector<CommandSpec> GroupCommands() {
+  std::vector<FlagSpec> create = {
+      GroupFlag(),
+      {"target", K::kInt, "N", "instances to keep running (default 0)"},
+      {"min", K::kInt, "N", "lowest target allowed (default 0)"},
+      {"max", K::kInt, "N", "highest target allowed, 1-1000 (default: --target, at least 1)"},
+      {"scale_in", K::kString, "newest|oldest|spot|expensive",
+       "which instances go first when the group shrinks (default newest)"},
+      {"label", K::kList, "KEY=VALUE", "a label of the group's nodes; repeat for several"}};
+  create = Concat(Concat(Concat(create, SpecFlags()), CandidateFlags()),
+                  GroupWatchFlags("the target runs"));
+  constexpr char kAtTarget[] =
+      "With --watch: the group live (counts; per instance its phase, zone, type,\n"
+      "billing and price; why it cannot reach its target and the next try; the last\n"
+      "events) until running == target with nothing creating or deleting, redrawn\n"
+      "in place on a terminal and as one line per change otherwise (times from the\n"
+      "change made).";
+  return {
+      {"group create", "", "Create a node group: keep --target instances running",
+       absl::StrCat(
+           "The spec flags (or --spec_file) and the candidate flags are purchase's: the\n"
+           "service buys what the group lacks through ordinary orders, replaces what the\n"
+           "cloud takes back and releases the surplus. Example:\n"
+           "  provisionctl group create --group=workers --region=ap-guangzhou \\\n"
+           "      --zone=ap-guangzhou-3 --instance_type=S5.MEDIUM2 --image=img-pi0ii46r \\\n"
+           "      --target=3 --max=10 --label=pool=workers --watch\n",
+           kAtTarget),
+       create},
+      {"group resize", "", "Change a group's target (or its min and max)",
+       absl::StrCat("Either --target or --delta (added to the target). Example:\n"
+                    "  provisionctl group resize --group=workers --target=1 --watch\n",
+                    kAtTarget),
+       Concat({GroupFlag(),
+               {"target", K::kInt, "N", "the new target"},
+               {"delta", K::kInt, "N", "add this to the target (negative: take away)"},
+               {"min", K::kInt, "N", "the new min"},
+               {"max", K::kInt, "N", "the new max"},
+               {"revision", K::kInt, "REVISION",
+                "only if the group is still at this revision (FAILED_PRECONDITION else)"}},
+              GroupWatchFlags("the target runs"))},
+      {"group delete", "", "Delete a group, keeping its instances or releasing them",
+       "Without --release the instances keep running, each in its order, outside any\n"
+       "group. With --watch: until the group is DELETED (with --release, once every\n"
+       "instance is released).",
+       Concat({GroupFlag(),
+               {"release", K::kBool, "", "release every instance of the group (prepaid too)"}},
+              GroupWatchFlags("it is DELETED"))},
+      {"group get",
+       "",
+       "Show a group: sizes, counts, instances, last events",
+       "A DELETED group too.",
+       {GroupFlag()}},
+      {"group list", "", "List the groups that are not deleted", "", {}},
+      {"group watch",
+       "",
+       "Follow a group until Ctrl-C or it is deleted",
+       "The group live, as with --watch; with --output=json one NodeGroup per line.",
+       {GroupFlag(),
+        {"watch_timeout", K::kDuration, "DURATION", "stop after this long (default: never)"}}},
+      {"group delete-instances",
+       "",
+       "Release named instances of a group",
+       "The target shrinks by their number (never below --min) unless --keep_target,\n"
+       "which replaces them instead. Example:\n"
+       "  provisionctl group delete-instances --group=workers --instances=ins-a,ins-b",
+       {GroupFlag(),
+        {"instances", K::kList, "INSTANCE_ID", "instances of the group; comma-separated"},
+        {"keep_target", K::kBool, "", "replace them instead of shrinking the group"},
+        {"release_prepaid", K::kBool, "", "prepaid instances too (refused otherwise)"}}},
+  };
+}
+
+std::vector<CommandSpec> AllCommands() {
+  std::vector<CommandSpec> commands = BuildCommands();
+  std::vector<CommandSpec> groups = GroupCommands();
+  std::string list;
+  for (const CommandSpec& command : groups) {
+    absl::StrAppendFormat(&list, "  %-24s  %s\n", command.name, command.summary);
+  }
+  commands.push_back({"group",
+                      "SUBCOMMAND",
+                      "Node groups: keep a number of instances running",
+                      absl::StrCat("Subcommands:\n", list,
+                                   "Run `provisionctl group SUBCOMMAND --help` for its flags."),
+                      {}});
+  commands.insert(commands.end(), groups.begin(), groups.end());
+  return commands;
+}
+
 std::string FlagLine(const FlagSpec& flag) {
   std::string left = absl::StrCat("--", flag.name);
   if (!flag.value_name.empty()) absl::StrAppend(&left, "=", flag.value_name);
@@ -158,7 +261,7 @@ const std::vector<FlagSpec>& GlobalFlags() {
 }
 
 const std::vector<CommandSpec>& Commands() {
-  static const auto* commands = new std::vector<CommandSpec>(BuildCommands());
+  static const auto* commands = new std::vector<CommandSpec>(AllCommands());
   return *commands;
 }
 
@@ -174,6 +277,7 @@ std::string MainHelp() {
       "provisionctl: buy and track cloud instances through the provisioning service.\n\n"
       "Usage: provisionctl [GLOBAL FLAGS] COMMAND [ARGS] [FLAGS]\n\nCommands:\n";
   for (const CommandSpec& command : Commands()) {
+    if (absl::StrContains(command.name, ' ')) continue;  // in `provisionctl group --help`
     absl::StrAppendFormat(&help, "  %-10s  %s\n", command.name, command.summary);
   }
   absl::StrAppend(&help, "\nGlobal flags (anywhere on the line):\n");
@@ -201,11 +305,24 @@ std::string CommandHelp(const CommandSpec& command) {
   if (!command.arguments.empty()) absl::StrAppend(&help, " ", command.arguments);
   absl::StrAppend(&help, " [FLAGS]\n\n", command.summary, ".\n");
   if (!command.details.empty()) absl::StrAppend(&help, command.details, "\n");
-  absl::StrAppend(&help, "\nFlags:\n");
+  if (!command.flags.empty()) absl::StrAppend(&help, "\nFlags:\n");
   for (const FlagSpec& flag : command.flags) absl::StrAppend(&help, FlagLine(flag));
   absl::StrAppend(&help, "\nGlobal flags:\n");
   for (const FlagSpec& flag : GlobalFlags()) absl::StrAppend(&help, FlagLine(flag));
   return help;
+}
+
+int UsageError(std::ostream& err, absl::string_view command, absl::string_view message) {
+  err << "provisionctl: " << message << "\n"
+      << "Run `provisionctl " << (command.empty() ? "" : absl::StrCat(command, " "))
+      << "--help` for usage.\n";
+  return kExitUsage;
+}
+
+absl::Status NoArguments(const CommandLine& line) {
+  if (line.positional.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(line.command, " takes flags only, not \"",
+                                                 absl::StrJoin(line.positional, " "), "\""));
 }
 
 absl::StatusOr<CommandLine> ParseProvisionctlArgs(const std::vector<std::string>& args) {

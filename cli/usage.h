@@ -5,6 +5,7 @@
 #ifndef CVM_PROVISIONER_CLI_USAGE_H_
 #define CVM_PROVISIONER_CLI_USAGE_H_
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ std::string MainHelp();
 
 // `provisionctl COMMAND --help`.
 std::string CommandHelp(const CommandSpec& command);
+
+// Writes "provisionctl: MESSAGE" and where to find `command`'s help (the
+// main help when empty) to `err`; returns kExitUsage.
+int UsageError(std::ostream& err, absl::string_view command, absl::string_view message);
+
+// INVALID_ARGUMENT unless the command line has no positional arguments.
+absl::Status NoArguments(const CommandLine& line);
 
 // ParseCommandLine with provisionctl's flags.
 absl::StatusOr<CommandLine> ParseProvisionctlArgs(const std::vector<std::string>& args);

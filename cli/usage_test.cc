@@ -10,7 +10,7 @@ using ::testing::HasSubstr;
 
 TEST(UsageTest, MainHelpListsCommandsGlobalFlagsAndEveryExitCode) {
   const std::string help = MainHelp();
-  for (const char* command : {"purchase", "quote", "describe", "watch", "terminate"}) {
+  for (const char* command : {"purchase", "quote", "describe", "watch", "terminate", "group"}) {
     EXPECT_THAT(help, HasSubstr(std::string("  ") + command)) << command;
   }
   for (const char* flag : {"--server=HOST:PORT", "--output=table|json", "--timeout=DURATION"}) {

@@ -3,7 +3,9 @@
 // describe, terminate, JSON output, and an exit code and message per error.
 // Then against the real provisioner and the CVM emulator: a purchase over
 // candidates (4 nodes, spot then pay-as-you-go, any of 3 zones) that takes
-// what the cheapest cell has left and the rest in the next one.
+// what the cheapest cell has left and the rest in the next one; and node
+// groups: group create --watch to 3 running, resize --watch to 1, delete
+// --release --watch to DELETED.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -21,7 +23,9 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "provisioning/v1/node_groups.pb.h"
 #include "provisioning/v1/provisioning.pb.h"
+#include "tests/emulator_fixture.h"
 #include "tests/server_process.h"
 
 namespace cvm::testing {
@@ -371,6 +375,154 @@ TEST_F(CliCandidatesEndToEndTest, FourNodesSpotThenPayAsYouGoAnyZone) {
   std::printf("$ provisionctl %s\n%s\n$ provisionctl describe %s\n%s",
               absl::StrJoin(args, " ").c_str(), result.out.c_str(), id[1].str().c_str(),
               describe.out.c_str());
+}
+
+class CliGroupsEndToEndTest : public CliEndToEndTest {
+ protected:
+  void SetUp() override {
+    auto emulator = tencentcloud::EmulatorServer::Start(tencentcloud::TestWorld(), "127.0.0.1", 0);
+    ASSERT_TRUE(emulator.ok()) << emulator.status();
+    emulator_ = *std::move(emulator);
+    auto server = StartFastOnEmulator("cli_groups.textproto", emulator_->port(),
+                                      tencentcloud::kTestSecretId, tencentcloud::kTestSecretKey,
+                                      {"--node_group_interval=200ms", "--node_group_backoff=1s"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  // Runs provisionctl, prints the command and its output (for
+  // docs/node-groups.md) and expects exit 0.
+  CliResult Shown(const std::vector<std::string>& args) {
+    CliResult result = Cli(args);
+    std::printf("$ provisionctl %s\n%s", absl::StrJoin(args, " ").c_str(), result.out.c_str());
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return result;
+  }
+
+  provisioning::v1::NodeGroup GroupNow() {
+    CliResult get = Cli({"group", "get", "--group=workers", "--output=json"});
+    EXPECT_EQ(get.exit_code, 0) << get.err;
+    return ParseJson<provisioning::v1::NodeGroup>(get.out);
+  }
+
+  int EmulatorCount(const std::string& what) {
+    return emulator_->Books()[tencentcloud::kTestSecretId][what].get<int>();
+  }
+
+  std::unique_ptr<tencentcloud::EmulatorServer> emulator_;
+};
+
+// The last line of `out`.
+std::string LastLine(const std::string& out) {
+  std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
+  return lines.empty() ? "" : lines.back();
+}
+
+// The instances that reached `phase` in --watch lines ("+1.2s    ins-x  RUNNING ...",
+// "+1.4s    ins-x  gone").
+std::set<std::string> InstancesIn(const std::string& out, const std::string& phase) {
+  const std::regex line(absl::StrCat(R"(^[+-][0-9.ms]+ +(ins-[a-z0-9]+) +)", phase, "( |$)"));
+  std::set<std::string> ids;
+  for (const std::string& text : std::vector<std::string>(absl::StrSplit(out, '\n'))) {
+    std::smatch match;
+    if (std::regex_search(text, match, line)) ids.insert(match[1]);
+  }
+  return ids;
+}
+
+// A group of 3 from nothing, down to 1, then deleted with its instance
+// released, each command following the group live until it is done.
+TEST_F(CliGroupsEndToEndTest, CreateThreeResizeToOneDeleteReleasing) {
+  FastClock fast(emulator_.get());
+  std::vector<std::string> create = {"group",      "create",  "--group=workers",
+                                     "--target=3", "--max=5", "--label=pool=workers"};
+  create.insert(create.end(), kSpec.begin(), kSpec.end());
+  create.push_back("--watch");
+  const absl::Time start = absl::Now();
+  CliResult created = Shown(create);
+  const absl::Duration create_took = absl::Now() - start;
+  EXPECT_THAT(created.out, Not(HasSubstr("\x1b[")));  // not a terminal: plain lines
+  EXPECT_THAT(created.out, HasSubstr("SCALING_UP: ordering 3 instance(s)\n"));
+  const std::set<std::string> running = InstancesIn(created.out, "RUNNING");
+  EXPECT_EQ(running.size(), 3u) << created.out;
+  EXPECT_THAT(LastLine(created.out),
+              ::testing::MatchesRegex(R"(\+[0-9.ms]+ +group workers ACTIVE: target 3 \(min 0, )"
+                                      R"(max 5\): 3 running, 0 creating, 0 deleting)"));
+  // The service agrees, and the cloud made exactly 3.
+  provisioning::v1::NodeGroup group = GroupNow();
+  EXPECT_EQ(group.status().running(), 3);
+  EXPECT_EQ(group.labels().at("pool"), "workers");
+  for (const auto& instance : group.status().instances()) {
+    EXPECT_EQ(running.count(instance.instance_id()), 1u) << instance.instance_id();
+  }
+  EXPECT_EQ(EmulatorCount("Created"), 3);
+
+  const absl::Time resize_start = absl::Now();
+  CliResult resized = Shown({"group", "resize", "--group=workers", "--target=1", "--watch"});
+  const absl::Duration resize_took = absl::Now() - resize_start;
+  // Released newest first (the default scale-in); whether a DELETING line
+  // shows depends on how fast the cloud lets them go.
+  EXPECT_THAT(resized.out, HasSubstr("SCALING_DOWN: releasing 2 instance(s): scale-in\n"));
+  const std::set<std::string> released = InstancesIn(resized.out, "gone");
+  EXPECT_EQ(released.size(), 2u) << resized.out;
+  EXPECT_THAT(LastLine(resized.out),
+              ::testing::MatchesRegex(R"(\+[0-9.ms]+ +group workers ACTIVE: target 1 \(min 0, )"
+                                      R"(max 5\): 1 running, 0 creating, 0 deleting)"));
+  group = GroupNow();
+  ASSERT_EQ(group.status().instances_size(), 1);
+  EXPECT_EQ(released.count(group.status().instances(0).instance_id()), 0u);
+
+  Shown({"group", "get", "--group=workers"});
+  Shown({"group", "list"});
+  // Following a group at rest: its state now, then nothing until the time is up (exit 0).
+  CliResult watched = Shown({"group", "watch", "--group=workers", "--watch_timeout=1s"});
+  EXPECT_THAT(LastLine(watched.out), HasSubstr("group workers ACTIVE: target 1 (min 0, max 5): "
+                                               "1 running, 0 creating, 0 deleting"));
+
+  const absl::Time delete_start = absl::Now();
+  CliResult deleted = Shown({"group", "delete", "--group=workers", "--release", "--watch"});
+  const absl::Duration delete_took = absl::Now() - delete_start;
+  EXPECT_THAT(LastLine(deleted.out), HasSubstr("group workers DELETED: target 1"));
+  EXPECT_THAT(deleted.out, HasSubstr(group.status().instances(0).instance_id() + "  gone\n"));
+  EXPECT_EQ(GroupNow().state(), provisioning::v1::NodeGroup::DELETED);
+  EXPECT_EQ(Cli({"group", "list"}).out, "No node groups.\n");
+  // Every instance the group bought is released in the cloud.
+  int live = -1;
+  for (int i = 0; i < 100 && live != 0; ++i) {
+    live = EmulatorCount("Live");
+    if (live != 0) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(live, 0);
+  EXPECT_EQ(EmulatorCount("Created"), 3);
+  std::printf(
+      "group create --target=3 --watch: 3 running in %.1f s; resize --target=1 --watch: 1 "
+      "running in %.1f s; delete --release --watch: DELETED in %.1f s; cloud created %d, live "
+      "%d\n",
+      absl::ToDoubleSeconds(create_took), absl::ToDoubleSeconds(resize_took),
+      absl::ToDoubleSeconds(delete_took), EmulatorCount("Created"), live);
+}
+
+// Errors as every command reports them: the service's (exit 2 naming the
+// field, exit 4) and the command line's (exit 1 naming the flag).
+TEST_F(CliGroupsEndToEndTest, ErrorsNameTheFieldOrTheFlag) {
+  std::vector<std::string> args = {"group", "create", "--group=workers", "--target=3", "--max=2"};
+  args.insert(args.end(), kSpec.begin(), kSpec.end());
+  CliResult too_big = Cli(args);
+  EXPECT_EQ(too_big.exit_code, 2) << too_big.err;
+  EXPECT_THAT(too_big.err, HasSubstr("provisionctl: group create failed: INVALID_ARGUMENT"));
+  EXPECT_THAT(too_big.err, HasSubstr("\n  field node_group.target_size: "));
+
+  CliResult missing = Cli({"group", "get", "--group=nope"});
+  EXPECT_EQ(missing.exit_code, 4);
+  EXPECT_THAT(missing.err, HasSubstr("group get failed: NOT_FOUND"));
+  CliResult watch_missing = Cli({"group", "watch", "--group=nope"});
+  EXPECT_EQ(watch_missing.exit_code, 4);
+  EXPECT_THAT(watch_missing.err, HasSubstr("group watch failed: NOT_FOUND"));
+
+  CliResult flag = Cli({"group", "resize", "--group=workers", "--target=1", "--delta=1"});
+  EXPECT_EQ(flag.exit_code, 1);
+  EXPECT_THAT(flag.err, HasSubstr("--target and --delta exclude each other"));
+  std::printf("%s%s%s", too_big.err.c_str(), missing.err.c_str(), flag.err.c_str());
 }
 
 TEST(CliHelpTest, HelpDocumentsTheExitCodes) {
