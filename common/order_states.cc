@@ -26,7 +26,8 @@ bool IsLegalTransition(OrderState from, OrderState to) {
     case Order::CHECKING:
       return to == Order::SUBMITTED || to == Order::CANCELLED || to == Order::FAILED;
     case Order::SUBMITTED:
-      return to == Order::PROVISIONING || to == Order::FAILED;
+      // TERMINATING: a candidates order stopped between two attempts.
+      return to == Order::PROVISIONING || to == Order::FAILED || to == Order::TERMINATING;
     case Order::PROVISIONING:
       return to == Order::ACTIVE || to == Order::FAILED || to == Order::TERMINATING;
     case Order::ACTIVE:

@@ -27,7 +27,7 @@ TEST(OrderStatesTest, TheTransitionTable) {
   EXPECT_THAT(Successors(Order::CHECKING),
               UnorderedElementsAre(Order::SUBMITTED, Order::CANCELLED, Order::FAILED));
   EXPECT_THAT(Successors(Order::SUBMITTED),
-              UnorderedElementsAre(Order::PROVISIONING, Order::FAILED));
+              UnorderedElementsAre(Order::PROVISIONING, Order::FAILED, Order::TERMINATING));
   EXPECT_THAT(Successors(Order::PROVISIONING),
               UnorderedElementsAre(Order::ACTIVE, Order::FAILED, Order::TERMINATING));
   EXPECT_THAT(Successors(Order::ACTIVE), ElementsAre(Order::TERMINATING));

@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/candidate_cells.h"
 #include "common/order_states.h"
@@ -26,6 +27,16 @@ using provisioning::v1::Order;
 using provisioning::v1::PurchaseRequest;
 
 constexpr int kMaxEvents = 20;
+constexpr int kMaxInstancesPerOrder = 100;
+
+// n of a group order's request_id "ng-<group>-<n>"; 0 when it is not one.
+int64_t PlacedNumber(const Order& order) {
+  const std::string& id = order.request_id();
+  int64_t n = 0;
+  const size_t dash = id.rfind('-');
+  if (dash == std::string::npos || !absl::SimpleAtoi(id.substr(dash + 1), &n)) return 0;
+  return n;
+}
 
 // Reasons of a failed order that mean no capacity or quota anywhere the
 // group may land (Cluster Autoscaler's out-of-resources).
@@ -242,13 +253,24 @@ absl::Status NodeGroupReconciler::Reconcile(const std::string& tenant,
   ASSIGN_OR_RETURN(group, groups_->Get(tenant, group_id));
 
   // Finish what was left: releases recorded but not asked, lost instances
-  // still up, failed orders' partial fills.
-  if (!seen.unasked.empty()) RETURN_IF_ERROR(AskRelease(seen, seen.unasked));
-  if (!seen.lost_up.empty()) RETURN_IF_ERROR(AskRelease(seen, seen.lost_up));
+  // still up, failed orders' partial fills. A failure here is retried next
+  // pass and does not hold up the rest.
+  absl::Status cleanup;
+  auto note = [&cleanup](const absl::Status& status) {
+    if (cleanup.ok()) cleanup = status;
+  };
+  if (!seen.unasked.empty()) note(AskRelease(seen, seen.unasked));
+  if (!seen.lost_up.empty()) note(AskRelease(seen, seen.lost_up));
   for (const std::string& order_id : seen.failed_up) {
-    RETURN_IF_ERROR(workflow_->Terminate(order_id).status());
+    note(workflow_->Terminate(order_id).status());
   }
+  const absl::Status acted = Act(group, seen);
+  return acted.ok() ? cleanup : acted;
+}
 
+absl::Status NodeGroupReconciler::Act(const NodeGroup& group, const Observed& seen) {
+  const std::string& tenant = group.tenant();
+  const std::string& group_id = group.group_id();
   const int held = seen.held();
   if (group.state() == NodeGroup::DELETING) {
     if (held > 0 && group.release_on_delete()) {
@@ -278,7 +300,9 @@ absl::Status NodeGroupReconciler::Reconcile(const std::string& tenant,
         options_.clock->Now() < TimeOf(unsatisfiable.retry_time())) {
       return absl::OkStatus();  // backing off
     }
-    return PlaceOrder(group, target - held);
+    // An order holds at most 100 instances (PurchaseRequest.instance_count);
+    // a larger gap is ordered in several, one after the other.
+    return PlaceOrder(group, std::min(target - held, kMaxInstancesPerOrder));
   }
   if (held > target) {
     std::vector<NodeGroupInstance> candidates;
@@ -331,20 +355,31 @@ absl::StatusOr<NodeGroup> NodeGroupReconciler::PlacePending(NodeGroup group) {
   request.set_instance_count(group.status().pending_count());
   std::string order_id;
   absl::Status refused;
-  absl::StatusOr<CreateOrderResult> accepted = workflow_->Accept(request, group.tenant());
-  if (accepted.ok()) {
-    order_id = accepted->order.order_id();
+  absl::StatusOr<provisioning::v1::Order> known =
+      orders_->FindByRequestId(group.tenant(), request.request_id());
+  if (!known.ok() && known.status().code() != absl::StatusCode::kNotFound) {
+    return known.status();  // stays pending; placed again next pass
+  }
+  if (known.ok()) {
+    order_id = known->order_id();  // placed before a crash (or a failed one)
+  } else if (group.state() != NodeGroup::ACTIVE) {
+    refused = absl::FailedPreconditionError("the group is being deleted");
   } else {
-    // A stored order that failed answers with its failure: find it.
-    absl::StatusOr<provisioning::v1::Order> known =
-        orders_->FindByRequestId(group.tenant(), request.request_id());
-    if (known.ok()) {
-      order_id = known->order_id();
-    } else if (accepted.status().code() == absl::StatusCode::kUnavailable ||
-               accepted.status().code() == absl::StatusCode::kDeadlineExceeded) {
-      return accepted.status();  // stays pending; placed again next pass
+    absl::StatusOr<CreateOrderResult> accepted = workflow_->Accept(request, group.tenant());
+    if (accepted.ok()) {
+      order_id = accepted->order.order_id();
     } else {
-      refused = accepted.status();  // refused before anything was stored
+      // Stored even so? (A failed order answers with its failure.)
+      known = orders_->FindByRequestId(group.tenant(), request.request_id());
+      if (known.ok()) {
+        order_id = known->order_id();
+      } else if (known.status().code() != absl::StatusCode::kNotFound ||
+                 accepted.status().code() == absl::StatusCode::kUnavailable ||
+                 accepted.status().code() == absl::StatusCode::kDeadlineExceeded) {
+        return accepted.status();  // stays pending; placed again next pass
+      } else {
+        refused = accepted.status();  // refused before anything was stored
+      }
     }
   }
   const absl::Time now = options_.clock->Now();
@@ -360,6 +395,7 @@ absl::StatusOr<NodeGroup> NodeGroupReconciler::PlacePending(NodeGroup group) {
       }
       return absl::OkStatus();
     }
+    if (g.state() != NodeGroup::ACTIVE) return absl::OkStatus();  // nothing to buy now
     const std::string reason = ErrorReason(refused);
     Unsatisfied(g, reason.empty() ? absl::StatusCodeToString(refused.code()) : reason,
                 std::string(refused.message()), "", request.instance_count(), now);
@@ -455,8 +491,14 @@ absl::Status NodeGroupReconciler::WriteStatus(const NodeGroup& group, const Obse
                  for (const auto* list : {&seen.creating, &seen.running, &seen.deleting}) {
                    for (const NodeGroupInstance& instance : *list) *status->add_instances() = instance;
                  }
-                 status->mutable_order_ids()->Assign(seen.kept_order_ids.begin(),
-                                                     seen.kept_order_ids.end());
+                 // Drop only orders seen finished; keep any placed meanwhile.
+                 const std::set<std::string> kept(seen.kept_order_ids.begin(),
+                                                  seen.kept_order_ids.end());
+                 std::vector<std::string> order_ids;
+                 for (const std::string& id : status->order_ids()) {
+                   if (seen.orders.count(id) == 0 || kept.count(id) > 0) order_ids.push_back(id);
+                 }
+                 status->mutable_order_ids()->Assign(order_ids.begin(), order_ids.end());
                  // Releasing: only what is still up.
                  std::vector<std::string> releasing;
                  for (const NodeGroupInstance& instance : seen.deleting) {
@@ -465,7 +507,8 @@ absl::Status NodeGroupReconciler::WriteStatus(const NodeGroup& group, const Obse
                  status->mutable_releasing()->Assign(releasing.begin(), releasing.end());
                  if (newest != nullptr && newest->state() == Order::FAILED &&
                      newest->failure().reason() != "LAUNCH_FAILED" &&
-                     status->unsatisfiable().order_id() != newest->order_id()) {
+                     (!status->has_unsatisfiable() ||
+                      status->unsatisfiable().orders_placed() < PlacedNumber(*newest))) {
                    Unsatisfied(g, newest->failure().reason(), newest->failure().message(),
                                newest->order_id(), newest->instance_count(), now);
                  } else if (newest != nullptr &&

@@ -76,6 +76,8 @@ class NodeGroupReconciler {
  private:
   struct Observed;
   absl::StatusOr<Observed> Observe(const provisioning::v1::NodeGroup& group);
+  // Orders or releases what `group` (as `seen`) needs, or ends its deletion.
+  absl::Status Act(const provisioning::v1::NodeGroup& group, const Observed& seen);
   // Places the group's recorded pending order and records its id.
   absl::StatusOr<provisioning::v1::NodeGroup> PlacePending(provisioning::v1::NodeGroup group);
   // Records a new pending order of `count`, then places it.

@@ -76,9 +76,14 @@ void OrderDriver::Drive(const Item& item) {
   const std::string claim = absl::StrCat("order/", item.order_id);
   absl::Duration backoff = options_.first_retry;
   bool held = false;
+  Item next = item;
   while (true) {
-    const absl::Status status = Attempt(item, claim, held);
+    const absl::Status status = Attempt(next, claim, held);
     if (status.ok()) break;
+    // The cloud may have bought it despite the error (a lost answer): every
+    // retry looks for its instances by tag before asking again, rather than
+    // trusting the cloud to remember the token however long the outage.
+    next.recovering = true;
     std::fprintf(stderr, "provisioner: order %s stays unfinished, retrying in %s: %s\n",
                  item.order_id.c_str(), absl::FormatDuration(backoff).c_str(),
                  status.ToString().c_str());

@@ -98,7 +98,7 @@ OrderWorkflow::OrderWorkflow(OrderStore* store, const BackendSet* backends,
     : store_(store), backends_(backends), policies_(policies) {}
 
 absl::Status OrderWorkflow::Fail(const std::string& order_id, const absl::Status& cause,
-                                 const std::function<void(Order&)>& also) {
+                                 const OrderStore::Mutation& also) {
   FailureCause failure;
   const std::string reason = ErrorReason(cause);
   failure.set_reason(reason.empty() ? absl::StatusCodeToString(cause.code()) : reason);
@@ -120,13 +120,16 @@ absl::Status OrderWorkflow::Fail(const std::string& order_id, const absl::Status
     failure.set_cloud_request_id(get(kCloudRequestIdKey));
   }
   absl::StatusOr<Order> stored = store_->UpdateOrder(order_id, [&](Order& order) {
-    // Cancelled meanwhile (Terminate before the cloud): it stays so.
-    if (!IsLegalTransition(order.state(), Order::FAILED)) return absl::OkStatus();
+    // Cancelled or bought meanwhile (another actor): it stays so.
+    if (!IsBeforeCloud(order.state())) return absl::OkStatus();
+    if (also) RETURN_IF_ERROR(also(order));
     order.set_state(Order::FAILED);
     *order.mutable_failure() = failure;
-    if (also) also(order);
     return absl::OkStatus();
   });
+  if (!stored.ok() && stored.status().code() == absl::StatusCode::kAborted) {
+    return stored.status();  // moved on by another actor: not this one's to fail
+  }
   if (!stored.ok()) {
     return absl::UnavailableError(absl::StrCat(
         cause.message(), "; and recording the failure of order ", order_id,
@@ -274,7 +277,9 @@ absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering
     ids = backend->FindByOrder(order.spec().region(), id);
     if (!ids.ok()) return ids.status();  // stays SUBMITTED; retried next start
   }
-  if (!ids.ok() || ids->empty()) {
+  // Only a whole order is adopted: a part (the cloud's tag index lagging)
+  // is asked for again with the same token, which names the same instances.
+  if (!ids.ok() || static_cast<int>(ids->size()) != order.instance_count()) {
     // One call: the backend retries within its policy (backends/retry_policy.h);
     // an outcome still unknown is the driver's to retry later, same token.
     ids = backend->Create(create);
@@ -410,9 +415,25 @@ absl::StatusOr<Order> OrderWorkflow::Terminate(Order order, absl::Time deadline)
         o.set_state(Order::CANCELLED);
         return absl::OkStatus();
       });
-    case Order::SUBMITTED:
-      return RetryLater("the order is being submitted to the cloud; retry",
-                        absl::Seconds(1));
+    case Order::SUBMITTED: {
+      // A candidates order between two attempts (none unanswered) stops
+      // here: no further attempt starts, what it holds is released.
+      absl::StatusOr<Order> stopped = store_->UpdateOrder(order_id, [](Order& o) -> absl::Status {
+        const bool in_flight =
+            !o.attempts().empty() &&
+            o.attempts(o.attempts_size() - 1).outcome() ==
+                provisioning::v1::CandidateAttempt::IN_FLIGHT;
+        if (o.state() != Order::SUBMITTED || !o.has_candidates() || in_flight) {
+          return RetryLater("the order is being submitted to the cloud; retry",
+                            absl::Seconds(1));
+        }
+        o.set_state(Order::TERMINATING);
+        return absl::OkStatus();
+      });
+      if (!stopped.ok()) return stopped.status();
+      order = *std::move(stopped);
+      break;
+    }
     case Order::PROVISIONING:
     case Order::ACTIVE:
     case Order::FAILED:

@@ -150,10 +150,13 @@ class OrderWorkflow {
   // (or FAILED); `recovering` looks for instances under the order's tag first.
   absl::StatusOr<provisioning::v1::Order> Advance(const provisioning::v1::Order& order,
                                                   bool recovering);
-  // Stores `cause` on the order (state FAILED), with `also` applied in the
-  // same write, and returns `cause`.
+  // Stores `cause` on the order (state FAILED), with `also` applied first in
+  // the same write, and returns `cause`. Only an order not yet bought fails
+  // here (ACCEPTED, CHECKING, SUBMITTED); one that moved on (cancelled, or
+  // bought by another actor) is left as it is. An error of `also` (the
+  // order is not as the caller saw it) aborts the write and is returned.
   absl::Status Fail(const std::string& order_id, const absl::Status& cause,
-                    const std::function<void(provisioning::v1::Order&)>& also = nullptr);
+                    const OrderStore::Mutation& also = nullptr);
   // A step that moves the order from `from` to `to`, or ABORTED when another
   // actor (Terminate, a duplicate request) moved it first.
   static OrderStore::Mutation Step(provisioning::v1::Order::State from,

@@ -180,6 +180,15 @@ absl::StatusOr<Order> OrderWorkflow::AdvanceCandidates(Backend& backend, Order o
   }
   std::optional<RankedCells> ranked;  // the cloud's offers, asked once per call
   while (order.state() == Order::CHECKING || order.state() == Order::SUBMITTED) {
+    // Failing is this actor's only while the order is as it saw it.
+    const Order seen = order;
+    auto as_seen = [&seen](Order& o) -> absl::Status {
+      if (o.attempts_size() != seen.attempts_size() || InFlight(o) != nullptr ||
+          o.instances_size() != seen.instances_size()) {
+        return Superseded(o);
+      }
+      return absl::OkStatus();
+    };
     if (InFlight(order) != nullptr) {
       ASSIGN_OR_RETURN(order, RunAttempt(backend, order, recovering));
       continue;
@@ -190,14 +199,19 @@ absl::StatusOr<Order> OrderWorkflow::AdvanceCandidates(Backend& backend, Order o
     if (!ranked.has_value()) {
       absl::StatusOr<RankedCells> fresh =
           RankFor(backend, order, absl::InfiniteFuture());
-      if (!fresh.ok()) return MayPass(fresh.status()) ? fresh.status() : Fail(id, fresh.status());
+      if (!fresh.ok()) {
+        return MayPass(fresh.status()) ? fresh.status() : Fail(id, fresh.status(), as_seen);
+      }
       ranked = *std::move(fresh);
     }
     absl::StatusOr<Pick> pick = PickCell(backend, order, *ranked, absl::InfiniteFuture());
-    if (!pick.ok()) return MayPass(pick.status()) ? pick.status() : Fail(id, pick.status());
+    if (!pick.ok()) return MayPass(pick.status()) ? pick.status() : Fail(id, pick.status(), as_seen);
     if (pick->cell == nullptr) {
-      return Fail(id, NoCellLeft(order, pick->skipped),
-                  [&](Order& o) { AddSkipped(pick->skipped, o); });
+      return Fail(id, NoCellLeft(order, pick->skipped), [&](Order& o) -> absl::Status {
+        RETURN_IF_ERROR(as_seen(o));
+        AddSkipped(pick->skipped, o);
+        return absl::OkStatus();
+      });
     }
     // Recorded before the call: a crash from here on finds the attempt.
     const int attempts_seen = order.attempts_size();
@@ -248,16 +262,18 @@ absl::StatusOr<Order> OrderWorkflow::RunAttempt(Backend& backend, const Order& o
       if (held.count(tagged_id) == 0) ids->push_back(std::move(tagged_id));
     }
   }
-  if (ids->empty()) ids = backend.Create(create);
+  // Only the whole attempt is adopted: a part (the tag index lagging) is
+  // asked for again with the attempt's token, which names the same ones.
+  if (static_cast<int>(ids->size()) != create.count) ids = backend.Create(create);
   auto still_in_flight = [&](const Order& o) {
     const CandidateAttempt* now = InFlight(o);
-    return now != nullptr && now->number() == number;
+    return o.state() == Order::SUBMITTED && now != nullptr && now->number() == number;
   };
   if (!ids.ok()) {
     // Maybe bought even so (a lost answer): retried with the same token.
     if (MayPass(ids.status())) return ids.status();
     if (capacity_ != nullptr) capacity_->Learn(order.backend(), create.spec, ids.status());
-    ASSIGN_OR_RETURN(Order refused, store_->UpdateOrder(id, [&](Order& o) -> absl::Status {
+    auto refuse = [&](Order& o) -> absl::Status {
       if (!still_in_flight(o)) return Superseded(o);
       CandidateAttempt* last = o.mutable_attempts(o.attempts_size() - 1);
       last->set_outcome(CandidateAttempt::REFUSED);
@@ -265,9 +281,10 @@ absl::StatusOr<Order> OrderWorkflow::RunAttempt(Backend& backend, const Order& o
       last->set_reason(reason.empty() ? absl::StatusCodeToString(ids.status().code()) : reason);
       last->set_message(std::string(ids.status().message()));
       return absl::OkStatus();
-    }));
-    if (TryElsewhere(ids.status())) return refused;
-    return Fail(id, ids.status());
+    };
+    // A final refusal fails the order in the same write.
+    if (!TryElsewhere(ids.status())) return Fail(id, ids.status(), refuse);
+    return store_->UpdateOrder(id, refuse);
   }
   return store_->UpdateOrder(id, [&](Order& o) -> absl::Status {
     if (!still_in_flight(o)) return Superseded(o);

@@ -287,5 +287,42 @@ TEST_F(CandidatesWorkflowTest, TheSameRequestIdWithOtherCandidatesIsRefused) {
   EXPECT_EQ(fake_->CreatedCount(), 1);
 }
 
+TEST_F(CandidatesWorkflowTest, TerminateBetweenAttemptsStopsTheOrderAndReleasesWhatItHolds) {
+  // A crash after attempt 1 bought 3 of 4: the order waits SUBMITTED for
+  // its next attempt. Terminate then stops it; no further attempt starts.
+  Order crashed = CrashedInAttempt(Candidates("stop-me", 4), kOpen, "S5.MEDIUM2", 3,
+                                   /*bought=*/true);
+  absl::StatusOr<std::vector<std::string>> bought =
+      fake_->FindByOrder("ap-guangzhou", crashed.order_id());
+  ASSERT_TRUE(bought.ok());
+  const std::vector<std::string> ids = *bought;
+  ASSERT_TRUE(store_.UpdateOrder(crashed.order_id(), [&](Order& o) {
+    o.mutable_attempts(0)->set_outcome(CandidateAttempt::BOUGHT);
+    for (const std::string& id : ids) {
+      auto* instance = o.add_instances();
+      instance->set_instance_id(id);
+      instance->set_state(Instance::PENDING);
+    }
+    return absl::OkStatus();
+  }).ok());
+  auto stopped = workflow_->Terminate(crashed.order_id());
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(stopped->state(), Order::TERMINATING);
+  ASSERT_TRUE(workflow_->Recover(*workflow_->Unfinished()).ok());
+  auto order = workflow_->Get(crashed.order_id());
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(order->state(), Order::TERMINATING);
+  EXPECT_EQ(order->attempts_size(), 1);
+  EXPECT_EQ(fake_->CreatedCount(), 3);
+  EXPECT_TRUE(fake_->FindByOrder("ap-guangzhou", crashed.order_id())->empty());  // released
+}
+
+TEST_F(CandidatesWorkflowTest, AnAttemptInFlightCannotBeStopped) {
+  Order crashed = CrashedInAttempt(Candidates("busy", 2), kOpen, "S5.LARGE8", 2,
+                                   /*bought=*/false);
+  EXPECT_EQ(workflow_->Terminate(crashed.order_id()).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace cvm
