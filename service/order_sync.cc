@@ -19,8 +19,8 @@ bool WantsPublicIp(const Order& order) { return order.spec().internet().public_i
 // `spot`: the order buys spot instances; `releasing`: the order is
 // TERMINATING (this service asked for the release).
 void Apply(const InstanceStatus& status, bool spot, bool releasing, Instance& instance) {
-  const bool was_up =
-      instance.state() == Instance::PENDING || instance.state() == Instance::RUNNING;
+  const bool was_up = instance.state() == Instance::PENDING ||
+                      instance.state() == Instance::RUNNING || instance.state() == Instance::STOPPED;
   const bool is_down = status.state == Instance::SHUTDOWN || status.state == Instance::TERMINATED;
   // Down without the order asking: the cloud's evidence says by whom.
   const bool down_unasked = !releasing && was_up && is_down;
@@ -110,7 +110,8 @@ void Settle(Order& order) {
                        instance.restriction() == Instance::RELEASED_OUTSIDE ||
                        IsIsolated(instance) ||
                        (instance.ran() && instance.state() != Instance::RUNNING &&
-                        instance.state() != Instance::STOPPED))) {
+                        instance.state() != Instance::STOPPED &&
+                        instance.state() != Instance::PENDING))) {
       ++taken;
       continue;
     }

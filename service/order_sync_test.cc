@@ -269,5 +269,30 @@ TEST(OrderSyncTest, InstancesTakenAwayOrReleasedOneByOneAreNoLaunchFailure) {
   EXPECT_TRUE(seen.instances(0).ran());
 }
 
+TEST(OrderSyncTest, AStoppedOrRestartingInstanceIsHeldNotTakenAway) {
+  // Stopped, then starting again (PENDING after it ran): the order waits for
+  // it rather than failing it as taken away.
+  Order order = Parse(
+      "state: PROVISIONING spec { internet { public_ip: true } } "
+      "instances { instance_id: 'a' state: PENDING ran: true }");
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::PROVISIONING);
+  ApplyObserved(Seen({Status("a", Instance::STOPPED)}), order);
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::PROVISIONING);
+  ApplyObserved(Seen({Status("a", Instance::RUNNING, {"1.2.3.4"})}), order);
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::ACTIVE);
+
+  // Released by someone else while stopped: told apart as from RUNNING.
+  Order stopped = Parse(
+      "state: ACTIVE spec { pay_as_you_go {} } "
+      "instances { instance_id: 'a' state: STOPPED ran: true }");
+  InstanceStatus released = Status("a", Instance::TERMINATED);
+  released.release_requested = true;
+  ApplyObserved(Seen({released}), stopped);
+  EXPECT_EQ(stopped.instances(0).restriction(), Instance::RELEASED_OUTSIDE);
+}
+
 }  // namespace
 }  // namespace cvm
