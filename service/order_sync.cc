@@ -171,6 +171,8 @@ bool NeedsFastPolling(const Order& order) {
   const bool wants_ip = WantsPublicIp(order);
   for (const Instance& instance : order.instances()) {
     if (instance.state() == Instance::PENDING) return true;
+    // Released on its own (TerminateInstance, a group's scale-in): until gone.
+    if (instance.release_requested() && IsLive(instance) && !IsReturned(instance)) return true;
     if (instance.state() == Instance::RUNNING && wants_ip && instance.public_ips_size() == 0) {
       return true;
     }

@@ -54,8 +54,9 @@ void Settle(provisioning::v1::Order& order);
 
 // True while the order is worth polling often: TERMINATING with an instance
 // not yet returned to the cloud's recycle bin (returned ones are released by
-// the cloud days later), or PROVISIONING / ACTIVE with an instance PENDING or
-// RUNNING without the public IP it asked for. False once it is steady.
+// the cloud days later), or PROVISIONING / ACTIVE with an instance PENDING,
+// RUNNING without the public IP it asked for, or released on its own
+// (release_requested) and not yet gone nor returned. False once it is steady.
 bool NeedsFastPolling(const provisioning::v1::Order& order);
 
 }  // namespace cvm

@@ -199,6 +199,14 @@ TEST(OrderSyncTest, FastWhilePendingWaitingForAnIpOrTerminating) {
   EXPECT_FALSE(
       NeedsFastPolling(Parse("state: ACTIVE instances { instance_id: 'a' state: SHUTDOWN }")));
   EXPECT_FALSE(NeedsFastPolling(Parse("state: FAILED")));
+  // One instance released alone: fast until it is gone (or returned).
+  EXPECT_TRUE(NeedsFastPolling(Parse(
+      "state: ACTIVE instances { instance_id: 'a' state: RUNNING release_requested: true }")));
+  EXPECT_FALSE(NeedsFastPolling(Parse(
+      "state: ACTIVE instances { instance_id: 'a' state: TERMINATED release_requested: true }")));
+  EXPECT_FALSE(NeedsFastPolling(Parse("state: ACTIVE instances { instance_id: 'a' state: SHUTDOWN "
+                                      "isolated_source: ISOLATED_MANUALLY release_requested: "
+                                      "true }")));
 }
 
 // Prepaid instances returned to the cloud's recycle bin (backend.h rule 8).
