@@ -41,6 +41,20 @@
 //     ISOLATED_MANUALLY (IsReturned) until the cloud releases it (TERMINATED).
 //     It costs nothing meanwhile. Callers do not Terminate() a returned
 //     instance again: on Tencent Cloud that destroys it at once, for good.
+//  9. Stop() and Start() ask for a power change and return once the cloud
+//     took the request; the change itself takes a while. A stopping or
+//     stopped instance describes as STOPPED, a starting one as PENDING, then
+//     RUNNING. Stopping a stopped (or stopping) instance and starting a
+//     running (or starting) one succeed: both are idempotent, so a retry
+//     after a lost answer is safe. An instance in a state the action cannot
+//     take (stopping one that is launching or shut down, starting one still
+//     stopping) is FAILED_PRECONDITION with reason INSTANCE_STATE; NOT_FOUND
+//     for an id the cloud does not know. stop_charging stops the instance's
+//     compute billing while it is stopped (Tencent's StoppedMode
+//     STOP_CHARGING): pay-as-you-go only, anything else is
+//     FAILED_PRECONDITION with reason STOP_CHARGING_UNSUPPORTED. At most
+//     kMaxDescribeBatch ids, all in `region`; bounded by `deadline` (rule 7).
+//     A backend without power control keeps the defaults, UNIMPLEMENTED.
 #ifndef CVM_PROVISIONER_BACKENDS_BACKEND_H_
 #define CVM_PROVISIONER_BACKENDS_BACKEND_H_
 
@@ -200,6 +214,20 @@ class Backend {
                                  absl::Time deadline) = 0;
   absl::Status Terminate(const std::string& region, absl::Span<const std::string> instance_ids) {
     return Terminate(region, instance_ids, absl::InfiniteFuture());
+  }
+
+  // Stops the instances (rule 9); with `stop_charging` their compute stops
+  // being billed until they start again.
+  virtual absl::Status Stop(const std::string& region, absl::Span<const std::string> instance_ids,
+                            bool stop_charging, absl::Time deadline) {
+    (void)region, (void)instance_ids, (void)stop_charging, (void)deadline;
+    return absl::UnimplementedError("this backend cannot stop instances");
+  }
+  // Starts stopped instances (rule 9).
+  virtual absl::Status Start(const std::string& region, absl::Span<const std::string> instance_ids,
+                             absl::Time deadline) {
+    (void)region, (void)instance_ids, (void)deadline;
+    return absl::UnimplementedError("this backend cannot start instances");
   }
 
   // The price of `count` instances of `spec`; `backend` is left empty.

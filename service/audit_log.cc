@@ -32,6 +32,7 @@ void AuditLog::Record(const AuditEntry& entry) {
       {"code", absl::StatusCodeToString(entry.outcome.code())},
       {"reason", ErrorReason(entry.outcome)},
   };
+  if (!entry.instance_id.empty()) line["instance_id"] = entry.instance_id;
   const std::string text = line.dump() + "\n";
   absl::MutexLock lock(&mu_);
   if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() ||

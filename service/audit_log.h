@@ -1,7 +1,8 @@
 // An append-only audit log: who bought, quoted and terminated what.
 //
 // One JSON object per line: {"time", "tenant", "action", "request_id",
-// "order_id", "code", "reason"}. Only identifiers and outcomes are written,
+// "order_id", "code", "reason"}, and "instance_id" for the per-instance
+// operations. Only identifiers and outcomes are written,
 // never request bodies, credentials or tokens. Lines are flushed as written,
 // so a crash loses at most the line being written.
 //
@@ -24,10 +25,11 @@ namespace cvm {
 
 struct AuditEntry {
   std::string tenant;
-  std::string action;  // "Purchase", "Quote", "Terminate"
+  std::string action;  // "Purchase", "Quote", "Terminate", "StopInstance" ...
   std::string request_id;
   std::string order_id;
   absl::Status outcome;
+  std::string instance_id;  // written when set
 };
 
 class AuditLog {

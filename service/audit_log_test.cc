@@ -21,7 +21,8 @@ TEST(AuditLogTest, AppendsOneJsonLinePerEntryAcrossReopens) {
   }
   auto log = AuditLog::Open(path, &clock);
   ASSERT_TRUE(log.ok());
-  (*log)->Record({"team-b", "Terminate", "", "ord-2", absl::NotFoundError("order ord-2 not found")});
+  (*log)->Record({"team-b", "StopInstance", "", "", absl::NotFoundError("instance ins-2 not found"),
+                  "ins-2"});
   EXPECT_EQ((*log)->write_errors(), 0);
   std::ifstream file(path);
   std::string first, second, extra;
@@ -37,6 +38,8 @@ TEST(AuditLogTest, AppendsOneJsonLinePerEntryAcrossReopens) {
   const auto b = nlohmann::json::parse(second);
   EXPECT_EQ(b["tenant"], "team-b");
   EXPECT_EQ(b["code"], "NOT_FOUND");
+  EXPECT_EQ(b["instance_id"], "ins-2");
+  EXPECT_FALSE(a.contains("instance_id"));
 }
 
 TEST(AuditLogTest, AnUnwritablePathIsUnavailable) {

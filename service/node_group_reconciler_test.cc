@@ -20,6 +20,7 @@ namespace cvm {
 namespace {
 
 using provisioning::fake::v1::FakeBackendConfig;
+using provisioning::v1::Instance;
 using provisioning::v1::NodeGroup;
 using provisioning::v1::NodeGroupEvent;
 using provisioning::v1::NodeGroupInstance;
@@ -112,6 +113,36 @@ TEST_F(NodeGroupReconcilerTest, AGroupReachesItsTargetWithOneOrder) {
   EXPECT_EQ(fake_->CreatedCount(), 3);
   EXPECT_TRUE(HasEvent(group, NodeGroupEvent::AT_TARGET));
   EXPECT_TRUE(HasEvent(group, NodeGroupEvent::SCALING_UP));
+}
+
+TEST_F(NodeGroupReconcilerTest, AStoppedInstanceStillCountsAndIsNeitherLostNorReplaced) {
+  Create(3);
+  const NodeGroup full = Settle();
+  ASSERT_EQ(full.status().running(), 3);
+  const std::string stopped = full.status().instances(0).instance_id();
+  ASSERT_TRUE(fake_->Stop("ap-guangzhou", {stopped}, /*stop_charging=*/true,
+                          absl::InfiniteFuture())
+                  .ok());
+  const NodeGroup group = Settle(5);
+  const Order order = *orders_.GetOrderByInstanceId(stopped);
+  for (const Instance& instance : order.instances()) {
+    EXPECT_EQ(instance.state(), instance.instance_id() == stopped ? Instance::STOPPED
+                                                                  : Instance::RUNNING);
+  }
+  EXPECT_EQ(order.state(), Order::ACTIVE);
+  EXPECT_EQ(group.status().running(), 3);  // the stopped one included
+  EXPECT_EQ(group.status().instances_size(), 3);
+  EXPECT_EQ(group.status().orders_placed(), 1);
+  EXPECT_EQ(fake_->CreatedCount(), 3);
+  EXPECT_FALSE(HasEvent(group, NodeGroupEvent::INSTANCES_LOST));
+  // Started again it is held throughout (CREATING while it starts).
+  ASSERT_TRUE(fake_->Start("ap-guangzhou", {stopped}, absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(poller_->PollAll().ok());
+  ASSERT_TRUE(reconciler_->ReconcileAll().ok());
+  const NodeGroup starting = *groups_.Get("", "web");
+  EXPECT_EQ(starting.status().running() + starting.status().creating(), 3);
+  EXPECT_EQ(Settle().status().running(), 3);
+  EXPECT_EQ(fake_->CreatedCount(), 3);
 }
 
 TEST_F(NodeGroupReconcilerTest, ScaleInReleasesTheNewestAndTheOrderStaysActive) {

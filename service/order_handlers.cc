@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "backends/backend.h"
+#include "common/order_states.h"
 #include "common/status_details.h"
 #include "common/status_macros.h"
 #include "service/request_validation.h"
@@ -17,6 +19,7 @@ namespace cvm {
 namespace {
 
 using provisioning::v1::DescribeRequest;
+using provisioning::v1::Instance;
 
 constexpr char kPageTokenVersion[] = "p1";
 
@@ -58,6 +61,13 @@ absl::StatusOr<Order> OwnOrder(absl::StatusOr<Order> order, const std::string& t
     return order.status();
   }
   return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
+}
+
+// The tenant's order holding the instance `id` (validated first).
+absl::StatusOr<Order> OrderOfInstance(OrderStore& store, const std::string& tenant,
+                                      const std::string& id) {
+  RETURN_IF_ERROR(ValidateInstanceIdField(id));
+  return OwnOrder(store.GetOrderByInstanceId(id), tenant, "instance", id);
 }
 
 }  // namespace
@@ -144,6 +154,66 @@ absl::Status HandleTerminate(OrderWorkflow& workflow, const std::string& tenant,
   ASSIGN_OR_RETURN(Order order,
                    OwnOrder(workflow.Get(request.order_id()), tenant, "order", request.order_id()));
   ASSIGN_OR_RETURN(*response, workflow.Terminate(std::move(order), deadline));
+  return absl::OkStatus();
+}
+
+absl::Status HandleTerminateInstance(OrderStore& store, OrderWorkflow& workflow,
+                                     NodeGroupManager& groups, const std::string& tenant,
+                                     const provisioning::v1::TerminateInstanceRequest& request,
+                                     provisioning::v1::Order* response, absl::Time deadline) {
+  const std::string& id = request.instance_id();
+  ASSIGN_OR_RETURN(Order order, OrderOfInstance(store, tenant, id));
+  const Instance* instance = nullptr;
+  for (const Instance& candidate : order.instances()) {
+    if (candidate.instance_id() == id) instance = &candidate;
+  }
+  if (instance == nullptr || !IsLive(*instance) || IsReturned(*instance)) {
+    *response = std::move(order);  // already released
+    return absl::OkStatus();
+  }
+  if (order.spec().has_prepaid() && !request.release_prepaid()) {
+    return PreconditionFailed("PREPAID_INSTANCE", "release_prepaid",
+                              absl::StrCat("instance ", id,
+                                           " is prepaid: it is released only with "
+                                           "release_prepaid"));
+  }
+  // Once asked for, it is no longer the group's to count: a repeat goes
+  // straight to the order (which asks the cloud again when that is safe).
+  if (!instance->release_requested()) {
+    absl::StatusOr<provisioning::v1::NodeGroup> group = groups.GroupOfInstance(tenant, id);
+    if (group.ok()) {
+      provisioning::v1::DeleteNodeGroupInstancesRequest through_group;
+      through_group.set_group_id(group->group_id());
+      through_group.add_instance_ids(id);
+      through_group.set_keep_target(!request.lower_group_target());
+      through_group.set_release_prepaid(request.release_prepaid());
+      RETURN_IF_ERROR(groups.DeleteInstances(tenant, through_group).status());
+      ASSIGN_OR_RETURN(*response, store.GetOrder(order.order_id()));
+      return absl::OkStatus();
+    }
+    if (group.status().code() != absl::StatusCode::kNotFound) return group.status();
+  }
+  ASSIGN_OR_RETURN(*response, workflow.ReleaseInstances(order.order_id(), {id}, deadline));
+  return absl::OkStatus();
+}
+
+absl::Status HandleStopInstance(OrderStore& store, OrderWorkflow& workflow,
+                                const std::string& tenant,
+                                const provisioning::v1::StopInstanceRequest& request,
+                                provisioning::v1::Order* response, absl::Time deadline) {
+  ASSIGN_OR_RETURN(Order order, OrderOfInstance(store, tenant, request.instance_id()));
+  ASSIGN_OR_RETURN(*response, workflow.StopInstance(order.order_id(), request.instance_id(),
+                                                    request.stop_charging(), deadline));
+  return absl::OkStatus();
+}
+
+absl::Status HandleStartInstance(OrderStore& store, OrderWorkflow& workflow,
+                                 const std::string& tenant,
+                                 const provisioning::v1::StartInstanceRequest& request,
+                                 provisioning::v1::Order* response, absl::Time deadline) {
+  ASSIGN_OR_RETURN(Order order, OrderOfInstance(store, tenant, request.instance_id()));
+  ASSIGN_OR_RETURN(*response,
+                   workflow.StartInstance(order.order_id(), request.instance_id(), deadline));
   return absl::OkStatus();
 }
 

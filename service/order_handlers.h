@@ -1,7 +1,8 @@
 // The unary RPC handlers: validate, then act. One function per RPC, each
 // returning absl::Status; ProvisioningService runs them on worker threads and
 // converts the status once at the edge. `deadline` is the client's: calls
-// made while it waits (dry-run pre-flight, Quote, Terminate) stop there.
+// made while it waits (dry-run pre-flight, Quote, Terminate, the instance
+// operations) stop there.
 #ifndef CVM_PROVISIONER_SERVICE_ORDER_HANDLERS_H_
 #define CVM_PROVISIONER_SERVICE_ORDER_HANDLERS_H_
 
@@ -10,6 +11,7 @@
 #include "absl/status/status.h"
 #include "provisioning/v1/provisioning.pb.h"
 #include "service/metrics.h"
+#include "service/node_group_manager.h"
 #include "service/order_driver.h"
 #include "service/order_workflow.h"
 #include "store/order_store.h"
@@ -39,6 +41,33 @@ absl::Status HandleTerminate(OrderWorkflow& workflow, const std::string& tenant,
                              const provisioning::v1::TerminateRequest& request,
                              provisioning::v1::Order* response,
                              absl::Time deadline = absl::InfiniteFuture());
+
+// The per-instance operations: the instance is looked up among `tenant`'s
+// orders (another tenant's, or a missing one, is NOT_FOUND), an empty or
+// malformed instance_id is INVALID_ARGUMENT naming it, and the answer is the
+// instance's order. TerminateInstance of a live instance a node group counts
+// goes through the group (NodeGroupManager::DeleteInstances, keeping the
+// target unless lower_group_target) so the group neither replaces it nor
+// counts it twice; any other through OrderWorkflow::ReleaseInstances. A
+// prepaid one needs release_prepaid (FAILED_PRECONDITION PREPAID_INSTANCE).
+// An instance already released (or returned to the recycle bin) answers its
+// order unchanged. Stop and Start: OrderWorkflow::StopInstance and
+// StartInstance.
+absl::Status HandleTerminateInstance(OrderStore& store, OrderWorkflow& workflow,
+                                     NodeGroupManager& groups, const std::string& tenant,
+                                     const provisioning::v1::TerminateInstanceRequest& request,
+                                     provisioning::v1::Order* response,
+                                     absl::Time deadline = absl::InfiniteFuture());
+absl::Status HandleStopInstance(OrderStore& store, OrderWorkflow& workflow,
+                                const std::string& tenant,
+                                const provisioning::v1::StopInstanceRequest& request,
+                                provisioning::v1::Order* response,
+                                absl::Time deadline = absl::InfiniteFuture());
+absl::Status HandleStartInstance(OrderStore& store, OrderWorkflow& workflow,
+                                 const std::string& tenant,
+                                 const provisioning::v1::StartInstanceRequest& request,
+                                 provisioning::v1::Order* response,
+                                 absl::Time deadline = absl::InfiniteFuture());
 
 }  // namespace cvm
 

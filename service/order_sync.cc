@@ -19,8 +19,8 @@ bool WantsPublicIp(const Order& order) { return order.spec().internet().public_i
 // `spot`: the order buys spot instances; `releasing`: the order is
 // TERMINATING (this service asked for the release).
 void Apply(const InstanceStatus& status, bool spot, bool releasing, Instance& instance) {
-  const bool was_up =
-      instance.state() == Instance::PENDING || instance.state() == Instance::RUNNING;
+  const bool was_up = instance.state() == Instance::PENDING ||
+                      instance.state() == Instance::RUNNING || instance.state() == Instance::STOPPED;
   const bool is_down = status.state == Instance::SHUTDOWN || status.state == Instance::TERMINATED;
   // Down without the order asking: the cloud's evidence says by whom.
   const bool down_unasked = !releasing && was_up && is_down;
@@ -110,7 +110,8 @@ void Settle(Order& order) {
                        instance.restriction() == Instance::RELEASED_OUTSIDE ||
                        IsIsolated(instance) ||
                        (instance.ran() && instance.state() != Instance::RUNNING &&
-                        instance.state() != Instance::STOPPED))) {
+                        instance.state() != Instance::STOPPED &&
+                        instance.state() != Instance::PENDING))) {
       ++taken;
       continue;
     }
@@ -170,6 +171,8 @@ bool NeedsFastPolling(const Order& order) {
   const bool wants_ip = WantsPublicIp(order);
   for (const Instance& instance : order.instances()) {
     if (instance.state() == Instance::PENDING) return true;
+    // Released on its own (TerminateInstance, a group's scale-in): until gone.
+    if (instance.release_requested() && IsLive(instance) && !IsReturned(instance)) return true;
     if (instance.state() == Instance::RUNNING && wants_ip && instance.public_ips_size() == 0) {
       return true;
     }

@@ -27,7 +27,8 @@ std::vector<std::string> IdsToRelease(const provisioning::v1::Order& order);
 // Copies what the cloud said (`seen`, by instance id) onto the order's
 // instances: state, restriction, isolated source, IPs, zone, create time.
 // Instances missing from `seen` are left as they are. An instance that goes
-// down while the order is not TERMINATING is marked by the cloud's evidence,
+// down (from PENDING, RUNNING or STOPPED) while the order is not TERMINATING
+// is marked by the cloud's evidence,
 // and stays marked (an instance with release_requested went down because this
 // service asked): RELEASED_OUTSIDE when the cloud reports a release request
 // (InstanceStatus::release_requested: someone else's TerminateInstances);
@@ -45,15 +46,17 @@ void ApplyObserved(const std::map<std::string, InstanceStatus>& seen,
 // and TERMINATING to TERMINATED once every instance is. Instances released on
 // request one by one (Instance.release_requested), and instances taken away
 // after launch (SPOT_RECLAIMED, RELEASED_OUTSIDE, isolated, or down after
-// they ran: Instance.ran, set here when seen RUNNING), count only while
+// they ran: Instance.ran, set here when seen RUNNING; a stopped or
+// restarting one, STOPPED or PENDING, is not down), count only while
 // the whole order is TERMINATING: the order is ACTIVE once the others run
 // (FAILED, INSTANCES_TAKEN_AWAY, when none is left).
 void Settle(provisioning::v1::Order& order);
 
 // True while the order is worth polling often: TERMINATING with an instance
 // not yet returned to the cloud's recycle bin (returned ones are released by
-// the cloud days later), or PROVISIONING / ACTIVE with an instance PENDING or
-// RUNNING without the public IP it asked for. False once it is steady.
+// the cloud days later), or PROVISIONING / ACTIVE with an instance PENDING,
+// RUNNING without the public IP it asked for, or released on its own
+// (release_requested) and not yet gone nor returned. False once it is steady.
 bool NeedsFastPolling(const provisioning::v1::Order& order);
 
 }  // namespace cvm

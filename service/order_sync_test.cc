@@ -199,6 +199,14 @@ TEST(OrderSyncTest, FastWhilePendingWaitingForAnIpOrTerminating) {
   EXPECT_FALSE(
       NeedsFastPolling(Parse("state: ACTIVE instances { instance_id: 'a' state: SHUTDOWN }")));
   EXPECT_FALSE(NeedsFastPolling(Parse("state: FAILED")));
+  // One instance released alone: fast until it is gone (or returned).
+  EXPECT_TRUE(NeedsFastPolling(Parse(
+      "state: ACTIVE instances { instance_id: 'a' state: RUNNING release_requested: true }")));
+  EXPECT_FALSE(NeedsFastPolling(Parse(
+      "state: ACTIVE instances { instance_id: 'a' state: TERMINATED release_requested: true }")));
+  EXPECT_FALSE(NeedsFastPolling(Parse("state: ACTIVE instances { instance_id: 'a' state: SHUTDOWN "
+                                      "isolated_source: ISOLATED_MANUALLY release_requested: "
+                                      "true }")));
 }
 
 // Prepaid instances returned to the cloud's recycle bin (backend.h rule 8).
@@ -267,6 +275,31 @@ TEST(OrderSyncTest, InstancesTakenAwayOrReleasedOneByOneAreNoLaunchFailure) {
   Order seen = Parse("state: PROVISIONING instances { instance_id: 'a' state: PENDING }");
   ApplyObserved(Seen({Status("a", Instance::RUNNING)}), seen);
   EXPECT_TRUE(seen.instances(0).ran());
+}
+
+TEST(OrderSyncTest, AStoppedOrRestartingInstanceIsHeldNotTakenAway) {
+  // Stopped, then starting again (PENDING after it ran): the order waits for
+  // it rather than failing it as taken away.
+  Order order = Parse(
+      "state: PROVISIONING spec { internet { public_ip: true } } "
+      "instances { instance_id: 'a' state: PENDING ran: true }");
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::PROVISIONING);
+  ApplyObserved(Seen({Status("a", Instance::STOPPED)}), order);
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::PROVISIONING);
+  ApplyObserved(Seen({Status("a", Instance::RUNNING, {"1.2.3.4"})}), order);
+  Settle(order);
+  EXPECT_EQ(order.state(), Order::ACTIVE);
+
+  // Released by someone else while stopped: told apart as from RUNNING.
+  Order stopped = Parse(
+      "state: ACTIVE spec { pay_as_you_go {} } "
+      "instances { instance_id: 'a' state: STOPPED ran: true }");
+  InstanceStatus released = Status("a", Instance::TERMINATED);
+  released.release_requested = true;
+  ApplyObserved(Seen({released}), stopped);
+  EXPECT_EQ(stopped.instances(0).restriction(), Instance::RELEASED_OUTSIDE);
 }
 
 }  // namespace

@@ -138,6 +138,24 @@ class OrderWorkflow {
       const std::string& order_id, const std::vector<std::string>& instance_ids,
       absl::Time deadline = absl::InfiniteFuture());
 
+  // Stops (stop_charging: its compute unbilled while stopped, pay-as-you-go
+  // only) or starts one instance of a PROVISIONING or ACTIVE order, then
+  // records the state the cloud will report (STOPPED; PENDING while it
+  // starts) and the poller follows it from there
+  // (service/order_workflow_power.cc). Idempotent: a STOPPED instance is
+  // not stopped again, a RUNNING or PENDING one not started, without a
+  // cloud call. NOT_FOUND for an instance not in the order;
+  // FAILED_PRECONDITION, reason INSTANCE_STATE, for an order or instance in
+  // another state (released or being released, taken away, launching), or
+  // STOP_CHARGING_UNSUPPORTED for a spot or prepaid instance; the backend's
+  // errors (backends/backend.h rule 9), bounded by `deadline`.
+  absl::StatusOr<provisioning::v1::Order> StopInstance(
+      const std::string& order_id, const std::string& instance_id, bool stop_charging,
+      absl::Time deadline = absl::InfiniteFuture());
+  absl::StatusOr<provisioning::v1::Order> StartInstance(
+      const std::string& order_id, const std::string& instance_id,
+      absl::Time deadline = absl::InfiniteFuture());
+
   // Terminate() of `order` as the caller just read it from the store (its
   // state decides the way; the writes re-check the stored state).
   // The cloud call is bounded by the client's `deadline`; when it passes the
@@ -163,6 +181,11 @@ class OrderWorkflow {
                                    provisioning::v1::Order::State to);
   // An error after which the same call may succeed.
   static bool MayPass(const absl::Status& status);
+
+  // StopInstance (start false) and StartInstance.
+  absl::StatusOr<provisioning::v1::Order> ChangePower(const std::string& order_id,
+                                                      const std::string& instance_id, bool start,
+                                                      bool stop_charging, absl::Time deadline);
 
   // Candidates orders (service/order_workflow_candidates.cc).
   absl::StatusOr<provisioning::v1::Order> AdvanceCandidates(Backend& backend,

@@ -17,9 +17,57 @@ grpc::ServerUnaryReactor* ProvisioningService::RunOnPool(
 
 void ProvisioningService::Audit(const std::string& tenant, const char* action,
                                 const std::string& request_id, const std::string& order_id,
-                                const absl::Status& outcome) {
+                                const absl::Status& outcome, const std::string& instance_id) {
   if (deps_.audit == nullptr) return;
-  deps_.audit->Record({tenant, action, request_id, order_id, outcome});
+  deps_.audit->Record({tenant, action, request_id, order_id, outcome, instance_id});
+}
+
+grpc::ServerUnaryReactor* ProvisioningService::RunInstanceOperation(
+    grpc::CallbackServerContext* context, const char* action, const std::string& instance_id,
+    provisioning::v1::Order* response,
+    std::function<absl::Status(const std::string& tenant, absl::Time deadline)> handler) {
+  const absl::Time deadline = DeadlineOf(*context);
+  return RunOnPool(context, response,
+                   [this, action, instance_id = std::string(instance_id), response, deadline,
+                    handler = std::move(handler)](const std::string& tenant) {
+                     absl::Status status = handler(tenant, deadline);
+                     Audit(tenant, action, "", response->order_id(), status, instance_id);
+                     return status;
+                   });
+}
+
+grpc::ServerUnaryReactor* ProvisioningService::TerminateInstance(
+    grpc::CallbackServerContext* context,
+    const provisioning::v1::TerminateInstanceRequest* request,
+    provisioning::v1::Order* response) {
+  return RunInstanceOperation(
+      context, "TerminateInstance", request->instance_id(), response,
+      [this, request, response](const std::string& tenant, absl::Time deadline) {
+        return HandleTerminateInstance(*deps_.store, *deps_.workflow, *deps_.groups, tenant,
+                                       *request, response, deadline);
+      });
+}
+
+grpc::ServerUnaryReactor* ProvisioningService::StopInstance(
+    grpc::CallbackServerContext* context, const provisioning::v1::StopInstanceRequest* request,
+    provisioning::v1::Order* response) {
+  return RunInstanceOperation(
+      context, "StopInstance", request->instance_id(), response,
+      [this, request, response](const std::string& tenant, absl::Time deadline) {
+        return HandleStopInstance(*deps_.store, *deps_.workflow, tenant, *request, response,
+                                  deadline);
+      });
+}
+
+grpc::ServerUnaryReactor* ProvisioningService::StartInstance(
+    grpc::CallbackServerContext* context, const provisioning::v1::StartInstanceRequest* request,
+    provisioning::v1::Order* response) {
+  return RunInstanceOperation(
+      context, "StartInstance", request->instance_id(), response,
+      [this, request, response](const std::string& tenant, absl::Time deadline) {
+        return HandleStartInstance(*deps_.store, *deps_.workflow, tenant, *request, response,
+                                   deadline);
+      });
 }
 
 grpc::ServerUnaryReactor* ProvisioningService::Purchase(

@@ -17,6 +17,7 @@
 #include "service/audit_log.h"
 #include "service/authenticator.h"
 #include "service/metrics.h"
+#include "service/node_group_manager.h"
 #include "service/order_driver.h"
 #include "service/order_workflow.h"
 #include "service/watch_hub.h"
@@ -37,6 +38,8 @@ class ProvisioningService final
     ServiceMetrics* metrics = nullptr;  // optional
     const Authenticator* auth = nullptr;
     AuditLog* audit = nullptr;  // optional
+    // For TerminateInstance of an instance in a node group.
+    NodeGroupManager* groups = nullptr;
     size_t max_watch_buffer = 1024;
   };
   explicit ProvisioningService(Deps deps) : deps_(deps) {}
@@ -55,6 +58,16 @@ class ProvisioningService final
   grpc::ServerUnaryReactor* Terminate(grpc::CallbackServerContext* context,
                                       const provisioning::v1::TerminateRequest* request,
                                       provisioning::v1::Order* response) override;
+  grpc::ServerUnaryReactor* TerminateInstance(
+      grpc::CallbackServerContext* context,
+      const provisioning::v1::TerminateInstanceRequest* request,
+      provisioning::v1::Order* response) override;
+  grpc::ServerUnaryReactor* StopInstance(grpc::CallbackServerContext* context,
+                                         const provisioning::v1::StopInstanceRequest* request,
+                                         provisioning::v1::Order* response) override;
+  grpc::ServerUnaryReactor* StartInstance(grpc::CallbackServerContext* context,
+                                          const provisioning::v1::StartInstanceRequest* request,
+                                          provisioning::v1::Order* response) override;
   // A provisioning.v1.WatchRequest in, a stream of WatchEvents out.
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* context,
                                                     const grpc::ByteBuffer* request) override;
@@ -67,7 +80,14 @@ class ProvisioningService final
                                       google::protobuf::Message* response,
                                       std::function<absl::Status(const std::string&)> handler);
   void Audit(const std::string& tenant, const char* action, const std::string& request_id,
-             const std::string& order_id, const absl::Status& outcome);
+             const std::string& order_id, const absl::Status& outcome,
+             const std::string& instance_id = "");
+  // RunOnPool of a per-instance operation `action` on `instance_id`,
+  // audited with the order it answers.
+  grpc::ServerUnaryReactor* RunInstanceOperation(
+      grpc::CallbackServerContext* context, const char* action, const std::string& instance_id,
+      provisioning::v1::Order* response,
+      std::function<absl::Status(const std::string& tenant, absl::Time deadline)> handler);
 
   const Deps deps_;
   std::atomic<bool> draining_{false};

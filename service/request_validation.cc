@@ -339,4 +339,10 @@ absl::Status ValidateTerminateRequest(
   return v.Status();
 }
 
+absl::Status ValidateInstanceIdField(const std::string& instance_id) {
+  Violations v;
+  CheckId(v, "instance_id", instance_id, /*required=*/true);
+  return v.Status();
+}
+
 }  // namespace cvm

@@ -6,6 +6,8 @@
 #ifndef CVM_PROVISIONER_SERVICE_REQUEST_VALIDATION_H_
 #define CVM_PROVISIONER_SERVICE_REQUEST_VALIDATION_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "provisioning/v1/provisioning.pb.h"
 
@@ -29,6 +31,8 @@ absl::Status ValidateQuoteRequest(const provisioning::v1::QuoteRequest& request)
 absl::Status ValidateDescribeRequest(const provisioning::v1::DescribeRequest& request);
 absl::Status ValidateWatchRequest(const provisioning::v1::WatchRequest& request);
 absl::Status ValidateTerminateRequest(const provisioning::v1::TerminateRequest& request);
+// TerminateInstance, StopInstance, StartInstance: their instance_id.
+absl::Status ValidateInstanceIdField(const std::string& instance_id);
 
 }  // namespace cvm
 

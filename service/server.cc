@@ -284,6 +284,7 @@ absl::Status Server::Start() {
   deps.driver = driver_.get();
   deps.auth = auth_.get();
   deps.audit = audit_.get();
+  deps.groups = group_manager_.get();
   deps.store = store_.get();
   deps.hub = hub_.get();
   deps.pool = pool_.get();

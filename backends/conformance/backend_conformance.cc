@@ -228,6 +228,33 @@ TEST_P(BackendConformanceTest, TerminateReleasesAndIsIdempotent) {
   EXPECT_TRUE(backend_->Terminate(Region(), unknown).ok());
 }
 
+TEST_P(BackendConformanceTest, StopAndStartShowInDescribeAndAreIdempotent) {
+  auto ids = backend_->Create(Request("power", 1));
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  GetParam().advance_time(GetParam().time_to_active);
+  auto state = [&] {
+    auto statuses = backend_->Describe(Region(), *ids);
+    EXPECT_TRUE(statuses.ok()) << statuses.status();
+    return statuses.ok() ? (*statuses)[0].state : Instance::STATE_UNSPECIFIED;
+  };
+  const absl::Status stop = backend_->Stop(Region(), *ids, /*stop_charging=*/true,
+                                           absl::InfiniteFuture());
+  if (stop.code() == absl::StatusCode::kUnimplemented) GTEST_SKIP() << "no power control";
+  ASSERT_TRUE(stop.ok()) << stop;
+  EXPECT_EQ(state(), Instance::STOPPED);  // stopping already describes so
+  EXPECT_TRUE(backend_->Stop(Region(), *ids, true, absl::InfiniteFuture()).ok());
+  GetParam().advance_time(GetParam().time_to_active);
+  EXPECT_EQ(state(), Instance::STOPPED);
+  ASSERT_TRUE(backend_->Start(Region(), *ids, absl::InfiniteFuture()).ok());
+  EXPECT_TRUE(backend_->Start(Region(), *ids, absl::InfiniteFuture()).ok());
+  GetParam().advance_time(GetParam().time_to_active);
+  EXPECT_EQ(state(), Instance::RUNNING);
+  EXPECT_TRUE(backend_->Start(Region(), *ids, absl::InfiniteFuture()).ok());
+  const std::vector<std::string> unknown = {"ins-neverexisted"};
+  EXPECT_EQ(backend_->Stop(Region(), unknown, false, absl::InfiniteFuture()).code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_P(BackendConformanceTest, QuoteHasACurrencyAndAPositivePrice) {
   auto quote = backend_->Quote(GetParam().buyable_spec, 2);
   ASSERT_TRUE(quote.ok()) << quote.status();

@@ -189,6 +189,7 @@ absl::StatusOr<std::vector<std::string>> FakeBackend::Create(
     instance.launch_failed = launch_fails;
     instance.index = index;
     instance.hourly_micros = charge.hourly_micros;
+    instance.pay_as_you_go = request.spec.has_pay_as_you_go();
     ids.push_back(std::move(id));
   }
   tokens_[request.client_token] = ids;
@@ -217,6 +218,10 @@ InstanceStatus FakeBackend::StatusOfLocked(const std::string& id) const {
     status.state = Instance::PENDING;
   } else if (instance.launch_failed) {
     status.state = Instance::LAUNCH_FAILED;
+  } else if (instance.stopped) {
+    status.state = Instance::STOPPED;
+  } else if (clock_->Now() - instance.started_at < pending_duration_) {
+    status.state = Instance::PENDING;  // starting again
   } else {
     status.state = Instance::RUNNING;
     if (instance.wants_public_ip && age >= pending_duration_ + public_ip_delay_) {

@@ -5,13 +5,17 @@
 // one was asked for. Stock, quota, sold-out zones, spot market price and
 // injected failures (FakeBackendConfig) make every error path reachable.
 // Quote prices instances and public bandwidth like Tencent (quote_parts.h);
-// Terminate releases at once, prepaid or not (no recycle bin).
+// Terminate releases at once, prepaid or not (no recycle bin). Stop stops a
+// RUNNING instance at once (STOPPED); Start makes a STOPPED one PENDING for
+// pending_duration, then RUNNING (fake_backend_power.cc).
 // Implements the Backend contract (backends/backend.h), so thread-safe and
 // idempotent by client token.
 //
 // With a configured balance the fake keeps books (fake_backend_billing.cc):
 // Balance() is the balance less what live pay-as-you-go and spot instances
-// have cost so far on the clock and what prepaid orders cost up front.
+// have cost so far on the clock (a pay-as-you-go one stopped with
+// stop_charging costs nothing until it starts) and what prepaid orders cost
+// up front.
 #ifndef CVM_PROVISIONER_BACKENDS_FAKE_FAKE_BACKEND_H_
 #define CVM_PROVISIONER_BACKENDS_FAKE_FAKE_BACKEND_H_
 
@@ -49,6 +53,10 @@ class FakeBackend : public Backend {
                          absl::Time deadline) override;
   absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
                                                 int count, absl::Time deadline) override;
+  absl::Status Stop(const std::string& region, absl::Span<const std::string> instance_ids,
+                    bool stop_charging, absl::Time deadline) override;
+  absl::Status Start(const std::string& region, absl::Span<const std::string> instance_ids,
+                     absl::Time deadline) override;
 
   // UNIMPLEMENTED without a configured balance (FakeBackendConfig.balance).
   absl::StatusOr<AccountBalance> Balance() override;
@@ -79,6 +87,14 @@ class FakeBackend : public Backend {
     // terminated.
     int64_t hourly_micros = 0;
     absl::Time terminated_at = absl::InfiniteFuture();
+    // Power (fake_backend_power.cc): stopped, or PENDING again from
+    // started_at; a pay-as-you-go instance stopped with stop_charging is not
+    // billed from charge_off_since on, and was not for uncharged before.
+    bool pay_as_you_go = false;
+    bool stopped = false;
+    absl::Time started_at = absl::InfinitePast();
+    absl::Time charge_off_since = absl::InfiniteFuture();
+    absl::Duration uncharged;
   };
   // What buying `request` costs when a balance is kept: each instance per
   // hour, and the order up front (prepaid).
@@ -100,6 +116,11 @@ class FakeBackend : public Backend {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The charge of `request` (zero without a balance), from Quote().
   absl::StatusOr<Charge> ChargeOf(const CreateRequest& request);
+  // Stops (start false) or starts the instances, all or none.
+  absl::Status ChangePower(absl::Span<const std::string> instance_ids, bool start,
+                           bool stop_charging);
+  // How long the instance has been billed up to `now`.
+  static absl::Duration BilledFor(const FakeInstance& instance, absl::Time now);
 
   const provisioning::fake::v1::FakeBackendConfig config_;
   Clock* const clock_;

@@ -39,10 +39,8 @@ absl::StatusOr<AccountBalance> FakeBackend::Balance() {
   absl::int128 spent = 0;
   for (const auto& [id, instance] : instances_) {
     if (instance.launch_failed) continue;  // never ran, never billed
-    const absl::Time end = std::min(now, instance.terminated_at);
-    if (end <= instance.create_time) continue;
-    spent +=
-        absl::int128(instance.hourly_micros) * absl::ToInt64Seconds(end - instance.create_time);
+    spent += absl::int128(instance.hourly_micros) *
+             absl::ToInt64Seconds(BilledFor(instance, now));
   }
   const absl::int128 balance = absl::int128(*balance_micros_) - spent / 3600;
   AccountBalance result;
@@ -51,6 +49,14 @@ absl::StatusOr<AccountBalance> FakeBackend::Balance() {
                       : static_cast<int64_t>(balance);
   result.currency = config_.currency().empty() ? "CNY" : config_.currency();
   return result;
+}
+
+absl::Duration FakeBackend::BilledFor(const FakeInstance& instance, absl::Time now) {
+  const absl::Time end = std::min(now, instance.terminated_at);
+  if (end <= instance.create_time) return absl::ZeroDuration();
+  absl::Duration uncharged = instance.uncharged;
+  if (instance.charge_off_since < end) uncharged += end - instance.charge_off_since;
+  return std::max(absl::ZeroDuration(), end - instance.create_time - uncharged);
 }
 
 void FakeBackend::TopUp(int64_t micros) {

@@ -10,7 +10,7 @@ namespace {
 constexpr const char* kKnownActions[] = {
     "RunInstances",          "DescribeInstances",    "TerminateInstances",
     "InquiryPriceRunInstances", "DescribeAccountQuota", "DescribeZoneInstanceConfigInfos",
-    "DescribeAccountBalance"};
+    "DescribeAccountBalance", "StopInstances",        "StartInstances"};
 
 }  // namespace
 

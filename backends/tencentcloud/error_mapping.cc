@@ -1,6 +1,7 @@
 #include "backends/tencentcloud/error_mapping.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "backends/backend.h"
 #include "common/status_details.h"
@@ -9,7 +10,7 @@ namespace cvm::tencentcloud {
 namespace {
 
 struct Rule {
-  const char* prefix;  // exact code, or a prefix ending in '.'
+  const char* prefix;  // exact code, or a prefix ending in '.' or '*'
   absl::StatusCode code;
   const char* reason;
 };
@@ -31,6 +32,17 @@ constexpr Rule kRules[] = {
     {"ResourcesSoldOut.", absl::StatusCode::kFailedPrecondition, "ZONE_SOLD_OUT"},
     {"InvalidParameterValue.InsufficientPrice", absl::StatusCode::kFailedPrecondition,
      "SPOT_PRICE_TOO_LOW"},
+    // StopInstances / StartInstances (backends/backend.h rule 9).
+    {"UnsupportedOperation.InstanceState*", absl::StatusCode::kFailedPrecondition,
+     "INSTANCE_STATE"},
+    {"UnsupportedOperation.StoppedModeStopCharging", absl::StatusCode::kFailedPrecondition,
+     "STOP_CHARGING_UNSUPPORTED"},
+    {"OperationDenied.InstanceOperationInProgress", absl::StatusCode::kUnavailable,
+     "CLOUD_OPERATION_IN_PROGRESS"},
+    {"MutexOperation.TaskRunning", absl::StatusCode::kUnavailable, "CLOUD_OPERATION_IN_PROGRESS"},
+    {"InvalidInstanceId.Malformed", absl::StatusCode::kInvalidArgument, "CLOUD_INVALID_PARAMETER"},
+    {"InvalidParameterCombination", absl::StatusCode::kInvalidArgument, "CLOUD_INVALID_PARAMETER"},
+    {"UnknownParameter", absl::StatusCode::kInvalidArgument, "CLOUD_INVALID_PARAMETER"},
     {"InvalidClientToken.", absl::StatusCode::kInvalidArgument, "CLOUD_INVALID_PARAMETER"},
     {"InvalidParameterValue", absl::StatusCode::kInvalidArgument, "CLOUD_INVALID_PARAMETER"},
     {"InvalidParameter", absl::StatusCode::kInvalidArgument, "CLOUD_INVALID_PARAMETER"},
@@ -44,8 +56,9 @@ constexpr Rule kRules[] = {
 };
 
 bool Matches(const std::string& code, const char* prefix) {
-  const absl::string_view p(prefix);
+  absl::string_view p(prefix);
   if (absl::EndsWith(p, ".")) return absl::StartsWith(code, p);
+  if (absl::ConsumeSuffix(&p, "*")) return absl::StartsWith(code, p);
   return code == p || absl::StartsWith(code, absl::StrCat(p, "."));
 }
 

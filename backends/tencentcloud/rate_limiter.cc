@@ -20,7 +20,8 @@ int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0
 std::map<std::string, double> DefaultRateLimits() {
   return {{"RunInstances", 10},      {"TerminateInstances", 10},
           {"InquiryPriceRunInstances", 10}, {"DescribeInstances", 40},
-          {"DescribeInstancesStatus", 40}};
+          {"DescribeInstancesStatus", 40},  {"StopInstances", 10},
+          {"StartInstances", 10}};
 }
 
 RateLimiter::RateLimiter(Clock* clock, Options options, Sleep sleep)

@@ -312,6 +312,48 @@ absl::StatusOr<std::vector<std::string>> TencentBackend::StillToRelease(
   return left;
 }
 
+absl::Status TencentBackend::Stop(const std::string& region,
+                                  absl::Span<const std::string> instance_ids, bool stop_charging,
+                                  absl::Time deadline) {
+  return ChangePower(
+      false, region, instance_ids,
+      {{"StopType", "SOFT_FIRST"}, {"StoppedMode", stop_charging ? "STOP_CHARGING" : "KEEP_CHARGING"}},
+      deadline);
+}
+
+absl::Status TencentBackend::Start(const std::string& region,
+                                   absl::Span<const std::string> instance_ids,
+                                   absl::Time deadline) {
+  return ChangePower(true, region, instance_ids, Json::object(), deadline);
+}
+
+absl::Status TencentBackend::ChangePower(bool start, const std::string& region,
+                                         absl::Span<const std::string> instance_ids, Json params,
+                                         absl::Time deadline) {
+  if (instance_ids.empty()) return absl::OkStatus();
+  if (instance_ids.size() > kMaxDescribeBatch) {
+    return InvalidFields({{"instance_ids", absl::StrCat("at most ", kMaxDescribeBatch)}});
+  }
+  const char* action = start ? "StartInstances" : "StopInstances";
+  const std::vector<std::string> ids(instance_ids.begin(), instance_ids.end());
+  params["InstanceIds"] = ids;
+  absl::Status refused = Cvm(action, region, params, deadline).status();
+  if (ErrorReason(refused) != "INSTANCE_STATE") return refused;
+  // Tencent executed nothing. Some may already be where the action takes
+  // them (a repeat after a lost answer): ask again for the others only.
+  ASSIGN_OR_RETURN(std::vector<InstanceStatus> statuses, Describe(region, ids));
+  std::vector<std::string> left;
+  for (const InstanceStatus& status : statuses) {
+    const bool there = start ? status.state == Instance::RUNNING || status.state == Instance::PENDING
+                             : status.state == Instance::STOPPED;
+    if (!there) left.push_back(status.instance_id);
+  }
+  if (left.empty()) return absl::OkStatus();
+  if (left.size() == ids.size()) return refused;  // none was: the refusal stands
+  params["InstanceIds"] = left;
+  return Cvm(action, region, std::move(params), deadline).status();
+}
+
 absl::StatusOr<provisioning::v1::Quote> TencentBackend::Quote(const InstanceSpec& spec, int count,
                                                               absl::Time deadline) {
   ASSIGN_OR_RETURN(Json answer, Cvm("InquiryPriceRunInstances", spec.region(),

@@ -14,7 +14,12 @@
 // rules and released later: see docs/money.md); Quote is
 // InquiryPriceRunInstances, instances and bandwidth in the configured
 // currency; Balance is billing DescribeAccountBalance, in the same
-// configured currency.
+// configured currency. Stop is StopInstances (StopType SOFT_FIRST: a clean
+// shutdown, forced when it fails; StoppedMode STOP_CHARGING or
+// KEEP_CHARGING), Start is StartInstances; Tencent refuses a whole batch
+// when one instance is already where the action takes it, so that refusal
+// is followed by a Describe and one call for the rest (rule 9's
+// idempotency).
 //
 // Implements backends/backend.h (thread-safe; idempotent by client token).
 #ifndef CVM_PROVISIONER_BACKENDS_TENCENTCLOUD_TENCENT_BACKEND_H_
@@ -49,6 +54,10 @@ class TencentBackend : public Backend {
                          absl::Time deadline) override;
   absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::InstanceSpec& spec,
                                                 int count, absl::Time deadline) override;
+  absl::Status Stop(const std::string& region, absl::Span<const std::string> instance_ids,
+                    bool stop_charging, absl::Time deadline) override;
+  absl::Status Start(const std::string& region, absl::Span<const std::string> instance_ids,
+                     absl::Time deadline) override;
   absl::StatusOr<AccountBalance> Balance() override;
   absl::StatusOr<CellOffers> Offers(const std::string& region, absl::Span<const std::string> zones,
                                     absl::Span<const std::string> instance_types,
@@ -60,6 +69,10 @@ class TencentBackend : public Backend {
   // The zone sells the spec's instance_type, has the stock, and a spot max
   // price is not below the market: the offer, or FAILED_PRECONDITION.
   absl::StatusOr<ZoneOffer> CheckOffer(const CreateRequest& request);
+  // StopInstances or StartInstances (`start`) of the ids with `params`.
+  absl::Status ChangePower(bool start, const std::string& region,
+                           absl::Span<const std::string> instance_ids, Json params,
+                           absl::Time deadline);
   // Of `ids`, those neither released nor returned to the recycle bin.
   absl::StatusOr<std::vector<std::string>> StillToRelease(const std::string& region,
                                                           const std::vector<std::string>& ids);

@@ -4,8 +4,7 @@
 #include "backends/conformance/backend_conformance.h"
 #include "backends/tencentcloud/emulator/emulator_server.h"
 #include "backends/tencentcloud/emulator/test_world.h"
-#include "backends/tencentcloud/tencentcloud_config.pb.h"
-#include "plugins/registry.h"
+#include "backends/tencentcloud/tencent_test_backend.h"
 
 namespace cvm::tencentcloud {
 namespace {
@@ -23,12 +22,7 @@ ConformanceEnv TencentEnv() {
   ConformanceEnv env;
   env.name = "TencentCloudOnEmulator";
   env.make_backend = []() -> std::unique_ptr<Backend> {
-    provisioning::tencentcloud::v1::TencentCloudConfig config;
-    config.set_endpoint_override(absl::StrCat("http://127.0.0.1:", Emulator()->port()));
-    config.mutable_credentials()->set_secret_id(kTestSecretId);
-    config.mutable_credentials()->set_secret_key(kTestSecretKey);
-    config.set_currency("CNY");
-    auto backend = BackendRegistry::Global().Find("tencentcloud")->Create(config, {});
+    auto backend = TencentBackendOn(Emulator()->port(), kTestSecretId, kTestSecretKey);
     return backend.ok() ? *std::move(backend) : nullptr;
   };
   env.advance_time = [](absl::Duration d) { Emulator()->clock().Advance(d); };

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "backends/tencentcloud/emulator/emulator_server.h"
 #include "backends/tencentcloud/emulator/test_world.h"
+#include "backends/tencentcloud/tencent_test_backend.h"
 #include "backends/tencentcloud/tencentcloud_config.pb.h"
 #include "common/status_details.h"
 #include "gmock/gmock.h"
@@ -33,12 +34,7 @@ class TencentBackendTest : public ::testing::Test {
   }
 
   std::unique_ptr<Backend> BackendAt(int port, const std::string& id, const std::string& key) {
-    provisioning::tencentcloud::v1::TencentCloudConfig config;
-    config.set_endpoint_override(absl::StrCat("http://127.0.0.1:", port));
-    config.mutable_credentials()->set_secret_id(id);
-    config.mutable_credentials()->set_secret_key(key);
-    config.set_currency(currency_);
-    auto backend = BackendRegistry::Global().Find("tencentcloud")->Create(config, {});
+    auto backend = TencentBackendOn(port, id, key, currency_);
     EXPECT_TRUE(backend.ok()) << backend.status();
     return backend.ok() ? *std::move(backend) : nullptr;
   }

@@ -155,6 +155,30 @@ test("TerminateInstances releases; the instance then vanishes", async () => {
                     "InvalidInstanceId.NotFound");
 });
 
+test("StopInstances (STOP_CHARGING) and StartInstances walk an instance to STOPPED and back", async () => {
+  const client = cvm();
+  const run = await client.RunInstances({ ...purchase, InstanceCount: 1, ClientToken: "sdk-power" });
+  const ids = { InstanceIds: run.InstanceIdSet };
+  const state = async () => (await client.DescribeInstances(ids)).InstanceSet[0];
+  await advance(600);
+  const stop = await client.StopInstances({ ...ids, StopType: "SOFT_FIRST", StoppedMode: "STOP_CHARGING" });
+  assert.match(stop.RequestId, /.+/);
+  assert.equal((await state()).InstanceState, "STOPPING");
+  await advance(60);
+  const stopped = await state();
+  assert.equal(stopped.InstanceState, "STOPPED");
+  assert.equal(stopped.StopChargingMode, "STOP_CHARGING");
+  assert.equal(stopped.LatestOperation, "StopInstances");
+  await rejectsWith(client.StopInstances(ids), "UnsupportedOperation.InstanceStateStopped");
+  await client.StartInstances(ids);
+  assert.equal((await state()).InstanceState, "STARTING");
+  await advance(60);
+  const running = await state();
+  assert.equal(running.InstanceState, "RUNNING");
+  assert.equal(running.StopChargingMode, "NOT_APPLICABLE");
+  await rejectsWith(client.StartInstances(ids), "UnsupportedOperation.InstanceStateRunning");
+});
+
 // The fields of a request model in the installed SDK's cvm_models.d.ts.
 function modelFields(name) {
   const dir = path.dirname(require.resolve("tencentcloud-sdk-nodejs-cvm/package.json"));
@@ -186,11 +210,13 @@ test("the emulator takes every field of the SDK's request models and refuses oth
       VirtualPrivateCloud: { VpcId: "vpc-1", SubnetId: "subnet-1", [f]: "x" } } }),
     LaunchTemplate: (f) => ({ RunInstances: { ...purchase, DryRun: true,
                                               LaunchTemplate: { LaunchTemplateId: "lt-x", [f]: "x" } } }),
+    StopInstancesRequest: (f) => ({ StopInstances: { InstanceIds: ["ins-ffffffff"], [f]: "x" } }),
+    StartInstancesRequest: (f) => ({ StartInstances: { InstanceIds: ["ins-ffffffff"], [f]: "x" } }),
   };
   let checked = 0;
   for (const [model, place] of Object.entries(where)) {
     const fields = modelFields(model);
-    assert.ok(fields.length >= 2, `${model} has fields`);
+    assert.ok(fields.length >= 1, `${model} has fields`);
     for (const field of [...fields, "NotInTheModel"]) {
       const [[action, params]] = Object.entries(place(field));
       const got = await code(() => client[action](params));

@@ -76,6 +76,9 @@ CvmEmulator::CvmEmulator(const EmulatorConfig& config, Clock* clock)
       returned_release_delay_(DurationOr(config.returned_release_delay(),
                                          config.has_returned_release_delay(),
                                          absl::Hours(7 * 24))),
+      stop_for_(DurationOr(config.stop_duration(), config.has_stop_duration(), absl::Seconds(5))),
+      start_for_(
+          DurationOr(config.start_duration(), config.has_start_duration(), absl::Seconds(5))),
       // Checked in Create(); unset is free.
       bandwidth_micros_per_mbps_(ParseMoneyMicros(config.bandwidth_price_per_mbps_hour()).value_or(0)),
       traffic_micros_per_gb_(ParseMoneyMicros(config.traffic_price_per_gb()).value_or(0)) {
@@ -183,6 +186,11 @@ Json CvmEmulator::Dispatch(AccountBooks& books, const Account& account,
     }
     if (action == "DescribeInstances") return DescribeInstances(books, params);
     if (action == "TerminateInstances") return TerminateInstances(books, params);
+    if (action == "StopInstances" || action == "StartInstances") {
+      Json error = UnknownParameter(action, params);
+      if (!error.is_null()) return error;
+      return ChangePower(books, params, action == "StartInstances");
+    }
     if (action == "DescribeAccountQuota") {
       return DescribeAccountQuota(books, account, region, params);
     }
@@ -355,14 +363,7 @@ CvmEmulator::Instance* CvmEmulator::FindInstance(const std::string& id, AccountB
 Json CvmEmulator::Describe(const Instance& i) const {
   const absl::Time now = clock_->Now();
   const absl::Duration age = now - i.created;
-  std::string state = "RUNNING";
-  if (Released(i, now)) {
-    state = "TERMINATING";
-  } else if (now >= i.shutdown) {
-    state = "SHUTDOWN";
-  } else if (age < pending_) {
-    state = "PENDING";
-  }
+  const std::string state = StateOf(i, now);
   // An isolation shows from the shutdown on, through the release.
   const bool isolated = now >= i.shutdown && !i.isolated_source.empty();
   const std::string restrict_state = !isolated                       ? "NORMAL"
@@ -388,6 +389,7 @@ Json CvmEmulator::Describe(const Instance& i) const {
       {"IsolatedSource", isolated ? i.isolated_source : "NOTISOLATED"},
       {"CreatedTime", IsoTime(i.created)},
       {"LatestOperation", i.latest_operation},
+      {"StopChargingMode", state == "STOPPED" ? i.stopped_mode : "NOT_APPLICABLE"},
       {"LatestOperationState", "SUCCESS"},
       {"Tags", i.tags},
       {"InternetAccessible",

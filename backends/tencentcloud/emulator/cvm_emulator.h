@@ -41,6 +41,16 @@
 // InquiryPriceRunInstances at the top, and inside DataDisks, Placement,
 // VirtualPrivateCloud and LaunchTemplate) is refused with UnknownParameter.
 //
+// Power (emulator_power.cc): StopInstances takes RUNNING instances to
+// STOPPING, then stop_duration later STOPPED; StartInstances takes STOPPED
+// ones to STARTING, then start_duration later RUNNING; both refuse an
+// instance in another state (UnsupportedOperation.InstanceState<State>),
+// all or nothing. StoppedMode STOP_CHARGING (pay-as-you-go only, else
+// UnsupportedOperation.StoppedModeStopCharging) stops the instance's own
+// price from accruing from the moment it is STOPPED until StartInstances;
+// its hourly bandwidth still accrues (Tencent's "no charges when shut down"
+// covers CPU and memory only). KEEP_CHARGING (the default) bills on.
+//
 // Time-driven changes are applied lazily: every call first brings the books
 // up to the clock's now (settling each hour passed, in order), so moving the
 // clock forward by days at once gives the same books as living through them.
@@ -105,8 +115,9 @@ class CvmEmulator {
   // settlements, prepaid purchases and renewals), "RefundedCents" (returned
   // prepaid instances), "InArrears", "Isolated" (instances isolated now, any
   // IsolatedSource), "Returned" (prepaid instances in the recycle bin now),
-  // "Renewals" (automatic renewals paid) and "SpotReclaimed" (live spot
-  // instances given reclaim notice); and
+  // "Renewals" (automatic renewals paid), "SpotReclaimed" (live spot
+  // instances given reclaim notice) and "Stopped" (instances STOPPING or
+  // STOPPED now); and
   // "RateLimits": the most requests seen in one second per action
   // ("BusiestSecond"), how many were refused ("Refused"), and the requests
   // admitted in each of the last 600 seconds per action ("CallsPerSecond":
@@ -232,6 +243,15 @@ class CvmEmulator {
     // The last action asked of it (DescribeInstances LatestOperation); a
     // spot reclaim or an isolation is the cloud's, not an action.
     std::string latest_operation = "RunInstances";
+    // Power (emulator_power.cc): the last StopInstances and StartInstances
+    // (InfinitePast: never); the later one says which way it went. The
+    // StoppedMode of the last stop. STOP_CHARGING: the instance's own price
+    // does not accrue from charge_off (the STOPPED moment) on; StartInstances
+    // counts that up to its call and clears it.
+    absl::Time stopped_at = absl::InfinitePast();
+    absl::Time started_at = absl::InfinitePast();
+    std::string stopped_mode;
+    absl::Time charge_off = absl::InfiniteFuture();
     int64_t month_micros = 0;
     int64_t period_micros = 0;
     absl::Time period_start;
@@ -279,6 +299,15 @@ class CvmEmulator {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Json TerminateInstances(AccountBooks& books, const Json& params)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Power (emulator_power.cc): StopInstances (start false) or
+  // StartInstances, validated against the SDK's request models.
+  Json ChangePower(AccountBooks& books, const Json& params, bool start)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The InstanceState DescribeInstances shows at `now`.
+  std::string StateOf(const Instance& instance, absl::Time now) const;
+  // Seconds of [from, to) in which the instance's own price does not accrue
+  // (stopped with STOP_CHARGING), counted as Accrue() counts seconds.
+  static int64_t UnchargedSeconds(const Instance& instance, absl::Time from, absl::Time to);
   Json InquiryPrice(const std::string& region, const Json& params) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Json DescribeAccountQuota(const AccountBooks& books,
@@ -388,6 +417,8 @@ class CvmEmulator {
   const absl::Duration spot_notice_;
   const absl::Duration spot_shutdown_for_;
   const absl::Duration returned_release_delay_;
+  const absl::Duration stop_for_;
+  const absl::Duration start_for_;
   const int64_t bandwidth_micros_per_mbps_;
   const int64_t traffic_micros_per_gb_;
 

@@ -53,7 +53,8 @@ void CvmEmulator::Accrue(AccountBooks& books, Instance& instance, absl::Time unt
     if (to > from) {
       // Whole seconds of the clock crossed: additive however the time is cut.
       const int64_t seconds = absl::ToUnixSeconds(to) - absl::ToUnixSeconds(from);
-      books.unsettled += PostpaidMicros(instance) * seconds;
+      books.unsettled += PostpaidMicros(instance) * seconds -
+                         instance.hourly_micros * UnchargedSeconds(instance, from, to);
     }
   }
   instance.accrued_until = std::max(instance.accrued_until, until);
@@ -89,11 +90,15 @@ void CvmEmulator::SettleSteadyHours(AccountBooks& books, absl::Time now) {
   for (const auto& [id, instance] : books.instances) {
     if (instance.accrued_until > last) return;  // billed ahead: hour by hour
     const absl::Time down = std::min(instance.shutdown, instance.terminated);
-    for (absl::Time t : {instance.created, down}) {
+    for (absl::Time t : {instance.created, down, instance.charge_off}) {
       if (t > last) change = std::min(change, t);
     }
     if (instance.created > last || down <= last) continue;
-    units_per_hour += __int128{PostpaidMicros(instance)} * 3600;
+    // Stopped without charging from before `last` on: only its bandwidth
+    // accrues.
+    const bool uncharged = instance.charge_off <= last;
+    units_per_hour +=
+        __int128{PostpaidMicros(instance) - (uncharged ? instance.hourly_micros : 0)} * 3600;
   }
   absl::Duration part_hour;
   int64_t hours = absl::IDivDuration(change - last, absl::Hours(1), &part_hour);

@@ -221,7 +221,9 @@ bool CvmEmulator::Admit(const std::string& secret_id, const std::string& action,
                                                         {"TerminateInstances", 10},
                                                         {"InquiryPriceRunInstances", 10},
                                                         {"DescribeInstances", 40},
-                                                        {"DescribeInstancesStatus", 40}};
+                                                        {"DescribeInstancesStatus", 40},
+                                                        {"StopInstances", 10},
+                                                        {"StartInstances", 10}};
   int limit = 20;
   if (auto it = config_.rate_limits().find(action); it != config_.rate_limits().end()) {
     limit = it->second;
@@ -266,13 +268,15 @@ Json CvmEmulator::Books() {
   out["RateLimits"] = Json{
       {"BusiestSecond", busiest_second_}, {"Refused", rate_limited_}, {"CallsPerSecond", calls}};
   for (const auto& [secret_id, books] : books_) {
-    int live = 0, isolated = 0, returned = 0, reclaimed = 0;
+    int live = 0, isolated = 0, returned = 0, reclaimed = 0, stopped = 0;
     for (const auto& [id, instance] : books.instances) {
       if (Released(instance, now)) continue;
       ++live;
       isolated += now >= instance.shutdown && !instance.isolated_source.empty() ? 1 : 0;
       returned += now >= instance.shutdown && instance.isolated_source == "MANMADE" ? 1 : 0;
       reclaimed += instance.spot_termination != absl::InfiniteFuture() ? 1 : 0;
+      const std::string state = StateOf(instance, now);
+      stopped += state == "STOPPING" || state == "STOPPED" ? 1 : 0;
     }
     out[secret_id] = Json{{"Created", books.instances.size()},
                           {"Live", live},
@@ -284,7 +288,8 @@ Json CvmEmulator::Books() {
                           {"InArrears", books.arrears_since != absl::InfiniteFuture()},
                           {"Isolated", isolated},
                           {"Returned", returned},
-                          {"SpotReclaimed", reclaimed}};
+                          {"SpotReclaimed", reclaimed},
+                          {"Stopped", stopped}};
   }
   return out;
 }

@@ -19,8 +19,8 @@ namespace {
 
 // The request models of tencentcloud-sdk-nodejs-cvm 4.1.316
 // (tencentcloud/services/cvm/v20170312/cvm_models.d.ts), field by field:
-// RunInstancesRequest, InquiryPriceRunInstancesRequest, and the nested
-// models checked below (tests/node/emulator_sdk_test.js holds the lists to
+// RunInstancesRequest, InquiryPriceRunInstancesRequest, StopInstancesRequest,
+// StartInstancesRequest, and the nested models checked below (tests/node/emulator_sdk_test.js holds the lists to
 // the installed SDK).
 const std::set<std::string>& Model(const std::string& name) {
   static const auto* const kModels = new std::map<std::string, std::set<std::string>>{
@@ -80,6 +80,8 @@ const std::set<std::string>& Model(const std::string& name) {
       {"VirtualPrivateCloud",
        {"VpcId", "SubnetId", "AsVpcGateway", "PrivateIpAddresses", "Ipv6AddressCount"}},
       {"LaunchTemplate", {"LaunchTemplateId", "LaunchTemplateVersion"}},
+      {"StopInstances", {"InstanceIds", "ForceStop", "StopType", "StoppedMode"}},
+      {"StartInstances", {"InstanceIds"}},
   };
   static const auto* const kNone = new std::set<std::string>();
   auto it = kModels->find(name);
