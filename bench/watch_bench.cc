@@ -1,19 +1,23 @@
-// Watch fan-out benchmark: server memory per stream and the delay from a
-// committed change to its delivery on every stream. Run by
-// bench/run_watch_bench.sh.
+// Watch fan-out benchmark: the service against the floor of gRPC on this
+// machine, side by side in one run. Run by bench/run_watch_bench.sh.
 //
-// Two phases in one run, a baseline (--baseline_streams) and the target
-// (--streams). Each starts the real provisioner (fake backend, memory store)
-// as a child process, opens the streams (Watch of all orders, callback API)
-// over separate connections from this process, waits for every SNAPSHOT and
-// reads the server's VmRSS before and after: RSS per stream = delta / streams.
-// Then it buys --purchases orders one at a time (each is a burst of four
-// changes: ACCEPTED, CHECKING, SUBMITTED, PROVISIONING, then one more when
-// the poller records the private IPs) and records, for every stream and
-// every change, receive time - the order's update_time (its commit time;
-// same machine, same clock). The changes of a phase are the store's revisions
-// after the snapshot (read back with Describe once it is quiet); every stream
-// must get every one of them once, in order: deliveries == streams x changes.
+// Two servers, interleaved for --rounds rounds (floor, service, floor, ...),
+// each started fresh as a child process:
+//   floor    bench/watch_floor_server: a bare callback-API gRPC server with
+//            the same Watch method and message type, one message per change
+//            per stream, nothing else;
+//   service  the real provisioner (fake backend, memory store), streams
+//            opened with batch_changes.
+// Each round opens --streams Watch streams of all orders (100 per
+// connection) from this process, waits for every SNAPSHOT and reads the
+// server's VmRSS before and after: RSS per stream = delta / streams. Then it
+// buys --purchases orders one at a time; each makes a burst of four changes
+// at once (ACCEPTED, CHECKING, SUBMITTED, PROVISIONING) and, ~2 s later, a
+// single change (the first poll), and the next purchase waits until every
+// stream has every change. For every stream and change it records receive
+// time - commit time. A change committed within 100 ms of another is a
+// burst change, else a single one. Every stream must see every revision
+// after its snapshot once, in order: deliveries == streams x changes.
 //
 // Exit code: 0 when the run is valid (whatever the verdicts), 1 when a count
 // or ordering check failed, 2 on a setup error.
@@ -21,62 +25,62 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/watch_bench_streams.h"
 #include "grpcpp/grpcpp.h"
 #include "provisioning/v1/provisioning.grpc.pb.h"
 #include "tests/server_process.h"
-#include "bench/watch_bench_streams.h"
 #include "tests/test_client.h"
 
-ABSL_FLAG(int, streams, 10000, "Watch streams in the target phase");
-ABSL_FLAG(int, baseline_streams, 100, "Watch streams in the baseline phase");
+ABSL_FLAG(int, streams, 10000, "Watch streams per round");
+ABSL_FLAG(int, rounds, 3, "rounds per side, interleaved");
 ABSL_FLAG(int, streams_per_connection, 100, "streams sharing one HTTP/2 connection");
-ABSL_FLAG(int, purchases, 10, "purchases per phase (five changes each)");
+ABSL_FLAG(int, purchases, 8, "purchases per round (a burst of four changes and one single)");
 ABSL_FLAG(int, client_threads, 4, "completion queues (one thread each) reading the streams");
-ABSL_FLAG(absl::Duration, gap, absl::Seconds(1),
-          "pause after each purchase (longer than the server's 500 ms poll interval)");
+ABSL_FLAG(std::string, only, "", "floor or service: run one side (for profiling; no ratios)");
 
 namespace cvm::bench {
 namespace {
 
-struct PhaseResult {
-  int streams = 0;
-  int connections = 0;
-  double open_seconds = 0;
-  int64_t rss_before_kb = 0;
-  int64_t rss_after_kb = 0;
-  int64_t changes = 0;
-  int64_t deliveries = 0;
-  int64_t order_errors = 0;
-  double server_cpu_seconds = 0;  // while fanning the changes out
-  double client_cpu_seconds = 0;  // this process, same period
-  std::vector<int32_t> delays_us;  // sorted
-  bool held = false;               // every stream opened and got its snapshot
-  bool complete = false;           // deliveries == streams x changes, in order
+enum Side { kFloor = 0, kService = 1 };
+constexpr const char* kSideNames[] = {"floor", "service"};
 
+struct Round {
+  int streams = 0;
+  int64_t rss_before_kb = 0, rss_after_kb = 0;
+  int64_t changes = 0, deliveries = 0, messages = 0, order_errors = 0;
+  double server_cpu_seconds = 0;  // while the changes fan out
+  int64_t order_bytes = 0;        // encoded orders of all changes, summed
+  std::vector<int32_t> single_us, burst_us;
+  // Per single change, its delay to the first stream it reached: what comes
+  // before the fan-out (commit, publication, serialization).
+  std::vector<int32_t> single_first_us;
+  bool complete = false;  // every stream held, deliveries == streams x changes, in order
   double kb_per_stream() const {
     return static_cast<double>(rss_after_kb - rss_before_kb) / streams;
   }
-  double percentile_ms(double p) const {
-    if (delays_us.empty()) return 0;
-    size_t i = static_cast<size_t>(p * delays_us.size());
-    return delays_us[std::min(i, delays_us.size() - 1)] / 1000.0;
-  }
 };
+
+double Percentile(std::vector<int32_t> delays_us, double q) {
+  if (delays_us.empty()) return 0;
+  std::sort(delays_us.begin(), delays_us.end());
+  const size_t i = std::min(delays_us.size() - 1, static_cast<size_t>(q * delays_us.size()));
+  return delays_us[i] / 1000.0;
+}
 
 // VmRSS of `pid` in kB (-1 if unreadable).
 int64_t RssKb(pid_t pid) {
@@ -106,15 +110,6 @@ double CpuSeconds(pid_t pid) {
   return ticks / sysconf(_SC_CLK_TCK);
 }
 
-// User + system CPU seconds of this process.
-double OwnCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-// Waits until `value` reaches `target`; false after `timeout`.
 bool WaitFor(const std::atomic<int64_t>& value, int64_t target, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (value.load() < target) {
@@ -132,8 +127,7 @@ std::shared_ptr<grpc::Channel> NewConnection(const std::string& target, int inde
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 
-// The store's latest revision: the largest order revision (every change is
-// an order's).
+// The server's latest revision (the largest order revision Describe shows).
 absl::StatusOr<int64_t> LatestRevision(Provisioning::Stub* stub) {
   provisioning::v1::DescribeRequest request;
   request.set_page_size(500);
@@ -146,101 +140,117 @@ absl::StatusOr<int64_t> LatestRevision(Provisioning::Stub* stub) {
   return latest;
 }
 
-// Opens and closes a few streams so lazy start-up costs are not counted.
-void WarmUp(const std::string& target) {
-  auto stub = Provisioning::NewStub(NewConnection(target, -1));
-  Pollers pollers(1);
-  Counters counters;
-  std::vector<std::unique_ptr<Stream>> streams;
-  for (int i = 0; i < 8; ++i) {
-    streams.push_back(std::make_unique<Stream>(stub.get(), pollers.queue(0), &counters, 0));
+absl::StatusOr<std::unique_ptr<cvm::testing::ServerProcess>> StartServer(Side side) {
+  if (side == kFloor) {
+    return cvm::testing::ServerProcess::StartCommand(
+        {cvm::testing::RunfilePath("bench/watch_floor_server"), "--listen=127.0.0.1:0"});
   }
-  WaitFor(counters.snapshots, 8, absl::Seconds(30));
-  for (auto& stream : streams) stream->Cancel();
-  WaitFor(counters.done, 8, absl::Seconds(30));
+  return cvm::testing::ServerProcess::Start(
+      cvm::testing::RunfilePath("bench/watch_bench_fake.textproto"), {"--store=memory"});
 }
 
-absl::StatusOr<PhaseResult> RunPhase(int stream_count) {
-  const std::string config = cvm::testing::RunfilePath("bench/watch_bench_fake.textproto");
-  auto server = cvm::testing::ServerProcess::Start(config);
+// Waits until `changes` revisions after the snapshot exist and every stream
+// got them; false on a timeout.
+bool AwaitChanges(Provisioning::Stub* stub, Counters& counters, int64_t changes, int streams) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    absl::StatusOr<int64_t> latest = LatestRevision(stub);
+    if (latest.ok() && *latest - counters.snapshot_revision.load() >= changes) {
+      return WaitFor(counters.deliveries, changes * streams, absl::Minutes(2));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
+absl::StatusOr<Round> RunRound(Side side, int stream_count) {
+  auto server = StartServer(side);
   if (!server.ok()) return server.status();
   const pid_t pid = (*server)->pid();
   const std::string target = (*server)->target();
   auto buyer = cvm::testing::NewStub(target);
-  WarmUp(target);
   absl::SleepFor(absl::Milliseconds(500));
 
-  PhaseResult result;
-  result.streams = stream_count;
-  result.rss_before_kb = RssKb(pid);
+  Round round;
+  round.streams = stream_count;
+  round.rss_before_kb = RssKb(pid);
   const int per_connection = std::max(1, absl::GetFlag(FLAGS_streams_per_connection));
   const int purchases = absl::GetFlag(FLAGS_purchases);
-  std::vector<std::shared_ptr<grpc::Channel>> connections;
   std::vector<std::unique_ptr<Provisioning::Stub>> stubs;
   std::vector<std::unique_ptr<Stream>> streams;
   Counters counters;
   Pollers pollers(absl::GetFlag(FLAGS_client_threads));
-  const absl::Time open_start = absl::Now();
   for (int i = 0; i < stream_count; ++i) {
     if (i % per_connection == 0) {
-      connections.push_back(NewConnection(target, static_cast<int>(connections.size())));
-      stubs.push_back(Provisioning::NewStub(connections.back()));
+      stubs.push_back(Provisioning::NewStub(NewConnection(target, static_cast<int>(stubs.size()))));
     }
-    streams.push_back(std::make_unique<Stream>(
-        stubs.back().get(), pollers.queue(connections.size() - 1), &counters, 5 * purchases));
+    streams.push_back(std::make_unique<Stream>(stubs.back().get(), pollers.queue(stubs.size() - 1),
+                                               &counters, 5 * purchases, side == kService,
+                                               /*records_commits=*/i == 0));
   }
-  result.connections = static_cast<int>(connections.size());
-  result.held = WaitFor(counters.snapshots, stream_count, absl::Minutes(5));
-  result.open_seconds = absl::ToDoubleSeconds(absl::Now() - open_start);
+  const bool held = WaitFor(counters.snapshots, stream_count, absl::Minutes(5));
   absl::SleepFor(absl::Seconds(1));  // let the server settle
-  result.rss_after_kb = RssKb(pid);
+  round.rss_after_kb = RssKb(pid);
 
-  // One purchase at a time; the next once the store is quiet (the gap is
-  // longer than the poll interval) and every stream has every change.
   const double cpu_start = CpuSeconds(pid);
-  const double own_cpu_start = OwnCpuSeconds();
-  for (int p = 0; p < purchases && result.held; ++p) {
+  bool flowing = held;
+  for (int p = 0; p < purchases && flowing; ++p) {
     provisioning::v1::Order order;
-    grpc::Status status = buyer->Purchase(
-        cvm::testing::ContextWithDeadline(60).get(),
-        cvm::testing::PurchaseOf(absl::StrCat("bench-", stream_count, "-", p), 1), &order);
+    grpc::Status status =
+        buyer->Purchase(cvm::testing::ContextWithDeadline(60).get(),
+                        cvm::testing::PurchaseOf(absl::StrCat("bench-", p), 1), &order);
     if (!status.ok()) return absl::InternalError("purchase failed: " + status.error_message());
-    absl::SleepFor(absl::GetFlag(FLAGS_gap));
-    absl::StatusOr<int64_t> latest = LatestRevision(buyer.get());
-    if (!latest.ok()) return latest.status();
-    result.changes = *latest - counters.snapshot_revision.load();
-    if (!WaitFor(counters.deliveries, result.changes * stream_count, absl::Minutes(2))) break;
+    flowing = AwaitChanges(buyer.get(), counters, 5 * (p + 1), stream_count);
   }
-  result.server_cpu_seconds = CpuSeconds(pid) - cpu_start;
-  result.client_cpu_seconds = OwnCpuSeconds() - own_cpu_start;
+  round.server_cpu_seconds = CpuSeconds(pid) - cpu_start;
   absl::StatusOr<int64_t> latest = LatestRevision(buyer.get());
   if (!latest.ok()) return latest.status();
-  result.changes = *latest - counters.snapshot_revision.load();
+  round.changes = *latest - counters.snapshot_revision.load();
 
   for (auto& stream : streams) stream->Cancel();
   WaitFor(counters.done, stream_count, absl::Minutes(2));
-  result.deliveries = counters.deliveries.load();
-  result.order_errors = counters.order_errors.load();
-  result.complete = result.held && result.order_errors == 0 &&
-                    result.changes >= 4 * purchases &&
-                    result.deliveries == result.changes * stream_count;
-  for (const auto& stream : streams) {
-    result.delays_us.insert(result.delays_us.end(), stream->delays_us().begin(),
-                            stream->delays_us().end());
+  round.deliveries = counters.deliveries.load();
+  round.messages = counters.messages.load();
+  round.order_errors = counters.order_errors.load();
+  round.complete = held && flowing && round.order_errors == 0 && round.changes == 5 * purchases &&
+                   round.deliveries == round.changes * stream_count;
+  std::map<int64_t, bool> single;  // revision -> committed alone
+  {
+    absl::MutexLock lock(&counters.mu);
+    for (auto it = counters.commits.begin(); it != counters.commits.end(); ++it) {
+      auto next = std::next(it);
+      const bool alone_before =
+          it == counters.commits.begin() || it->second - std::prev(it)->second > absl::Milliseconds(100);
+      const bool alone_after =
+          next == counters.commits.end() || next->second - it->second > absl::Milliseconds(100);
+      single[it->first] = alone_before && alone_after;
+    }
+    for (const auto& [revision, bytes] : counters.order_bytes) round.order_bytes += bytes;
   }
-  std::sort(result.delays_us.begin(), result.delays_us.end());
+  std::map<int64_t, int32_t> first_us;  // single revision -> smallest delay
+  for (const auto& stream : streams) {
+    for (const Delivery& d : stream->deliveries()) {
+      (single[d.revision] ? round.single_us : round.burst_us).push_back(d.delay_us);
+      if (!single[d.revision]) continue;
+      auto [it, added] = first_us.emplace(d.revision, d.delay_us);
+      if (!added) it->second = std::min(it->second, d.delay_us);
+    }
+  }
+  for (const auto& [revision, us] : first_us) round.single_first_us.push_back(us);
   streams.clear();
   (*server)->Stop(absl::Seconds(60)).IgnoreError();
-  return result;
+  return round;
 }
 
-void PrintRow(const char* name, const PhaseResult& r) {
-  std::printf("%-9s %7d %6d %7.1f %10.1f %9.1f %10.1f %8lld %11lld %8.2f %8.2f %8.2f %9.2f %9.2f\n",
-              name, r.streams, r.connections, r.open_seconds, r.rss_before_kb / 1024.0,
-              r.rss_after_kb / 1024.0, r.kb_per_stream(), static_cast<long long>(r.changes),
-              static_cast<long long>(r.deliveries), r.percentile_ms(0.50),
-              r.percentile_ms(0.99), r.percentile_ms(1.0), r.server_cpu_seconds,
-              r.client_cpu_seconds);
+void PrintRound(const char* name, int index, const Round& r) {
+  std::printf("%-8s %5d %7d %9.1f %8lld %7lld %11lld %9lld %9.1f %9.1f %9.1f %9.1f %9.2f %7s\n",
+              name, index, r.streams, r.kb_per_stream(), static_cast<long long>(r.changes),
+              static_cast<long long>(r.changes == 0 ? 0 : r.order_bytes / r.changes),
+              static_cast<long long>(r.deliveries), static_cast<long long>(r.messages),
+              Percentile(r.single_us, 0.5), Percentile(r.single_us, 0.99),
+              Percentile(r.burst_us, 0.5), Percentile(r.burst_us, 0.99),
+              r.deliveries == 0 ? 0.0 : r.server_cpu_seconds * 1e6 / r.deliveries,
+              r.complete ? "yes" : "NO");
 }
 
 }  // namespace
@@ -249,73 +259,87 @@ void PrintRow(const char* name, const PhaseResult& r) {
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as the server
-  using cvm::bench::PhaseResult;
-  // Runfiles next to the binary hold the provisioner and the config.
+  using cvm::bench::Round;
+  // Runfiles next to the binary hold the servers and the config.
   setenv("TEST_SRCDIR", absl::StrCat(argv[0], ".runfiles").c_str(), /*overwrite=*/0);
   rlimit files{};
   getrlimit(RLIMIT_NOFILE, &files);
-  files.rlim_cur = files.rlim_max;  // the server inherits it
+  files.rlim_cur = files.rlim_max;  // the servers inherit it
   setrlimit(RLIMIT_NOFILE, &files);
-
   std::ifstream loadavg("/proc/loadavg");
   double load = 0;
   loadavg >> load;
-  const int purchases = absl::GetFlag(FLAGS_purchases);
-  std::printf("watch_bench: %ld cores, load average %.2f at start, open files limit %llu; "
-              "%d purchases per phase\n",
-              sysconf(_SC_NPROCESSORS_ONLN), load,
-              static_cast<unsigned long long>(files.rlim_cur), purchases);
+  const int streams = absl::GetFlag(FLAGS_streams);
+  std::printf("watch_bench: %ld cores, load average %.2f at start; %d streams, %d purchases "
+              "(%d changes) per round, %d rounds per side\n",
+              sysconf(_SC_NPROCESSORS_ONLN), load, streams, absl::GetFlag(FLAGS_purchases),
+              5 * absl::GetFlag(FLAGS_purchases), absl::GetFlag(FLAGS_rounds));
+  std::printf("%-8s %5s %7s %9s %8s %7s %11s %9s %9s %9s %9s %9s %9s %7s\n", "side", "round",
+              "streams", "KB/stream", "changes", "B/order", "deliveries", "messages", "single50",
+              "single99", "burst50", "burst99", "cpu_us/ev", "valid");
   std::fflush(stdout);
-  std::vector<std::pair<const char*, PhaseResult>> phases;
-  for (const auto& [name, count] :
-       {std::pair<const char*, int>{"baseline", absl::GetFlag(FLAGS_baseline_streams)},
-        std::pair<const char*, int>{"target", absl::GetFlag(FLAGS_streams)}}) {
-    absl::StatusOr<PhaseResult> result = cvm::bench::RunPhase(count);
-    if (!result.ok()) {
-      std::fprintf(stderr, "watch_bench: %s phase: %s\n", name, result.status().ToString().c_str());
-      return 2;
-    }
-    phases.emplace_back(name, *std::move(result));
-  }
-  std::printf("%-9s %7s %6s %7s %10s %9s %10s %8s %11s %8s %8s %8s %9s %9s\n", "phase",
-              "streams", "conns", "open_s", "rss_before", "rss_after", "KB/stream", "changes",
-              "deliveries", "p50_ms", "p99_ms", "max_ms", "srv_cpu_s", "cli_cpu_s");
-  std::printf("%-9s %7s %6s %7s %10s %9s %10s %8s %11s %8s %8s %8s %9s %9s\n", "", "", "", "",
-              "(MB)", "(MB)", "", "", "", "", "", "", "", "");
-  for (const auto& [name, result] : phases) cvm::bench::PrintRow(name, result);
-  const PhaseResult& base = phases[0].second;
-  const PhaseResult& target = phases[1].second;
-  std::printf("ratios (target / baseline): streams %.0fx, KB/stream %.2fx, p50 %.2fx, "
-              "p99 %.2fx, server CPU %.1fx\n",
-              static_cast<double>(target.streams) / base.streams,
-              target.kb_per_stream() / base.kb_per_stream(),
-              target.percentile_ms(0.5) / base.percentile_ms(0.5),
-              target.percentile_ms(0.99) / base.percentile_ms(0.99),
-              target.server_cpu_seconds / base.server_cpu_seconds);
-  auto per_delivery_us = [](const PhaseResult& r, double seconds) {
-    return r.deliveries == 0 ? 0.0 : seconds * 1e6 / r.deliveries;
-  };
-  std::printf("CPU per delivery: server %.1f us (baseline %.1f us), client %.1f us "
-              "(baseline %.1f us)\n",
-              per_delivery_us(target, target.server_cpu_seconds),
-              per_delivery_us(base, base.server_cpu_seconds),
-              per_delivery_us(target, target.client_cpu_seconds),
-              per_delivery_us(base, base.client_cpu_seconds));
+  Round total[2];
   bool valid = true;
-  for (const auto& [name, r] : phases) {
-    std::printf("%s: deliveries %lld %s streams x changes %d x %lld = %lld; gaps or "
-                "duplicates: %lld\n",
-                name, static_cast<long long>(r.deliveries), r.complete ? "==" : "!=", r.streams,
-                static_cast<long long>(r.changes), static_cast<long long>(r.changes * r.streams),
-                static_cast<long long>(r.order_errors));
-    valid = valid && r.complete;
+  for (int r = 0; r < absl::GetFlag(FLAGS_rounds); ++r) {
+    for (auto side : {cvm::bench::kFloor, cvm::bench::kService}) {
+      const std::string only = absl::GetFlag(FLAGS_only);
+      if (!only.empty() && only != cvm::bench::kSideNames[side]) continue;
+      absl::StatusOr<Round> round = cvm::bench::RunRound(side, streams);
+      if (!round.ok()) {
+        std::fprintf(stderr, "watch_bench: %s round %d: %s\n", cvm::bench::kSideNames[side], r,
+                     round.status().ToString().c_str());
+        return 2;
+      }
+      cvm::bench::PrintRound(cvm::bench::kSideNames[side], r + 1, *round);
+      std::fflush(stdout);
+      valid = valid && round->complete;
+      Round& sum = total[side];
+      sum.streams += round->streams;
+      sum.rss_after_kb += round->rss_after_kb - round->rss_before_kb;
+      sum.deliveries += round->deliveries;
+      sum.messages += round->messages;
+      sum.server_cpu_seconds += round->server_cpu_seconds;
+      sum.single_us.insert(sum.single_us.end(), round->single_us.begin(), round->single_us.end());
+      sum.burst_us.insert(sum.burst_us.end(), round->burst_us.begin(), round->burst_us.end());
+      sum.single_first_us.insert(sum.single_first_us.end(), round->single_first_us.begin(),
+                                 round->single_first_us.end());
+    }
   }
-  const double kb = target.kb_per_stream();
-  const double p99 = target.percentile_ms(0.99);
-  std::printf("verdict: %d streams held: %s\n", target.streams, target.held ? "PASS" : "FAIL");
-  std::printf("verdict: RSS per stream %.1f KB <= 30 KB: %s\n", kb, kb <= 30 ? "PASS" : "FAIL");
-  std::printf("verdict: p99 delivery %.1f ms <= 50 ms: %s\n", p99,
-              valid && p99 <= 50 ? "PASS" : "FAIL");
+  using cvm::bench::Percentile;
+  const Round& floor = total[cvm::bench::kFloor];
+  const Round& service = total[cvm::bench::kService];
+  auto cpu_per_event = [](const Round& r) {
+    return r.deliveries == 0 ? 0.0 : r.server_cpu_seconds * 1e6 / r.deliveries;
+  };
+  for (const Round* r : {&floor, &service}) {
+    std::printf("%-8s all rounds: single p50 %.1f ms p99 %.1f ms max %.1f ms (first stream "
+                "reached after %.1f ms, median); burst p50 %.1f ms p99 %.1f ms max %.1f ms; %.2f "
+                "changes per message; server CPU %.2f us per delivered change; %.1f KB RSS per "
+                "stream\n",
+                r == &floor ? "floor" : "service", Percentile(r->single_us, 0.5),
+                Percentile(r->single_us, 0.99), Percentile(r->single_us, 1.0),
+                Percentile(r->single_first_us, 0.5),
+                Percentile(r->burst_us, 0.5), Percentile(r->burst_us, 0.99),
+                Percentile(r->burst_us, 1.0),
+                r->messages == 0 ? 0.0 : static_cast<double>(r->deliveries) / r->messages,
+                cpu_per_event(*r), r->kb_per_stream());
+  }
+  const double single = Percentile(service.single_us, 0.99) / Percentile(floor.single_us, 0.99);
+  const double burst = Percentile(service.burst_us, 0.99) / Percentile(floor.burst_us, 0.99);
+  const double cpu = cpu_per_event(service) / cpu_per_event(floor);
+  const double kb = service.kb_per_stream();
+  std::printf("ratios service / floor: single p99 %.2fx, burst p99 %.2fx, CPU per event %.2fx, "
+              "KB per stream %.2fx\n",
+              single, burst, cpu, kb / floor.kb_per_stream());
+  auto verdict = [&](const char* what, bool pass) {
+    std::printf("verdict: %s: %s\n", what, valid && pass ? "PASS" : "FAIL");
+  };
+  verdict("single change p99 <= 1.1x the floor's", single <= 1.1);
+  verdict("bursts of 4 p99 <= 0.7x the floor's", burst <= 0.7);
+  verdict("CPU per delivered change <= the floor's", cpu <= 1.0);
+  verdict(absl::StrCat("RSS per stream ", absl::StrFormat("%.1f", kb), " KB <= 20 KB").c_str(),
+          kb <= 20);
+  verdict("every stream saw every revision once, in order (deliveries = streams x changes)", true);
   if (!valid) std::printf("INVALID RUN: not every change reached every stream once, in order\n");
   return valid ? 0 : 1;
 }

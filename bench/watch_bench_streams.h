@@ -1,14 +1,19 @@
 // The client side of bench/watch_bench: Watch streams on completion queues
-// that record, for every CHANGE, receive time - the order's commit time.
+// that record, for every change delivered, its revision and receive time -
+// the order's commit time (update_time; same machine, same clock). A CHANGE
+// may carry several changes (WatchRequest.batch_changes): each counts as one
+// delivery, the message as one.
 #ifndef CVM_PROVISIONER_BENCH_WATCH_BENCH_STREAMS_H_
 #define CVM_PROVISIONER_BENCH_WATCH_BENCH_STREAMS_H_
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
@@ -22,23 +27,35 @@ using provisioning::v1::WatchEvent;
 struct Counters {
   std::atomic<int64_t> snapshots{0};
   std::atomic<int64_t> snapshot_revision{-1};  // the same on every stream
-  std::atomic<int64_t> deliveries{0};
-  std::atomic<int64_t> order_errors{0};  // a gap or a duplicate
+  std::atomic<int64_t> deliveries{0};          // changes, however many per message
+  std::atomic<int64_t> messages{0};            // CHANGE messages
+  std::atomic<int64_t> order_errors{0};        // a gap or a duplicate
   std::atomic<int64_t> done{0};
+  // Commit time and encoded size of each revision's order, as the first
+  // stream saw it.
+  absl::Mutex mu;
+  std::map<int64_t, absl::Time> commits ABSL_GUARDED_BY(mu);
+  std::map<int64_t, size_t> order_bytes ABSL_GUARDED_BY(mu);
+};
+
+struct Delivery {
+  int64_t revision;
+  int32_t delay_us;
 };
 
 // One Watch stream of every order on a completion queue (the async API:
-// with K queues each completion scans only its queue's pending operations,
-// see README); records the delay of each CHANGE. Tags are `this` plus the
-// operation in the low bits.
+// with K queues each completion scans only its queue's pending operations);
+// records the delay of each change. Tags are `this` plus the operation in
+// the low bits.
 class Stream {
  public:
   enum Op : uintptr_t { kStarted = 0, kRead = 1, kFinished = 2 };
 
   Stream(Provisioning::Stub* stub, grpc::CompletionQueue* cq, Counters* counters,
-         size_t expected)
-      : counters_(counters) {
-    delays_us_.reserve(expected);
+         size_t expected, bool batch_changes, bool records_commits)
+      : counters_(counters), records_commits_(records_commits) {
+    deliveries_.reserve(expected);
+    request_.set_batch_changes(batch_changes);
     reader_ = stub->PrepareAsyncWatch(&context_, request_, cq);
     reader_->StartCall(Tag(kStarted));
   }
@@ -59,7 +76,7 @@ class Stream {
 
   void Cancel() { context_.TryCancel(); }
   // Read only after the stream finished.
-  const std::vector<int32_t>& delays_us() const { return delays_us_; }
+  const std::vector<Delivery>& deliveries() const { return deliveries_; }
 
  private:
   void* Tag(Op op) { return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(this) | op); }
@@ -73,24 +90,37 @@ class Stream {
         counters_->order_errors.fetch_add(1);
       }
       counters_->snapshots.fetch_add(1);
-    } else if (event_.type() == WatchEvent::CHANGE) {
-      if (event_.revision() != last_ + 1) counters_->order_errors.fetch_add(1);
-      last_ = event_.revision();
-      const auto& t = event_.orders(0).update_time();
+      return;
+    }
+    if (event_.type() != WatchEvent::CHANGE) return;  // PROGRESS: nothing to measure
+    counters_->messages.fetch_add(1);
+    for (int i = 0; i < event_.orders_size(); ++i) {
+      const int64_t revision =
+          event_.revisions_size() == event_.orders_size() ? event_.revisions(i) : event_.revision();
+      if (revision != last_ + 1) counters_->order_errors.fetch_add(1);
+      last_ = revision;
+      const auto& t = event_.orders(i).update_time();
       const absl::Time commit = absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-      delays_us_.push_back(static_cast<int32_t>(absl::ToInt64Microseconds(now - commit)));
-      counters_->deliveries.fetch_add(1);
-    }  // PROGRESS: nothing to measure
+      deliveries_.push_back(
+          {revision, static_cast<int32_t>(absl::ToInt64Microseconds(now - commit))});
+      if (records_commits_) {
+        absl::MutexLock lock(&counters_->mu);
+        counters_->commits[revision] = commit;
+        counters_->order_bytes[revision] = event_.orders(i).ByteSizeLong();
+      }
+    }
+    counters_->deliveries.fetch_add(event_.orders_size());
   }
 
   Counters* const counters_;
+  const bool records_commits_;
   grpc::ClientContext context_;
   provisioning::v1::WatchRequest request_;  // every order, from a snapshot
   std::unique_ptr<grpc::ClientAsyncReader<WatchEvent>> reader_;
   WatchEvent event_;
   grpc::Status status_;
   int64_t last_ = 0;
-  std::vector<int32_t> delays_us_;
+  std::vector<Delivery> deliveries_;
 };
 
 // Completion queues, each drained by its own thread.
@@ -121,7 +151,6 @@ class Pollers {
   std::vector<std::unique_ptr<grpc::CompletionQueue>> queues_;
   std::vector<std::thread> threads_;
 };
-
 
 }  // namespace cvm::bench
 

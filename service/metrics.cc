@@ -81,7 +81,7 @@ class MetricsInterceptorFactory
   grpc::experimental::Interceptor* CreateServerInterceptor(
       ServerRpcInfo* info) override {
     const ServiceMetrics::PerMethod* m = metrics_->Find(info->method());
-    return m == nullptr ? nullptr : new MetricsInterceptor(m);
+    return m == nullptr || m->counted_by_handler ? nullptr : new MetricsInterceptor(m);
   }
 
  private:
@@ -135,6 +135,7 @@ void ServiceMetrics::Build(const std::vector<Method>& methods) {
         {"grpc_service", method.full_name.substr(1, slash - 1)},
         {"grpc_method", method.full_name.substr(slash + 1)}};
     PerMethod& m = methods_[method.full_name];
+    m.counted_by_handler = method.counted_by_handler;
     m.started = &started.Add(labels);
     m.received = &received.Add(labels);
     m.sent = &sent.Add(labels);

@@ -45,6 +45,9 @@ class ServiceMetrics {
   struct Method {
     std::string full_name;  // "/provisioning.v1.Provisioning/Purchase"
     grpc::experimental::ServerRpcInfo::Type type;
+    // The handler counts its own series through Find() (hot streams: an
+    // interceptor costs microseconds per message); no interceptor for it.
+    bool counted_by_handler = false;
   };
   struct PerMethod {
     prometheus::Counter* started = nullptr;
@@ -52,6 +55,7 @@ class ServiceMetrics {
     prometheus::Counter* sent = nullptr;
     prometheus::Histogram* seconds = nullptr;
     std::array<prometheus::Counter*, 17> handled{};  // by grpc::StatusCode
+    bool counted_by_handler = false;
   };
 
   // INTERNAL if prometheus-cpp rejects a name (its exceptions stop here).
@@ -62,7 +66,7 @@ class ServiceMetrics {
   std::shared_ptr<prometheus::Registry> cluster_registry() const { return cluster_registry_; }
 
   // An interceptor factory for grpc::ServerBuilder; methods not given to
-  // Create() are not measured.
+  // Create() are not measured, methods counted_by_handler count themselves.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
   NewInterceptorFactory();
 

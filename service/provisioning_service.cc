@@ -123,11 +123,17 @@ grpc::ServerUnaryReactor* ProvisioningService::Terminate(
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ProvisioningService::Watch(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  WatchReactor::Deps watch;
+  watch.store = deps_.store;
+  watch.hub = deps_.hub;
+  watch.max_buffered = deps_.max_watch_buffer;
+  watch.metrics = deps_.metrics == nullptr
+                      ? nullptr
+                      : deps_.metrics->Find("/provisioning.v1.Provisioning/Watch");
   absl::StatusOr<std::string> tenant = deps_.auth->TenantOf(*context);
-  if (!tenant.ok()) return WatchReactor::Refuse(tenant.status());
+  if (!tenant.ok()) return WatchReactor::Refuse(tenant.status(), watch.metrics);
   // While draining the hub is closed, so a new watch ends UNAVAILABLE.
-  return WatchReactor::Start(*request, *tenant, deps_.store, deps_.hub,
-                             deps_.max_watch_buffer);
+  return WatchReactor::Start(*request, *tenant, watch);
 }
 
 }  // namespace cvm

@@ -39,9 +39,12 @@ std::vector<ServiceMetrics::Method> ServedMethods() {
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
     for (int i = 0; i < service->method_count(); ++i) {
       const auto* m = service->method(i);
-      methods.push_back({absl::StrCat("/", service->full_name(), "/", m->name()),
+      const std::string full_name = absl::StrCat("/", service->full_name(), "/", m->name());
+      methods.push_back({full_name,
                          m->server_streaming() ? ServerRpcInfo::Type::SERVER_STREAMING
-                                               : ServerRpcInfo::Type::UNARY});
+                                               : ServerRpcInfo::Type::UNARY,
+                         // Watch counts its messages itself (service/watch_reactor.h).
+                         full_name == "/provisioning.v1.Provisioning/Watch"});
     }
   }
   methods.push_back({"/grpc.health.v1.Health/Check", ServerRpcInfo::Type::UNARY});

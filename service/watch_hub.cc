@@ -1,5 +1,6 @@
 #include "service/watch_hub.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -18,10 +19,16 @@ WatchHub::~WatchHub() {
 
 absl::StatusOr<uint64_t> WatchHub::Subscribe(WatchSubscriber* subscriber,
                                              std::vector<WatchMessagePtr>* standing) {
+  auto slot = std::make_shared<Slot>();
+  {
+    absl::MutexLock slot_lock(&slot->mu);
+    slot->subscriber = subscriber;
+  }
   absl::MutexLock lock(&mu_);
   if (closed_) return absl::UnavailableError("the server is shutting down");
   const uint64_t id = next_id_++;
-  subscribers_[id] = subscriber;
+  subscribers_.emplace(id, std::move(slot));
+  listing_.reset();
   if (standing != nullptr) {
     for (const auto& entry : standing_) standing->push_back(entry.second);
   }
@@ -29,8 +36,39 @@ absl::StatusOr<uint64_t> WatchHub::Subscribe(WatchSubscriber* subscriber,
 }
 
 void WatchHub::Unsubscribe(uint64_t id) {
-  absl::MutexLock lock(&mu_);
-  subscribers_.erase(id);
+  std::shared_ptr<Slot> slot;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = subscribers_.find(id);
+    if (it == subscribers_.end()) return;  // closed: its slot was cleared
+    slot = std::move(it->second);
+    subscribers_.erase(it);
+    listing_.reset();
+  }
+  // Waits only for a callback of this subscriber running now.
+  absl::MutexLock slot_lock(&slot->mu);
+  slot->subscriber = nullptr;
+}
+
+std::shared_ptr<const WatchHub::Listing> WatchHub::ListingLocked() {
+  if (listing_ == nullptr) {
+    auto listing = std::make_shared<Listing>();
+    listing->reserve(subscribers_.size());
+    for (const auto& entry : subscribers_) listing->push_back(entry.second);
+    listing_ = std::move(listing);
+  }
+  return listing_;
+}
+
+template <typename Call>
+void WatchHub::CallIfSubscribed(Slot& slot, const Call& call) {
+  absl::MutexLock slot_lock(&slot.mu);
+  if (slot.subscriber != nullptr) call(slot.subscriber);
+}
+
+template <typename Call>
+void WatchHub::ForEach(const Listing& listing, const Call& call) {
+  for (const std::shared_ptr<Slot>& slot : listing) CallIfSubscribed(*slot, call);
 }
 
 void WatchHub::Publish(const OrderEvent& event) {
@@ -56,10 +94,23 @@ void WatchHub::Flush() {
 }
 
 void WatchHub::Close(const absl::Status& status) {
+  std::shared_ptr<const Listing> listing;
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    listing = ListingLocked();
+  }
+  // The slots stay subscribed until each is cleared, so an Unsubscribe()
+  // meanwhile (a stream ending on its own) waits for its OnClose to return.
+  for (const std::shared_ptr<Slot>& slot : *listing) {
+    absl::MutexLock slot_lock(&slot->mu);
+    if (slot->subscriber == nullptr) continue;
+    slot->subscriber->OnClose(status);
+    slot->subscriber = nullptr;  // no callback follows OnClose
+  }
   absl::MutexLock lock(&mu_);
-  closed_ = true;
-  for (const auto& entry : subscribers_) entry.second->OnClose(status);
   subscribers_.clear();
+  listing_.reset();
 }
 
 size_t WatchHub::subscriber_count() const {
@@ -98,9 +149,9 @@ void WatchHub::Run() {
         next_tick = absl::Now() + tick_period;
       }
     }
-    const size_t count = events.size() + accounts.size();
+    size_t count = events.size() + accounts.size();
     if (accounts.empty()) {
-      if (count > 0) Deliver(std::move(events));
+      if (count > 0) count += Deliver(std::move(events), /*join_arrivals=*/true);
     } else {
       DeliverInOrder(std::move(events), accounts);
     }
@@ -112,14 +163,55 @@ void WatchHub::Run() {
   }
 }
 
-void WatchHub::Deliver(std::deque<OrderEvent> events) {
-  // Serialized once, outside the subscriber lock; shared by every stream.
+size_t WatchHub::Deliver(std::deque<OrderEvent> events, bool join_arrivals) {
+  // Serialized once, outside any lock; shared by every stream.
   std::vector<WatchMessagePtr> changes;
   changes.reserve(events.size());
   for (const OrderEvent& event : events) changes.push_back(ChangeMessage(event));
+  std::shared_ptr<const Listing> listing;
+  {
+    absl::MutexLock lock(&mu_);
+    listing = ListingLocked();
+  }
+  // Subscribers [0, at) of the pass got changes [0, from) only.
+  struct Join {
+    size_t at, from;
+  };
+  std::vector<Join> joins;
+  size_t joined = 0;
+  const size_t every = std::max<size_t>(1, options_.join_every);
+  for (size_t i = 0; i < listing->size(); ++i) {
+    if (join_arrivals && i > 0 && i % every == 0) {
+      const size_t from = changes.size();
+      if (const size_t taken = TakeArrivals(changes); taken > 0) {
+        joined += taken;
+        joins.push_back({i, from});
+      }
+    }
+    CallIfSubscribed(*(*listing)[i],
+                     [&](WatchSubscriber* subscriber) { subscriber->OnChanges(changes); });
+  }
+  for (size_t k = 0; k < joins.size(); ++k) {
+    const std::vector<WatchMessagePtr> late(changes.begin() + joins[k].from, changes.end());
+    for (size_t i = k == 0 ? 0 : joins[k - 1].at; i < joins[k].at; ++i) {
+      CallIfSubscribed(*(*listing)[i],
+                       [&](WatchSubscriber* subscriber) { subscriber->OnChanges(late); });
+    }
+  }
   absl::MutexLock lock(&mu_);
   revision_ = changes.back()->revision;
-  for (const auto& entry : subscribers_) entry.second->OnChanges(changes);
+  return joined;
+}
+
+size_t WatchHub::TakeArrivals(std::vector<WatchMessagePtr>& changes) {
+  std::deque<OrderEvent> arrived;
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!accounts_.empty() || stop_) return 0;
+    arrived.swap(pending_);
+  }
+  for (const OrderEvent& event : arrived) changes.push_back(ChangeMessage(event));
+  return arrived.size();
 }
 
 void WatchHub::DeliverInOrder(std::deque<OrderEvent> events,
@@ -127,31 +219,45 @@ void WatchHub::DeliverInOrder(std::deque<OrderEvent> events,
   size_t sent = 0;  // of events
   for (const AccountNotice& notice : accounts) {
     if (notice.after > sent) {
-      Deliver(std::deque<OrderEvent>(events.begin() + sent, events.begin() + notice.after));
+      Deliver(std::deque<OrderEvent>(events.begin() + sent, events.begin() + notice.after),
+              /*join_arrivals=*/false);
       sent = notice.after;
     }
     DeliverAccount(notice);
   }
-  if (sent < events.size()) Deliver(std::deque<OrderEvent>(events.begin() + sent, events.end()));
+  if (sent < events.size()) {
+    Deliver(std::deque<OrderEvent>(events.begin() + sent, events.end()), /*join_arrivals=*/false);
+  }
 }
 
 void WatchHub::DeliverAccount(const AccountNotice& notice) {
-  absl::MutexLock lock(&mu_);
-  const WatchMessagePtr account = AccountMessage(notice.forecast, revision_, notice.tenants);
-  if (notice.forecast.state() == provisioning::v1::AccountForecast::WARNING) {
-    standing_[notice.forecast.backend()] = account;
-  } else {
-    standing_.erase(notice.forecast.backend());
+  WatchMessagePtr account;
+  std::shared_ptr<const Listing> listing;
+  {
+    absl::MutexLock lock(&mu_);
+    account = AccountMessage(notice.forecast, revision_, notice.tenants);
+    if (notice.forecast.state() == provisioning::v1::AccountForecast::WARNING) {
+      standing_[notice.forecast.backend()] = account;
+    } else {
+      standing_.erase(notice.forecast.backend());
+    }
+    listing = ListingLocked();
   }
-  for (const auto& entry : subscribers_) entry.second->OnAccount(account);
+  ForEach(*listing, [&](WatchSubscriber* subscriber) { subscriber->OnAccount(account); });
 }
 
 void WatchHub::TickProgress() {
   const absl::Time idle_cutoff = Now() - options_.progress_interval;
-  absl::MutexLock lock(&mu_);
-  if (subscribers_.empty()) return;
-  const WatchMessagePtr progress = ProgressMessage(revision_);
-  for (const auto& entry : subscribers_) entry.second->OnProgressTick(progress, idle_cutoff);
+  WatchMessagePtr progress;
+  std::shared_ptr<const Listing> listing;
+  {
+    absl::MutexLock lock(&mu_);
+    if (subscribers_.empty()) return;
+    progress = ProgressMessage(revision_);
+    listing = ListingLocked();
+  }
+  ForEach(*listing,
+          [&](WatchSubscriber* subscriber) { subscriber->OnProgressTick(progress, idle_cutoff); });
 }
 
 }  // namespace cvm

@@ -10,16 +10,27 @@
 // thread or timer per stream). Close() (server drain) ends every
 // subscription with a status and refuses new ones.
 //
+// A burst (an order accepted, checked, submitted and provisioning within a
+// millisecond) usually arrives while the fan-out of its first change is
+// still walking thousands of streams: the rest join that pass (Deliver()),
+// so most streams get the whole burst at once and send it as one message.
+//
+// The fan-out walks a listing of the subscribers taken under the hub's lock
+// and calls each without it: opening and ending streams (Subscribe,
+// Unsubscribe from a stream's OnDone) never wait for a fan-out to thousands
+// of streams, only, at most, for a callback of that one subscriber.
+//
 // Contract: thread-safe. Subscriber callbacks run on the fan-out thread (or,
-// for OnClose, the closing thread) with the hub's lock held: they must only
-// enqueue or start a write, never block or call the hub. After Unsubscribe()
-// returns, no callback of that subscriber runs.
+// for OnClose, the closing thread) holding that subscriber's own lock: they
+// must only enqueue or start a write, never block or call the hub. After
+// Unsubscribe() returns, no callback of that subscriber runs.
 #ifndef CVM_PROVISIONER_SERVICE_WATCH_HUB_H_
 #define CVM_PROVISIONER_SERVICE_WATCH_HUB_H_
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,6 +73,9 @@ class WatchHub {
     absl::Duration progress_interval = absl::ZeroDuration();
     // Measures idleness; progress ticks themselves wait in real time.
     const Clock* clock = RealClock::Get();
+    // A fan-out looks for changes published since it began after every
+    // `join_every` subscribers (see Deliver()).
+    size_t join_every = 64;
   };
 
   WatchHub() : WatchHub(Options()) {}
@@ -99,7 +113,15 @@ class WatchHub {
 
  private:
   void Run();
-  void Deliver(std::deque<OrderEvent> events);
+  // Hands `events` to every subscriber. With `join_arrivals`, changes
+  // published while the pass runs join it: subscribers not reached yet get
+  // them in the same call (one write for a burst), those already passed get
+  // them right after the pass. Returns how many such events it took from
+  // the queue.
+  size_t Deliver(std::deque<OrderEvent> events, bool join_arrivals);
+  // Moves the queued events into `changes` unless an account notice waits
+  // (it must follow the events published before it); how many it moved.
+  size_t TakeArrivals(std::vector<WatchMessagePtr>& changes);
   struct AccountNotice {
     provisioning::v1::AccountForecast forecast;
     std::vector<std::string> tenants;
@@ -109,6 +131,22 @@ class WatchHub {
   void DeliverInOrder(std::deque<OrderEvent> events, const std::deque<AccountNotice>& accounts);
   void DeliverAccount(const AccountNotice& notice);
   void TickProgress();
+
+  // One subscriber; `subscriber` is cleared (under `mu`) when it leaves, so
+  // a listing taken before never calls it afterwards.
+  struct Slot {
+    absl::Mutex mu;
+    WatchSubscriber* subscriber ABSL_GUARDED_BY(mu) = nullptr;
+  };
+  using Listing = std::vector<std::shared_ptr<Slot>>;
+  // The subscribers now (rebuilt after a change of membership).
+  std::shared_ptr<const Listing> ListingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Calls `call` on the slot's subscriber if it is still subscribed.
+  template <typename Call>
+  static void CallIfSubscribed(Slot& slot, const Call& call);
+  // The same for every slot of `listing`.
+  template <typename Call>
+  static void ForEach(const Listing& listing, const Call& call);
 
   const Options options_;
 
@@ -120,12 +158,13 @@ class WatchHub {
   uint64_t delivered_ ABSL_GUARDED_BY(queue_mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(queue_mu_) = false;
 
-  // The subscribers; held while calling them.
+  // The subscribers; never held while calling them.
   mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(queue_mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   int64_t revision_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<uint64_t, WatchSubscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, std::shared_ptr<Slot>> subscribers_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Listing> listing_ ABSL_GUARDED_BY(mu_);  // null: stale
   // The last ACCOUNT WARNING of each backend not CLEARED since.
   std::map<std::string, WatchMessagePtr> standing_ ABSL_GUARDED_BY(mu_);
 

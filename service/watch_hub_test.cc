@@ -1,5 +1,6 @@
 #include "service/watch_hub.h"
 
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -17,6 +18,8 @@ class Recorder : public WatchSubscriber {
   void OnChanges(const std::vector<WatchMessagePtr>& batch) override {
     absl::MutexLock lock(&mu);
     changes.insert(changes.end(), batch.begin(), batch.end());
+    calls.emplace_back();
+    for (const WatchMessagePtr& change : batch) calls.back().push_back(change->revision);
     for (const WatchMessagePtr& change : batch) {
       sequence.push_back("CHANGE " + std::to_string(change->revision));
     }
@@ -56,6 +59,7 @@ class Recorder : public WatchSubscriber {
   std::vector<Tick> ticks ABSL_GUARDED_BY(mu);
   std::vector<WatchMessagePtr> accounts ABSL_GUARDED_BY(mu);
   std::vector<std::string> sequence ABSL_GUARDED_BY(mu);  // changes and accounts
+  std::vector<std::vector<int64_t>> calls ABSL_GUARDED_BY(mu);  // revisions per OnChanges
   absl::Status closed ABSL_GUARDED_BY(mu);
 };
 
@@ -108,9 +112,11 @@ TEST(WatchHubTest, OneSerializedMessageIsSharedByEverySubscriber) {
 class Stuck : public Recorder {
  public:
   void OnChanges(const std::vector<WatchMessagePtr>& batch) override {
+    if (!entered.HasBeenNotified()) entered.Notify();
     release.WaitForNotification();
     Recorder::OnChanges(batch);
   }
+  absl::Notification entered;  // the first call began
   absl::Notification release;
 };
 
@@ -127,6 +133,61 @@ TEST(WatchHubTest, PublishNeverWaitsForSubscribers) {
   std::vector<int64_t> expected;
   for (int64_t revision = 1; revision <= 100; ++revision) expected.push_back(revision);
   EXPECT_EQ(stuck.Revisions(), expected);
+}
+
+// While the fan-out is inside one subscriber's callback, others subscribe
+// and leave without waiting for it (a stream's OnDone never blocks a gRPC
+// callback thread behind a fan-out), and one that left gets nothing more.
+TEST(WatchHubTest, SubscribeAndUnsubscribeNeverWaitForAFanOut) {
+  WatchHub hub;
+  Stuck stuck;
+  Recorder leaving, late;
+  ASSERT_TRUE(hub.Subscribe(&stuck).ok());  // first in the fan-out's order
+  auto leaving_id = hub.Subscribe(&leaving);
+  ASSERT_TRUE(leaving_id.ok());
+  hub.Publish(Event(1));
+  ASSERT_TRUE(stuck.entered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  absl::Notification done;
+  std::thread other([&] {
+    hub.Unsubscribe(*leaving_id);
+    EXPECT_TRUE(hub.Subscribe(&late).ok());
+    done.Notify();
+  });
+  // Passes only if neither call waited for the stuck callback to return.
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  stuck.release.Notify();
+  other.join();
+  hub.Publish(Event(2));
+  hub.Flush();
+  EXPECT_EQ(stuck.Revisions(), (std::vector<int64_t>{1, 2}));
+  EXPECT_TRUE(leaving.Revisions().empty());  // left before the fan-out reached it
+  EXPECT_EQ(late.Revisions(), (std::vector<int64_t>{2}));
+}
+
+// A burst published while a fan-out walks the streams joins it: streams not
+// reached yet get the whole burst in one call (one message), those already
+// passed get the rest right after, every stream everything once, in order.
+TEST(WatchHubTest, ChangesPublishedDuringAFanOutJoinItForStreamsNotYetReached) {
+  WatchHub::Options options;
+  options.join_every = 1;
+  WatchHub hub(options);
+  Stuck first;
+  Recorder second, third;
+  ASSERT_TRUE(hub.Subscribe(&first).ok());
+  ASSERT_TRUE(hub.Subscribe(&second).ok());
+  ASSERT_TRUE(hub.Subscribe(&third).ok());
+  hub.Publish(Event(1));
+  ASSERT_TRUE(first.entered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  hub.Publish(Event(2));
+  hub.Publish(Event(3));
+  first.release.Notify();
+  hub.Flush();  // returns only once 2 and 3 were handed to every subscriber
+  using Calls = std::vector<std::vector<int64_t>>;
+  absl::MutexLock l1(&first.mu), l2(&second.mu), l3(&third.mu);
+  EXPECT_EQ(first.calls, (Calls{{1}, {2, 3}}));
+  EXPECT_EQ(second.calls, (Calls{{1, 2, 3}}));
+  EXPECT_EQ(third.calls, (Calls{{1, 2, 3}}));
+  EXPECT_EQ(hub.revision(), 3);
 }
 
 TEST(WatchHubTest, CloseEndsEverySubscriptionAndRefusesNewOnes) {

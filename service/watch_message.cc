@@ -25,6 +25,7 @@ std::shared_ptr<WatchMessage> Build(WatchEvent event) {
   // Serializing a message we built cannot fail short of running out of memory.
   grpc::SerializationTraits<WatchEvent>::Serialize(event, &message->bytes, &own_buffer)
       .IgnoreError();
+  message->bytes.Dump(&message->slices).IgnoreError();  // a serialized buffer dumps
   return message;
 }
 
@@ -37,6 +38,7 @@ WatchMessagePtr ChangeMessage(const OrderEvent& event) {
   change.set_revision(event.revision);
   change.set_type(WatchEvent::CHANGE);
   *change.add_orders() = event.order;
+  change.add_revisions(event.revision);
   return MakeWatchMessage(std::move(change));
 }
 
@@ -65,6 +67,14 @@ WatchMessagePtr AtRevision(const WatchMessagePtr& message, int64_t revision) {
   std::shared_ptr<WatchMessage> copy = Build(std::move(event));
   copy->tenants = message->tenants;
   return copy;
+}
+
+grpc::ByteBuffer Coalesce(const std::vector<WatchMessagePtr>& changes) {
+  std::vector<grpc::Slice> slices;
+  for (const WatchMessagePtr& change : changes) {
+    slices.insert(slices.end(), change->slices.begin(), change->slices.end());
+  }
+  return grpc::ByteBuffer(slices.data(), slices.size());
 }
 
 bool ParseWatchMessage(const grpc::ByteBuffer& bytes, WatchEvent* event) {

@@ -29,6 +29,10 @@ struct WatchMessage {
   std::vector<std::string> tenants;
   // The serialized provisioning.v1.WatchEvent.
   grpc::ByteBuffer bytes;
+  // The same bytes as slices (shared, by reference count): CHANGE messages
+  // concatenated are one valid WatchEvent carrying all their orders and
+  // revisions (Coalesce()).
+  std::vector<grpc::Slice> slices;
 };
 
 using WatchMessagePtr = std::shared_ptr<const WatchMessage>;
@@ -38,7 +42,8 @@ using WatchMessagePtr = std::shared_ptr<const WatchMessage>;
 // every Watch message is built here.
 WatchMessagePtr MakeWatchMessage(provisioning::v1::WatchEvent event);
 
-// The CHANGE message of one store event.
+// The CHANGE message of one store event: `revision` and `revisions` are its
+// revision, `orders` its order.
 WatchMessagePtr ChangeMessage(const OrderEvent& event);
 
 // A PROGRESS message at `revision`.
@@ -51,6 +56,12 @@ WatchMessagePtr AccountMessage(const provisioning::v1::AccountForecast& forecast
 
 // `message` (a PROGRESS or ACCOUNT one) at `revision` instead.
 WatchMessagePtr AtRevision(const WatchMessagePtr& message, int64_t revision);
+
+// CHANGE messages `changes` (oldest first) as one WatchEvent: the protobuf
+// encoding of a concatenation merges them (revision: the last one's, type
+// CHANGE, orders and revisions appended in order). No bytes are copied; the
+// buffer shares the messages' slices.
+grpc::ByteBuffer Coalesce(const std::vector<WatchMessagePtr>& changes);
 
 // Parses `bytes` back into a WatchEvent (false when they are not one).
 bool ParseWatchMessage(const grpc::ByteBuffer& bytes, provisioning::v1::WatchEvent* event);

@@ -1,5 +1,8 @@
 #include "service/watch_message.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace cvm {
@@ -29,6 +32,35 @@ TEST(WatchMessageTest, ChangeCarriesTheOrderAndParsesBack) {
   WatchEvent again;
   ASSERT_TRUE(ParseWatchMessage(message->bytes, &again));
   EXPECT_EQ(again.SerializeAsString(), parsed.SerializeAsString());
+}
+
+TEST(WatchMessageTest, CoalescedChangesAreOneEventWithEveryOrderAndRevisionInOrder) {
+  std::vector<WatchMessagePtr> changes;
+  for (int64_t revision : {3, 4, 9}) {
+    OrderEvent event;
+    event.revision = revision;
+    event.order.set_order_id("ord-" + std::to_string(revision));
+    event.order.set_revision(revision);
+    changes.push_back(ChangeMessage(event));
+  }
+  const grpc::ByteBuffer bytes = Coalesce(changes);
+  EXPECT_EQ(bytes.Length(), changes[0]->bytes.Length() + changes[1]->bytes.Length() +
+                                changes[2]->bytes.Length());
+  WatchEvent parsed;
+  ASSERT_TRUE(ParseWatchMessage(bytes, &parsed));
+  EXPECT_EQ(parsed.type(), WatchEvent::CHANGE);
+  EXPECT_EQ(parsed.revision(), 9);
+  ASSERT_EQ(parsed.orders_size(), 3);
+  EXPECT_EQ(parsed.orders(0).order_id(), "ord-3");
+  EXPECT_EQ(parsed.orders(2).order_id(), "ord-9");
+  EXPECT_EQ(std::vector<int64_t>(parsed.revisions().begin(), parsed.revisions().end()),
+            (std::vector<int64_t>{3, 4, 9}));
+  // A single change carries its revision in both fields.
+  WatchEvent one;
+  ASSERT_TRUE(ParseWatchMessage(changes[1]->bytes, &one));
+  EXPECT_EQ(one.revision(), 4);
+  EXPECT_EQ(std::vector<int64_t>(one.revisions().begin(), one.revisions().end()),
+            (std::vector<int64_t>{4}));
 }
 
 TEST(WatchMessageTest, ProgressHasARevisionAndNoOrders) {

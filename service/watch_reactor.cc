@@ -1,6 +1,7 @@
 #include "service/watch_reactor.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
@@ -12,43 +13,72 @@ namespace cvm {
 using provisioning::v1::WatchEvent;
 using provisioning::v1::WatchRequest;
 
-grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchReactor::Refuse(const absl::Status& status) {
+namespace {
+
+// The interceptor's series, counted by hand (the Watch method has none).
+void CountStart(const ServiceMetrics::PerMethod* metrics) {
+  if (metrics == nullptr) return;
+  metrics->started->Increment();
+  metrics->received->Increment();  // the request
+}
+
+void CountFinish(const ServiceMetrics::PerMethod* metrics, const grpc::Status& status,
+                 absl::Time started) {
+  if (metrics == nullptr) return;
+  const int code = static_cast<int>(status.error_code());
+  metrics->handled[code >= 0 && code < 17 ? code : 2]->Increment();
+  metrics->seconds->Observe(absl::ToDoubleSeconds(absl::Now() - started));
+}
+
+}  // namespace
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchReactor::Refuse(
+    const absl::Status& status, const ServiceMetrics::PerMethod* metrics) {
   class Refused : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
    public:
-    explicit Refused(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+    Refused(const absl::Status& status, const ServiceMetrics::PerMethod* metrics) {
+      CountStart(metrics);
+      const grpc::Status sent = ToGrpcStatus(status);
+      CountFinish(metrics, sent, absl::Now());
+      Finish(sent);
+    }
     void OnDone() override { delete this; }
   };
-  return new Refused(status);
+  return new Refused(status, metrics);
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchReactor::Start(const grpc::ByteBuffer& request,
                                                                 const std::string& tenant,
-                                                                OrderStore* store, WatchHub* hub,
-                                                                size_t max_buffered) {
+                                                                const Deps& deps) {
   WatchRequest parsed;
   grpc::ByteBuffer copy(request);  // Deserialize consumes its buffer
   absl::Status valid =
       grpc::SerializationTraits<WatchRequest>::Deserialize(&copy, &parsed).ok()
           ? ValidateWatchRequest(parsed)
           : absl::InvalidArgumentError("the request is not a provisioning.v1.WatchRequest");
-  auto* reactor = new WatchReactor(parsed, tenant, hub, max_buffered);
+  auto* reactor = new WatchReactor(parsed, tenant, deps);
   if (!valid.ok()) {
     absl::MutexLock lock(&reactor->mu_);
     reactor->FinishLocked(valid);
   } else {
-    reactor->Begin(store);
+    reactor->Begin(deps.store);
   }
   return reactor;
 }
 
-WatchReactor::WatchReactor(const WatchRequest& request, const std::string& tenant, WatchHub* hub,
-                           size_t max_buffered)
+WatchReactor::WatchReactor(const WatchRequest& request, const std::string& tenant,
+                           const Deps& deps)
     : order_id_(request.order_id()),
       tenant_(tenant),
       start_revision_(request.start_revision()),
-      hub_(hub),
-      max_buffered_(max_buffered),
-      last_write_(hub->Now()) {}
+      batch_changes_(request.batch_changes()),
+      hub_(deps.hub),
+      max_buffered_(deps.max_buffered),
+      metrics_(deps.metrics),
+      started_at_(absl::Now()),
+      last_write_(deps.hub->Now()) {
+  CountStart(metrics_);
+}
 
 absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
                                                     std::vector<WatchMessagePtr>& out) {
@@ -62,7 +92,13 @@ absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
     }
     if (!order.ok() || order->tenant() != tenant_) return not_found;
   }
-  if (start_revision_ == 0) {
+  // A resume far behind (a client cut off for falling behind, back after a
+  // long pause) would queue more than the stream may hold: the current state
+  // serves it better than a replay it could not keep up with.
+  const bool too_far_behind =
+      start_revision_ > 0 &&
+      hub_->revision() - start_revision_ > static_cast<int64_t>(max_buffered_ / 2);
+  if (start_revision_ == 0 || too_far_behind) {
     absl::StatusOr<OrderSnapshot> snapshot = store->Snapshot(order_id_);
     if (!snapshot.ok()) return snapshot.status();
     WatchEvent event;
@@ -195,7 +231,8 @@ void WatchReactor::EnqueueLocked(WatchMessagePtr message) {
   if (queue_.size() >= max_buffered_) {
     FinishLocked(absl::ResourceExhaustedError(
         absl::StrCat("the client fell more than ", max_buffered_,
-                     " events behind; resume from the last revision received")));
+                     " events behind; resume from revision ", sent_revision_,
+                     " (start_revision), the last one sent")));
     return;
   }
   floor_revision_ = std::max(floor_revision_, message->revision);
@@ -204,11 +241,31 @@ void WatchReactor::EnqueueLocked(WatchMessagePtr message) {
 
 WatchReactor::NextWrite WatchReactor::TakeNextWriteLocked() {
   if (writing_ || finishing_ || queue_.empty()) return {};
-  in_flight_ = std::move(queue_.front());
-  queue_.pop_front();
   writing_ = true;
   last_write_ = hub_->Now();
-  return {&in_flight_->bytes};
+  if (metrics_ != nullptr) metrics_->sent->Increment();
+  size_t changes = 0;
+  size_t bytes = 0;
+  if (batch_changes_) {
+    while (changes < queue_.size() && changes < kMaxCoalesced &&
+           queue_[changes]->type == WatchEvent::CHANGE &&
+           (changes == 0 || bytes + queue_[changes]->bytes.Length() <= kMaxCoalescedBytes)) {
+      bytes += queue_[changes]->bytes.Length();
+      ++changes;
+    }
+  }
+  if (changes < 2) {
+    in_flight_ = std::move(queue_.front());
+    queue_.pop_front();
+    sent_revision_ = std::max(sent_revision_, in_flight_->revision);
+    return {&in_flight_->bytes};
+  }
+  std::vector<WatchMessagePtr> batch(std::make_move_iterator(queue_.begin()),
+                                     std::make_move_iterator(queue_.begin() + changes));
+  queue_.erase(queue_.begin(), queue_.begin() + changes);
+  sent_revision_ = std::max(sent_revision_, batch.back()->revision);
+  coalesced_ = Coalesce(batch);
+  return {&coalesced_};
 }
 
 void WatchReactor::StartNextWrite(const NextWrite& next) {
@@ -222,12 +279,18 @@ void WatchReactor::FinishLocked(const absl::Status& status) {
   if (finishing_) return;
   finishing_ = true;
   finish_status_ = status;
-  queue_.clear();
-  early_.clear();
-  if (!writing_) {
-    finish_sent_ = true;
-    Finish(ToGrpcStatus(status));
-  }
+  // Dropped at once: a stuck client holds only the message in flight.
+  std::deque<WatchMessagePtr>().swap(queue_);
+  std::vector<WatchMessagePtr>().swap(early_);
+  if (!writing_) SendFinishLocked();
+}
+
+void WatchReactor::SendFinishLocked() {
+  if (finish_sent_) return;
+  finish_sent_ = true;
+  const grpc::Status status = ToGrpcStatus(finish_status_);
+  CountFinish(metrics_, status, started_at_);
+  Finish(status);
 }
 
 void WatchReactor::OnWriteDone(bool ok) {
@@ -236,12 +299,10 @@ void WatchReactor::OnWriteDone(bool ok) {
     absl::MutexLock lock(&mu_);
     writing_ = false;
     in_flight_.reset();
+    coalesced_.Clear();
     if (!ok) FinishLocked(absl::CancelledError("the stream was closed"));
     if (finishing_) {
-      if (!finish_sent_) {
-        finish_sent_ = true;
-        Finish(ToGrpcStatus(finish_status_));
-      }
+      SendFinishLocked();
       return;
     }
     next = TakeNextWriteLocked();

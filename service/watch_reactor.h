@@ -8,9 +8,17 @@
 // holds only pointers to them, so its memory does not grow with the order
 // size or the number of streams.
 //
+// With batch_changes, the CHANGEs queued while a write is in flight go out
+// as one message (at most kMaxCoalesced of them, at most kMaxCoalescedBytes):
+// a burst costs one write per stream, not one per change.
+//
 // A client that falls more than `max_buffered` events behind is ended with
-// RESOURCE_EXHAUSTED (it can resume); a slow client never delays the others,
-// because nothing waits for its writes. hub Close() ends the stream with the
+// RESOURCE_EXHAUSTED naming the revision to resume from (everything up to it
+// reaches the client before the status); its queue is dropped at once, so a
+// stuck client holds at most the message in flight. A resume more than
+// max_buffered / 2 revisions behind the hub starts with a fresh SNAPSHOT
+// instead of the replay. A slow client never
+// delays the others, because nothing waits for its writes. hub Close() ends the stream with the
 // hub's status (UNAVAILABLE on drain). On the hub's progress tick a stream
 // that has written nothing for the progress interval sends a PROGRESS at
 // max(hub revision, last revision covered): never backwards, never past a
@@ -34,6 +42,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "provisioning/v1/provisioning.pb.h"
+#include "service/metrics.h"
 #include "service/watch_hub.h"
 #include "service/watch_message.h"
 #include "store/order_store.h"
@@ -43,16 +52,28 @@ namespace cvm {
 class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                      public WatchSubscriber {
  public:
+  static constexpr size_t kMaxCoalesced = 256;
+  static constexpr size_t kMaxCoalescedBytes = 1 << 20;  // clients accept 4 MiB
+
+  struct Deps {
+    OrderStore* store = nullptr;
+    WatchHub* hub = nullptr;
+    // Queued events after which a client is ended RESOURCE_EXHAUSTED.
+    size_t max_buffered = 1024;
+    // The Watch method's gRPC series (service/metrics.h), counted here
+    // instead of by the per-message interceptor; optional.
+    const ServiceMetrics::PerMethod* metrics = nullptr;
+  };
   // Parses and validates the request (INVALID_ARGUMENT when it is not a
   // WatchRequest) and starts the stream of `tenant`'s orders (another
   // tenant's order id is NOT_FOUND), or finishes it with the error. The
   // returned reactor owns itself.
   static grpc::ServerWriteReactor<grpc::ByteBuffer>* Start(const grpc::ByteBuffer& request,
                                                            const std::string& tenant,
-                                                           OrderStore* store, WatchHub* hub,
-                                                           size_t max_buffered);
+                                                           const Deps& deps);
   // A stream that ends at once with `status` (e.g. UNAUTHENTICATED).
-  static grpc::ServerWriteReactor<grpc::ByteBuffer>* Refuse(const absl::Status& status);
+  static grpc::ServerWriteReactor<grpc::ByteBuffer>* Refuse(
+      const absl::Status& status, const ServiceMetrics::PerMethod* metrics = nullptr);
 
   // WatchSubscriber
   void OnChanges(const std::vector<WatchMessagePtr>& changes) override;
@@ -67,8 +88,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
 
  private:
   WatchReactor(const provisioning::v1::WatchRequest& request, const std::string& tenant,
-               WatchHub* hub,
-               size_t max_buffered);
+               const Deps& deps);
   // Subscribes, then sends the snapshot or the replay (or an error).
   void Begin(OrderStore* store);
   // Builds the first events; returns the revision already covered by them.
@@ -80,21 +100,27 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   // Queues a PROGRESS or ACCOUNT message at max(its revision, the revision
   // covered so far).
   void EnqueueNoticeLocked(const WatchMessagePtr& notice) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Makes the next queued message the one in flight; the caller starts its
-  // write with StartNextWrite() after releasing mu_ (gRPC may send it inline,
-  // and a send must not hold up OnChanges or OnWriteDone).
+  // Makes the next queued message the one in flight (with batch_changes,
+  // the CHANGEs at the head of the queue coalesced into one); the caller
+  // starts its write with StartNextWrite() after releasing mu_ (gRPC may
+  // send it inline, and a send must not hold up OnChanges or OnWriteDone).
   struct NextWrite {
     const grpc::ByteBuffer* bytes = nullptr;  // nullptr: nothing to write
   };
   NextWrite TakeNextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartNextWrite(const NextWrite& next) ABSL_LOCKS_EXCLUDED(mu_);
   void FinishLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends the status (once no write is in flight) and counts it.
+  void SendFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string order_id_;
   const std::string tenant_;
   const int64_t start_revision_;
+  const bool batch_changes_;
   WatchHub* const hub_;
   const size_t max_buffered_;
+  const ServiceMetrics::PerMethod* const metrics_;
+  const absl::Time started_at_;  // real time, for the handling-time histogram
   uint64_t subscription_ = 0;  // 0: not subscribed
 
   absl::Mutex mu_;
@@ -103,10 +129,14 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool finish_sent_ ABSL_GUARDED_BY(mu_) = false;
   int64_t floor_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  // The revision of the last message handed to gRPC: the resume point named
+  // to a client ended for falling behind.
+  int64_t sent_revision_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_write_ ABSL_GUARDED_BY(mu_);  // hub clock
   std::vector<WatchMessagePtr> early_ ABSL_GUARDED_BY(mu_);  // before started_
   std::deque<WatchMessagePtr> queue_ ABSL_GUARDED_BY(mu_);
   WatchMessagePtr in_flight_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer coalesced_ ABSL_GUARDED_BY(mu_);  // in flight when several
   absl::Status finish_status_ ABSL_GUARDED_BY(mu_);
 };
 

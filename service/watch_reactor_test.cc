@@ -2,16 +2,23 @@
 // on idle streams, the bounded buffer and drain.
 #include "service/watch_reactor.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <memory>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "provisioning/v1/provisioning.grpc.pb.h"
+#include "service/metrics.h"
+#include "service/watch_test_support.h"
 #include "store/memory_order_store.h"
 
 namespace cvm {
@@ -20,27 +27,6 @@ namespace {
 using provisioning::v1::Provisioning;
 using provisioning::v1::WatchEvent;
 using provisioning::v1::WatchRequest;
-
-class WatchOnlyService : public Provisioning::WithRawCallbackMethod_Watch<Provisioning::Service> {
- public:
-  WatchOnlyService(OrderStore* store, WatchHub* hub, size_t max_buffered)
-      : store_(store), hub_(hub), max_buffered_(max_buffered) {}
-  // The tenant is the "tenant" request header ("" without one).
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* context,
-                                                    const grpc::ByteBuffer* request) override {
-    auto tenant = context->client_metadata().find("tenant");
-    return WatchReactor::Start(*request,
-                               tenant == context->client_metadata().end()
-                                   ? ""
-                                   : std::string(tenant->second.data(), tenant->second.size()),
-                               store_, hub_, max_buffered_);
-  }
-
- private:
-  OrderStore* const store_;
-  WatchHub* const hub_;
-  const size_t max_buffered_;
-};
 
 // Reads one Watch stream on its own thread; the test waits with timeouts.
 class Stream {
@@ -125,26 +111,13 @@ std::vector<std::string> Summary(const std::vector<WatchEvent>& events) {
 class WatchReactorTest : public ::testing::Test {
  protected:
   void StartServer(size_t max_buffered, absl::Duration progress_interval) {
-    WatchHub::Options options;
+    WatchTestServer::Options options;
+    options.max_buffered = max_buffered;
     options.progress_interval = progress_interval;
-    options.clock = &clock_;
-    hub_ = std::make_unique<WatchHub>(options);
-    store_.SetListener([this](const OrderEvent& event) { hub_->Publish(event); });
-    service_ = std::make_unique<WatchOnlyService>(&store_, hub_.get(), max_buffered);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = Provisioning::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                                      grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    if (server_ == nullptr) return;
-    hub_->Close(absl::UnavailableError("test over"));
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    server_ = std::make_unique<WatchTestServer>(options, &clock_);
+    store_ = &server_->store();
+    hub_ = &server_->hub();
+    stub_ = &server_->stub();
   }
 
   // A new order (one revision) whose name is `payload_bytes` long.
@@ -153,12 +126,12 @@ class WatchReactorTest : public ::testing::Test {
     order.set_request_id(request_id);
     order.set_state(Order::ACCEPTED);
     order.mutable_spec()->set_instance_name(std::string(payload_bytes, 'x'));
-    return store_.CreateOrder(order).value().order.order_id();
+    return store_->CreateOrder(order).value().order.order_id();
   }
   // One more revision of `order_id`.
   void Touch(const std::string& order_id) {
     ASSERT_TRUE(store_
-                    .UpdateOrder(order_id,
+                    ->UpdateOrder(order_id,
                                  [](Order& order) {
                                    order.set_instance_count(order.instance_count() + 1);
                                    return absl::OkStatus();
@@ -167,18 +140,17 @@ class WatchReactorTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  MemoryOrderStore store_{&clock_};
-  std::unique_ptr<WatchHub> hub_;
-  std::unique_ptr<WatchOnlyService> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<Provisioning::Stub> stub_;
+  std::unique_ptr<WatchTestServer> server_;
+  MemoryOrderStore* store_ = nullptr;
+  WatchHub* hub_ = nullptr;
+  Provisioning::Stub* stub_ = nullptr;
 };
 
 TEST_F(WatchReactorTest, ProgressOnlyAfterTheStreamWasIdleForTheInterval) {
   // Idleness is measured on the fake clock; ticks come every 50 ms.
   StartServer(/*max_buffered=*/64, absl::Milliseconds(200));
   Create("a");
-  Stream stream(stub_.get(), WatchRequest());
+  Stream stream(stub_, WatchRequest());
   ASSERT_EQ(stream.Await(1).size(), 1u);
   Create("b");
   ASSERT_EQ(stream.Await(2).size(), 2u);
@@ -205,7 +177,7 @@ TEST_F(WatchReactorTest, OneOrderProgressCoversOtherOrdersAndIsSafeToResumeFrom)
   request.set_order_id(a);
   int64_t progress = 0;
   {
-    Stream stream(stub_.get(), request);
+    Stream stream(stub_, request);
     ASSERT_EQ(stream.Await(1).size(), 1u);
     const std::string b = Create("b");  // revision 2
     Touch(b);                            // 3
@@ -219,14 +191,14 @@ TEST_F(WatchReactorTest, OneOrderProgressCoversOtherOrdersAndIsSafeToResumeFrom)
   // Nothing of order a happened up to the progress revision: a resume from
   // it replays nothing and continues with the next change of a.
   request.set_start_revision(progress);
-  Stream resumed(stub_.get(), request);
+  Stream resumed(stub_, request);
   Touch(a);  // 5
   EXPECT_EQ(Summary(resumed.Await(1)), (std::vector<std::string>{"CHANGE 5"}));
 }
 
 TEST_F(WatchReactorTest, NoProgressWhenDisabled) {
   StartServer(/*max_buffered=*/64, absl::ZeroDuration());
-  Stream stream(stub_.get(), WatchRequest());
+  Stream stream(stub_, WatchRequest());
   ASSERT_EQ(stream.Await(1).size(), 1u);
   clock_.Advance(absl::Hours(1));
   absl::SleepFor(absl::Milliseconds(200));
@@ -240,7 +212,7 @@ TEST_F(WatchReactorTest, ResumeReplaysExactlyTheMissedChangesThenGoesLive) {
   Create("c");
   WatchRequest request;
   request.set_start_revision(1);
-  Stream stream(stub_.get(), request);
+  Stream stream(stub_, request);
   ASSERT_EQ(stream.Await(2).size(), 2u);
   Create("d");
   EXPECT_EQ(Summary(stream.Await(3)),
@@ -249,8 +221,8 @@ TEST_F(WatchReactorTest, ResumeReplaysExactlyTheMissedChangesThenGoesLive) {
 
 TEST_F(WatchReactorTest, ASlowClientIsCutOffWhileTheOthersGetEverything) {
   StartServer(/*max_buffered=*/8, absl::ZeroDuration());
-  Stream fast(stub_.get(), WatchRequest());
-  Stream slow(stub_.get(), WatchRequest());
+  Stream fast(stub_, WatchRequest());
+  Stream slow(stub_, WatchRequest());
   ASSERT_EQ(fast.Await(1).size(), 1u);
   ASSERT_EQ(slow.Await(1).size(), 1u);
   slow.Pause();
@@ -276,15 +248,115 @@ TEST_F(WatchReactorTest, ASlowClientIsCutOffWhileTheOthersGetEverything) {
   for (size_t i = 1; i < partial.size(); ++i) {  // no gap, no duplicate
     EXPECT_EQ(partial[i].revision(), static_cast<int64_t>(i));
   }
+  // The status names the last revision sent, which the client has. Resuming
+  // from it, far more than 8 / 2 changes behind, starts with the current
+  // state, then goes live.
+  const int64_t last = partial.back().revision();
+  EXPECT_NE(status.error_message().find(absl::StrCat("resume from revision ", last, " ")),
+            std::string::npos)
+      << status.error_message();
+  WatchRequest resume;
+  resume.set_start_revision(last);
+  Stream resumed(stub_, resume);
+  ASSERT_EQ(resumed.Await(1).size(), 1u);
+  EXPECT_EQ(resumed.events()[0].type(), WatchEvent::SNAPSHOT);
+  EXPECT_EQ(resumed.events()[0].revision(), kChanges);
+  EXPECT_EQ(resumed.events()[0].orders_size(), kChanges);
+  Create("after");
+  EXPECT_EQ(Summary(resumed.Await(2)).back(), "CHANGE " + std::to_string(kChanges + 1));
+  // A resume within 8 / 2 changes replays them.
+  WatchRequest near;
+  near.set_start_revision(kChanges - 2);
+  Stream replayed(stub_, near);
+  EXPECT_EQ(Summary(replayed.Await(3)),
+            (std::vector<std::string>{"CHANGE " + std::to_string(kChanges - 1),
+                                      "CHANGE " + std::to_string(kChanges),
+                                      "CHANGE " + std::to_string(kChanges + 1)}));
+}
+
+TEST_F(WatchReactorTest, ABatchingStreamGetsChangesQueuedBehindAWriteInOneMessage) {
+  StartServer(/*max_buffered=*/64, absl::ZeroDuration());
+  WatchRequest batching;
+  batching.set_batch_changes(true);
+  Stream batched(stub_, batching);
+  Stream single(stub_, WatchRequest());
+  ASSERT_EQ(batched.Await(1).size(), 1u);
+  ASSERT_EQ(single.Await(1).size(), 1u);
+  batched.Pause();
+  // 40 changes of 256 KB (10 MB): more than the transport buffers for a
+  // client that does not read, so later ones queue behind a write.
+  constexpr int kChanges = 40;
+  constexpr size_t kBytes = 256 * 1024;
+  for (int i = 0; i < kChanges; ++i) Create("big-" + std::to_string(i), kBytes);
+  hub_->Flush();
+  batched.Resume();
+  // Every change once, in order, as (revision, order) pairs.
+  auto flatten = [](const std::vector<WatchEvent>& events) {
+    std::vector<std::pair<int64_t, std::string>> changes;
+    for (const WatchEvent& event : events) {
+      if (event.type() != WatchEvent::CHANGE) continue;
+      EXPECT_EQ(event.revisions_size(), event.orders_size());
+      EXPECT_EQ(event.revision(), event.revisions(event.revisions_size() - 1));
+      for (int i = 0; i < event.orders_size(); ++i) {
+        changes.emplace_back(event.revisions(i), event.orders(i).request_id());
+      }
+    }
+    return changes;
+  };
+  std::vector<std::pair<int64_t, std::string>> expected;
+  for (int i = 0; i < kChanges; ++i) expected.emplace_back(i + 1, "big-" + std::to_string(i));
+  std::vector<WatchEvent> events;
+  for (int tries = 0; tries < 100 && flatten(events).size() < kChanges; ++tries) {
+    events = batched.Await(events.size() + 1);
+  }
+  EXPECT_EQ(flatten(events), expected);
+  EXPECT_LT(events.size(), kChanges + 1u);  // fewer messages than changes
+  size_t largest = 0;
+  for (const WatchEvent& event : events) largest = std::max<size_t>(largest, event.orders_size());
+  EXPECT_GT(largest, 1u);
+  EXPECT_LE(largest * kBytes, WatchReactor::kMaxCoalescedBytes + kBytes);
+  // A stream that did not ask gets one order per CHANGE.
+  const std::vector<WatchEvent> plain = single.Await(kChanges + 1);
+  EXPECT_EQ(flatten(plain), expected);
+  EXPECT_EQ(plain.size(), kChanges + 1u);
+  std::printf("40 changes of 256 KB to a paused batching stream: %zu messages, at most %zu "
+              "changes in one\n",
+              events.size() - 1, largest);
+}
+
+TEST_F(WatchReactorTest, TheHandlerCountsTheWatchSeriesWithoutAnInterceptor) {
+  StartServer(/*max_buffered=*/64, absl::ZeroDuration());
+  const ServiceMetrics::PerMethod* watch = &server_->metrics();
+  {
+    Stream stream(stub_, WatchRequest());
+    ASSERT_EQ(stream.Await(1).size(), 1u);
+    Create("a");
+    Create("b");
+    ASSERT_EQ(stream.Await(3).size(), 3u);
+    EXPECT_EQ(watch->started->Value(), 1);
+    EXPECT_EQ(watch->received->Value(), 1);
+    EXPECT_EQ(watch->sent->Value(), 3);  // the snapshot and two changes
+  }  // cancelled
+  WatchRequest invalid;
+  invalid.set_start_revision(-1);
+  Stream refused(stub_, invalid);
+  EXPECT_EQ(refused.AwaitEnd().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  for (int i = 0; i < 100 && watch->handled[grpc::StatusCode::CANCELLED]->Value() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(watch->started->Value(), 2);
+  EXPECT_EQ(watch->handled[grpc::StatusCode::CANCELLED]->Value(), 1);
+  EXPECT_EQ(watch->handled[grpc::StatusCode::INVALID_ARGUMENT]->Value(), 1);
+  EXPECT_EQ(watch->seconds->Collect().histogram.sample_count, 2u);
 }
 
 TEST_F(WatchReactorTest, HubCloseEndsStreamsWithItsStatusAndRefusesNewOnes) {
   StartServer(/*max_buffered=*/64, absl::ZeroDuration());
-  Stream open(stub_.get(), WatchRequest());
+  Stream open(stub_, WatchRequest());
   ASSERT_EQ(open.Await(1).size(), 1u);
   hub_->Close(absl::UnavailableError("draining"));
   EXPECT_EQ(open.AwaitEnd().error_code(), grpc::StatusCode::UNAVAILABLE);
-  Stream late(stub_.get(), WatchRequest());
+  Stream late(stub_, WatchRequest());
   EXPECT_EQ(late.AwaitEnd().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
@@ -293,9 +365,9 @@ TEST_F(WatchReactorTest, AccountEventsReachOnlyAllOrdersStreamsOfTheirTenants) {
   const std::string a = Create("a");  // revision 1, tenant ""
   WatchRequest one;
   one.set_order_id(a);
-  Stream all(stub_.get(), WatchRequest());
-  Stream single(stub_.get(), one);
-  Stream other(stub_.get(), WatchRequest(), "team-b");
+  Stream all(stub_, WatchRequest());
+  Stream single(stub_, one);
+  Stream other(stub_, WatchRequest(), "team-b");
   ASSERT_EQ(all.Await(1).size(), 1u);
   ASSERT_EQ(single.Await(1).size(), 1u);
   ASSERT_EQ(other.Await(1).size(), 1u);
@@ -329,20 +401,20 @@ TEST_F(WatchReactorTest, ANewAllOrdersStreamStartsWithTheWarningsStillStanding) 
   hub_->PublishAccount(forecast, {});
   Touch(a);  // revision 2
   hub_->Flush();
-  Stream warned(stub_.get(), WatchRequest());
+  Stream warned(stub_, WatchRequest());
   WatchRequest resume;
   resume.set_start_revision(1);
-  Stream resumed(stub_.get(), resume);
+  Stream resumed(stub_, resume);
   WatchRequest one;
   one.set_order_id(a);
-  Stream single(stub_.get(), one);
+  Stream single(stub_, one);
   EXPECT_EQ(Summary(warned.Await(2)), (std::vector<std::string>{"SNAPSHOT 2", "ACCOUNT 2"}));
   EXPECT_EQ(warned.events()[1].account().state(), provisioning::v1::AccountForecast::WARNING);
   EXPECT_EQ(Summary(resumed.Await(2)), (std::vector<std::string>{"CHANGE 2", "ACCOUNT 2"}));
   forecast.set_state(provisioning::v1::AccountForecast::CLEARED);
   hub_->PublishAccount(forecast, {});
   hub_->Flush();
-  Stream cleared(stub_.get(), WatchRequest());
+  Stream cleared(stub_, WatchRequest());
   ASSERT_EQ(cleared.Await(1).size(), 1u);
   ASSERT_EQ(single.Await(1).size(), 1u);
   Touch(a);  // revision 3
@@ -356,11 +428,11 @@ TEST_F(WatchReactorTest, InvalidRequestsAreRejected) {
   StartServer(/*max_buffered=*/64, absl::ZeroDuration());
   WatchRequest negative;
   negative.set_start_revision(-1);
-  Stream stream(stub_.get(), negative);
+  Stream stream(stub_, negative);
   EXPECT_EQ(stream.AwaitEnd().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   WatchRequest unknown;
   unknown.set_order_id("ord-nope");
-  Stream missing(stub_.get(), unknown);
+  Stream missing(stub_, unknown);
   EXPECT_EQ(missing.AwaitEnd().error_code(), grpc::StatusCode::NOT_FOUND);
 }
 

@@ -121,6 +121,11 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     args.push_back(absl::StrCat("--store=sqlite:", std::getenv("TEST_TMPDIR"), "/server-",
                                 getpid(), "-", ++started, ".db"));
   }
+  return StartCommand(args, capture_stderr);
+}
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartCommand(
+    const std::vector<std::string>& args, bool capture_stderr) {
   std::unique_ptr<ServerProcess> process(new ServerProcess);
   absl::StatusOr<pid_t> pid = Spawn(args, capture_stderr, &process->stdout_fd_);
   if (!pid.ok()) return pid.status();

@@ -36,6 +36,10 @@ class ServerProcess {
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       const std::string& config_path,
       const std::vector<std::string>& extra_args = {}, bool capture_stderr = false);
+  // Starts any server that prints the provisioner's "serving gRPC on port N,
+  // metrics on port M" line (args[0] is the binary), e.g. a benchmark's.
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> StartCommand(
+      const std::vector<std::string>& args, bool capture_stderr = false);
   ~ServerProcess();
 
   int port() const { return port_; }

@@ -27,10 +27,24 @@ def purchase_request(request_id, count, zone="ap-guangzhou-3"):
     return pb.PurchaseRequest(request_id=request_id, spec=spec, instance_count=count)
 
 
+def changes_of(event):
+    """(revision, order) for each change a CHANGE event carries, oldest first.
+
+    With WatchRequest.batch_changes one event may carry several changes
+    (orders[i] changed at revisions[i]); without it, exactly one.
+    """
+    if event.type != pb.WatchEvent.CHANGE:
+        return []
+    if len(event.revisions) == len(event.orders):
+        return list(zip(event.revisions, event.orders))
+    return [(event.revision, order) for order in event.orders]
+
+
 def describe_event(event):
     """One line per watch event: revision, type, order state, instances."""
     lines = []
-    for order in event.orders:
+    revisions = [r for r, _ in changes_of(event)] or [event.revision] * len(event.orders)
+    for revision, order in zip(revisions, event.orders):
         instances = " ".join(
             f"{i.instance_id}:{INSTANCE_STATE(i.state)}:{','.join(i.public_ips) or '-'}"
             for i in order.instances
@@ -38,7 +52,7 @@ def describe_event(event):
         if order.state == pb.Order.FAILED:
             instances = f"{order.failure.reason}: {order.failure.message}"
         lines.append(
-            f"revision {event.revision:<4} {pb.WatchEvent.Type.Name(event.type):<8} "
+            f"revision {revision:<4} {pb.WatchEvent.Type.Name(event.type):<8} "
             f"{order.order_id} {ORDER_STATE(order.state):<12} {instances}"
         )
     return "\n".join(lines) or f"revision {event.revision} {pb.WatchEvent.Type.Name(event.type)}"
