@@ -1,23 +1,25 @@
 // Watch fan-out benchmark: the service against the floor of gRPC on this
 // machine, side by side in one run. Run by bench/run_watch_bench.sh.
 //
-// Two servers, interleaved for --rounds rounds (floor, service, floor, ...),
-// each started fresh as a child process:
+// Two servers, each a child process started fresh every round:
 //   floor    bench/watch_floor_server: a bare callback-API gRPC server with
 //            the same Watch method and message type, one message per change
 //            per stream, nothing else;
 //   service  the real provisioner (fake backend, memory store), streams
 //            opened with batch_changes.
-// Each round opens --streams Watch streams of all orders (100 per
-// connection) from this process, waits for every SNAPSHOT and reads the
-// server's VmRSS before and after: RSS per stream = delta / streams. Then it
-// buys --purchases orders one at a time; each makes a burst of four changes
-// at once (ACCEPTED, CHECKING, SUBMITTED, PROVISIONING) and, ~2 s later, a
-// single change (the first poll), and the next purchase waits until every
-// stream has every change. For every stream and change it records receive
-// time - commit time. A change committed within 100 ms of another is a
-// burst change, else a single one. Every stream must see every revision
-// after its snapshot once, in order: deliveries == streams x changes.
+// A round opens --streams Watch streams of all orders (100 per connection)
+// on both servers from this process, waits for every SNAPSHOT and reads each
+// server's VmRSS before and after: RSS per stream = delta / streams. Then
+// the two take turns buying --purchases orders, one at a time (who goes
+// first alternates), so both fan out under the same load. A purchase makes
+// a burst of four changes at once (ACCEPTED, CHECKING, SUBMITTED,
+// PROVISIONING) and, ~2 s later, a single change (the first poll); the next
+// purchase waits until every stream has every change. For every stream and
+// change it records receive time - commit time. A change committed within
+// 100 ms of another is a burst change, else a single one. Server CPU is
+// counted while its own purchases fan out. Every stream must see every
+// revision after its snapshot once, in order: deliveries == streams x
+// changes.
 //
 // Exit code: 0 when the run is valid (whatever the verdicts), 1 when a count
 // or ordering check failed, 2 on a setup error.
@@ -49,8 +51,9 @@
 ABSL_FLAG(int, streams, 10000, "Watch streams per round");
 ABSL_FLAG(int, rounds, 3, "rounds per side, interleaved");
 ABSL_FLAG(int, streams_per_connection, 100, "streams sharing one HTTP/2 connection");
-ABSL_FLAG(int, purchases, 8, "purchases per round (a burst of four changes and one single)");
+ABSL_FLAG(int, purchases, 12, "purchases per round and side (a burst of four changes and one single)");
 ABSL_FLAG(int, client_threads, 4, "completion queues (one thread each) reading the streams");
+ABSL_FLAG(std::vector<std::string>, floor_args, {}, "extra flags for watch_floor_server");
 ABSL_FLAG(std::string, only, "", "floor or service: run one side (for profiling; no ratios)");
 
 namespace cvm::bench {
@@ -142,8 +145,10 @@ absl::StatusOr<int64_t> LatestRevision(Provisioning::Stub* stub) {
 
 absl::StatusOr<std::unique_ptr<cvm::testing::ServerProcess>> StartServer(Side side) {
   if (side == kFloor) {
-    return cvm::testing::ServerProcess::StartCommand(
-        {cvm::testing::RunfilePath("bench/watch_floor_server"), "--listen=127.0.0.1:0"});
+    std::vector<std::string> args = {cvm::testing::RunfilePath("bench/watch_floor_server"),
+                                     "--listen=127.0.0.1:0"};
+    for (const std::string& arg : absl::GetFlag(FLAGS_floor_args)) args.push_back(arg);
+    return cvm::testing::ServerProcess::StartCommand(args);
   }
   return cvm::testing::ServerProcess::Start(
       cvm::testing::RunfilePath("bench/watch_bench_fake.textproto"), {"--store=memory"});
@@ -163,84 +168,116 @@ bool AwaitChanges(Provisioning::Stub* stub, Counters& counters, int64_t changes,
   return false;
 }
 
-absl::StatusOr<Round> RunRound(Side side, int stream_count) {
-  auto server = StartServer(side);
-  if (!server.ok()) return server.status();
-  const pid_t pid = (*server)->pid();
-  const std::string target = (*server)->target();
-  auto buyer = cvm::testing::NewStub(target);
-  absl::SleepFor(absl::Milliseconds(500));
-
-  Round round;
-  round.streams = stream_count;
-  round.rss_before_kb = RssKb(pid);
-  const int per_connection = std::max(1, absl::GetFlag(FLAGS_streams_per_connection));
-  const int purchases = absl::GetFlag(FLAGS_purchases);
-  std::vector<std::unique_ptr<Provisioning::Stub>> stubs;
-  std::vector<std::unique_ptr<Stream>> streams;
-  Counters counters;
-  Pollers pollers(absl::GetFlag(FLAGS_client_threads));
-  for (int i = 0; i < stream_count; ++i) {
-    if (i % per_connection == 0) {
-      stubs.push_back(Provisioning::NewStub(NewConnection(target, static_cast<int>(stubs.size()))));
+// One side of a round: its server and its streams. Both sides of a round
+// are open at once and take turns buying, so each change of one side fans
+// out under the same conditions as the other side's neighbouring ones.
+class SideRun {
+ public:
+  static absl::StatusOr<std::unique_ptr<SideRun>> Open(Side side, int stream_count) {
+    std::unique_ptr<SideRun> run(new SideRun(side));
+    absl::StatusOr<std::unique_ptr<cvm::testing::ServerProcess>> server = StartServer(side);
+    if (!server.ok()) return server.status();
+    run->server_ = *std::move(server);
+    const pid_t pid = run->server_->pid();
+    const std::string target = run->server_->target();
+    run->buyer_ = cvm::testing::NewStub(target);
+    absl::SleepFor(absl::Milliseconds(500));
+    Round& round = run->round_;
+    round.streams = stream_count;
+    round.rss_before_kb = RssKb(pid);
+    const int per_connection = std::max(1, absl::GetFlag(FLAGS_streams_per_connection));
+    for (int i = 0; i < stream_count; ++i) {
+      if (i % per_connection == 0) {
+        run->stubs_.push_back(Provisioning::NewStub(
+            NewConnection(target, static_cast<int>(run->stubs_.size()))));
+      }
+      run->streams_.push_back(std::make_unique<Stream>(
+          run->stubs_.back().get(), run->pollers_.queue(run->stubs_.size() - 1), &run->counters_,
+          5 * absl::GetFlag(FLAGS_purchases), side == kService, /*records_commits=*/i == 0));
     }
-    streams.push_back(std::make_unique<Stream>(stubs.back().get(), pollers.queue(stubs.size() - 1),
-                                               &counters, 5 * purchases, side == kService,
-                                               /*records_commits=*/i == 0));
+    run->held_ = WaitFor(run->counters_.snapshots, stream_count, absl::Minutes(5));
+    absl::SleepFor(absl::Seconds(1));  // let the server settle
+    round.rss_after_kb = RssKb(pid);
+    return run;
   }
-  const bool held = WaitFor(counters.snapshots, stream_count, absl::Minutes(5));
-  absl::SleepFor(absl::Seconds(1));  // let the server settle
-  round.rss_after_kb = RssKb(pid);
 
-  const double cpu_start = CpuSeconds(pid);
-  bool flowing = held;
-  for (int p = 0; p < purchases && flowing; ++p) {
+  // Buys one order and waits until every stream has its five changes.
+  absl::Status Buy() {
+    if (!held_ || !flowing_) return absl::OkStatus();  // Finish() reports it
+    const double cpu_start = CpuSeconds(server_->pid());
     provisioning::v1::Order order;
-    grpc::Status status =
-        buyer->Purchase(cvm::testing::ContextWithDeadline(60).get(),
-                        cvm::testing::PurchaseOf(absl::StrCat("bench-", p), 1), &order);
+    grpc::Status status = buyer_->Purchase(
+        cvm::testing::ContextWithDeadline(60).get(),
+        cvm::testing::PurchaseOf(absl::StrCat("bench-", bought_), 1), &order);
     if (!status.ok()) return absl::InternalError("purchase failed: " + status.error_message());
-    flowing = AwaitChanges(buyer.get(), counters, 5 * (p + 1), stream_count);
+    ++bought_;
+    flowing_ = AwaitChanges(buyer_.get(), counters_, 5 * bought_, round_.streams);
+    round_.server_cpu_seconds += CpuSeconds(server_->pid()) - cpu_start;
+    return absl::OkStatus();
   }
-  round.server_cpu_seconds = CpuSeconds(pid) - cpu_start;
-  absl::StatusOr<int64_t> latest = LatestRevision(buyer.get());
-  if (!latest.ok()) return latest.status();
-  round.changes = *latest - counters.snapshot_revision.load();
 
-  for (auto& stream : streams) stream->Cancel();
-  WaitFor(counters.done, stream_count, absl::Minutes(2));
-  round.deliveries = counters.deliveries.load();
-  round.messages = counters.messages.load();
-  round.order_errors = counters.order_errors.load();
-  round.complete = held && flowing && round.order_errors == 0 && round.changes == 5 * purchases &&
-                   round.deliveries == round.changes * stream_count;
-  std::map<int64_t, bool> single;  // revision -> committed alone
-  {
-    absl::MutexLock lock(&counters.mu);
-    for (auto it = counters.commits.begin(); it != counters.commits.end(); ++it) {
-      auto next = std::next(it);
-      const bool alone_before =
-          it == counters.commits.begin() || it->second - std::prev(it)->second > absl::Milliseconds(100);
-      const bool alone_after =
-          next == counters.commits.end() || next->second - it->second > absl::Milliseconds(100);
-      single[it->first] = alone_before && alone_after;
-    }
-    for (const auto& [revision, bytes] : counters.order_bytes) round.order_bytes += bytes;
+  // Ends the streams and the server; the round's figures.
+  absl::StatusOr<Round> Finish() {
+    absl::StatusOr<int64_t> latest = LatestRevision(buyer_.get());
+    if (!latest.ok()) return latest.status();
+    Round& round = round_;
+    round.changes = *latest - counters_.snapshot_revision.load();
+    for (auto& stream : streams_) stream->Cancel();
+    WaitFor(counters_.done, round.streams, absl::Minutes(2));
+    round.deliveries = counters_.deliveries.load();
+    round.messages = counters_.messages.load();
+    round.order_errors = counters_.order_errors.load();
+    round.complete = held_ && flowing_ && round.order_errors == 0 &&
+                     round.changes == 5 * bought_ && round.deliveries == round.changes * round.streams;
+    Classify();
+    streams_.clear();
+    server_->Stop(absl::Seconds(60)).IgnoreError();
+    return round;
   }
-  std::map<int64_t, int32_t> first_us;  // single revision -> smallest delay
-  for (const auto& stream : streams) {
-    for (const Delivery& d : stream->deliveries()) {
-      (single[d.revision] ? round.single_us : round.burst_us).push_back(d.delay_us);
-      if (!single[d.revision]) continue;
-      auto [it, added] = first_us.emplace(d.revision, d.delay_us);
-      if (!added) it->second = std::min(it->second, d.delay_us);
+
+ private:
+  explicit SideRun(Side side) : side_(side), pollers_(absl::GetFlag(FLAGS_client_threads)) {}
+
+  // A change committed within 100 ms of another is a burst change.
+  void Classify() {
+    std::map<int64_t, bool> single;  // revision -> committed alone
+    {
+      absl::MutexLock lock(&counters_.mu);
+      const auto& commits = counters_.commits;
+      for (auto it = commits.begin(); it != commits.end(); ++it) {
+        auto next = std::next(it);
+        const bool alone_before = it == commits.begin() ||
+                                  it->second - std::prev(it)->second > absl::Milliseconds(100);
+        const bool alone_after =
+            next == commits.end() || next->second - it->second > absl::Milliseconds(100);
+        single[it->first] = alone_before && alone_after;
+      }
+      for (const auto& [revision, bytes] : counters_.order_bytes) round_.order_bytes += bytes;
     }
+    std::map<int64_t, int32_t> first_us;  // single revision -> smallest delay
+    for (const auto& stream : streams_) {
+      for (const Delivery& d : stream->deliveries()) {
+        (single[d.revision] ? round_.single_us : round_.burst_us).push_back(d.delay_us);
+        if (!single[d.revision]) continue;
+        auto [it, added] = first_us.emplace(d.revision, d.delay_us);
+        if (!added) it->second = std::min(it->second, d.delay_us);
+      }
+    }
+    for (const auto& [revision, us] : first_us) round_.single_first_us.push_back(us);
   }
-  for (const auto& [revision, us] : first_us) round.single_first_us.push_back(us);
-  streams.clear();
-  (*server)->Stop(absl::Seconds(60)).IgnoreError();
-  return round;
-}
+
+  const Side side_;
+  std::unique_ptr<cvm::testing::ServerProcess> server_;
+  std::unique_ptr<Provisioning::Stub> buyer_;
+  std::vector<std::unique_ptr<Provisioning::Stub>> stubs_;
+  Counters counters_;
+  Pollers pollers_;
+  std::vector<std::unique_ptr<Stream>> streams_;  // last: destroyed before the pollers
+  Round round_;
+  bool held_ = false;
+  bool flowing_ = true;
+  int bought_ = 0;
+};
 
 void PrintRound(const char* name, int index, const Round& r) {
   std::printf("%-8s %5d %7d %9.1f %8lld %7lld %11lld %9lld %9.1f %9.1f %9.1f %9.1f %9.2f %7s\n",
@@ -281,13 +318,32 @@ int main(int argc, char** argv) {
   Round total[2];
   bool valid = true;
   for (int r = 0; r < absl::GetFlag(FLAGS_rounds); ++r) {
+    std::vector<std::pair<cvm::bench::Side, std::unique_ptr<cvm::bench::SideRun>>> runs;
     for (auto side : {cvm::bench::kFloor, cvm::bench::kService}) {
       const std::string only = absl::GetFlag(FLAGS_only);
       if (!only.empty() && only != cvm::bench::kSideNames[side]) continue;
-      absl::StatusOr<Round> round = cvm::bench::RunRound(side, streams);
+      auto run = cvm::bench::SideRun::Open(side, streams);
+      if (!run.ok()) {
+        std::fprintf(stderr, "watch_bench: %s round %d: %s\n", cvm::bench::kSideNames[side],
+                     r + 1, run.status().ToString().c_str());
+        return 2;
+      }
+      runs.emplace_back(side, *std::move(run));
+    }
+    for (int p = 0; p < absl::GetFlag(FLAGS_purchases); ++p) {
+      for (size_t i = 0; i < runs.size(); ++i) {  // who goes first alternates
+        auto& run = runs[(i + p) % runs.size()].second;
+        if (absl::Status bought = run->Buy(); !bought.ok()) {
+          std::fprintf(stderr, "watch_bench: %s\n", bought.ToString().c_str());
+          return 2;
+        }
+      }
+    }
+    for (auto& [side, run] : runs) {
+      absl::StatusOr<Round> round = run->Finish();
       if (!round.ok()) {
-        std::fprintf(stderr, "watch_bench: %s round %d: %s\n", cvm::bench::kSideNames[side], r,
-                     round.status().ToString().c_str());
+        std::fprintf(stderr, "watch_bench: %s round %d: %s\n", cvm::bench::kSideNames[side],
+                     r + 1, round.status().ToString().c_str());
         return 2;
       }
       cvm::bench::PrintRound(cvm::bench::kSideNames[side], r + 1, *round);

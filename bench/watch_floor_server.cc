@@ -34,11 +34,14 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "provisioning/v1/provisioning.grpc.pb.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "address to serve on");
+ABSL_FLAG(bool, reflection, false,
+          "also serve gRPC reflection and health checks, as the provisioner does");
 ABSL_FLAG(absl::Duration, single_after, absl::Seconds(2),
           "delay of a purchase's fifth change after its burst of four (the provisioner's "
           "first poll, --poll_fast_interval)");
@@ -260,6 +263,10 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   cvm::bench::Floor floor;
   int port = 0;
+  if (absl::GetFlag(FLAGS_reflection)) {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&floor);
