@@ -1,7 +1,7 @@
 #include "plugins/policy_registry.h"
 
 #include "absl/strings/str_cat.h"
-#include "plugins/registry.h"
+#include "backends/backend_registry.h"
 
 namespace cvm {
 

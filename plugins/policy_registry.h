@@ -1,5 +1,5 @@
 // The registry that policy plugins register into, keyed by plugin name: the
-// policy twin of plugins/registry.h (BackendRegistry).
+// policy twin of backends/backend_registry.h (BackendRegistry).
 //
 // Built-in policies register statically (REGISTER_POLICY_FACTORY in a
 // library built with alwayslink = 1); policies loaded from shared objects

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
-#include "service/grpc_status.h"
 #include "service/request_validation.h"
 
 namespace cvm {

@@ -1,4 +1,4 @@
-#include "plugins/registry.h"
+#include "backends/backend_registry.h"
 
 #include <cstdio>
 #include <cstdlib>

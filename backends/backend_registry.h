@@ -10,8 +10,8 @@
 //     any lookup; Register/Find/Names are thread-safe.
 //  2. Register() of a name already present is ALREADY_EXISTS.
 //  3. Factories live as long as the registry (the process, for Global()).
-#ifndef CVM_PROVISIONER_PLUGINS_REGISTRY_H_
-#define CVM_PROVISIONER_PLUGINS_REGISTRY_H_
+#ifndef CVM_PROVISIONER_BACKENDS_BACKEND_REGISTRY_H_
+#define CVM_PROVISIONER_BACKENDS_BACKEND_REGISTRY_H_
 
 #include <map>
 #include <memory>
@@ -92,4 +92,4 @@ struct BackendRegistration {
 #define REGISTER_BACKEND_FACTORY(Factory) \
   static ::cvm::BackendRegistration<Factory> cvm_backend_registration_##Factory
 
-#endif  // CVM_PROVISIONER_PLUGINS_REGISTRY_H_
+#endif  // CVM_PROVISIONER_BACKENDS_BACKEND_REGISTRY_H_
