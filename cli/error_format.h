@@ -1,7 +1,7 @@
 // gRPC errors for people, and provisionctl's exit code for each.
 //
 // The service sends a google.rpc.Status in the grpc-status-details-bin
-// trailer (service/grpc_status.cc) whose details are the google.rpc messages
+// trailer (common/grpc_status.cc) whose details are the google.rpc messages
 // of common/status_details.h: BadRequest, PreconditionFailure, QuotaFailure,
 // RetryInfo and an ErrorInfo. Every one of them is shown, in that order, then
 // any other standard detail (RequestInfo, ResourceInfo, Help,

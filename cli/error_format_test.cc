@@ -1,10 +1,10 @@
 #include "cli/error_format.h"
 
+#include "common/grpc_status.h"
 #include "common/status_details.h"
 #include "gmock/gmock.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "service/grpc_status.h"
 
 namespace cvm::cli {
 namespace {

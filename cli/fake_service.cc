@@ -2,8 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/grpc_status.h"
 #include "common/status_details.h"
-#include "service/grpc_status.h"
 
 namespace cvm::cli::testing {
 

@@ -4,10 +4,10 @@
 #include <sstream>
 
 #include "cli/exit_codes.h"
+#include "common/grpc_status.h"
 #include "common/status_details.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/grpc_status.h"
 
 namespace cvm::cli {
 namespace {

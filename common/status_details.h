@@ -3,7 +3,7 @@
 // Details are google.rpc messages (ErrorInfo, BadRequest, PreconditionFailure,
 // QuotaFailure, RetryInfo) carried as absl::Status payloads keyed by their type
 // URL, so they cross every internal layer unchanged; the gRPC edge turns them
-// into google.rpc.Status details (service/grpc_status.h). A status holds at
+// into google.rpc.Status details (common/grpc_status.h). A status holds at
 // most one detail of each type.
 #ifndef CVM_PROVISIONER_COMMON_STATUS_DETAILS_H_
 #define CVM_PROVISIONER_COMMON_STATUS_DETAILS_H_

@@ -22,8 +22,8 @@
 #include <memory>
 #include <string>
 
+#include "backends/backend_registry.h"
 #include "plugins/plugin_loader.h"
-#include "plugins/registry.h"
 
 namespace cvm {
 

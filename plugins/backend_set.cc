@@ -4,7 +4,6 @@
 #include <set>
 #include <sstream>
 
-#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -14,12 +13,11 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "plugins/abi_backend.h"
-#include "plugins/plugin_loader.h"
+#include "plugins/plugin_builder.h"
 
 namespace cvm {
 namespace {
 
-using provisioning::config::v1::BackendInstance;
 using provisioning::config::v1::ServiceConfig;
 
 absl::Status ConfigError(const std::string& field, const std::string& what) {
@@ -46,77 +44,12 @@ absl::StatusOr<std::unique_ptr<BackendSet>> BackendSet::Create(
   if (config.backends().empty()) {
     return ConfigError("backends", "at least one backend is required");
   }
-  // Backends exported by plugin libraries, by name; they may not shadow a
-  // built-in.
-  std::map<std::string, std::unique_ptr<BackendFactory>> loaded;
-  ASSIGN_OR_RETURN(auto libraries, LoadPluginLibraries(config, CVM_PLUGIN_KIND_BACKEND));
-  for (auto& library : libraries) {
-    if (registry.Find(library->name()) != nullptr) {
-      return ConfigError("plugin_libraries",
-                         absl::StrCat(library->path(), " exports backend plugin \"",
-                                      library->name(), "\", which is built in"));
-    }
-    loaded.emplace(library->name(), std::make_unique<AbiBackendFactory>(library));
-  }
+  ASSIGN_OR_RETURN(auto built, (BuildPlugins<BackendFactory, AbiBackendFactory>(
+                                   config, CVM_PLUGIN_KIND_BACKEND, "backends",
+                                   config.backends(), registry, context)));
   std::unique_ptr<BackendSet> set(new BackendSet);
-  for (int i = 0; i < config.backends_size(); ++i) {
-    const BackendInstance& instance = config.backends(i);
-    const std::string field = absl::StrCat("backends[", i, "]");
-    if (instance.name().empty()) {
-      return ConfigError(field + ".name", "must not be empty");
-    }
-    if (set->backends_.count(instance.name()) > 0) {
-      return ConfigError(field + ".name",
-                         absl::StrCat("duplicate backend name \"", instance.name(), "\""));
-    }
-    auto loaded_factory = loaded.find(instance.plugin());
-    const BackendFactory* factory = loaded_factory != loaded.end()
-                                        ? loaded_factory->second.get()
-                                        : registry.Find(instance.plugin());
-    if (factory == nullptr) {
-      std::vector<std::string> known = registry.Names();
-      for (const auto& entry : loaded) known.push_back(entry.first);
-      return ConfigError(
-          field + ".plugin",
-          absl::StrCat("unknown backend plugin \"", instance.plugin(),
-                       "\"; registered plugins: ", absl::StrJoin(known, ", ")));
-    }
-    std::unique_ptr<google::protobuf::Message> typed = factory->CreateEmptyConfig();
-    if (instance.has_config() && !instance.config().UnpackTo(typed.get())) {
-      const std::string& type = typed->GetDescriptor()->full_name();
-      if (absl::EndsWith(instance.config().type_url(), "/" + type)) {
-        // The right type that does not parse: the text format lets "\xff"
-        // into a string, which proto3 refuses when unpacking.
-        return ConfigError(field + ".config", absl::StrCat("does not parse as ", type,
-                                                           " (are its strings UTF-8?)"));
-      }
-      return ConfigError(
-          field + ".config",
-          absl::StrCat("plugin \"", instance.plugin(), "\" takes ",
-                       typed->GetDescriptor()->full_name(), ", not ",
-                       instance.config().type_url()));
-    }
-    BackendContext named = context;
-    named.name = instance.name();
-    absl::StatusOr<std::unique_ptr<Backend>> backend = factory->Create(*typed, named);
-    if (!backend.ok()) {
-      absl::Status status(backend.status().code(),
-                          absl::StrCat(field, " (", instance.name(), "): ",
-                                       backend.status().message()));
-      // Keep the plugin's details; its field paths become config paths.
-      backend.status().ForEachPayload(
-          [&status](absl::string_view type_url, const absl::Cord& payload) {
-            status.SetPayload(type_url, payload);
-          });
-      if (auto bad = GetDetail<google::rpc::BadRequest>(status)) {
-        for (auto& violation : *bad->mutable_field_violations()) {
-          violation.set_field(absl::StrCat(field, ".config.", violation.field()));
-        }
-        SetDetail(status, *bad);
-      }
-      return status;
-    }
-    set->backends_.emplace(instance.name(), *std::move(backend));
+  for (auto& backend : built) {
+    set->backends_.emplace(std::move(backend.name), std::move(backend.product));
   }
   for (int i = 0; i < config.routes_size(); ++i) {
     const provisioning::config::v1::Route& route = config.routes(i);

@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "backends/backend.h"
-#include "plugins/registry.h"
+#include "backends/backend_registry.h"
 #include "plugins/service_config.pb.h"
 
 namespace cvm {

@@ -112,6 +112,12 @@ struct PolicyContext {
 // Builds one policy plugin from its typed config; see plugins/policy_registry.h.
 class PolicyFactory {
  public:
+  // What the factory makes and gets (plugins/plugin_builder.h), and the kind
+  // named in registry messages (common/plugin_registry.h).
+  using Product = Policy;
+  using Context = PolicyContext;
+  static constexpr char kPluginKind[] = "policy";
+
   virtual ~PolicyFactory() = default;
   // The plugin name used in configs, e.g. "hourly_budget".
   virtual std::string name() const = 0;

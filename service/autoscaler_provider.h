@@ -3,7 +3,7 @@
 // callback API. Dispatch only: every call is authenticated and run on the
 // worker pool (service/unary_dispatch.h), its answer comes from
 // AutoscalerHandlers (service/autoscaler_handlers.h) with the caller's
-// tenant, and its absl::Status is converted once (service/grpc_status.h).
+// tenant, and its absl::Status is converted once (common/grpc_status.h).
 // Refresh and Cleanup answer OK at once (the handlers read the store on
 // every call, so there is nothing to refresh or close); GPULabel names the
 // in-tree tencentcloud provider's label; GetAvailableGPUTypes is empty;

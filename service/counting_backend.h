@@ -14,7 +14,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "backends/backend.h"
-#include "plugins/registry.h"
+#include "backends/backend_registry.h"
 
 namespace cvm {
 

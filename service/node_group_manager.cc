@@ -1,6 +1,8 @@
 #include "service/node_group_manager.h"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -175,25 +177,32 @@ absl::StatusOr<NodeGroup> NodeGroupManager::Get(const std::string& tenant,
 }
 
 absl::StatusOr<std::vector<NodeGroup>> NodeGroupManager::List(const std::string& tenant) {
-  ASSIGN_OR_RETURN(std::vector<NodeGroup> all, groups_->List());
-  std::vector<NodeGroup> mine;
-  for (NodeGroup& group : all) {
-    if (group.tenant() == tenant && group.state() != NodeGroup::DELETED) {
-      mine.push_back(std::move(group));
-    }
-  }
+  ASSIGN_OR_RETURN(std::vector<NodeGroup> mine, groups_->ListOfTenant(tenant));
+  mine.erase(std::remove_if(mine.begin(), mine.end(),
+                            [](const NodeGroup& g) { return g.state() == NodeGroup::DELETED; }),
+             mine.end());
   return mine;
 }
 
 absl::StatusOr<NodeGroup> NodeGroupManager::GroupOfInstance(const std::string& tenant,
                                                             const std::string& instance_id) {
-  ASSIGN_OR_RETURN(std::vector<NodeGroup> groups, List(tenant));
-  for (NodeGroup& group : groups) {
-    for (const NodeGroupInstance& instance : group.status().instances()) {
-      if (instance.instance_id() == instance_id) return std::move(group);
-    }
+  const absl::Status in_none =
+      absl::NotFoundError(absl::StrCat("instance ", instance_id, " is in no node group"));
+  // Two keyed reads (Cluster Autoscaler asks once per node): the instance's
+  // order, then the group its request_id names, which must still hold it.
+  absl::StatusOr<provisioning::v1::Order> order = orders_->GetOrderByInstanceId(instance_id);
+  if (absl::IsNotFound(order.status())) return in_none;
+  if (!order.ok()) return order.status();
+  const std::optional<std::string> group_id = GroupIdOfRequestId(order->request_id());
+  if (order->tenant() != tenant || !group_id.has_value()) return in_none;
+  absl::StatusOr<NodeGroup> group = groups_->Get(tenant, *group_id);
+  if (absl::IsNotFound(group.status())) return in_none;
+  if (!group.ok()) return group.status();
+  if (group->state() == NodeGroup::DELETED) return in_none;
+  for (const NodeGroupInstance& instance : group->status().instances()) {
+    if (instance.instance_id() == instance_id) return group;
   }
-  return absl::NotFoundError(absl::StrCat("instance ", instance_id, " is in no node group"));
+  return in_none;
 }
 
 absl::StatusOr<NodeGroup> NodeGroupManager::DeleteInstances(

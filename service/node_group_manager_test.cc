@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "service/node_group_test_support.h"
 #include "service/validation_test_support.h"
+#include "service/workflow_test_support.h"
 #include "store/memory_order_store.h"
 
 namespace cvm {
@@ -125,6 +126,37 @@ TEST_F(NodeGroupManagerTest, DeletingAGroupReleasesItsInstances) {
   for (const std::string& order_id : group.status().order_ids()) {
     EXPECT_EQ(orders_.GetOrder(order_id)->state(), Order::TERMINATED);
   }
+}
+
+TEST_F(NodeGroupManagerTest, GroupOfInstanceFindsTheLiveGroupOfItsOwnTenantOnly) {
+  ASSERT_TRUE(manager_->Create("team-a", Valid(2)).ok());
+  ASSERT_TRUE(manager_->Create("team-a", NodeGroupWorld::Group("db", 1)).ok());
+  ASSERT_TRUE(manager_->Create("team-b", Valid(1)).ok());
+  Settle();
+  const NodeGroup db = *manager_->Get("team-a", "db");
+  ASSERT_EQ(db.status().instances_size(), 1);
+  const std::string id = db.status().instances(0).instance_id();
+  auto found = manager_->GroupOfInstance("team-a", id);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->group_id(), "db");
+  EXPECT_EQ(found->tenant(), "team-a");
+  EXPECT_EQ(manager_->GroupOfInstance("team-b", id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(manager_->GroupOfInstance("team-a", "ins-unknown").status().code(),
+            absl::StatusCode::kNotFound);
+  // An instance bought outside any group is in none.
+  auto bought = world_.workflow->Purchase(TestPurchase("plain", 1));
+  ASSERT_TRUE(bought.ok()) << bought.status();
+  ASSERT_TRUE(world_.Settle().ok());
+  auto plain = orders_.GetOrder(bought->order_id());
+  ASSERT_TRUE(plain.ok());
+  ASSERT_EQ(plain->instances_size(), 1);
+  EXPECT_EQ(manager_->GroupOfInstance("", plain->instances(0).instance_id()).status().code(),
+            absl::StatusCode::kNotFound);
+  // Kept by a DELETED group: its order holds it, no group does.
+  provisioning::v1::DeleteNodeGroupRequest request;
+  request.set_group_id("db");
+  ASSERT_TRUE(manager_->Delete("team-a", request).ok());
+  EXPECT_EQ(manager_->GroupOfInstance("team-a", id).status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/candidate_cells.h"
 #include "common/order_states.h"
 #include "common/proto_time.h"
@@ -105,6 +106,21 @@ bool ReleasedBefore(NodeGroup::ScaleIn preference, const NodeGroupInstance& a,
 }
 
 }  // namespace
+
+std::string GroupOrderRequestId(const std::string& group_id, int64_t n) {
+  return absl::StrCat("ng-", group_id, "-", n);
+}
+
+std::optional<std::string> GroupIdOfRequestId(const std::string& request_id) {
+  absl::string_view id = request_id;
+  const size_t dash = id.rfind('-');
+  int64_t n = 0;
+  if (!absl::ConsumePrefix(&id, "ng-") || dash == absl::string_view::npos || dash < 4 ||
+      !absl::SimpleAtoi(request_id.substr(dash + 1), &n) || n <= 0) {
+    return std::nullopt;
+  }
+  return request_id.substr(3, dash - 3);
+}
 
 void AddGroupEvent(NodeGroup& group, NodeGroupEvent::Kind kind, int count,
                    const std::string& message, absl::Time now) {
@@ -337,8 +353,7 @@ absl::Status NodeGroupReconciler::PlaceOrder(const NodeGroup& group, int count) 
                      }
                      auto* status = g.mutable_status();
                      status->set_orders_placed(placed + 1);
-                     status->set_pending_request_id(
-                         absl::StrCat("ng-", g.group_id(), "-", placed + 1));
+                     status->set_pending_request_id(GroupOrderRequestId(g.group_id(), placed + 1));
                      status->set_pending_count(count);
                      AddGroupEvent(g, NodeGroupEvent::SCALING_UP, count,
                                    absl::StrCat("ordering ", count, " instance(s)"), now);

@@ -30,7 +30,9 @@
 #ifndef CVM_PROVISIONER_SERVICE_NODE_GROUP_RECONCILER_H_
 #define CVM_PROVISIONER_SERVICE_NODE_GROUP_RECONCILER_H_
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,6 +48,11 @@
 #include "store/work_leases.h"
 
 namespace cvm {
+
+// The request_id of a group's n-th order: "ng-<group_id>-<n>".
+std::string GroupOrderRequestId(const std::string& group_id, int64_t n);
+// The group_id in a request_id of that form; nullopt for any other.
+std::optional<std::string> GroupIdOfRequestId(const std::string& request_id);
 
 class NodeGroupReconciler {
  public:

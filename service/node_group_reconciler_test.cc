@@ -234,5 +234,14 @@ TEST_F(NodeGroupReconcilerTest, ARecordedOrderIsPlacedOnceAfterACrash) {
   EXPECT_TRUE(group.status().pending_request_id().empty());
 }
 
+TEST(GroupOrderRequestIdTest, NamesTheGroupAndOnlyAGroupsOrder) {
+  EXPECT_EQ(GroupOrderRequestId("web", 3), "ng-web-3");
+  EXPECT_EQ(GroupIdOfRequestId(GroupOrderRequestId("web", 3)), "web");
+  EXPECT_EQ(GroupIdOfRequestId(GroupOrderRequestId("a-b", 12)), "a-b");
+  for (const char* other : {"ng--1", "ng-web-x", "ng-web-0", "web-1", "ng-web", "", "req-ng-web-1"}) {
+    EXPECT_EQ(GroupIdOfRequestId(other), std::nullopt) << other;
+  }
+}
+
 }  // namespace
 }  // namespace cvm

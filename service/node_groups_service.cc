@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
-#include "service/grpc_status.h"
+#include "common/grpc_status.h"
 #include "service/unary_dispatch.h"
 
 namespace cvm {

@@ -2,8 +2,8 @@
 
 #include <utility>
 
+#include "common/grpc_status.h"
 #include "common/status_details.h"
-#include "service/grpc_status.h"
 #include "service/user_data_redaction.h"
 
 namespace cvm {

@@ -5,7 +5,7 @@
 // the handler run on the worker pool, because handlers block on the store
 // and the cloud; user data stripped from the response
 // (service/user_data_redaction.h); the handler's absl::Status converted once
-// (service/grpc_status.h).
+// (common/grpc_status.h).
 //
 // Contract: thread-safe; `auth`, `pool` and `response` outlive the call.
 #ifndef CVM_PROVISIONER_SERVICE_UNARY_DISPATCH_H_

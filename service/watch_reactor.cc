@@ -4,8 +4,8 @@
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
-#include "service/grpc_status.h"
 #include "service/request_validation.h"
 
 namespace cvm {

@@ -86,4 +86,15 @@ absl::StatusOr<std::vector<NodeGroup>> MemoryNodeGroupStore::List() {
   return all;
 }
 
+absl::StatusOr<std::vector<NodeGroup>> MemoryNodeGroupStore::ListOfTenant(
+    const std::string& tenant) {
+  absl::MutexLock lock(&mu_);
+  std::vector<NodeGroup> mine;
+  for (auto it = groups_.lower_bound({tenant, ""});
+       it != groups_.end() && it->first.first == tenant; ++it) {
+    mine.push_back(it->second);
+  }
+  return mine;
+}
+
 }  // namespace cvm

@@ -47,6 +47,9 @@ class NodeGroupStore {
                                         const std::string& group_id) = 0;
   // Every group of every tenant (DELETED ones too), by tenant then group_id.
   virtual absl::StatusOr<std::vector<NodeGroup>> List() = 0;
+  // The groups of `tenant` (DELETED ones too), by group_id: the store reads
+  // only that tenant's (its primary key starts with the tenant).
+  virtual absl::StatusOr<std::vector<NodeGroup>> ListOfTenant(const std::string& tenant) = 0;
 };
 
 // Groups in process memory (tests; the memory order store's companion).
@@ -59,6 +62,7 @@ class MemoryNodeGroupStore : public NodeGroupStore {
                                    const Mutation& mutate) override;
   absl::StatusOr<NodeGroup> Get(const std::string& tenant, const std::string& group_id) override;
   absl::StatusOr<std::vector<NodeGroup>> List() override;
+  absl::StatusOr<std::vector<NodeGroup>> ListOfTenant(const std::string& tenant) override;
 
  private:
   Clock* const clock_;

@@ -6,7 +6,9 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -50,6 +52,26 @@ TEST_P(NodeGroupStoreConformance, CreateGetListAndIdsPerTenant) {
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].tenant(), "a");
   EXPECT_EQ((*all)[1].tenant(), "b");
+}
+
+TEST_P(NodeGroupStoreConformance, ListOfTenantReadsOnlyThatTenantsGroupsByGroupId) {
+  for (const auto& [tenant, id] : std::vector<std::pair<std::string, std::string>>{
+           {"a", "web"}, {"ab", "api"}, {"a", "api"}, {"", "web"}, {"b", "db"}}) {
+    ASSERT_TRUE(store_->Create(Group(tenant, id)).ok()) << tenant << "/" << id;
+  }
+  auto mine = store_->ListOfTenant("a");
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  ASSERT_EQ(mine->size(), 2u);
+  EXPECT_EQ((*mine)[0].group_id(), "api");
+  EXPECT_EQ((*mine)[1].group_id(), "web");
+  for (const auto& group : *mine) EXPECT_EQ(group.tenant(), "a");
+  auto unnamed = store_->ListOfTenant("");
+  ASSERT_TRUE(unnamed.ok());
+  ASSERT_EQ(unnamed->size(), 1u);
+  EXPECT_EQ((*unnamed)[0].tenant(), "");
+  auto nobody = store_->ListOfTenant("zz");
+  ASSERT_TRUE(nobody.ok());
+  EXPECT_TRUE(nobody->empty());
 }
 
 TEST_P(NodeGroupStoreConformance, UpdatesBumpTheRevisionOnlyWhenSomethingChanged) {

@@ -73,18 +73,28 @@ absl::StatusOr<NodeGroupStore::NodeGroup> PostgresNodeGroupStore::Get(const std:
   return ParseGroup(row.Bytes(0, 0), "postgres");
 }
 
+absl::StatusOr<std::vector<NodeGroupStore::NodeGroup>> PostgresNodeGroupStore::ListLocked(
+    const std::string& sql, const std::vector<pg::Param>& params) {
+  ASSIGN_OR_RETURN(pg::Result rows, ExecLocked("listing node groups", sql, params));
+  std::vector<NodeGroup> groups;
+  for (int i = 0; i < rows.rows(); ++i) {
+    ASSIGN_OR_RETURN(NodeGroup group, ParseGroup(rows.Bytes(i, 0), "postgres"));
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
 absl::StatusOr<std::vector<NodeGroupStore::NodeGroup>> PostgresNodeGroupStore::List() {
   absl::MutexLock lock(&mu_);
   // COLLATE "C" columns: bytewise order, as the other stores'.
-  ASSIGN_OR_RETURN(pg::Result rows,
-                   ExecLocked("listing node groups",
-                              "SELECT body FROM node_groups ORDER BY tenant, group_id", {}));
-  std::vector<NodeGroup> all;
-  for (int i = 0; i < rows.rows(); ++i) {
-    ASSIGN_OR_RETURN(NodeGroup group, ParseGroup(rows.Bytes(i, 0), "postgres"));
-    all.push_back(std::move(group));
-  }
-  return all;
+  return ListLocked("SELECT body FROM node_groups ORDER BY tenant, group_id", {});
+}
+
+absl::StatusOr<std::vector<NodeGroupStore::NodeGroup>> PostgresNodeGroupStore::ListOfTenant(
+    const std::string& tenant) {
+  absl::MutexLock lock(&mu_);
+  return ListLocked("SELECT body FROM node_groups WHERE tenant = $1 ORDER BY group_id",
+                    {pg::Text(tenant)});
 }
 
 }  // namespace cvm

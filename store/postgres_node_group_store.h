@@ -44,6 +44,7 @@ class PostgresNodeGroupStore : public NodeGroupStore {
                                    const Mutation& mutate) override;
   absl::StatusOr<NodeGroup> Get(const std::string& tenant, const std::string& group_id) override;
   absl::StatusOr<std::vector<NodeGroup>> List() override;
+  absl::StatusOr<std::vector<NodeGroup>> ListOfTenant(const std::string& tenant) override;
 
  private:
   // Update()'s transaction; the caller rolls back on an error.
@@ -52,6 +53,10 @@ class PostgresNodeGroupStore : public NodeGroupStore {
   // One statement outside a transaction; a failure ends what it left open.
   absl::StatusOr<pg::Result> ExecLocked(absl::string_view what, const std::string& sql,
                                         const std::vector<pg::Param>& params)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The groups `sql` selects (their bodies, in its order).
+  absl::StatusOr<std::vector<NodeGroup>> ListLocked(const std::string& sql,
+                                                    const std::vector<pg::Param>& params)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Clock* const clock_;

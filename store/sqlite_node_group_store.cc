@@ -107,18 +107,32 @@ absl::StatusOr<NodeGroupStore::NodeGroup> SqliteNodeGroupStore::Get(const std::s
   return GetLocked(tenant, group_id);
 }
 
+absl::StatusOr<std::vector<NodeGroupStore::NodeGroup>> SqliteNodeGroupStore::ReadAll(
+    Statement& query) {
+  std::vector<NodeGroup> groups;
+  int rc;
+  while ((rc = query.Step()) == SQLITE_ROW) {
+    ASSIGN_OR_RETURN(NodeGroup group, ParseGroup(query.ColumnBlob(0), "sqlite"));
+    groups.push_back(std::move(group));
+  }
+  if (rc != SQLITE_DONE) return Error(db_, "listing node groups");
+  return groups;
+}
+
 absl::StatusOr<std::vector<NodeGroupStore::NodeGroup>> SqliteNodeGroupStore::List() {
   absl::MutexLock lock(&mu_);
   // BINARY collation: bytewise, as the memory store's std::map.
   Statement query(db_, "SELECT body FROM node_groups ORDER BY tenant, group_id", statements_);
-  std::vector<NodeGroup> all;
-  int rc;
-  while ((rc = query.Step()) == SQLITE_ROW) {
-    ASSIGN_OR_RETURN(NodeGroup group, ParseGroup(query.ColumnBlob(0), "sqlite"));
-    all.push_back(std::move(group));
-  }
-  if (rc != SQLITE_DONE) return Error(db_, "listing node groups");
-  return all;
+  return ReadAll(query);
+}
+
+absl::StatusOr<std::vector<NodeGroupStore::NodeGroup>> SqliteNodeGroupStore::ListOfTenant(
+    const std::string& tenant) {
+  absl::MutexLock lock(&mu_);
+  Statement query(db_, "SELECT body FROM node_groups WHERE tenant = ?1 ORDER BY group_id",
+                  statements_);
+  query.Text(1, tenant);
+  return ReadAll(query);
 }
 
 }  // namespace cvm

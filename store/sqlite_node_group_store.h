@@ -58,6 +58,7 @@ class SqliteNodeGroupStore : public NodeGroupStore {
                                    const Mutation& mutate) override;
   absl::StatusOr<NodeGroup> Get(const std::string& tenant, const std::string& group_id) override;
   absl::StatusOr<std::vector<NodeGroup>> List() override;
+  absl::StatusOr<std::vector<NodeGroup>> ListOfTenant(const std::string& tenant) override;
 
  private:
   SqliteNodeGroupStore(sqlite3* db, Clock* clock) : db_(db), clock_(clock) {}
@@ -66,6 +67,9 @@ class SqliteNodeGroupStore : public NodeGroupStore {
   // Update()'s transaction, begun; the caller rolls back on an error.
   absl::StatusOr<NodeGroup> UpdateLocked(const std::string& tenant, const std::string& group_id,
                                          const Mutation& mutate) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The groups `query` selects (their bodies, in its order).
+  absl::StatusOr<std::vector<NodeGroup>> ReadAll(sqlite::Statement& query)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   sqlite3* const db_;
   Clock* const clock_;

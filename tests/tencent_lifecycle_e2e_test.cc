@@ -9,11 +9,11 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "backends/backend_registry.h"
 #include "backends/tencentcloud/emulator/emulator_server.h"
 #include "backends/tencentcloud/emulator/test_world.h"
 #include "backends/tencentcloud/tencentcloud_config.pb.h"
-#include "absl/strings/str_cat.h"
-#include "plugins/registry.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/server_process.h"

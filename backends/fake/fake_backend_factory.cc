@@ -1,6 +1,6 @@
 // Registers the "fake" plugin (config: provisioning.fake.v1.FakeBackendConfig).
+#include "backends/backend_registry.h"
 #include "backends/fake/fake_backend.h"
-#include "plugins/registry.h"
 
 namespace cvm {
 namespace {

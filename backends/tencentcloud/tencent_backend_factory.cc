@@ -1,13 +1,13 @@
 // Registers the "tencentcloud" plugin (config:
 // provisioning.tencentcloud.v1.TencentCloudConfig).
+#include "absl/strings/str_cat.h"
+#include "backends/backend_registry.h"
 #include "backends/tencentcloud/tencent_backend.h"
 #include "backends/tencentcloud/tencentcloud_config.pb.h"
-#include "absl/strings/str_cat.h"
 #include "common/money.h"
 #include "common/proto_time.h"
 #include "common/status_details.h"
 #include "common/status_macros.h"
-#include "plugins/registry.h"
 
 namespace cvm::tencentcloud {
 namespace {

@@ -2,10 +2,10 @@
 // at start-up, each error naming its field.
 #include <set>
 
+#include "backends/backend_registry.h"
 #include "backends/tencentcloud/tencentcloud_config.pb.h"
 #include "common/status_details.h"
 #include "gtest/gtest.h"
-#include "plugins/registry.h"
 
 namespace cvm::tencentcloud {
 namespace {

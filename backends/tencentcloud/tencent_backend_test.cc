@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "backends/backend_registry.h"
 #include "backends/tencentcloud/emulator/emulator_server.h"
 #include "backends/tencentcloud/emulator/test_world.h"
 #include "backends/tencentcloud/tencent_test_backend.h"
@@ -12,7 +13,6 @@
 #include "common/status_details.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "plugins/registry.h"
 
 namespace cvm::tencentcloud {
 namespace {

@@ -9,8 +9,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "backends/backend.h"
+#include "backends/backend_registry.h"
 #include "backends/tencentcloud/tencentcloud_config.pb.h"
-#include "plugins/registry.h"
 
 namespace cvm::tencentcloud {
 

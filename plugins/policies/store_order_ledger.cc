@@ -1,6 +1,8 @@
 #include "plugins/policies/store_order_ledger.h"
-#include "common/order_states.h"
 
+#include <algorithm>
+
+#include "common/order_states.h"
 #include "common/status_macros.h"
 #include "plugins/policies/policy_support.h"
 
@@ -9,12 +11,21 @@ namespace cvm {
 absl::StatusOr<std::vector<Order>> StoreOrderLedger::LiveOrders(const std::string& tenant) {
   // FAILED orders may still hold instances (one failed to launch, the others
   // run); CANCELLED and TERMINATED ones hold none.
-  ASSIGN_OR_RETURN(std::vector<Order> orders,
-                   store_->OrdersInStates(HoldingStates()));
+  ListQuery query;
+  query.tenant = tenant;
+  query.states = HoldingStates();
+  query.page_size = kPageSize;
   std::vector<Order> live;
-  for (Order& order : orders) {
-    if (order.tenant() == tenant && LiveInstances(order) > 0) live.push_back(std::move(order));
+  for (;;) {
+    ASSIGN_OR_RETURN(OrderPage page, store_->ListOrders(query));
+    if (page.orders.empty()) break;
+    query.after_order_id = page.orders.back().order_id();
+    for (Order& order : page.orders) {
+      if (LiveInstances(order) > 0) live.push_back(std::move(order));
+    }
+    if (!page.more) break;
   }
+  std::reverse(live.begin(), live.end());  // pages come newest first
   return live;
 }
 

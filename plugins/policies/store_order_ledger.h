@@ -3,8 +3,9 @@
 // A tenant's live orders are those whose Order.tenant is that tenant (set
 // from the authenticated caller when the order was accepted).
 //
-// Contract: thread-safe (the store is); each call reads the store's orders in
-// the non-final states, so it costs one store query per check.
+// Contract: thread-safe (the store is); each call reads that tenant's orders
+// in the holding states, scoped in the store's query (ListOrders by tenant
+// and state: one query per kPageSize orders), never every tenant's.
 #ifndef CVM_PROVISIONER_PLUGINS_POLICIES_STORE_ORDER_LEDGER_H_
 #define CVM_PROVISIONER_PLUGINS_POLICIES_STORE_ORDER_LEDGER_H_
 
@@ -20,7 +21,10 @@ class StoreOrderLedger : public OrderLedger {
  public:
   explicit StoreOrderLedger(OrderStore* store) : store_(store) {}
 
-  // Orders holding LiveInstances() > 0; the store's error (UNAVAILABLE).
+  static constexpr int kPageSize = 500;
+
+  // Orders holding LiveInstances() > 0, oldest first; the store's error
+  // (UNAVAILABLE).
   absl::StatusOr<std::vector<Order>> LiveOrders(const std::string& tenant) override;
 
  private:

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "store/memory_order_store.h"
@@ -69,6 +70,29 @@ TEST(StoreOrderLedgerTest, EachOrderCountsForItsOwnTenantOnly) {
   ASSERT_EQ(ledger.LiveOrders("acme")->size(), 1u);
   EXPECT_EQ((*ledger.LiveOrders("acme"))[0].instance_count(), 2);
   EXPECT_TRUE(ledger.LiveOrders("nobody")->empty());
+}
+
+TEST(StoreOrderLedgerTest, ReadsEveryPageOfTheTenantsOrdersOldestFirst) {
+  FakeClock clock;
+  MemoryOrderStore store(&clock);
+  const int count = 2 * StoreOrderLedger::kPageSize + 1;
+  for (int i = 0; i < count; ++i) {
+    Order order;
+    order.set_request_id(absl::StrCat("r", i));
+    order.set_instance_count(1);
+    order.set_state(Order::ACCEPTED);
+    ASSERT_TRUE(store.CreateOrder(order).ok());
+    order.set_tenant("other");  // interleaved, never counted
+    ASSERT_TRUE(store.CreateOrder(order).ok());
+  }
+  StoreOrderLedger ledger(&store);
+  auto live = ledger.LiveOrders(kDefaultTenant);
+  ASSERT_TRUE(live.ok()) << live.status();
+  ASSERT_EQ(static_cast<int>(live->size()), count);
+  for (int i = 0; i < count; ++i) {
+    EXPECT_EQ((*live)[i].request_id(), absl::StrCat("r", i));
+    EXPECT_EQ((*live)[i].tenant(), kDefaultTenant);
+  }
 }
 
 }  // namespace

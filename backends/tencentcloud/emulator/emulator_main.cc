@@ -6,8 +6,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "backends/tencentcloud/emulator/emulator_server.h"
+#include "common/termination_signals.h"
 #include "google/protobuf/text_format.h"
-#include "service/termination_signals.h"
 
 ABSL_FLAG(std::string, listen_host, "127.0.0.1", "address to listen on");
 ABSL_FLAG(int, port, 9000, "port to listen on (0: any free port)");

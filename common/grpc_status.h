@@ -4,8 +4,8 @@
 // absl::Status (common/status_details.h) becomes an Any in a google.rpc.Status
 // sent as the standard "grpc-status-details-bin" trailer, which every gRPC
 // language's rich-error helpers read.
-#ifndef CVM_PROVISIONER_SERVICE_GRPC_STATUS_H_
-#define CVM_PROVISIONER_SERVICE_GRPC_STATUS_H_
+#ifndef CVM_PROVISIONER_COMMON_GRPC_STATUS_H_
+#define CVM_PROVISIONER_COMMON_GRPC_STATUS_H_
 
 #include "absl/status/status.h"
 #include "grpcpp/support/status.h"
@@ -16,4 +16,4 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace cvm
 
-#endif  // CVM_PROVISIONER_SERVICE_GRPC_STATUS_H_
+#endif  // CVM_PROVISIONER_COMMON_GRPC_STATUS_H_

@@ -1,7 +1,7 @@
 // SIGTERM / SIGINT handling for the server process: block both in every
 // thread at start-up, then wait for one synchronously in main.
-#ifndef CVM_PROVISIONER_SERVICE_TERMINATION_SIGNALS_H_
-#define CVM_PROVISIONER_SERVICE_TERMINATION_SIGNALS_H_
+#ifndef CVM_PROVISIONER_COMMON_TERMINATION_SIGNALS_H_
+#define CVM_PROVISIONER_COMMON_TERMINATION_SIGNALS_H_
 
 namespace cvm {
 
@@ -14,4 +14,4 @@ int WaitForTerminationSignal();
 
 }  // namespace cvm
 
-#endif  // CVM_PROVISIONER_SERVICE_TERMINATION_SIGNALS_H_
+#endif  // CVM_PROVISIONER_COMMON_TERMINATION_SIGNALS_H_

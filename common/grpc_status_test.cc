@@ -1,4 +1,4 @@
-#include "service/grpc_status.h"
+#include "common/grpc_status.h"
 
 #include "common/status_details.h"
 #include "google/rpc/status.pb.h"

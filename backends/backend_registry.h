@@ -5,25 +5,18 @@
 // register statically (REGISTER_BACKEND_FACTORY in a library built with
 // alwayslink = 1), so the core never names a concrete backend.
 //
-// Rules:
-//  1. Registration happens during static initialisation or in tests before
-//     any lookup; Register/Find/Names are thread-safe.
-//  2. Register() of a name already present is ALREADY_EXISTS.
-//  3. Factories live as long as the registry (the process, for Global()).
-#ifndef CVM_PROVISIONER_PLUGINS_REGISTRY_H_
-#define CVM_PROVISIONER_PLUGINS_REGISTRY_H_
+// The registry's rules (thread-safety, ALREADY_EXISTS for a name registered
+// twice, lifetime) are those of common/plugin_registry.h.
+#ifndef CVM_PROVISIONER_BACKENDS_BACKEND_REGISTRY_H_
+#define CVM_PROVISIONER_BACKENDS_BACKEND_REGISTRY_H_
 
-#include <map>
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "backends/backend.h"
 #include "common/clock.h"
+#include "common/plugin_registry.h"
 #include "google/protobuf/message.h"
 #include "prometheus/registry.h"
 #include "store/rate_slots.h"
@@ -45,6 +38,12 @@ struct BackendContext {
 
 class BackendFactory {
  public:
+  // What the factory makes and gets (plugins/plugin_builder.h), and the kind
+  // named in registry messages (common/plugin_registry.h).
+  using Product = Backend;
+  using Context = BackendContext;
+  static constexpr char kPluginKind[] = "backend";
+
   virtual ~BackendFactory() = default;
   // The plugin name used in configs, e.g. "fake".
   virtual std::string name() const = 0;
@@ -57,39 +56,13 @@ class BackendFactory {
       const BackendContext& context) const = 0;
 };
 
-class BackendRegistry {
- public:
-  // The process-wide registry used by REGISTER_BACKEND_FACTORY.
-  static BackendRegistry& Global();
-
-  absl::Status Register(std::unique_ptr<BackendFactory> factory);
-  // nullptr when no plugin has that name.
-  const BackendFactory* Find(const std::string& name) const;
-  // Registered names, sorted.
-  std::vector<std::string> Names() const;
-
- private:
-  mutable absl::Mutex mu_;
-  std::map<std::string, std::unique_ptr<BackendFactory>> factories_
-      ABSL_GUARDED_BY(mu_);
-};
-
-// Prints `status` and aborts: a duplicate plugin name is a build error.
-void AbortOnRegistrationFailure(const absl::Status& status);
-
-// Registers a default-constructed Factory into the global registry.
-template <typename Factory>
-struct BackendRegistration {
-  BackendRegistration() {
-    absl::Status status =
-        BackendRegistry::Global().Register(std::make_unique<Factory>());
-    if (!status.ok()) AbortOnRegistrationFailure(status);
-  }
-};
+// Register/Find/Names, Global(): common/plugin_registry.h.
+using BackendRegistry = PluginRegistry<BackendFactory>;
 
 }  // namespace cvm
 
-#define REGISTER_BACKEND_FACTORY(Factory) \
-  static ::cvm::BackendRegistration<Factory> cvm_backend_registration_##Factory
+#define REGISTER_BACKEND_FACTORY(Factory)                              \
+  static ::cvm::PluginRegistration<::cvm::BackendFactory, Factory> \
+      cvm_backend_registration_##Factory
 
-#endif  // CVM_PROVISIONER_PLUGINS_REGISTRY_H_
+#endif  // CVM_PROVISIONER_BACKENDS_BACKEND_REGISTRY_H_

@@ -1,4 +1,4 @@
-#include "service/termination_signals.h"
+#include "common/termination_signals.h"
 
 #include <signal.h>
 
