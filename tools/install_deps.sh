@@ -21,35 +21,23 @@ PACKAGES=(
   clang libclang-rt-14-dev
 )
 
-# The official Tencent Cloud Node SDK, an independent client for the
-# emulator tests (tests/node), from the npm registry, with the machine's
-# Node.js (20 or newer: the tests use node:test's junit reporter).
-install_node_sdk() {
-  local dir="${CVM_NODE_DIR:-/var/cache/cvm-provisioner/node}"
-  local want
-  want=$(sed -n 's/.*"tencentcloud-sdk-nodejs-cvm": "\(.*\)".*/\1/p' tests/node/package.json)
-  if grep -qs "\"version\": \"$want\"" "$dir/node_modules/tencentcloud-sdk-nodejs-cvm/package.json"; then
-    return 0
-  fi
+# npm packages pinned in a package.json, installed into a directory of their
+# own with the machine's Node.js (20 or newer: the tests use node:test's junit
+# reporter); skipped when every pinned version is already there.
+# tests/node: the official Tencent Cloud Node SDK (an independent client of the
+# emulator) and @grpc/grpc-js + @grpc/proto-loader (the provisioner's Node
+# client). deploy/tests: Kubernetes schemas for the manifest checks.
+install_node_packages() {
+  local manifest="$1" dir="$2" name version stale=0
+  while read -r name version; do
+    grep -qs "\"version\": \"$version\"" "$dir/node_modules/$name/package.json" || stale=1
+  done < <(sed -n 's/^ *"\([@a-z/.-]*\)": "\([0-9][0-9.]*\)",\{0,1\}$/\1 \2/p' "$manifest")
+  [ "$stale" -eq 0 ] && return 0
   if ! command -v npm >/dev/null; then
     apt-get update -q && apt-get install -y -q --no-install-recommends nodejs npm
   fi
   mkdir -p "$dir"
-  cp tests/node/package.json "$dir/package.json"
-  (cd "$dir" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
-}
-
-# Kubernetes schemas for the manifest checks (deploy/tests), pinned in
-# deploy/tests/package.json, in a directory of their own beside the SDK's.
-install_deploy_node_packages() {
-  local dir="${CVM_DEPLOY_NODE_DIR:-/var/cache/cvm-provisioner/node-deploy}"
-  local name version stale=0
-  while read -r name version; do
-    grep -qs "\"version\": \"$version\"" "$dir/node_modules/$name/package.json" || stale=1
-  done < <(sed -n 's/^ *"\([@a-z/.-]*\)": "\([0-9][0-9.]*\)",\{0,1\}$/\1 \2/p' deploy/tests/package.json)
-  [ "$stale" -eq 0 ] && return 0
-  mkdir -p "$dir"
-  cp deploy/tests/package.json "$dir/package.json"
+  cp "$manifest" "$dir/package.json"
   (cd "$dir" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
 }
 
@@ -65,5 +53,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-install_node_sdk
-install_deploy_node_packages
+install_node_packages tests/node/package.json "${CVM_NODE_DIR:-/var/cache/cvm-provisioner/node}"
+install_node_packages deploy/tests/package.json \
+  "${CVM_DEPLOY_NODE_DIR:-/var/cache/cvm-provisioner/node-deploy}"
