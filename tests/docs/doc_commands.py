@@ -62,7 +62,12 @@ SHRUNK = [
            "60 purchases per configuration instead of 3,000", r"3 replicas, PostgreSQL"),
 ]
 
-FENCE = re.compile(r"^```\s*([\w+-]*)\s*$")
+FENCE = re.compile(r"^(\s*)```\s*([\w+-]*)\s*$")
+# Languages of fenced blocks that hold no shell command (their "$ " lines
+# still count). A block in any other language fails the test, so a shell
+# block cannot hide behind a new name (```zsh, ```shell-session).
+KNOWN_LANGUAGES = SCRIPT_LANGUAGES | CONSOLE_LANGUAGES | {
+    "", "python", "js", "yaml", "json", "text", "textproto", "proto", "promql"}
 EXIT_LINE = re.compile(r"^\[exit (\d+)\]$")
 HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?")
 
@@ -119,11 +124,11 @@ def commands(page, markdown):
         if not fence:
             i += 1
             continue
-        language = fence.group(1).lower()
+        indent, language = len(fence.group(1)), fence.group(2).lower()
         end = i + 1
-        while end < len(lines) and not re.match(r"^```\s*$", lines[end]):
+        while end < len(lines) and not re.match(r"^\s*```\s*$", lines[end]):
             end += 1
-        body, start = lines[i + 1:end], i + 2
+        body, start = [line[indent:] for line in lines[i + 1:end]], i + 2
         if language in SCRIPT_LANGUAGES:
             for number, text in _logical_lines(body, start):
                 found.append(Command(page, number, text, [], 0))
@@ -162,3 +167,30 @@ def unused_entries(all_commands):
 def python_script(markdown):
     """The ```python blocks of a page, in order, as one script."""
     return "\n".join(re.findall(r"^```python\s*\n(.*?)^```\s*$", markdown, re.M | re.S))
+
+
+def unknown_languages(markdown):
+    """Languages of fenced blocks that are not in KNOWN_LANGUAGES."""
+    return sorted({m.group(2).lower() for m in map(FENCE.match, markdown.split("\n"))
+                   if m and m.group(2).lower() not in KNOWN_LANGUAGES})
+
+
+# A line of an untagged block starting with one of these looks like a shell
+# command: it must be in a ```sh block (run or listed) or a "$ " line.
+COMMAND_WORDS = re.compile(r"^((kubectl|kustomize|docker|bazel|bash|sh|provisionctl|curl|python3|"
+                           r"/usr/bin/python3|export|cat|cd)\s|PYTHONPATH=|bazel-bin/)")
+
+
+def untagged_commands(markdown):
+    """(line number, text) of lines in untagged fenced blocks that look like
+    shell commands."""
+    found, lines, inside, language = [], markdown.split("\n"), False, ""
+    for number, line in enumerate(lines, 1):
+        fence = FENCE.match(line)
+        if fence and not inside:
+            inside, language, indent = True, fence.group(2).lower(), len(fence.group(1))
+        elif inside and re.match(r"^\s*```\s*$", line):
+            inside = False
+        elif inside and language == "" and COMMAND_WORDS.match(line[indent:]):
+            found.append((number, line.strip()))
+    return found

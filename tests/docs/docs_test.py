@@ -11,6 +11,8 @@ Cases (one JUnit case each, see deploy/tests/junit.py):
   127.0.0.1:50051 / :9000 / :9464), fresh for each page. A page that shows
   `bash tools/run.sh ARGS` restarts it with those arguments. The test runs in
   a network namespace of its own, so those fixed ports are its own.
+  Pages in docs/ are run as after the README's tour: provisionctl is on
+  PATH (the README's own `export PATH=...` is run, not assumed).
   `bazel build`, `bazel run` and `bazel info` are answered from the test's
   runfiles (tests/docs/bazel); tools/install_deps.sh only checks
   (CVM_DEPS_CHECK_ONLY=1): tools/test.sh installed everything before.
@@ -199,8 +201,10 @@ class Shell:
                 raise AssertionError(f"no end after {timeout} s; output so far:\n" + "".join(out))
             if line is None:
                 raise AssertionError("the shell ended; output:\n" + "".join(out))
-            if line.startswith(marker):
-                return int(line.split()[1]), "".join(out)
+            if marker in line:  # after output that did not end its line
+                before, _, rc = line.partition(marker)
+                out.append(before)
+                return int(rc.split()[0]), "".join(out)
             out.append(line)
 
     def close(self):
@@ -208,15 +212,36 @@ class Shell:
 
 
 def kill_group(proc):
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
+    """SIGTERM to the process group (a draining service exits 0), SIGKILL
+    after 30 s; returns once no process of the group is left, so the next
+    service finds its ports free."""
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, sig)
         except ProcessLookupError:
-            pass
-        proc.wait()
+            break
+        deadline = time.time() + wait
+        while time.time() < deadline:
+            proc.poll()
+            if not group_alive(proc.pid):
+                return
+            time.sleep(0.1)
+    proc.wait()
+
+
+def group_alive(pgid):
+    """Whether a process of group `pgid` still runs (zombies do not count)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
 
 
 class Service:
@@ -252,8 +277,10 @@ class Service:
 class PageRun:
     """Runs one page's commands, in order, in one shell."""
 
-    def __init__(self, ws, env):
-        self.ws, self.env = ws, env
+    def __init__(self, ws, env, page):
+        self.ws, self.env = ws, dict(env)
+        if page != "README.md":
+            self.env["PATH"] = os.path.join(ws, "bazel-bin", "cli") + ":" + env["PATH"]
         self.shell, self.service, self.ids = None, None, {}
 
     def start(self, command="bash tools/run.sh"):
@@ -338,6 +365,18 @@ def main():
     found = {page: doc_commands.commands(page, read(page)) for page in all_pages}
     every = [c for page in all_pages for c in found[page]]
 
+    def languages_known():
+        unknown = {page: doc_commands.unknown_languages(read(page)) for page in all_pages}
+        unknown = {page: langs for page, langs in unknown.items() if langs}
+        assert not unknown, f"fenced blocks in languages the test does not know: {unknown}"
+    cases.run("every fenced block's language is known", languages_known)
+
+    def commands_tagged():
+        loose = [f"{page}:{n}: {text}" for page in all_pages
+                 for n, text in doc_commands.untagged_commands(read(page))]
+        assert not loose, "shell commands outside ```sh blocks and $ lines:\n" + "\n".join(loose)
+    cases.run("every shell command is in a ```sh block or on a $ line", commands_tagged)
+
     def lists_current():
         stale = doc_commands.unused_entries(every)
         assert not stale, f"entries that match no command in the docs: {stale}"
@@ -345,13 +384,13 @@ def main():
 
     ws, tools = make_workspace()
     env = shell_env(ws, tools)
-    ran = skipped = 0
+    ran = skipped = scripts = 0
     for page in all_pages:
         script = doc_commands.python_script(read(page)) \
             if page in doc_commands.PYTHON_PAGES else ""
         if not found[page] and not script:
             continue
-        run = PageRun(ws, env)
+        run = PageRun(ws, env, page)
         try:
             for command in found[page]:
                 first_line = command.text.split("\n")[0][:100]
@@ -362,10 +401,12 @@ def main():
                     ran += 1
             if script:
                 cases.run(f"{page}: the Python examples as one script", run.python(script))
-                ran += 1
+                scripts += 1
         finally:
             run.close()
-    print(f"docs commands: {len(every)} shown, {ran} run, {skipped} not run (listed)")
+    print(f"docs commands: {len(every)} shown, {ran} run, {skipped} not run (listed in "
+          f"NOT_RUN), {sum(1 for c in every if doc_commands.shrunk(c)[1])} of them shrunk; "
+          f"{scripts} Python script(s) run")
     cases.finish()
 
 
