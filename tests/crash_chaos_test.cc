@@ -8,7 +8,7 @@
 // (0 orphans).
 //
 // Two cases: single-spec orders (CHAOS_PURCHASES sets their number, default
-// 60, the CI version; the README runs it with 1000), and 200 candidates
+// 60, the CI version; docs/benchmarks.md shows it with 1000), and 200 candidates
 // orders (tests/candidate_world.h) whose cheap cells run out during the run,
 // so orders split over cells and attempts are refused and fall back.
 #include <atomic>

@@ -22,7 +22,7 @@ namespace {
 using provisioning::v1::Order;
 using ::testing::HasSubstr;
 
-// The config of the README's "Policies and plugins" section, with the paths
+// The config of docs/plugins.md ("Try it: the samples"), with the paths
 // of this test's libraries.
 std::string WriteConfig(const std::string& name, const std::string& backend_library) {
   const std::string path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);

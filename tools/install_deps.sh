@@ -45,6 +45,13 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# CVM_DEPS_CHECK_ONLY=1 (the doc test, tests/docs, which runs tools/run.sh
+# inside a Bazel test): install nothing, fail naming what is missing.
+if [ "${CVM_DEPS_CHECK_ONLY:-0}" = 1 ]; then
+  [ ${#missing[@]} -eq 0 ] && exit 0
+  echo "missing packages: ${missing[*]} (run tools/install_deps.sh)" >&2
+  exit 1
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   SUDO=""
