@@ -48,6 +48,7 @@ using BackendRegistry = PluginRegistry<BackendFactory>;
 
 }  // namespace cvm
 
-#define REGISTER_BACKEND_FACTORY(Factory) CVM_REGISTER_PLUGIN_FACTORY(::cvm::BackendFactory, Factory)
+#define REGISTER_BACKEND_FACTORY(Factory) \
+  CVM_REGISTER_PLUGIN_FACTORY(::cvm::BackendFactory, Factory)
 
 #endif  // CVM_PROVISIONER_BACKENDS_BACKEND_REGISTRY_H_

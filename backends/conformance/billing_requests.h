@@ -16,8 +16,8 @@ namespace cvm {
 // and the emulator both sell) billed `billing`: "payg", "spot" (bidding up
 // to `spot_max_price_per_hour`) or "prepaid" (one month), with `token` as
 // the client token.
-inline CreateRequest BillingRequest(const std::string& token, const std::string& billing,
-                                    int count, const std::string& spot_max_price_per_hour) {
+inline CreateRequest BillingRequest(const std::string& token, const std::string& billing, int count,
+                                    const std::string& spot_max_price_per_hour) {
   CreateRequest request;
   request.spec.set_region("ap-guangzhou");
   request.spec.set_zone("ap-guangzhou-3");
