@@ -36,24 +36,11 @@ struct BackendContext {
   RateSlots* rate_slots = nullptr;
 };
 
-class BackendFactory {
+// name(), CreateEmptyConfig() and Create(config, context) of a backend
+// plugin (common/plugin_registry.h).
+class BackendFactory : public PluginFactory<Backend, BackendContext> {
  public:
-  // What the factory makes and gets (plugins/plugin_builder.h), and the kind
-  // named in registry messages (common/plugin_registry.h).
-  using Product = Backend;
-  using Context = BackendContext;
   static constexpr char kPluginKind[] = "backend";
-
-  virtual ~BackendFactory() = default;
-  // The plugin name used in configs, e.g. "fake".
-  virtual std::string name() const = 0;
-  // A default instance of the plugin's config message.
-  virtual std::unique_ptr<google::protobuf::Message> CreateEmptyConfig() const = 0;
-  // Builds a backend. `config` has the type of CreateEmptyConfig().
-  // INVALID_ARGUMENT for a bad config (naming the field).
-  virtual absl::StatusOr<std::unique_ptr<Backend>> Create(
-      const google::protobuf::Message& config,
-      const BackendContext& context) const = 0;
 };
 
 // Register/Find/Names, Global(): common/plugin_registry.h.
@@ -61,8 +48,7 @@ using BackendRegistry = PluginRegistry<BackendFactory>;
 
 }  // namespace cvm
 
-#define REGISTER_BACKEND_FACTORY(Factory)                              \
-  static ::cvm::PluginRegistration<::cvm::BackendFactory, Factory> \
-      cvm_backend_registration_##Factory
+#define REGISTER_BACKEND_FACTORY(Factory) \
+  CVM_REGISTER_PLUGIN_FACTORY(::cvm::BackendFactory, Factory)
 
 #endif  // CVM_PROVISIONER_BACKENDS_BACKEND_REGISTRY_H_

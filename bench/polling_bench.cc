@@ -100,7 +100,9 @@ absl::StatusOr<Result> Run(int instances, int watchers) {
   std::vector<std::string> order_ids;
   for (int bought = 0, i = 0; bought < instances; ++i) {
     const int count = std::min(kMaxDescribeBatch, instances - bought);
-    absl::StatusOr<Order> order = workflow.Purchase(Purchase(i, count));
+    absl::StatusOr<CreateOrderResult> accepted = workflow.Accept(Purchase(i, count));
+    if (!accepted.ok()) return accepted.status();
+    absl::StatusOr<Order> order = workflow.Submit(accepted->order.order_id(), false);
     if (!order.ok()) return order.status();
     order_ids.push_back(order->order_id());
     bought += count;

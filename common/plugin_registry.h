@@ -22,8 +22,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/message.h"
 
 namespace cvm {
 
@@ -67,6 +69,28 @@ class PluginRegistry {
   std::map<std::string, std::unique_ptr<Factory>> factories_ ABSL_GUARDED_BY(mu_);
 };
 
+// The factory of one kind of plugin (BackendFactory, PolicyFactory derive
+// from it and add kPluginKind): a name, the type of its config message, and
+// a Create() that builds a Product from a config of that type.
+template <typename ProductT, typename ContextT>
+class PluginFactory {
+ public:
+  // What the factory makes and gets (plugins/plugin_builder.h).
+  using Product = ProductT;
+  using Context = ContextT;
+
+  virtual ~PluginFactory() = default;
+  // The plugin name used in configs, e.g. "fake", "hourly_budget".
+  virtual std::string name() const = 0;
+  // A default instance of the plugin's config message.
+  virtual std::unique_ptr<google::protobuf::Message> CreateEmptyConfig() const = 0;
+  // Builds one instance. `config` has the type of CreateEmptyConfig().
+  // INVALID_ARGUMENT for a bad config (naming the field, relative to the
+  // config message).
+  virtual absl::StatusOr<std::unique_ptr<Product>> Create(const google::protobuf::Message& config,
+                                                          const Context& context) const = 0;
+};
+
 // Prints `status` and aborts: a duplicate plugin name is a build error.
 void AbortOnRegistrationFailure(const absl::Status& status);
 
@@ -80,5 +104,10 @@ struct PluginRegistration {
 };
 
 }  // namespace cvm
+
+// Registers a default-constructed Factory (deriving from `Base`) into the
+// global registry of Base, during static initialisation.
+#define CVM_REGISTER_PLUGIN_FACTORY(Base, Factory) \
+  static ::cvm::PluginRegistration<Base, Factory> cvm_plugin_registration_##Factory
 
 #endif  // CVM_PROVISIONER_COMMON_PLUGIN_REGISTRY_H_

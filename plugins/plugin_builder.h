@@ -107,8 +107,8 @@ absl::StatusOr<std::vector<BuiltPlugin<typename Factory::Product>>> BuildPlugins
                                       "\"; registered plugins: ", absl::StrJoin(known, ", ")));
     }
     std::unique_ptr<google::protobuf::Message> typed = factory->CreateEmptyConfig();
-    RETURN_IF_ERROR(plugin_builder_internal::UnpackConfig(
-        instance.config(), instance.has_config(), instance.plugin(), at, typed.get()));
+    RETURN_IF_ERROR(plugin_builder_internal::UnpackConfig(instance.config(), instance.has_config(),
+                                                          instance.plugin(), at, typed.get()));
     typename Factory::Context named = context;
     named.name = instance.name();
     auto product = factory->Create(*typed, named);

@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "backends/backend.h"
 #include "common/clock.h"
+#include "common/plugin_registry.h"
 #include "google/protobuf/message.h"
 #include "provisioning/v1/provisioning.pb.h"
 
@@ -109,24 +110,12 @@ struct PolicyContext {
   Clock* clock = RealClock::Get();
 };
 
-// Builds one policy plugin from its typed config; see plugins/policy_registry.h.
-class PolicyFactory {
+// Builds one policy plugin from its typed config: name(), CreateEmptyConfig()
+// and Create(config, context) (common/plugin_registry.h); see
+// plugins/policy_registry.h.
+class PolicyFactory : public PluginFactory<Policy, PolicyContext> {
  public:
-  // What the factory makes and gets (plugins/plugin_builder.h), and the kind
-  // named in registry messages (common/plugin_registry.h).
-  using Product = Policy;
-  using Context = PolicyContext;
   static constexpr char kPluginKind[] = "policy";
-
-  virtual ~PolicyFactory() = default;
-  // The plugin name used in configs, e.g. "hourly_budget".
-  virtual std::string name() const = 0;
-  // A default instance of the plugin's config message.
-  virtual std::unique_ptr<google::protobuf::Message> CreateEmptyConfig() const = 0;
-  // `config` has the type of CreateEmptyConfig(). INVALID_ARGUMENT for a bad
-  // config (naming the field, relative to the config message).
-  virtual absl::StatusOr<std::unique_ptr<Policy>> Create(const google::protobuf::Message& config,
-                                                         const PolicyContext& context) const = 0;
 };
 
 }  // namespace cvm

@@ -17,8 +17,6 @@ using PolicyRegistry = PluginRegistry<PolicyFactory>;
 
 }  // namespace cvm
 
-#define REGISTER_POLICY_FACTORY(Factory)                              \
-  static ::cvm::PluginRegistration<::cvm::PolicyFactory, Factory> \
-      cvm_policy_registration_##Factory
+#define REGISTER_POLICY_FACTORY(Factory) CVM_REGISTER_PLUGIN_FACTORY(::cvm::PolicyFactory, Factory)
 
 #endif  // CVM_PROVISIONER_PLUGINS_POLICY_REGISTRY_H_

@@ -90,7 +90,7 @@ class ArrearsGuardTest : public ::testing::Test {
   }
 
   void Buy(const PurchaseRequest& request) {
-    auto order = workflow_->Purchase(request);
+    auto order = PurchaseNow(*workflow_, request);
     ASSERT_TRUE(order.ok()) << order.status();
   }
 
@@ -102,7 +102,7 @@ class ArrearsGuardTest : public ::testing::Test {
 
   absl::Status DryRun(PurchaseRequest request) {
     request.set_dry_run(true);
-    return workflow_->Purchase(request).status();
+    return PurchaseNow(*workflow_, request).status();
   }
 
   FakeBackendConfig fake_config_;  // what Build() starts from
@@ -127,10 +127,10 @@ TEST_F(ArrearsGuardTest, TheForecastIsTheBalanceOverTheHourlySpendOfLivePayAsYou
   Buy(Spot("s", 1));          // 0.20
   Buy(Prepaid("p", 1));       // 292.00 up front, nothing hourly
   Buy(TestPurchase("t", 3));  // terminated: spends nothing
-  ASSERT_TRUE(workflow_->Terminate(store_->GetOrderByRequestId("t")->order_id()).ok());
+  ASSERT_TRUE(TerminateById(*workflow_, store_->FindByRequestId("", "t")->order_id()).ok());
   Poller poller(store_.get(), backends_.get(), &clock_, Poller::Options());
   ASSERT_TRUE(poller.PollAll().ok());
-  ASSERT_EQ(store_->GetOrderByRequestId("t")->state(), Order::TERMINATED);
+  ASSERT_EQ(store_->FindByRequestId("", "t")->state(), Order::TERMINATED);
 
   ArrearsGuard::Forecast now = Check();
   EXPECT_EQ(now.balance_micros, 208000000);
@@ -191,7 +191,7 @@ TEST_F(ArrearsGuardTest, NewPayAsYouGoAndSpotPurchasesAreRefusedUnderTheFloor) {
   EXPECT_TRUE(DryRun(TestPurchase("at-5h", 1)).ok());
   // No check since: the forecast counts down on the clock.
   clock_.Advance(absl::Minutes(90));
-  absl::Status refused = workflow_->Purchase(TestPurchase("at-3h30m", 1)).status();
+  absl::Status refused = PurchaseNow(*workflow_, TestPurchase("at-3h30m", 1)).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReason(refused), "ARREARS_FORECAST");
   EXPECT_THAT(std::string(refused.message()),
@@ -206,12 +206,12 @@ TEST_F(ArrearsGuardTest, NewPayAsYouGoAndSpotPurchasesAreRefusedUnderTheFloor) {
   EXPECT_EQ(info->metadata().at("forecast_seconds"), "12600");
   EXPECT_EQ(info->metadata().at("refuse_below_seconds"), "14400");
   EXPECT_EQ(info->metadata().at("backend"), "fake");
-  EXPECT_FALSE(store_->GetOrderByRequestId("at-3h30m").ok());  // nothing stored
+  EXPECT_FALSE(store_->FindByRequestId("", "at-3h30m").ok());  // nothing stored
   EXPECT_EQ(ErrorReason(DryRun(Spot("spot", 1))), "ARREARS_FORECAST");
   // A top-up lifts it at the next check.
   fake_->TopUp(10000000);
   Check();
-  EXPECT_TRUE(workflow_->Purchase(TestPurchase("after-top-up", 1)).ok());
+  EXPECT_TRUE(PurchaseNow(*workflow_, TestPurchase("after-top-up", 1)).ok());
 }
 
 TEST_F(ArrearsGuardTest, PrepaidIsJudgedByWhatItsPriceLeavesOfTheFloorsSpending) {

@@ -144,7 +144,7 @@ TEST_F(NodeGroupManagerTest, GroupOfInstanceFindsTheLiveGroupOfItsOwnTenantOnly)
   EXPECT_EQ(manager_->GroupOfInstance("team-a", "ins-unknown").status().code(),
             absl::StatusCode::kNotFound);
   // An instance bought outside any group is in none.
-  auto bought = world_.workflow->Purchase(TestPurchase("plain", 1));
+  auto bought = PurchaseNow(*world_.workflow, TestPurchase("plain", 1));
   ASSERT_TRUE(bought.ok()) << bought.status();
   ASSERT_TRUE(world_.Settle().ok());
   auto plain = orders_.GetOrder(bought->order_id());

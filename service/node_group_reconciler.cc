@@ -278,7 +278,8 @@ absl::Status NodeGroupReconciler::Reconcile(const std::string& tenant,
   if (!seen.unasked.empty()) note(AskRelease(seen, seen.unasked));
   if (!seen.lost_up.empty()) note(AskRelease(seen, seen.lost_up));
   for (const std::string& order_id : seen.failed_up) {
-    note(workflow_->Terminate(order_id).status());
+    absl::StatusOr<Order> order = orders_->GetOrder(order_id);
+    note(order.ok() ? workflow_->Terminate(*std::move(order)).status() : order.status());
   }
   const absl::Status acted = Act(group, seen);
   return acted.ok() ? cleanup : acted;

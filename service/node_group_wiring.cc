@@ -14,8 +14,8 @@ std::unique_ptr<NodeGroupWiring> NodeGroupWiring::Create(const Deps& deps) {
       deps.groups, deps.orders, deps.workflow,
       [driver](const std::string& order_id) { driver->Enqueue(order_id, /*recovering=*/false); },
       reconciling);
-  wiring->manager = std::make_unique<NodeGroupManager>(
-      deps.groups, deps.orders, deps.workflow, wiring->reconciler.get(), deps.clock);
+  wiring->manager = std::make_unique<NodeGroupManager>(deps.groups, deps.orders, deps.workflow,
+                                                       wiring->reconciler.get(), deps.clock);
   NodeGroupsService::Deps group_deps;
   group_deps.manager = wiring->manager.get();
   group_deps.pool = deps.pool;

@@ -141,7 +141,7 @@ TEST_F(InstanceOperationsTest, BadIdsOtherTenantsAndWrongStatesAreRefusedByName)
   EXPECT_TRUE(Start(spot).ok());  // running: nothing to do
 
   // Still launching: only a RUNNING instance stops.
-  auto pending = workflow_->Purchase(TestPurchase("d", 1));
+  auto pending = PurchaseNow(*workflow_, TestPurchase("d", 1));
   ASSERT_TRUE(pending.ok()) << pending.status();
   const absl::Status launching = Stop(pending->instances(0).instance_id()).status();
   EXPECT_EQ(launching.code(), absl::StatusCode::kFailedPrecondition);

@@ -229,12 +229,6 @@ absl::StatusOr<Order> OrderWorkflow::Get(const std::string& order_id) {
   return store_->GetOrder(order_id);
 }
 
-absl::StatusOr<Order> OrderWorkflow::Purchase(const PurchaseRequest& request) {
-  ASSIGN_OR_RETURN(CreateOrderResult result, Accept(request));
-  if (!result.created) return result.order;
-  return Advance(result.order, /*recovering=*/false);
-}
-
 absl::StatusOr<Order> OrderWorkflow::Advance(const Order& order, bool recovering) {
   ASSIGN_OR_RETURN(Backend * backend, backends_->Get(order.backend()));
   if (order.has_candidates()) return AdvanceCandidates(*backend, order, recovering);
@@ -316,21 +310,6 @@ absl::StatusOr<std::vector<Order>> OrderWorkflow::Unfinished() {
   return store_->OrdersInStates(BeforeCloudStates());
 }
 
-absl::Status OrderWorkflow::Recover(const std::vector<Order>& unfinished) {
-  absl::Status first_error;
-  for (const Order& order : unfinished) {
-    absl::Status status = Advance(order, /*recovering=*/true).status();
-    // A definitive cloud answer has already failed the order; only errors
-    // that leave it unfinished (store, transport) are reported.
-    absl::StatusOr<Order> now = store_->GetOrder(order.order_id());
-    // (Or ended otherwise meanwhile: cancelled by another replica.)
-    if (!status.ok() && now.ok() && !IsFinal(now->state()) && first_error.ok()) {
-      first_error = status;
-    }
-  }
-  return first_error;
-}
-
 absl::StatusOr<provisioning::v1::Quote> OrderWorkflow::Quote(
     const provisioning::v1::QuoteRequest& request, const std::string& tenant,
     absl::Time deadline) {
@@ -395,11 +374,6 @@ absl::StatusOr<Order> OrderWorkflow::ReleaseInstances(const std::string& order_i
                                        absl::MakeConstSpan(ask).subspan(i, n), deadline));
   }
   return order;
-}
-
-absl::StatusOr<Order> OrderWorkflow::Terminate(const std::string& order_id) {
-  ASSIGN_OR_RETURN(Order order, store_->GetOrder(order_id));
-  return Terminate(std::move(order));
 }
 
 absl::StatusOr<Order> OrderWorkflow::Terminate(Order order, absl::Time deadline) {

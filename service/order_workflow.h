@@ -75,14 +75,6 @@ class OrderWorkflow {
 
   absl::StatusOr<provisioning::v1::Order> Get(const std::string& order_id);
 
-  // Accept() then Submit(), in the caller's thread: places the order and
-  // drives it until the cloud accepted it (state PROVISIONING), returning the order. Errors: the routing or backend error
-  // (the order is then FAILED with that cause and the same error is returned
-  // to every retry of the request_id); ALREADY_EXISTS when the request_id is
-  // taken by a different request. dry_run: pre-flight only, nothing stored.
-  absl::StatusOr<provisioning::v1::Order> Purchase(
-      const provisioning::v1::PurchaseRequest& request);
-
   // Bounded by the client's `deadline` (backends/backend.h rule 7).
   absl::StatusOr<provisioning::v1::Quote> Quote(const provisioning::v1::QuoteRequest& request,
                                                 const std::string& tenant = "",
@@ -110,21 +102,6 @@ class OrderWorkflow {
   // serving, so the list holds only what a previous process left.
   absl::StatusOr<std::vector<provisioning::v1::Order>> Unfinished();
 
-  // Drives `unfinished` on: pre-flight again, and for SUBMITTED first adopt
-  // the instances the cloud holds under the order's tag, else resubmit with
-  // the same ClientToken. Never buys an order twice. Returns the first error
-  // that left an order unfinished (it is retried at the next start).
-  absl::Status Recover(const std::vector<provisioning::v1::Order>& unfinished);
-
-  // Cancels an order not yet sent to the cloud, or releases its instances
-  // (TERMINATING; the poller finishes it). Instances already returned to the
-  // cloud's recycle bin are never asked for again (backends/backend.h rule
-  // 8): for a prepaid order only the call that records TERMINATING asks the
-  // cloud, after asking it which instances are still to release; later calls
-  // leave an unfinished release to the poller (prepaid_release_grace).
-  // Idempotent. NOT_FOUND for an unknown order; UNAVAILABLE while the cloud
-  // call is in flight.
-  absl::StatusOr<provisioning::v1::Order> Terminate(const std::string& order_id);
   // Releases `instance_ids` of the order alone, the rest staying (a node
   // group's scale-in or replacement). Each must be one of the order's
   // instances (NOT_FOUND names one that is not); ones already gone are
@@ -156,8 +133,15 @@ class OrderWorkflow {
       const std::string& order_id, const std::string& instance_id,
       absl::Time deadline = absl::InfiniteFuture());
 
-  // Terminate() of `order` as the caller just read it from the store (its
-  // state decides the way; the writes re-check the stored state).
+  // Cancels an order not yet sent to the cloud, or releases its instances
+  // (TERMINATING; the poller finishes it). Instances already returned to the
+  // cloud's recycle bin are never asked for again (backends/backend.h rule
+  // 8): for a prepaid order only the call that records TERMINATING asks the
+  // cloud, after asking it which instances are still to release; later calls
+  // leave an unfinished release to the poller (prepaid_release_grace).
+  // Idempotent. UNAVAILABLE while the cloud call is in flight.
+  // `order` is as the caller just read it from the store (its state decides
+  // the way; the writes re-check the stored state).
   // The cloud call is bounded by the client's `deadline`; when it passes the
   // order stays TERMINATING and the poller finishes the release.
   absl::StatusOr<provisioning::v1::Order> Terminate(

@@ -100,7 +100,7 @@ class CandidatesWorkflowTest : public ::testing::Test {
   Order RecoverAndGet(const std::string& order_id) {
     auto unfinished = workflow_->Unfinished();
     EXPECT_TRUE(unfinished.ok()) << unfinished.status();
-    EXPECT_TRUE(workflow_->Recover(unfinished.value_or(std::vector<Order>())).ok());
+    EXPECT_TRUE(RecoverNow(*workflow_, unfinished.value_or(std::vector<Order>())).ok());
     auto order = workflow_->Get(order_id);
     EXPECT_TRUE(order.ok()) << order.status();
     return order.value_or(Order());
@@ -116,7 +116,7 @@ class CandidatesWorkflowTest : public ::testing::Test {
 };
 
 TEST_F(CandidatesWorkflowTest, ACellWithTooFewLeftTakesWhatItHasAndTheRestGoesNext) {
-  auto order = workflow_->Purchase(Candidates("split", 4));
+  auto order = PurchaseNow(*workflow_, Candidates("split", 4));
   ASSERT_TRUE(order.ok()) << order.status();
   EXPECT_EQ(order->state(), Order::PROVISIONING);
   ASSERT_THAT(order->instances(), SizeIs(4));
@@ -163,7 +163,7 @@ TEST_F(CandidatesWorkflowTest, AllZonesAndRequirementsBuyInCellsOfTheCatalogue) 
   PurchaseRequest request = TestPurchase("resolved", 2);
   request.mutable_candidates()->set_all_zones(true);
   request.mutable_candidates()->mutable_requirements()->set_max_cpu(4);
-  auto order = workflow_->Purchase(request);
+  auto order = PurchaseNow(*workflow_, request);
   ASSERT_TRUE(order.ok()) << order.status();
   // The one type of at most 4 vCPUs, in the one zone that sells; the
   // sold-out zone's cell of it passed over.
@@ -186,7 +186,7 @@ TEST_F(CandidatesWorkflowTest, ARefusedCellIsRememberedAndTheNextIsTried) {
   refusal->set_code(static_cast<int>(absl::StatusCode::kFailedPrecondition));
   refusal->set_reason("ZONE_SOLD_OUT");
   Build(fake);
-  auto order = workflow_->Purchase(Candidates("refused", 2));
+  auto order = PurchaseNow(*workflow_, Candidates("refused", 2));
   ASSERT_TRUE(order.ok()) << order.status();
   EXPECT_EQ(order->state(), Order::PROVISIONING);
   // Both types in the refusing zone are tried (a type sold out says nothing
@@ -201,7 +201,7 @@ TEST_F(CandidatesWorkflowTest, ARefusedCellIsRememberedAndTheNextIsTried) {
   EXPECT_EQ(order->attempts(2).outcome(), CandidateAttempt::BOUGHT);
 
   // The next order skips the remembered cells: its first attempt is elsewhere.
-  auto next = workflow_->Purchase(Candidates("after", 2));
+  auto next = PurchaseNow(*workflow_, Candidates("after", 2));
   ASSERT_TRUE(next.ok()) << next.status();
   ASSERT_THAT(next->attempts(), SizeIs(1));
   EXPECT_EQ(next->attempts(0).cell().zone(), kOpen);
@@ -217,7 +217,7 @@ TEST_F(CandidatesWorkflowTest, NoCellLeftFailsKeepingWhatWasBoughtAndSaysWhy) {
   (*fake.mutable_stock())["S5.MEDIUM2"] = 1;
   (*fake.mutable_stock())["S5.LARGE8"] = 1;
   Build(fake);
-  auto order = workflow_->Purchase(Candidates("short", 4));
+  auto order = PurchaseNow(*workflow_, Candidates("short", 4));
   EXPECT_EQ(order.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReason(order.status()), "NO_CANDIDATE_CELL");
   EXPECT_THAT(std::string(order.status().message()), HasSubstr("2 of 4 bought"));
@@ -278,11 +278,11 @@ TEST_F(CandidatesWorkflowTest, ADryRunPlansTheCellAndBuysNothing) {
 }
 
 TEST_F(CandidatesWorkflowTest, TheSameRequestIdWithOtherCandidatesIsRefused) {
-  ASSERT_TRUE(workflow_->Purchase(Candidates("same", 1)).ok());
+  ASSERT_TRUE(PurchaseNow(*workflow_, Candidates("same", 1)).ok());
   PurchaseRequest other = Candidates("same", 1);
   other.mutable_candidates()->set_strategy(provisioning::v1::Candidates::PRIORITIZED);
-  EXPECT_EQ(workflow_->Purchase(other).status().code(), absl::StatusCode::kAlreadyExists);
-  auto again = workflow_->Purchase(Candidates("same", 1));
+  EXPECT_EQ(PurchaseNow(*workflow_, other).status().code(), absl::StatusCode::kAlreadyExists);
+  auto again = PurchaseNow(*workflow_, Candidates("same", 1));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(fake_->CreatedCount(), 1);
 }
@@ -305,10 +305,10 @@ TEST_F(CandidatesWorkflowTest, TerminateBetweenAttemptsStopsTheOrderAndReleasesW
     }
     return absl::OkStatus();
   }).ok());
-  auto stopped = workflow_->Terminate(crashed.order_id());
+  auto stopped = TerminateById(*workflow_, crashed.order_id());
   ASSERT_TRUE(stopped.ok()) << stopped.status();
   EXPECT_EQ(stopped->state(), Order::TERMINATING);
-  ASSERT_TRUE(workflow_->Recover(*workflow_->Unfinished()).ok());
+  ASSERT_TRUE(RecoverNow(*workflow_, *workflow_->Unfinished()).ok());
   auto order = workflow_->Get(crashed.order_id());
   ASSERT_TRUE(order.ok());
   EXPECT_EQ(order->state(), Order::TERMINATING);
@@ -320,7 +320,7 @@ TEST_F(CandidatesWorkflowTest, TerminateBetweenAttemptsStopsTheOrderAndReleasesW
 TEST_F(CandidatesWorkflowTest, AnAttemptInFlightCannotBeStopped) {
   Order crashed = CrashedInAttempt(Candidates("busy", 2), kOpen, "S5.LARGE8", 2,
                                    /*bought=*/false);
-  EXPECT_EQ(workflow_->Terminate(crashed.order_id()).status().code(),
+  EXPECT_EQ(TerminateById(*workflow_, crashed.order_id()).status().code(),
             absl::StatusCode::kUnavailable);
 }
 

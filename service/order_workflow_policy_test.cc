@@ -16,6 +16,7 @@
 #include "plugins/policies/policy_support.h"
 #include "plugins/policies/store_order_ledger.h"
 #include "service/order_workflow.h"
+#include "service/workflow_test_support.h"
 #include "store/memory_order_store.h"
 
 namespace cvm {
@@ -135,7 +136,7 @@ class OrderWorkflowPolicyTest : public ::testing::Test {
   }
 
   bool Stored(const std::string& request_id) {
-    return store_->GetOrderByRequestId(request_id).ok();
+    return store_->FindByRequestId("", request_id).ok();
   }
 
   FakeClock clock_;
@@ -196,7 +197,7 @@ TEST_F(OrderWorkflowPolicyTest, AnEndedOrderFreesItsHeadroom) {
   auto first = workflow_->Accept(Purchase("r1", 2));
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_FALSE(workflow_->Accept(Purchase("r2", 2)).ok());
-  ASSERT_TRUE(workflow_->Terminate(first->order.order_id()).ok());  // ACCEPTED -> CANCELLED
+  ASSERT_TRUE(TerminateById(*workflow_, first->order.order_id()).ok());  // ACCEPTED -> CANCELLED
   EXPECT_TRUE(workflow_->Accept(Purchase("r2", 2)).ok());
 }
 

@@ -64,7 +64,7 @@ class OrderWorkflowTest : public ::testing::Test {
 };
 
 TEST_F(OrderWorkflowTest, PurchaseWalksEveryStateThenPollingActivates) {
-  auto order = workflow_->Purchase(Purchase("r1", 2));
+  auto order = PurchaseNow(*workflow_, Purchase("r1", 2));
   ASSERT_TRUE(order.ok()) << order.status();
   EXPECT_EQ(order->state(), Order::PROVISIONING);
   ASSERT_THAT(order->instances(), SizeIs(2));
@@ -87,26 +87,26 @@ TEST_F(OrderWorkflowTest, PurchaseWalksEveryStateThenPollingActivates) {
 }
 
 TEST_F(OrderWorkflowTest, SameRequestIdIsIdempotentAndADifferentSpecIsRejected) {
-  auto first = workflow_->Purchase(Purchase("same", 1));
-  auto again = workflow_->Purchase(Purchase("same", 1));
+  auto first = PurchaseNow(*workflow_, Purchase("same", 1));
+  auto again = PurchaseNow(*workflow_, Purchase("same", 1));
   ASSERT_TRUE(first.ok() && again.ok());
   EXPECT_EQ(first->order_id(), again->order_id());
   EXPECT_EQ(first->instances(0).instance_id(), again->instances(0).instance_id());
-  absl::Status other = workflow_->Purchase(Purchase("same", 2)).status();
+  absl::Status other = PurchaseNow(*workflow_, Purchase("same", 2)).status();
   EXPECT_EQ(other.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(ErrorReason(other), "REQUEST_ID_REUSED");
   EXPECT_THAT(store_->ListOrders(ListQuery())->orders, SizeIs(1));
 }
 
 TEST_F(OrderWorkflowTest, PreflightFailureIsStoredAndReturnedToEveryRetry) {
-  absl::Status status = workflow_->Purchase(Purchase("sold", 1, "ap-guangzhou-1")).status();
+  absl::Status status = PurchaseNow(*workflow_, Purchase("sold", 1, "ap-guangzhou-1")).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReason(status), "ZONE_SOLD_OUT");
-  Order stored = *store_->GetOrderByRequestId("sold");
+  Order stored = *store_->FindByRequestId("", "sold");
   EXPECT_EQ(stored.state(), Order::FAILED);
   EXPECT_EQ(stored.failure().reason(), "ZONE_SOLD_OUT");
   EXPECT_THAT(stored.instances(), SizeIs(0));
-  absl::Status retry = workflow_->Purchase(Purchase("sold", 1, "ap-guangzhou-1")).status();
+  absl::Status retry = PurchaseNow(*workflow_, Purchase("sold", 1, "ap-guangzhou-1")).status();
   EXPECT_EQ(retry.code(), status.code());
   EXPECT_EQ(ErrorReason(retry), "ZONE_SOLD_OUT");
   // The check's own details are kept on the order and returned again.
@@ -122,49 +122,49 @@ TEST_F(OrderWorkflowTest, PreflightFailureIsStoredAndReturnedToEveryRetry) {
 TEST_F(OrderWorkflowTest, DryRunStoresNothing) {
   PurchaseRequest request = Purchase("dry", 3);
   request.set_dry_run(true);
-  auto preview = workflow_->Purchase(request);
+  auto preview = PurchaseNow(*workflow_, request);
   ASSERT_TRUE(preview.ok()) << preview.status();
   EXPECT_EQ(preview->backend(), "fake");
   EXPECT_TRUE(preview->name().empty());
   EXPECT_THAT(store_->ListOrders(ListQuery())->orders, SizeIs(0));
   request.mutable_spec()->set_zone("ap-guangzhou-1");
-  EXPECT_EQ(workflow_->Purchase(request).status().code(),
+  EXPECT_EQ(PurchaseNow(*workflow_, request).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(OrderWorkflowTest, TheGateRefusesNewPurchasesAndDryRunsButNotRetriesOfStoredOnes) {
-  ASSERT_TRUE(workflow_->Purchase(Purchase("before", 1)).ok());
+  ASSERT_TRUE(PurchaseNow(*workflow_, Purchase("before", 1)).ok());
   std::vector<std::string> seen;
   workflow_->SetPurchaseGate(
       [&seen](const RoutedBackend& routed, const PurchaseRequest& r, absl::Time /*deadline*/) {
         seen.push_back(routed.name + "/" + r.request_id());
         return WithReason(absl::FailedPreconditionError("closed"), "GATE_CLOSED");
       });
-  absl::Status refused = workflow_->Purchase(Purchase("after", 1)).status();
+  absl::Status refused = PurchaseNow(*workflow_, Purchase("after", 1)).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReason(refused), "GATE_CLOSED");
   PurchaseRequest dry = Purchase("dry", 1);
   dry.set_dry_run(true);
-  EXPECT_EQ(ErrorReason(workflow_->Purchase(dry).status()), "GATE_CLOSED");
-  auto retry = workflow_->Purchase(Purchase("before", 1));
+  EXPECT_EQ(ErrorReason(PurchaseNow(*workflow_, dry).status()), "GATE_CLOSED");
+  auto retry = PurchaseNow(*workflow_, Purchase("before", 1));
   EXPECT_TRUE(retry.ok()) << retry.status();
   EXPECT_THAT(seen, ElementsAre("fake/after", "fake/dry", "fake/before"));
   EXPECT_THAT(store_->ListOrders(ListQuery())->orders, SizeIs(1));
 }
 
 TEST_F(OrderWorkflowTest, TerminateReleasesAndIsIdempotent) {
-  auto order = workflow_->Purchase(Purchase("t", 2));
+  auto order = PurchaseNow(*workflow_, Purchase("t", 2));
   ASSERT_TRUE(order.ok());
-  auto terminating = workflow_->Terminate(order->order_id());
+  auto terminating = TerminateById(*workflow_, order->order_id());
   ASSERT_TRUE(terminating.ok()) << terminating.status();
   EXPECT_EQ(terminating->state(), Order::TERMINATING);
   ASSERT_TRUE(poller_->PollAll().ok());
   Order done = *store_->GetOrder(order->order_id());
   EXPECT_EQ(done.state(), Order::TERMINATED);
-  auto again = workflow_->Terminate(order->order_id());
+  auto again = TerminateById(*workflow_, order->order_id());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->revision(), done.revision());
-  EXPECT_EQ(workflow_->Terminate("ord-unknown").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(TerminateById(*workflow_, "ord-unknown").status().code(), absl::StatusCode::kNotFound);
 }
 
 // Prepaid: only the Terminate that records TERMINATING asks the cloud; a
@@ -173,7 +173,7 @@ TEST_F(OrderWorkflowTest, TerminateReleasesAndIsIdempotent) {
 TEST_F(OrderWorkflowTest, APrepaidReleaseIsAskedOnlyByTheCallThatRecordedIt) {
   PurchaseRequest request = Purchase("prepaid", 2);
   request.mutable_spec()->mutable_prepaid()->set_period_months(1);
-  auto order = workflow_->Purchase(request);
+  auto order = PurchaseNow(*workflow_, request);
   ASSERT_TRUE(order.ok()) << order.status();
   ASSERT_TRUE(store_
                   ->UpdateOrder(order->order_id(),
@@ -182,7 +182,7 @@ TEST_F(OrderWorkflowTest, APrepaidReleaseIsAskedOnlyByTheCallThatRecordedIt) {
                                   return absl::OkStatus();
                                 })
                   .ok());
-  auto again = workflow_->Terminate(order->order_id());
+  auto again = TerminateById(*workflow_, order->order_id());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->state(), Order::TERMINATING);
   Backend* fake = *backends_->Get("fake");
@@ -203,10 +203,10 @@ TEST_F(OrderWorkflowTest, CreateUnavailableLeavesTheOrderSubmittedForRecovery) {
   failure->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
   failure->set_reason("CLOUD_UNAVAILABLE");
   Build(fake);
-  absl::Status status = workflow_->Purchase(Purchase("down", 1)).status();
+  absl::Status status = PurchaseNow(*workflow_, Purchase("down", 1)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   // The cloud may have bought it: never FAILED, submitted again later.
-  Order stored = *store_->GetOrderByRequestId("down");
+  Order stored = *store_->FindByRequestId("", "down");
   EXPECT_EQ(stored.state(), Order::SUBMITTED);
   EXPECT_EQ(workflow_->Submit(stored.order_id(), /*recovering=*/true).status().code(),
             absl::StatusCode::kUnavailable);
@@ -219,9 +219,9 @@ TEST_F(OrderWorkflowTest, PreflightUnavailableLeavesTheOrderChecking) {
   failure->set_operation(Failure::PREFLIGHT);
   failure->set_code(static_cast<int>(absl::StatusCode::kUnavailable));
   Build(fake);
-  EXPECT_EQ(workflow_->Purchase(Purchase("flaky", 1)).status().code(),
+  EXPECT_EQ(PurchaseNow(*workflow_, Purchase("flaky", 1)).status().code(),
             absl::StatusCode::kUnavailable);
-  EXPECT_EQ(store_->GetOrderByRequestId("flaky")->state(), Order::CHECKING);
+  EXPECT_EQ(store_->FindByRequestId("", "flaky")->state(), Order::CHECKING);
 }
 
 TEST_F(OrderWorkflowTest, CreateRefusalIsRecorded) {
@@ -232,9 +232,9 @@ TEST_F(OrderWorkflowTest, CreateRefusalIsRecorded) {
   failure->set_reason("INSUFFICIENT_BALANCE");
   failure->set_cloud_error_code("FailedOperation.InsufficientBalance");
   Build(fake);
-  absl::Status status = workflow_->Purchase(Purchase("broke", 1)).status();
+  absl::Status status = PurchaseNow(*workflow_, Purchase("broke", 1)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
-  Order stored = *store_->GetOrderByRequestId("broke");
+  Order stored = *store_->FindByRequestId("", "broke");
   EXPECT_EQ(stored.state(), Order::FAILED);
   EXPECT_EQ(stored.failure().reason(), "INSUFFICIENT_BALANCE");
   EXPECT_EQ(stored.failure().cloud_error_code(), "FailedOperation.InsufficientBalance");
@@ -266,7 +266,7 @@ TEST_F(OrderWorkflowTest, LaunchFailureFailsTheOrderAfterPolling) {
   FakeBackendConfig fake;
   fake.add_failures()->set_operation(Failure::LAUNCH);
   Build(fake);
-  auto order = workflow_->Purchase(Purchase("launch", 1));
+  auto order = PurchaseNow(*workflow_, Purchase("launch", 1));
   ASSERT_TRUE(order.ok());
   clock_.Advance(absl::Seconds(5));
   ASSERT_TRUE(poller_->PollAll().ok());
@@ -313,7 +313,7 @@ TEST_F(OrderWorkflowTest, RecoveryAdoptsInstancesBoughtBeforeTheCrash) {
   auto ids = fake->Create(bought);
   ASSERT_TRUE(ids.ok());
 
-  ASSERT_TRUE(workflow_->Recover(*workflow_->Unfinished()).ok());
+  ASSERT_TRUE(RecoverNow(*workflow_, *workflow_->Unfinished()).ok());
   Order recovered = *store_->GetOrder(order.order_id());
   EXPECT_EQ(recovered.state(), Order::PROVISIONING);
   std::vector<std::string> adopted;
@@ -327,7 +327,7 @@ TEST_F(OrderWorkflowTest, RecoveryResubmitsWhatWasNeverBought) {
   Order submitted = Leftover(*store_, "crashed-before-buy", Order::SUBMITTED);
   Order accepted = Leftover(*store_, "crashed-accepted", Order::ACCEPTED);
   Order sold_out = Leftover(*store_, "crashed-checking", Order::CHECKING, "ap-guangzhou-1");
-  ASSERT_TRUE(workflow_->Recover(*workflow_->Unfinished()).ok());
+  ASSERT_TRUE(RecoverNow(*workflow_, *workflow_->Unfinished()).ok());
   Backend* fake = *backends_->Get("fake");
   for (const Order& order : {submitted, accepted}) {
     Order now = *store_->GetOrder(order.order_id());
@@ -345,7 +345,7 @@ TEST_F(OrderWorkflowTest, ConcurrentRetriesOfOneRequestBuyOnce) {
   std::set<std::string> order_ids;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
-      auto order = workflow_->Purchase(Purchase("race", 3));
+      auto order = PurchaseNow(*workflow_, Purchase("race", 3));
       ASSERT_TRUE(order.ok()) << order.status();
       absl::MutexLock lock(&mu);
       order_ids.insert(order->order_id());
@@ -353,7 +353,7 @@ TEST_F(OrderWorkflowTest, ConcurrentRetriesOfOneRequestBuyOnce) {
   }
   for (auto& t : threads) t.join();
   EXPECT_THAT(order_ids, SizeIs(1));
-  Order order = *store_->GetOrderByRequestId("race");
+  Order order = *store_->FindByRequestId("", "race");
   EXPECT_THAT(order.instances(), SizeIs(3));
   EXPECT_THAT(store_->ListOrders(ListQuery())->orders, SizeIs(1));
 }

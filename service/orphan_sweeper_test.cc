@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/order_workflow.h"
+#include "service/workflow_test_support.h"
 #include "store/memory_order_store.h"
 
 namespace cvm {
@@ -83,7 +84,7 @@ TEST_F(OrphanSweeperTest, InstancesOfStoredOrdersAreNotOrphans) {
   spec->set_instance_type("S5.MEDIUM2");
   spec->set_image_id("img-1");
   spec->mutable_pay_as_you_go();
-  auto order = workflow.Purchase(request);
+  auto order = PurchaseNow(workflow, request);
   ASSERT_TRUE(order.ok()) << order.status();
   ASSERT_THAT(order->instances(), SizeIs(3));
   auto found = sweeper_->SweepOnce();
@@ -119,7 +120,7 @@ TEST_F(OrphanSweeperTest, AdoptPolicyRecordsEachInAnOrderOnce) {
   Build(OrphanPolicy::ADOPT);
   const std::vector<std::string> ids = BuyBehindOurBack("ord-ghost", 1);
   ASSERT_THAT(*sweeper_->SweepOnce(), SizeIs(1));
-  auto adopted = store_->GetOrderByRequestId("orphan:" + ids[0]);
+  auto adopted = store_->FindByRequestId("", "orphan:" + ids[0]);
   ASSERT_TRUE(adopted.ok()) << adopted.status();
   EXPECT_EQ(adopted->state(), Order::PROVISIONING);
   ASSERT_THAT(adopted->instances(), SizeIs(1));

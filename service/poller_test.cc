@@ -14,6 +14,7 @@
 #include "service/counting_backend.h"
 #include "service/order_workflow.h"
 #include "service/watch_hub.h"
+#include "service/workflow_test_support.h"
 #include "store/fake_work_leases.h"
 #include "store/memory_order_store.h"
 
@@ -92,7 +93,7 @@ class PollerTest : public ::testing::Test {
   }
 
   Order Buy(const std::string& request_id, int count, const std::string& region = "r1") {
-    auto order = workflow_->Purchase(Purchase(request_id, count, region));
+    auto order = PurchaseNow(*workflow_, Purchase(request_id, count, region));
     EXPECT_TRUE(order.ok()) << order.status();
     return order.value_or(Order());
   }
@@ -231,7 +232,7 @@ TEST_F(PollerTest, TerminateBringsASteadyGroupBackToFastAndEndsIt) {
   clock_.Advance(absl::Seconds(5));
   ASSERT_TRUE(poller_->PollAll().ok());
   ASSERT_THAT(poller_->IntervalOf("a", "r1"), Optional(kSlow));
-  ASSERT_TRUE(workflow_->Terminate(order.order_id()).ok());
+  ASSERT_TRUE(TerminateById(*workflow_, order.order_id()).ok());
   EXPECT_EQ(poller_->NextPoll(), clock_.Now() + kFast);
   clock_.Advance(kFast);
   ASSERT_TRUE(poller_->PollDue().ok());
@@ -256,7 +257,7 @@ TEST_F(PollerTest, TerminateBringsASteadyGroupBackToFastAndEndsIt) {
 TEST_F(PollerTest, APrepaidReleaseIsRetriedOnlyAfterTheGrace) {
   PurchaseRequest request = Purchase("prepaid", 2);
   request.mutable_spec()->mutable_prepaid()->set_period_months(1);
-  auto bought = workflow_->Purchase(request);
+  auto bought = PurchaseNow(*workflow_, request);
   ASSERT_TRUE(bought.ok()) << bought.status();
   clock_.Advance(absl::Seconds(5));
   ASSERT_TRUE(poller_->PollAll().ok());

@@ -130,7 +130,7 @@ class ServerEnvironment {
   std::unique_ptr<OrderLedger> ledger;
   std::unique_ptr<PolicySet> policies;
   std::unique_ptr<OrderWorkflow> workflow;
-  std::unique_ptr<ArrearsGuard> arrears;      // null when disabled
+  std::unique_ptr<ArrearsGuard> arrears;     // null when disabled
   std::unique_ptr<CapacityMemory> capacity;  // null when disabled
   std::unique_ptr<Poller> poller;
   std::unique_ptr<ThreadPool> pool;

@@ -73,8 +73,7 @@ TEST(ServerEnvironmentTest, BadOptionsAreRefusedNamingTheOption) {
   backends.config.clear_backends();
   ServerOptions memory = FakeOptions();
   memory.config.mutable_capacity_memory()->mutable_verdict_ttl()->set_seconds(7200);
-  for (const auto& [options, field] :
-       std::vector<std::pair<ServerOptions, std::string>>{
+  for (const auto& [options, field] : std::vector<std::pair<ServerOptions, std::string>>{
            {polling, "poll_fast_interval"},
            {store, "store"},
            {backends, "backends"},

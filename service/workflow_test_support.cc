@@ -1,5 +1,8 @@
 #include "service/workflow_test_support.h"
 
+#include "common/order_states.h"
+#include "common/status_macros.h"
+
 namespace cvm {
 
 provisioning::v1::PurchaseRequest TestPurchase(const std::string& request_id, int count,
@@ -27,6 +30,34 @@ absl::StatusOr<std::unique_ptr<BackendSet>> FakeBackendSet(
   BackendContext context;
   context.clock = clock;
   return BackendSet::Create(service, BackendRegistry::Global(), context);
+}
+
+absl::StatusOr<provisioning::v1::Order> PurchaseNow(
+    OrderWorkflow& workflow, const provisioning::v1::PurchaseRequest& request) {
+  ASSIGN_OR_RETURN(CreateOrderResult result, workflow.Accept(request));
+  if (!result.created) return result.order;
+  return workflow.Submit(result.order.order_id(), /*recovering=*/false);
+}
+
+absl::Status RecoverNow(OrderWorkflow& workflow,
+                        const std::vector<provisioning::v1::Order>& unfinished) {
+  absl::Status first_error;
+  for (const provisioning::v1::Order& order : unfinished) {
+    absl::Status status = workflow.Submit(order.order_id(), /*recovering=*/true).status();
+    // A definitive cloud answer has already failed the order; only errors
+    // that leave it unfinished (store, transport) are reported.
+    absl::StatusOr<provisioning::v1::Order> now = workflow.Get(order.order_id());
+    if (!status.ok() && now.ok() && !IsFinal(now->state()) && first_error.ok()) {
+      first_error = status;
+    }
+  }
+  return first_error;
+}
+
+absl::StatusOr<provisioning::v1::Order> TerminateById(OrderWorkflow& workflow,
+                                                      const std::string& order_id) {
+  ASSIGN_OR_RETURN(provisioning::v1::Order order, workflow.Get(order_id));
+  return workflow.Terminate(std::move(order));
 }
 
 }  // namespace cvm

@@ -122,8 +122,8 @@ TEST_F(MemoryOrderStoreTest, SameRequestIdReturnsTheSameOrderAndWritesNothing) {
       << result->order.DebugString();
   EXPECT_THAT(Events(), SizeIs(1));
   EXPECT_EQ(store_.Snapshot("")->revision, 1);
-  EXPECT_EQ(store_.GetOrderByRequestId("dup")->order_id(), first.order_id());
-  EXPECT_EQ(store_.GetOrderByRequestId("other").status().code(),
+  EXPECT_EQ(store_.FindByRequestId("", "dup")->order_id(), first.order_id());
+  EXPECT_EQ(store_.FindByRequestId("", "other").status().code(),
             absl::StatusCode::kNotFound);
 }
 

@@ -93,10 +93,6 @@ class OrderStore {
   // The order placed by `tenant` with `request_id` (rule 2).
   virtual absl::StatusOr<Order> FindByRequestId(const std::string& tenant,
                                                 const std::string& request_id) = 0;
-  // FindByRequestId() for the tenant of a service without authentication.
-  absl::StatusOr<Order> GetOrderByRequestId(const std::string& request_id) {
-    return FindByRequestId("", request_id);
-  }
   virtual absl::StatusOr<Order> GetOrderByInstanceId(
       const std::string& instance_id) = 0;
   virtual absl::StatusOr<OrderPage> ListOrders(const ListQuery& query) = 0;

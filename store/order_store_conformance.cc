@@ -47,7 +47,7 @@ TEST_P(OrderStoreConformanceTest, SameRequestIdReturnsTheStoredOrder) {
   EXPECT_FALSE(result->created);
   EXPECT_EQ(result->order.order_id(), first.order_id());
   EXPECT_EQ(result->order.instance_count(), 1);
-  EXPECT_EQ(store_->GetOrderByRequestId("dup")->order_id(), first.order_id());
+  EXPECT_EQ(store_->FindByRequestId("", "dup")->order_id(), first.order_id());
 }
 
 TEST_P(OrderStoreConformanceTest, RequestIdsAreUniquePerTenant) {
@@ -66,7 +66,7 @@ TEST_P(OrderStoreConformanceTest, RequestIdsAreUniquePerTenant) {
   EXPECT_EQ(store_->FindByRequestId("team-b", "same")->order_id(), second->order.order_id());
   EXPECT_EQ(store_->FindByRequestId("team-c", "same").status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->GetOrderByRequestId("same").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->FindByRequestId("", "same").status().code(), absl::StatusCode::kNotFound);
   ListQuery query;
   query.tenant = "team-a";
   auto listed = store_->ListOrders(query);

@@ -155,7 +155,7 @@ TEST(PostgresOrderStoreTest, UnavailableWhileTheServerIsGoneThenRecovers) {
   auto updated = (*store)->UpdateOrder(id, SetState(Order::CHECKING));
   ASSERT_TRUE(updated.ok()) << updated.status();
   EXPECT_EQ(updated->revision(), 2);  // the failed writes used no revision
-  EXPECT_EQ((*store)->GetOrderByRequestId("while-down").status().code(),
+  EXPECT_EQ((*store)->FindByRequestId("", "while-down").status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_TRUE((*store)->CreateOrder(Draft("after")).ok());
 }

@@ -99,7 +99,7 @@ TEST(SqliteOrderStoreTest, AVersionOneDatabaseIsMigratedKeepingItsOrders) {
   }
   auto store = SqliteOrderStore::Open(path, &clock);
   ASSERT_TRUE(store.ok()) << store.status();
-  auto found = (*store)->GetOrderByRequestId("old-request");
+  auto found = (*store)->FindByRequestId("", "old-request");
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_EQ(found->order_id(), "ord-old");
   EXPECT_EQ((*store)->ListOrders(ListQuery())->orders.size(), 1u);

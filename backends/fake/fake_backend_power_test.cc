@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/conformance/billing_requests.h"
 #include "backends/fake/fake_backend.h"
 #include "common/status_details.h"
 #include "gtest/gtest.h"
@@ -26,20 +27,7 @@ class FakeBackendPowerTest : public ::testing::Test {
   // `count` instances of `billing` ("payg", "spot" or "prepaid"), RUNNING.
   std::vector<std::string> Running(const std::string& token, const std::string& billing,
                                    int count = 1) {
-    CreateRequest request;
-    request.spec.set_region("ap-guangzhou");
-    request.spec.set_zone("ap-guangzhou-3");
-    request.spec.set_instance_type("S5.MEDIUM2");
-    if (billing == "spot") {
-      request.spec.mutable_spot()->set_max_price_per_hour("1");
-    } else if (billing == "prepaid") {
-      request.spec.mutable_prepaid()->set_period_months(1);
-    } else {
-      request.spec.mutable_pay_as_you_go();
-    }
-    request.count = count;
-    request.client_token = token;
-    auto ids = backend_->Create(request);
+    auto ids = backend_->Create(BillingRequest(token, billing, count, "1"));
     EXPECT_TRUE(ids.ok()) << ids.status();
     clock_.Advance(absl::Seconds(3));
     return ids.value_or(std::vector<std::string>());

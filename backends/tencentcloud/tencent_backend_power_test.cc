@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/conformance/billing_requests.h"
 #include "backends/tencentcloud/emulator/emulator_server.h"
 #include "backends/tencentcloud/emulator/test_world.h"
 #include "backends/tencentcloud/tencent_test_backend.h"
@@ -31,19 +32,7 @@ class TencentBackendPowerTest : public ::testing::Test {
   // `count` instances of `billing` ("payg" or "spot"), RUNNING.
   std::vector<std::string> Running(const std::string& token, int count,
                                    const std::string& billing = "payg") {
-    CreateRequest request;
-    request.spec.set_region(kRegion);
-    request.spec.set_zone("ap-guangzhou-3");
-    request.spec.set_instance_type("S5.MEDIUM2");
-    request.spec.set_image_id("img-pi0ii46r");
-    if (billing == "spot") {
-      request.spec.mutable_spot()->set_max_price_per_hour("0.10");
-    } else {
-      request.spec.mutable_pay_as_you_go();
-    }
-    request.count = count;
-    request.client_token = token;
-    auto ids = backend_->Create(request);
+    auto ids = backend_->Create(BillingRequest(token, billing, count, "0.10"));
     EXPECT_TRUE(ids.ok()) << ids.status();
     emulator_->clock().Advance(absl::Seconds(10));
     return ids.value_or(std::vector<std::string>());
