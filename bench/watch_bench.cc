@@ -85,21 +85,6 @@ double Percentile(std::vector<int32_t> delays_us, double q) {
   return delays_us[i] / 1000.0;
 }
 
-// VmRSS of `pid` in kB (-1 if unreadable).
-int64_t RssKb(pid_t pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      int64_t kb = -1;
-      status >> kb;
-      return kb;
-    }
-    status.ignore(1 << 20, '\n');
-  }
-  return -1;
-}
-
 // User + system CPU seconds of `pid`.
 double CpuSeconds(pid_t pid) {
   std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
@@ -184,7 +169,7 @@ class SideRun {
     absl::SleepFor(absl::Milliseconds(500));
     Round& round = run->round_;
     round.streams = stream_count;
-    round.rss_before_kb = RssKb(pid);
+    round.rss_before_kb = cvm::testing::RssKb(pid);
     const int per_connection = std::max(1, absl::GetFlag(FLAGS_streams_per_connection));
     for (int i = 0; i < stream_count; ++i) {
       if (i % per_connection == 0) {
@@ -197,7 +182,7 @@ class SideRun {
     }
     run->held_ = WaitFor(run->counters_.snapshots, stream_count, absl::Minutes(5));
     absl::SleepFor(absl::Seconds(1));  // let the server settle
-    round.rss_after_kb = RssKb(pid);
+    round.rss_after_kb = cvm::testing::RssKb(pid);
     return run;
   }
 

@@ -1,6 +1,5 @@
 #include "tests/server_process.h"
 
-
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,9 +9,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
-#include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -103,6 +102,20 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& args,
   }
   result.exit_code = *code;
   return result;
+}
+
+int64_t RssKb(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      int64_t kb = -1;
+      status >> kb;
+      return kb;
+    }
+    status.ignore(1 << 20, '\n');
+  }
+  return -1;
 }
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(

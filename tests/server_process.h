@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@ namespace cvm::testing {
 
 // Path of a file in the test's runfiles, e.g. "service/provisioner".
 std::string RunfilePath(const std::string& relative);
+
+// VmRSS of process `pid` in kB (-1 when it cannot be read).
+int64_t RssKb(pid_t pid);
 
 struct ProcessResult {
   int exit_code = -1;  // -signal when killed by a signal

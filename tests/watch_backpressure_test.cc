@@ -10,10 +10,11 @@
 // process (service/watch_test_support.h); the healthy client is the C++
 // client with batch_changes, and checks the coalesced events: every revision
 // once, in order.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "service/watch_test_support.h"
+#include "tests/server_process.h"
 
 namespace cvm {
 namespace {
@@ -32,20 +34,6 @@ using provisioning::v1::WatchRequest;
 
 constexpr int kOrders = 1000;
 constexpr int kChanges = 100000;
-
-int64_t RssKb() {
-  std::ifstream status("/proc/self/status");
-  std::string key;
-  while (status >> key) {
-    if (key == "VmRSS:") {
-      int64_t kb = -1;
-      status >> kb;
-      return kb;
-    }
-    status.ignore(1 << 20, '\n');
-  }
-  return -1;
-}
 
 // Reads every change of an all-orders batching stream on its own thread.
 class Reader {
@@ -102,7 +90,7 @@ struct Flow {
 Flow Produce(MemoryOrderStore& store, const std::vector<std::string>& ids, Reader& reader,
              int64_t slack) {
   Flow flow;
-  const int64_t before = RssKb();
+  const int64_t before = testing::RssKb(getpid());
   int64_t peak = before;
   for (int i = 0; i < kChanges; ++i) {
     auto updated = store.UpdateOrder(ids[i % ids.size()], [](Order& order) {
@@ -116,7 +104,7 @@ Flow Produce(MemoryOrderStore& store, const std::vector<std::string>& ids, Reade
       while (reader.last() < flow.last_revision - slack && absl::Now() < deadline) {
         absl::SleepFor(absl::Microseconds(200));
       }
-      peak = std::max(peak, RssKb());
+      peak = std::max(peak, testing::RssKb(getpid()));
     }
   }
   flow.rss_growth_kb = peak - before;
