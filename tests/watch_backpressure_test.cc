@@ -56,6 +56,7 @@ class Reader {
           ++changes_;
         }
       }
+      done_ = true;
     });
   }
   ~Reader() {
@@ -64,6 +65,7 @@ class Reader {
     stream_->Finish().IgnoreError();
   }
   int64_t last() const { return last_; }
+  bool done() const { return done_; }
   // The SNAPSHOT's revision once it arrived (0 before; 10 s at most).
   int64_t AwaitSnapshot() const {
     const absl::Time deadline = absl::Now() + absl::Seconds(10);
@@ -77,6 +79,7 @@ class Reader {
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReader<WatchEvent>> stream_;
   std::atomic<int64_t> last_{0};
+  std::atomic<bool> done_{false};  // the stream ended
   std::thread thread_;
 };
 
@@ -86,9 +89,10 @@ struct Flow {
 };
 
 // Makes kChanges changes of ~1 KB orders, pacing them so that `reader`
-// stays within `slack` changes; samples this process's RSS.
-Flow Produce(MemoryOrderStore& store, const std::vector<std::string>& ids, Reader& reader,
-             int64_t slack) {
+// stays within 2 x kSlack changes (well inside the 1024 a stream may queue,
+// however slow the machine); samples this process's RSS.
+constexpr int64_t kSlack = 256;
+Flow Produce(MemoryOrderStore& store, const std::vector<std::string>& ids, Reader& reader) {
   Flow flow;
   const int64_t before = testing::RssKb(getpid());
   int64_t peak = before;
@@ -99,15 +103,21 @@ Flow Produce(MemoryOrderStore& store, const std::vector<std::string>& ids, Reade
     });
     EXPECT_TRUE(updated.ok());
     flow.last_revision = updated->revision();
-    if (i % 1000 == 999) {
+    if (i % kSlack == kSlack - 1) {
       const absl::Time deadline = absl::Now() + absl::Seconds(30);
-      while (reader.last() < flow.last_revision - slack && absl::Now() < deadline) {
+      while (reader.last() < flow.last_revision - kSlack && !reader.done() &&
+             absl::Now() < deadline) {
         absl::SleepFor(absl::Microseconds(200));
       }
-      peak = std::max(peak, testing::RssKb(getpid()));
+      if (reader.last() < flow.last_revision - kSlack) {
+        ADD_FAILURE() << "the reading client stopped at revision " << reader.last() << " of "
+                      << flow.last_revision << (reader.done() ? " (its stream ended)" : "");
+        break;
+      }
+      if (i % 4096 == 4095) peak = std::max(peak, testing::RssKb(getpid()));
     }
   }
-  flow.rss_growth_kb = peak - before;
+  flow.rss_growth_kb = std::max(peak, testing::RssKb(getpid())) - before;
   return flow;
 }
 
@@ -138,7 +148,7 @@ TEST(WatchBackpressureTest, AStuckClientKeepsMemoryBoundedAndComesBackWithASnaps
     ASSERT_TRUE(stuck->Read(&snapshot));
     Reader healthy(server.stub());
     ASSERT_GT(healthy.AwaitSnapshot(), 0);
-    unbounded_growth_kb = Produce(server.store(), ids, healthy, 512).rss_growth_kb;
+    unbounded_growth_kb = Produce(server.store(), ids, healthy).rss_growth_kb;
     context.TryCancel();
   }
 
@@ -154,7 +164,7 @@ TEST(WatchBackpressureTest, AStuckClientKeepsMemoryBoundedAndComesBackWithASnaps
   Reader healthy(server.stub());
   const int64_t snapshot = healthy.AwaitSnapshot();
   ASSERT_EQ(snapshot, kOrders);  // nothing changed since the orders were made
-  const Flow flow = Produce(server.store(), ids, healthy, 512);
+  const Flow flow = Produce(server.store(), ids, healthy);
 
   // The healthy client got every change once, in order, coalesced.
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
