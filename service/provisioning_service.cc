@@ -4,9 +4,20 @@
 
 #include "service/order_handlers.h"
 #include "service/unary_dispatch.h"
-#include "service/watch_reactor.h"
 
 namespace cvm {
+
+namespace {
+
+WatchReactor::Deps WithMetrics(WatchReactor::Deps watch, ServiceMetrics* metrics) {
+  if (metrics != nullptr) watch.metrics = metrics->Find(ProvisioningService::kWatchMethod);
+  return watch;
+}
+
+}  // namespace
+
+ProvisioningService::ProvisioningService(Deps deps)
+    : deps_(deps), watch_(WithMetrics(deps.watch, deps.metrics)) {}
 
 grpc::ServerUnaryReactor* ProvisioningService::RunOnPool(
     grpc::CallbackServerContext* context, google::protobuf::Message* response,
@@ -123,17 +134,10 @@ grpc::ServerUnaryReactor* ProvisioningService::Terminate(
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ProvisioningService::Watch(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  WatchReactor::Deps watch;
-  watch.store = deps_.store;
-  watch.hub = deps_.hub;
-  watch.max_buffered = deps_.max_watch_buffer;
-  watch.metrics = deps_.metrics == nullptr
-                      ? nullptr
-                      : deps_.metrics->Find("/provisioning.v1.Provisioning/Watch");
   absl::StatusOr<std::string> tenant = deps_.auth->TenantOf(*context);
-  if (!tenant.ok()) return WatchReactor::Refuse(tenant.status(), watch.metrics);
+  if (!tenant.ok()) return WatchReactor::Refuse(tenant.status(), watch_.metrics);
   // While draining the hub is closed, so a new watch ends UNAVAILABLE.
-  return WatchReactor::Start(*request, *tenant, watch);
+  return WatchReactor::Start(*request, *tenant, watch_);
 }
 
 }  // namespace cvm

@@ -20,7 +20,7 @@
 #include "service/node_group_manager.h"
 #include "service/order_driver.h"
 #include "service/order_workflow.h"
-#include "service/watch_hub.h"
+#include "service/watch_reactor.h"
 #include "store/order_store.h"
 
 namespace cvm {
@@ -33,16 +33,21 @@ class ProvisioningService final
     OrderWorkflow* workflow = nullptr;
     OrderDriver* driver = nullptr;
     OrderStore* store = nullptr;
-    WatchHub* hub = nullptr;
     ThreadPool* pool = nullptr;
     ServiceMetrics* metrics = nullptr;  // optional
     const Authenticator* auth = nullptr;
     AuditLog* audit = nullptr;  // optional
     // For TerminateInstance of an instance in a node group.
     NodeGroupManager* groups = nullptr;
-    size_t max_watch_buffer = 1024;
+    // Watch streams' store, hub and buffer bound; their metrics are set
+    // from `metrics` here.
+    WatchReactor::Deps watch;
   };
-  explicit ProvisioningService(Deps deps) : deps_(deps) {}
+  explicit ProvisioningService(Deps deps);
+
+  // The method that counts its own gRPC series (ServiceMetrics::Method::
+  // counted_by_handler): the interceptor would cost it a call per message.
+  static constexpr char kWatchMethod[] = "/provisioning.v1.Provisioning/Watch";
 
   void StartDraining() { draining_.store(true); }
 
@@ -90,6 +95,7 @@ class ProvisioningService final
       std::function<absl::Status(const std::string& tenant, absl::Time deadline)> handler);
 
   const Deps deps_;
+  const WatchReactor::Deps watch_;  // deps_.watch with its metrics
   std::atomic<bool> draining_{false};
 };
 

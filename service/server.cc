@@ -12,6 +12,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "service/provisioning_service.h"
 
 namespace cvm {
 namespace {
@@ -33,8 +34,7 @@ std::vector<ServiceMetrics::Method> ServedMethods() {
       methods.push_back({full_name,
                          m->server_streaming() ? ServerRpcInfo::Type::SERVER_STREAMING
                                                : ServerRpcInfo::Type::UNARY,
-                         // Watch counts its messages itself (service/watch_reactor.h).
-                         full_name == "/provisioning.v1.Provisioning/Watch"});
+                         full_name == ProvisioningService::kWatchMethod});
     }
   }
   methods.push_back({"/grpc.health.v1.Health/Check", ServerRpcInfo::Type::UNARY});

@@ -130,10 +130,11 @@ absl::Status ServerEnvironment::Build(const ServerOptions& options,
   deps.audit = audit.get();
   deps.groups = node_groups->manager.get();
   deps.store = store.get();
-  deps.hub = hub.get();
   deps.pool = pool.get();
   deps.metrics = metrics.get();
-  deps.max_watch_buffer = options.max_watch_buffer;
+  deps.watch.store = store.get();
+  deps.watch.hub = hub.get();
+  deps.watch.max_buffered = options.max_watch_buffer;
   service = std::make_unique<ProvisioningService>(deps);
   return absl::OkStatus();
 }

@@ -163,6 +163,38 @@ TEST_F(EndToEndTest, MetricsPassPromtoolAndCountOnePurchase) {
   EXPECT_EQ(promtool->exit_code, 0) << promtool->output;
 }
 
+// Watch counts its own gRPC series (the interceptor skips it): one stream
+// that reads its SNAPSHOT and is cancelled is started, received, sent and
+// handled CANCELLED once, in the real server's scrape.
+TEST_F(EndToEndTest, WatchCountsItsOwnSeries) {
+  // Health has a Watch too.
+  const std::vector<std::string> watch = {"grpc_service=\"provisioning.v1.Provisioning\"",
+                                          "grpc_method=\"Watch\""};
+  {
+    auto context = ContextWithDeadline(30);
+    auto reader = stub_->Watch(context.get(), provisioning::v1::WatchRequest());
+    WatchEvent snapshot;
+    ASSERT_TRUE(reader->Read(&snapshot));
+    EXPECT_EQ(snapshot.type(), WatchEvent::SNAPSHOT);
+    context->TryCancel();
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  std::vector<std::string> cancelled = watch;
+  cancelled.push_back("grpc_code=\"Canceled\"");
+  absl::StatusOr<std::string> scrape;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  do {  // the server counts the status once the stream is done on its side
+    scrape = HttpGet(server_->metrics_port(), "/metrics");
+    ASSERT_TRUE(scrape.ok()) << scrape.status();
+  } while (MetricValue(*scrape, "grpc_server_handled_total", cancelled) < 1 &&
+           absl::Now() < deadline && (absl::SleepFor(absl::Milliseconds(50)), true));
+  EXPECT_EQ(MetricValue(*scrape, "grpc_server_handled_total", cancelled), 1);
+  EXPECT_EQ(MetricValue(*scrape, "grpc_server_started_total", watch), 1);
+  EXPECT_EQ(MetricValue(*scrape, "grpc_server_msg_received_total", watch), 1);
+  EXPECT_GE(MetricValue(*scrape, "grpc_server_msg_sent_total", watch), 1);
+  EXPECT_EQ(MetricValue(*scrape, "grpc_server_handling_seconds_count", watch), 1);
+}
+
 // --watch_progress_interval: an idle Watch stream gets PROGRESS messages
 // whose revision never goes backwards and never passes an unsent change.
 TEST(WatchProgressTest, IdleStreamsGetProgressAtTheLatestRevision) {
