@@ -7,7 +7,8 @@
 //
 // `make` returns a fresh, empty store on the given clock keeping at most
 // `max_events` events. Durable stores also instantiate DurableOrderStoreTest
-// (below) with a DurableStoreFactory.
+// (below) with a DurableStoreFactory. The cases are in order_store_conformance*.cc
+// (the tenant-scoped reads and the listener's detaching in files of their own).
 #ifndef CVM_PROVISIONER_STORE_ORDER_STORE_CONFORMANCE_H_
 #define CVM_PROVISIONER_STORE_ORDER_STORE_CONFORMANCE_H_
 
@@ -23,6 +24,11 @@
 
 namespace cvm {
 
+// A new ACCEPTED order of one instance in `region`, not yet stored.
+Order DraftOrder(const std::string& request_id, const std::string& region = "ap-guangzhou");
+// The mutation that sets an order's state.
+OrderStore::Mutation MutateState(Order::State state);
+
 struct StoreFactory {
   std::string name;
   std::function<std::unique_ptr<OrderStore>(Clock* clock, size_t max_events)> make;
@@ -32,8 +38,10 @@ class OrderStoreConformanceTest : public ::testing::TestWithParam<StoreFactory> 
  protected:
   void SetUp() override { store_ = GetParam().make(&clock_, 100000); }
 
-  // Stores a new order; the clock moves 1 ms so ids order by creation.
-  Order Create(const std::string& request_id, const std::string& region = "ap-guangzhou");
+  // Stores a new order (of `tenant`); the clock moves 1 ms so ids order by
+  // creation.
+  Order Create(const std::string& request_id, const std::string& region = "ap-guangzhou",
+               const std::string& tenant = "");
 
   FakeClock clock_;
   std::unique_ptr<OrderStore> store_;

@@ -1,16 +1,21 @@
 // The store conformance suites (OrderStoreConformanceTest, and
 // DurableOrderStoreTest: a reopen, group commit) against a real PostgreSQL 15
 // that this test starts itself (store/postgres_test_server.h; one database
-// per store), plus what only PostgreSQL promises: migrations, gap-free
-// revisions with two processes writing (each hearing all changes), and
-// UNAVAILABLE while the server is gone, recovering when it returns.
+// per store), plus what only PostgreSQL promises: migrations (and the
+// events' tenants filled in by migration 5), gap-free revisions with two
+// processes writing (each hearing all changes), detaching the listener from
+// the feed thread during a storm of notifications, and UNAVAILABLE while the
+// server is gone, recovering when it returns.
 #include "store/postgres_order_store.h"
 
+#include <atomic>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "store/order_store_conformance.h"
 #include "store/pg_connection.h"
@@ -72,12 +77,103 @@ TEST(PostgresOrderStoreTest, MigrationsAreRecordedAndANewerSchemaIsRefused) {
   auto versions =
       connection.Exec("versions", "SELECT version FROM schema_migrations ORDER BY version");
   ASSERT_TRUE(versions.ok()) << versions.status();
-  ASSERT_EQ(versions->rows(), 4);  // each once
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(versions->Int(i, 0), i + 1);
+  ASSERT_EQ(versions->rows(), 5);  // each once
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(versions->Int(i, 0), i + 1);
   ASSERT_TRUE(connection.Exec("future", "INSERT INTO schema_migrations (version) VALUES (99)")
                   .ok());
   auto refused = PostgresOrderStore::Open(db, &clock);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+}
+
+TEST(PostgresOrderStoreTest, MigrationFiveGivesTheLoggedEventsTheirTenants) {
+  FakeClock clock;
+  const std::string db = FreshDatabase();
+  for (const std::string tenant : {"team-a", "team-b"}) {
+    auto store = PostgresOrderStore::Open(db, &clock);
+    ASSERT_TRUE(store.ok()) << store.status();
+    Order draft = Draft(tenant);
+    draft.set_tenant(tenant);
+    ASSERT_TRUE((*store)->CreateOrder(draft).ok());
+  }
+  // Back to schema version 4: events without their tenant.
+  ASSERT_TRUE(pg::Connection(db)
+                  .ExecScript("to version 4",
+                              "DROP INDEX events_by_tenant; ALTER TABLE events DROP COLUMN tenant;"
+                              "DELETE FROM schema_migrations WHERE version = 5;")
+                  .ok());
+  auto store = PostgresOrderStore::Open(db, &clock);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (const auto& [tenant, revision] : {std::pair<std::string, int64_t>{"team-a", 1},
+                                         std::pair<std::string, int64_t>{"team-b", 2}}) {
+    auto events = (*store)->EventsOfTenantAfter(tenant, 0);
+    ASSERT_TRUE(events.ok()) << events.status();
+    ASSERT_EQ(events->size(), 1u) << tenant;
+    EXPECT_EQ((*events)[0].revision, revision);
+    EXPECT_EQ((*events)[0].order.tenant(), tenant);
+  }
+}
+
+// The feed calls the listener from its own thread with another process's
+// changes (order_store.h rule 5): detaching waits for such a call, and the
+// feed, still reading a storm of notifications, calls no one after it.
+TEST(PostgresOrderStoreTest, DetachingWaitsForTheFeedsCallAndEndsItsCalls) {
+  FakeClock clock;
+  const std::string db = FreshDatabase();
+  PostgresOrderStore::Options options;
+  options.feed_interval = absl::Milliseconds(200);
+  auto listening = PostgresOrderStore::Open(db, &clock, options);
+  auto writing = PostgresOrderStore::Open(db, &clock);
+  ASSERT_TRUE(listening.ok() && writing.ok()) << listening.status() << writing.status();
+  absl::Notification entered, release;
+  std::atomic<int> calls{0};
+  std::atomic<bool> call_returned{false};
+  (*listening)->SetListener([&](const OrderEvent&) {
+    calls.fetch_add(1);
+    if (entered.HasBeenNotified()) return;
+    entered.Notify();
+    release.WaitForNotification();
+    call_returned = true;
+  });
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {  // the other process: a commit (and NOTIFY) after another
+    for (int i = 0; !stop.load(); ++i) {
+      auto created = (*writing)->CreateOrder(Draft(absl::StrCat("storm-", i)));
+      if (!created.ok()) {
+        ADD_FAILURE() << created.status();
+        return;
+      }
+      written.fetch_add(1);
+    }
+  });
+  entered.WaitForNotification();  // the feed thread is in a call: only `writing` writes
+  std::atomic<bool> detached{false};
+  bool returned_first = false;
+  std::thread detacher([&] {
+    (*listening)->SetListener(nullptr);
+    returned_first = call_returned.load();
+    detached = true;
+  });
+  // Real time: the detach must not return while the call is held.
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_FALSE(detached.load()) << "SetListener(nullptr) returned during the feed's call";
+  release.Notify();
+  detacher.join();
+  EXPECT_TRUE(returned_first) << "the feed's call was still running when SetListener returned";
+  const int heard = calls.load();
+  const int written_at_detach = written.load();
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (written.load() < written_at_detach + 200 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  absl::SleepFor(options.feed_interval * 3);  // the feed has read them all
+  stop = true;
+  writer.join();
+  EXPECT_GE(written.load(), written_at_detach + 200);
+  EXPECT_EQ(calls.load(), heard) << "the feed called a detached listener";
+  std::printf("feed detach: %d commits by the other store, %d feed calls before the detach, "
+              "%d after\n",
+              written.load(), heard, calls.load() - heard);
 }
 
 TEST(PostgresOrderStoreTest, TwoConnectionsWritingAtOnceLeaveNoRevisionGap) {

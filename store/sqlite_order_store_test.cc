@@ -1,6 +1,7 @@
 // The store conformance suites against SQLite (OrderStoreConformanceTest, and
 // DurableOrderStoreTest: a reopen, group commit), plus SQLite's own: a batch
-// with a failing mutation, migrating a version-one file, an unwritable path.
+// with a failing mutation, migrating a version-one file, the events' tenants
+// filled in by migration 4, an unwritable path.
 #include "store/sqlite_order_store.h"
 
 #include <sqlite3.h>
@@ -106,6 +107,40 @@ TEST(SqliteOrderStoreTest, AVersionOneDatabaseIsMigratedKeepingItsOrders) {
   Order other = Draft("old-request");
   other.set_tenant("team-b");  // the same request id, another tenant: a new order
   EXPECT_TRUE((*store)->CreateOrder(other)->created);
+}
+
+TEST(SqliteOrderStoreTest, MigrationFourGivesTheLoggedEventsTheirTenants) {
+  FakeClock clock;
+  const std::string path = FreshPath();
+  for (const std::string tenant : {"team-a", "team-b"}) {
+    auto store = SqliteOrderStore::Open(path, &clock);
+    ASSERT_TRUE(store.ok()) << store.status();
+    Order draft = Draft(tenant);
+    draft.set_tenant(tenant);
+    ASSERT_TRUE((*store)->CreateOrder(draft).ok());
+  }
+  {
+    // Back to schema version 3: events without their tenant.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DROP INDEX events_by_tenant; ALTER TABLE events DROP COLUMN tenant;"
+                           "DELETE FROM schema_migrations WHERE version = 4;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = SqliteOrderStore::Open(path, &clock);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (const auto& [tenant, revision] : {std::pair<std::string, int64_t>{"team-a", 1},
+                                         std::pair<std::string, int64_t>{"team-b", 2}}) {
+    auto events = (*store)->EventsOfTenantAfter(tenant, 0);
+    ASSERT_TRUE(events.ok()) << events.status();
+    ASSERT_EQ(events->size(), 1u) << tenant;
+    EXPECT_EQ((*events)[0].revision, revision);
+    EXPECT_EQ((*events)[0].order.tenant(), tenant);
+  }
 }
 
 TEST(SqliteOrderStoreTest, UnwritablePathIsUnavailable) {
