@@ -98,10 +98,11 @@ TEST(ServerEnvironmentPostgresTest, TearsDownCleanlyWhileAnotherReplicaCommits) 
     heard_total += heard;
     committed_total += committed.load();
   }
-  std::printf("teardown during a NOTIFY storm: %d rounds, %d commits by the other replica, "
-              "%lld heard before each teardown (total), slowest teardown %.0f ms\n",
-              kRounds, committed_total, static_cast<long long>(heard_total),
-              absl::ToDoubleMilliseconds(slowest));
+  std::printf(
+      "teardown during a NOTIFY storm: %d rounds, %d commits by the other replica, "
+      "%lld heard before each teardown (total), slowest teardown %.0f ms\n",
+      kRounds, committed_total, static_cast<long long>(heard_total),
+      absl::ToDoubleMilliseconds(slowest));
 }
 
 }  // namespace

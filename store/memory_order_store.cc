@@ -172,8 +172,8 @@ absl::StatusOr<std::vector<OrderEvent>> MemoryOrderStore::EventsAfter(
 absl::StatusOr<std::vector<OrderEvent>> MemoryOrderStore::EventsOfTenantAfter(
     const std::string& tenant, int64_t revision) {
   absl::MutexLock lock(&mu_);
-  return EventsLocked(revision,
-                      [&tenant](const OrderEvent& event) { return event.order.tenant() == tenant; });
+  return EventsLocked(
+      revision, [&tenant](const OrderEvent& event) { return event.order.tenant() == tenant; });
 }
 
 absl::StatusOr<std::vector<OrderEvent>> MemoryOrderStore::EventsLocked(

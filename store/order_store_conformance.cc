@@ -29,7 +29,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::SizeIs;
 
-
 TEST_P(OrderStoreConformanceTest, CreateAssignsIdNameTimesAndRevision) {
   Order order = Create("r1");
   EXPECT_THAT(order.order_id(), ::testing::StartsWith("ord-"));
@@ -298,8 +297,8 @@ TEST_P(DurableOrderStoreTest, ConcurrentWritesShareCommitsInRevisionOrder) {
 
 }  // namespace
 
-Order OrderStoreConformanceTest::Create(const std::string& request_id,
-                                        const std::string& region, const std::string& tenant) {
+Order OrderStoreConformanceTest::Create(const std::string& request_id, const std::string& region,
+                                        const std::string& tenant) {
   Order draft = DraftOrder(request_id, region);
   draft.set_tenant(tenant);
   auto result = store_->CreateOrder(draft);

@@ -10,34 +10,44 @@
 #include "store/order_store_conformance.h"
 
 namespace cvm {
-namespace {
 
-TEST_P(OrderStoreConformanceTest, DetachingTheListenerWaitsForACallInProgress) {
-  absl::Notification entered, release;
-  std::atomic<bool> call_returned{false};
-  store_->SetListener([&](const OrderEvent&) {
-    if (entered.HasBeenNotified()) return;
-    entered.Notify();
-    release.WaitForNotification();
-    call_returned = true;
-  });
-  std::thread writer([&] { EXPECT_TRUE(store_->CreateOrder(DraftOrder("held")).ok()); });
-  entered.WaitForNotification();
+OrderStore::Listener HeldListener::listener() {
+  return [this](const OrderEvent&) {
+    calls_.fetch_add(1);
+    if (entered_.HasBeenNotified()) return;
+    entered_.Notify();
+    release_.WaitForNotification();
+    call_returned_ = true;
+  };
+}
+
+void HeldListener::ExpectDetachWaits(OrderStore& store) {
   std::atomic<bool> detached{false};
   bool returned_first = false;
   std::thread detacher([&] {
-    store_->SetListener(nullptr);
-    returned_first = call_returned.load();
+    store.SetListener(nullptr);
+    returned_first = call_returned_.load();
     detached = true;
   });
   // Real time: what is checked is that the detach does not return while
   // the call is held (a store that does not wait returns well within this).
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_FALSE(detached.load()) << "SetListener(nullptr) returned during a listener call";
-  release.Notify();
+  release_.Notify();
   detacher.join();
-  writer.join();
   EXPECT_TRUE(returned_first) << "the call was still running when SetListener returned";
+}
+
+namespace {
+
+TEST_P(OrderStoreConformanceTest, DetachingTheListenerWaitsForACallInProgress) {
+  HeldListener held;
+  store_->SetListener(held.listener());
+  std::thread writer([&] { EXPECT_TRUE(store_->CreateOrder(DraftOrder("held")).ok()); });
+  held.AwaitHeldCall();
+  held.ExpectDetachWaits(*store_);
+  writer.join();
+  EXPECT_EQ(held.calls(), 1);
 }
 
 TEST_P(OrderStoreConformanceTest, ADetachedListenerIsNeitherCalledNorKept) {

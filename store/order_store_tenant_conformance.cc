@@ -7,6 +7,27 @@
 #include "store/order_store_conformance.h"
 
 namespace cvm {
+
+void CreateOrdersOfTwoTenants(OrderStore& store) {
+  for (const std::string tenant : {"team-a", "team-b"}) {
+    Order draft = DraftOrder(tenant);
+    draft.set_tenant(tenant);
+    auto created = store.CreateOrder(draft);
+    ASSERT_TRUE(created.ok()) << created.status();
+  }
+}
+
+void ExpectTheEventsOfTwoTenants(OrderStore& store) {
+  for (const auto& [tenant, revision] : {std::pair<std::string, int64_t>{"team-a", 1},
+                                         std::pair<std::string, int64_t>{"team-b", 2}}) {
+    auto events = store.EventsOfTenantAfter(tenant, 0);
+    ASSERT_TRUE(events.ok()) << events.status();
+    ASSERT_EQ(events->size(), 1u) << tenant;
+    EXPECT_EQ((*events)[0].revision, revision);
+    EXPECT_EQ((*events)[0].order.tenant(), tenant);
+  }
+}
+
 namespace {
 
 using ::testing::ElementsAre;
@@ -55,10 +76,8 @@ TEST_P(OrderStoreConformanceTest, TenantReadsHoldOnlyThatTenantsOrdersInOrder) {
   EXPECT_THAT(RevisionsOf(*replay, "team-a"), ElementsAre(1, 3, 6, 7));
   EXPECT_EQ((*replay)[2].previous_state, Order::ACCEPTED);
   EXPECT_EQ((*replay)[2].order.state(), Order::CHECKING);
-  EXPECT_THAT(RevisionsOf(*store_->EventsOfTenantAfter("team-a", 3), "team-a"),
-              ElementsAre(6, 7));
-  EXPECT_THAT(RevisionsOf(*store_->EventsOfTenantAfter("team-b", 0), "team-b"),
-              ElementsAre(2, 5));
+  EXPECT_THAT(RevisionsOf(*store_->EventsOfTenantAfter("team-a", 3), "team-a"), ElementsAre(6, 7));
+  EXPECT_THAT(RevisionsOf(*store_->EventsOfTenantAfter("team-b", 0), "team-b"), ElementsAre(2, 5));
   EXPECT_THAT(RevisionsOf(*store_->EventsOfTenantAfter("", 0), ""), ElementsAre(4));
   EXPECT_THAT(*store_->EventsOfTenantAfter("team-b", 5), IsEmpty());
   EXPECT_THAT(*store_->EventsOfTenantAfter("team-c", 0), IsEmpty());
@@ -77,11 +96,9 @@ TEST_P(OrderStoreConformanceTest, TenantReplayFromADroppedRevisionIsOutOfRange) 
     draft.set_tenant(i % 2 == 0 ? "team-a" : "team-b");
     ASSERT_TRUE(store->CreateOrder(draft).ok());
   }
-  EXPECT_EQ(store->EventsOfTenantAfter("team-a", 0).status().code(),
-            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(store->EventsOfTenantAfter("team-a", 0).status().code(), absl::StatusCode::kOutOfRange);
   // Revision 2 (team-b's) left the log: team-a cannot tell what it missed.
-  EXPECT_EQ(store->EventsOfTenantAfter("team-a", 1).status().code(),
-            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(store->EventsOfTenantAfter("team-a", 1).status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_THAT(RevisionsOf(*store->EventsOfTenantAfter("team-a", 2), "team-a"), ElementsAre(3));
   EXPECT_THAT(RevisionsOf(*store->EventsOfTenantAfter("team-b", 2), "team-b"), ElementsAre(4));
   // The snapshot does not depend on the log.
@@ -90,20 +107,15 @@ TEST_P(OrderStoreConformanceTest, TenantReplayFromADroppedRevisionIsOutOfRange) 
 
 TEST_P(DurableOrderStoreTest, TenantReadsSurviveAReopen) {
   const std::string location = GetParam().fresh();
-  std::string a_id;
   {
     auto store = GetParam().open(location, &clock_);
     ASSERT_TRUE(store.ok()) << store.status();
-    for (const std::string tenant : {"team-a", "team-b"}) {
-      Order draft = DraftOrder(tenant);
-      draft.set_tenant(tenant);
-      auto created = (*store)->CreateOrder(draft);
-      ASSERT_TRUE(created.ok()) << created.status();
-      if (tenant == "team-a") a_id = created->order.order_id();
-    }
+    CreateOrdersOfTwoTenants(**store);
   }
   auto reopened = GetParam().open(location, &clock_);
   ASSERT_TRUE(reopened.ok()) << reopened.status();
+  ExpectTheEventsOfTwoTenants(**reopened);
+  const std::string a_id = (*reopened)->FindByRequestId("team-a", "team-a")->order_id();
   ASSERT_TRUE((*reopened)->UpdateOrder(a_id, MutateState(Order::CHECKING)).ok());  // 3
   EXPECT_THAT(IdsOf((*reopened)->SnapshotOfTenant("team-a")->orders), ElementsAre(a_id));
   auto replay = (*reopened)->EventsOfTenantAfter("team-a", 0);

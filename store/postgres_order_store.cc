@@ -50,11 +50,18 @@ constexpr const char* kMigrations[] = {
     "  group_id TEXT COLLATE \"C\" NOT NULL, revision BIGINT NOT NULL, body BYTEA NOT NULL,"
     "  PRIMARY KEY (tenant, group_id));",
     // 5: each event's tenant (its order's), so a tenant's Watch replay reads
-    // only that tenant's events.
+    // only that tenant's events. The trigger fills it in for a replica not
+    // yet upgraded (it inserts events without it) during a rolling upgrade.
     "ALTER TABLE events ADD COLUMN tenant TEXT COLLATE \"C\" NOT NULL DEFAULT '';"
     "UPDATE events SET tenant = orders.tenant FROM orders"
     "  WHERE orders.order_id = events.order_id;"
-    "CREATE INDEX events_by_tenant ON events (tenant, revision);",
+    "CREATE INDEX events_by_tenant ON events (tenant, revision);"
+    "CREATE FUNCTION events_tenant() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    "  IF NEW.tenant = '' THEN"
+    "    NEW.tenant := COALESCE((SELECT tenant FROM orders WHERE order_id = NEW.order_id), '');"
+    "  END IF; RETURN NEW; END $$;"
+    "CREATE TRIGGER events_tenant BEFORE INSERT ON events FOR EACH ROW"
+    "  EXECUTE FUNCTION events_tenant();",
 };
 
 }  // namespace

@@ -148,8 +148,8 @@ class PostgresOrderStore : public OrderStore {
   // OUT_OF_RANGE when the log no longer holds them.
   absl::StatusOr<std::vector<OrderEvent>> ReadEventsLocked(pg::Connection& connection,
                                                            int64_t revision,
-                                                           const EventFilter& filter,
-                                                           int64_t last, int64_t limit)
+                                                           const EventFilter& filter, int64_t last,
+                                                           int64_t limit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands the listener every committed revision after delivered_ up to
   // `last` (or the newest when 0) that it has not had, reading them on

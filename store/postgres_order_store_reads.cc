@@ -127,14 +127,15 @@ absl::StatusOr<OrderSnapshot> PostgresOrderStore::Snapshot(const std::string& or
 absl::StatusOr<OrderSnapshot> PostgresOrderStore::SnapshotOfTenant(const std::string& tenant) {
   absl::MutexLock lock(&mu_);
   OrderSnapshot snapshot;
-  RETURN_IF_ERROR(ReadTransaction(connection_, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
-    ASSIGN_OR_RETURN(snapshot.revision, LastRevision(connection_));
-    // orders_by_tenant (tenant, order_id): this tenant's rows, in order.
-    ASSIGN_OR_RETURN(snapshot.orders,
-                     QueryOrders("SELECT body FROM orders WHERE tenant = $1 ORDER BY order_id",
-                                 {pg::Text(tenant)}));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(
+      ReadTransaction(connection_, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+        ASSIGN_OR_RETURN(snapshot.revision, LastRevision(connection_));
+        // orders_by_tenant (tenant, order_id): this tenant's rows, in order.
+        ASSIGN_OR_RETURN(snapshot.orders,
+                         QueryOrders("SELECT body FROM orders WHERE tenant = $1 ORDER BY order_id",
+                                     {pg::Text(tenant)}));
+        return absl::OkStatus();
+      }));
   return snapshot;
 }
 

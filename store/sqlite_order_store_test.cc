@@ -112,12 +112,10 @@ TEST(SqliteOrderStoreTest, AVersionOneDatabaseIsMigratedKeepingItsOrders) {
 TEST(SqliteOrderStoreTest, MigrationFourGivesTheLoggedEventsTheirTenants) {
   FakeClock clock;
   const std::string path = FreshPath();
-  for (const std::string tenant : {"team-a", "team-b"}) {
+  {
     auto store = SqliteOrderStore::Open(path, &clock);
     ASSERT_TRUE(store.ok()) << store.status();
-    Order draft = Draft(tenant);
-    draft.set_tenant(tenant);
-    ASSERT_TRUE((*store)->CreateOrder(draft).ok());
+    CreateOrdersOfTwoTenants(**store);
   }
   {
     // Back to schema version 3: events without their tenant.
@@ -133,14 +131,7 @@ TEST(SqliteOrderStoreTest, MigrationFourGivesTheLoggedEventsTheirTenants) {
   }
   auto store = SqliteOrderStore::Open(path, &clock);
   ASSERT_TRUE(store.ok()) << store.status();
-  for (const auto& [tenant, revision] : {std::pair<std::string, int64_t>{"team-a", 1},
-                                         std::pair<std::string, int64_t>{"team-b", 2}}) {
-    auto events = (*store)->EventsOfTenantAfter(tenant, 0);
-    ASSERT_TRUE(events.ok()) << events.status();
-    ASSERT_EQ(events->size(), 1u) << tenant;
-    EXPECT_EQ((*events)[0].revision, revision);
-    EXPECT_EQ((*events)[0].order.tenant(), tenant);
-  }
+  ExpectTheEventsOfTwoTenants(**store);
 }
 
 TEST(SqliteOrderStoreTest, UnwritablePathIsUnavailable) {
