@@ -42,9 +42,16 @@ class ChangeRecordingStore : public OrderStore {
   absl::StatusOr<OrderSnapshot> Snapshot(const std::string& order_id) override {
     return store_->Snapshot(order_id);
   }
+  absl::StatusOr<OrderSnapshot> SnapshotOfTenant(const std::string& tenant) override {
+    return store_->SnapshotOfTenant(tenant);
+  }
   absl::StatusOr<std::vector<OrderEvent>> EventsAfter(int64_t revision,
                                                       const std::string& order_id) override {
     return store_->EventsAfter(revision, order_id);
+  }
+  absl::StatusOr<std::vector<OrderEvent>> EventsOfTenantAfter(const std::string& tenant,
+                                                              int64_t revision) override {
+    return store_->EventsOfTenantAfter(tenant, revision);
   }
   absl::StatusOr<std::vector<Order>> OrdersInStates(
       const std::vector<Order::State>& states) override {

@@ -36,6 +36,11 @@ absl::StatusOr<std::unique_ptr<ServerEnvironment>> ServerEnvironment::Create(
   return env;
 }
 
+ServerEnvironment::~ServerEnvironment() {
+  // No listener call may run once the poller is gone (order_store.h rule 5).
+  if (store != nullptr) store->SetListener(nullptr);
+}
+
 absl::Status ServerEnvironment::Build(const ServerOptions& options,
                                       std::vector<ServiceMetrics::Method> methods) {
   // --- Watch and metrics wiring (1/2): the hub and the metrics families ---

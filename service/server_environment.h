@@ -14,7 +14,10 @@
 // error. Nothing runs until StartBackgroundWork().
 //
 // Contract: members are built in declaration order from what is declared
-// before them, and destroyed in reverse. The caller stops the running parts
+// before them, and destroyed in reverse, after the destructor has detached
+// the store's listener (it calls into the poller, the hub and the metrics;
+// a store shared by replicas calls it from its feed thread until the store
+// is destroyed, after the poller). The caller stops the running parts
 // (Server::Shutdown) before destroying it. Not thread-safe itself; every
 // member is (see its header).
 #ifndef CVM_PROVISIONER_SERVICE_SERVER_ENVIRONMENT_H_
@@ -105,6 +108,9 @@ class ServerEnvironment {
   // `methods`: every method served, for metrics created up front.
   static absl::StatusOr<std::unique_ptr<ServerEnvironment>> Create(
       const ServerOptions& options, std::vector<ServiceMetrics::Method> methods);
+  // Detaches the store's listener (returns once no call of it is running),
+  // then destroys the members.
+  ~ServerEnvironment();
 
   // Drives on the orders a previous process left unfinished (instances
   // under their tag adopted before any resubmission), and starts the poller,

@@ -1,11 +1,13 @@
 // The server environment built from options: every part on one store, the
 // node groups wired to the same store and driver (a group's order reaches
-// the fake cloud), and bad options refused naming the option.
+// the fake cloud), the store's listener detached before the members it
+// calls are destroyed, and bad options refused naming the option.
 #include "service/server_environment.h"
 
 #include "absl/time/clock.h"
 #include "common/status_details.h"
 #include "gtest/gtest.h"
+#include "service/change_recording_store.h"
 #include "service/node_group_test_support.h"
 
 namespace cvm {
@@ -62,6 +64,36 @@ TEST(ServerEnvironmentTest, AGroupsOrderGoesThroughTheSameStoreAndDriver) {
   std::printf("group order %s left ACCEPTED for %s\n", order->order_id().c_str(),
               Order::State_Name(order->state()).c_str());
   e.driver->Stop();
+}
+
+// Stands in for env.store once Create() has built it: owns the store the
+// environment built (its users keep their pointers to that one) and notes,
+// when destroyed, whether the environment's listener was still installed. A
+// PostgreSQL store's feed thread calls that listener until the store is
+// destroyed, after the poller the listener calls into.
+class ListenerProbe : public ChangeRecordingStore {
+ public:
+  ListenerProbe(std::unique_ptr<OrderStore> built, bool* installed_at_destruction)
+      : ChangeRecordingStore(std::move(built)),
+        installed_at_destruction_(installed_at_destruction) {}
+  ~ListenerProbe() override { *installed_at_destruction_ = installed_; }
+  void SetListener(Listener listener) override {
+    installed_ = listener != nullptr;
+    ChangeRecordingStore::SetListener(std::move(listener));
+  }
+
+ private:
+  bool installed_ = true;  // Create() installed the environment's
+  bool* const installed_at_destruction_;
+};
+
+TEST(ServerEnvironmentTest, TheStoreIsDestroyedWithItsListenerDetached) {
+  auto env = ServerEnvironment::Create(FakeOptions(), {});
+  ASSERT_TRUE(env.ok()) << env.status();
+  bool installed = true;
+  (*env)->store = std::make_unique<ListenerProbe>(std::move((*env)->store), &installed);
+  env->reset();
+  EXPECT_FALSE(installed) << "the store outlived the poller with the listener that calls it";
 }
 
 TEST(ServerEnvironmentTest, BadOptionsAreRefusedNamingTheOption) {

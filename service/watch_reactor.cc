@@ -99,7 +99,9 @@ absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
       start_revision_ > 0 &&
       hub_->revision() - start_revision_ > static_cast<int64_t>(max_buffered_ / 2);
   if (start_revision_ == 0 || too_far_behind) {
-    absl::StatusOr<OrderSnapshot> snapshot = store->Snapshot(order_id_);
+    // Only this tenant's rows are read (a one-order stream's was checked above).
+    absl::StatusOr<OrderSnapshot> snapshot =
+        order_id_.empty() ? store->SnapshotOfTenant(tenant_) : store->Snapshot(order_id_);
     if (!snapshot.ok()) return snapshot.status();
     WatchEvent event;
     event.set_revision(snapshot->revision);
@@ -110,7 +112,9 @@ absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
     out.push_back(MakeWatchMessage(std::move(event)));
     return snapshot->revision;
   }
-  absl::StatusOr<std::vector<OrderEvent>> missed = store->EventsAfter(start_revision_, order_id_);
+  absl::StatusOr<std::vector<OrderEvent>> missed =
+      order_id_.empty() ? store->EventsOfTenantAfter(tenant_, start_revision_)
+                        : store->EventsAfter(start_revision_, order_id_);
   if (!missed.ok()) return missed.status();
   int64_t covered = start_revision_;
   for (const OrderEvent& event : *missed) {

@@ -66,6 +66,7 @@ absl::StatusOr<CreateOrderResult> MemoryOrderStore::CreateOrder(Order order) {
   order.set_name(absl::StrCat("orders/", id));
   *order.mutable_create_time() = ToProto(now);
   by_request_[key] = id;
+  by_tenant_.emplace(order.tenant(), id);
   CommitLocked(order, Order::STATE_UNSPECIFIED);
   return CreateOrderResult{orders_.at(id), true};
 }
@@ -149,9 +150,34 @@ absl::StatusOr<OrderSnapshot> MemoryOrderStore::Snapshot(const std::string& orde
   return snapshot;
 }
 
+absl::StatusOr<OrderSnapshot> MemoryOrderStore::SnapshotOfTenant(const std::string& tenant) {
+  absl::MutexLock lock(&mu_);
+  OrderSnapshot snapshot;
+  snapshot.revision = revision_;
+  for (auto it = by_tenant_.lower_bound({tenant, ""});
+       it != by_tenant_.end() && it->first == tenant; ++it) {
+    snapshot.orders.push_back(orders_.at(it->second));
+  }
+  return snapshot;
+}
+
 absl::StatusOr<std::vector<OrderEvent>> MemoryOrderStore::EventsAfter(
     int64_t revision, const std::string& order_id) {
   absl::MutexLock lock(&mu_);
+  return EventsLocked(revision, [&order_id](const OrderEvent& event) {
+    return order_id.empty() || event.order.order_id() == order_id;
+  });
+}
+
+absl::StatusOr<std::vector<OrderEvent>> MemoryOrderStore::EventsOfTenantAfter(
+    const std::string& tenant, int64_t revision) {
+  absl::MutexLock lock(&mu_);
+  return EventsLocked(
+      revision, [&tenant](const OrderEvent& event) { return event.order.tenant() == tenant; });
+}
+
+absl::StatusOr<std::vector<OrderEvent>> MemoryOrderStore::EventsLocked(
+    int64_t revision, const std::function<bool(const OrderEvent&)>& wanted) {
   const int64_t oldest = log_.empty() ? revision_ + 1 : log_.front().revision;
   if (revision > revision_ || revision < oldest - 1) {
     return absl::OutOfRangeError(absl::StrFormat(
@@ -160,7 +186,7 @@ absl::StatusOr<std::vector<OrderEvent>> MemoryOrderStore::EventsAfter(
   }
   std::vector<OrderEvent> events;
   for (auto it = log_.rbegin(); it != log_.rend() && it->revision > revision; ++it) {
-    if (order_id.empty() || it->order.order_id() == order_id) events.push_back(*it);
+    if (wanted(*it)) events.push_back(*it);
   }
   std::reverse(events.begin(), events.end());
   return events;

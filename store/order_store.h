@@ -18,7 +18,16 @@
 //     before the mutating call returns; they must not call back into the store
 //     and must be quick (enqueue, never block). A store shared by several
 //     processes also calls the listener with the others' changes, in
-//     revision order with its own (store/postgres_order_store.h).
+//     revision order with its own (store/postgres_order_store.h), from a
+//     thread of its own that runs until the store is destroyed.
+//  5. Detaching: SetListener(nullptr) (or another listener) returns only once
+//     no call of the previous listener is running, and the previous one is
+//     never called again, nor kept. So an owner whose listener calls into
+//     other objects detaches it before destroying them, even when the store
+//     outlives them. Not from inside a callback (it would wait for itself).
+//  6. A mutation never changes an order's tenant. The tenant-scoped reads
+//     (SnapshotOfTenant, EventsOfTenantAfter) select by the tenant an order
+//     was created with and read only that tenant's rows (an index on it).
 #ifndef CVM_PROVISIONER_STORE_ORDER_STORE_H_
 #define CVM_PROVISIONER_STORE_ORDER_STORE_H_
 
@@ -98,20 +107,28 @@ class OrderStore {
   virtual absl::StatusOr<OrderPage> ListOrders(const ListQuery& query) = 0;
 
   // Every order of every tenant (or just `order_id` when not empty) at the
-  // current revision; callers filter by tenant.
+  // current revision (for the metrics' start; a tenant's reader uses
+  // SnapshotOfTenant).
   virtual absl::StatusOr<OrderSnapshot> Snapshot(const std::string& order_id) = 0;
+  // `tenant`'s orders only, by order id, at the current revision (rule 6).
+  virtual absl::StatusOr<OrderSnapshot> SnapshotOfTenant(const std::string& tenant) = 0;
 
   // Events with revision > `revision`, oldest first, optionally for one order
   // (rule 3: OUT_OF_RANGE when some of them were dropped from the log).
   virtual absl::StatusOr<std::vector<OrderEvent>> EventsAfter(
       int64_t revision, const std::string& order_id) = 0;
+  // The events of `tenant`'s orders only with revision > `revision`, oldest
+  // first (rule 6); OUT_OF_RANGE as EventsAfter(), whoever's events left the log.
+  virtual absl::StatusOr<std::vector<OrderEvent>> EventsOfTenantAfter(const std::string& tenant,
+                                                                      int64_t revision) = 0;
 
   // Orders in any of `states`, every tenant's, oldest first (for the poller,
   // recovery and the orphan sweep).
   virtual absl::StatusOr<std::vector<Order>> OrdersInStates(
       const std::vector<Order::State>& states) = 0;
 
-  // Installs the one listener (rule 4). Call before any mutation.
+  // Installs the one listener (rule 4), or detaches it with nullptr (rule 5).
+  // Call before any mutation.
   virtual void SetListener(Listener listener) = 0;
 
   // OK when the storage answers now; UNAVAILABLE when it cannot be reached

@@ -7,12 +7,8 @@
 #include "gmock/gmock.h"
 
 namespace cvm {
-namespace {
 
-using ::testing::ElementsAre;
-using ::testing::SizeIs;
-
-Order Draft(const std::string& request_id, const std::string& region = "ap-guangzhou") {
+Order DraftOrder(const std::string& request_id, const std::string& region) {
   Order order;
   order.set_request_id(request_id);
   order.set_state(Order::ACCEPTED);
@@ -21,13 +17,17 @@ Order Draft(const std::string& request_id, const std::string& region = "ap-guang
   return order;
 }
 
-OrderStore::Mutation SetState(Order::State state) {
+OrderStore::Mutation MutateState(Order::State state) {
   return [state](Order& o) {
     o.set_state(state);
     return absl::OkStatus();
   };
 }
 
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
 
 TEST_P(OrderStoreConformanceTest, CreateAssignsIdNameTimesAndRevision) {
   Order order = Create("r1");
@@ -40,7 +40,7 @@ TEST_P(OrderStoreConformanceTest, CreateAssignsIdNameTimesAndRevision) {
 
 TEST_P(OrderStoreConformanceTest, SameRequestIdReturnsTheStoredOrder) {
   Order first = Create("dup");
-  Order again = Draft("dup");
+  Order again = DraftOrder("dup");
   again.set_instance_count(7);
   auto result = store_->CreateOrder(again);
   ASSERT_TRUE(result.ok());
@@ -51,9 +51,9 @@ TEST_P(OrderStoreConformanceTest, SameRequestIdReturnsTheStoredOrder) {
 }
 
 TEST_P(OrderStoreConformanceTest, RequestIdsAreUniquePerTenant) {
-  Order a = Draft("same");
+  Order a = DraftOrder("same");
   a.set_tenant("team-a");
-  Order b = Draft("same");
+  Order b = DraftOrder("same");
   b.set_tenant("team-b");
   auto first = store_->CreateOrder(a);
   auto second = store_->CreateOrder(b);
@@ -84,7 +84,7 @@ TEST_P(OrderStoreConformanceTest, UpdateEmitsOneEventWithThePreviousState) {
   std::vector<OrderEvent> events;
   store_->SetListener([&](const OrderEvent& e) { events.push_back(e); });
   Order order = Create("r1");
-  auto updated = store_->UpdateOrder(order.order_id(), SetState(Order::CHECKING));
+  auto updated = store_->UpdateOrder(order.order_id(), MutateState(Order::CHECKING));
   ASSERT_TRUE(updated.ok());
   EXPECT_EQ(updated->revision(), 2);
   ASSERT_THAT(events, SizeIs(2));
@@ -98,7 +98,7 @@ TEST_P(OrderStoreConformanceTest, UnchangedMutationWritesNothing) {
   Order order = Create("r1");
   int events = 0;
   store_->SetListener([&](const OrderEvent&) { ++events; });
-  auto same = store_->UpdateOrder(order.order_id(), SetState(Order::ACCEPTED));
+  auto same = store_->UpdateOrder(order.order_id(), MutateState(Order::ACCEPTED));
   ASSERT_TRUE(same.ok());
   EXPECT_EQ(same->revision(), 1);
   EXPECT_EQ(events, 0);
@@ -112,7 +112,7 @@ TEST_P(OrderStoreConformanceTest, FailedMutationWritesNothing) {
   });
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kAborted);
   EXPECT_EQ(store_->GetOrder(order.order_id())->state(), Order::ACCEPTED);
-  EXPECT_EQ(store_->UpdateOrder("ord-missing", SetState(Order::FAILED)).status().code(),
+  EXPECT_EQ(store_->UpdateOrder("ord-missing", MutateState(Order::FAILED)).status().code(),
             absl::StatusCode::kNotFound);
 }
 
@@ -152,7 +152,7 @@ TEST_P(OrderStoreConformanceTest, ListsNewestFirstWithPagesAndFilters) {
   ListQuery shanghai;
   shanghai.region = "ap-shanghai";
   EXPECT_THAT(store_->ListOrders(shanghai)->orders, SizeIs(2));
-  ASSERT_TRUE(store_->UpdateOrder(ids[0], SetState(Order::FAILED)).ok());
+  ASSERT_TRUE(store_->UpdateOrder(ids[0], MutateState(Order::FAILED)).ok());
   ListQuery failed;
   failed.states = {Order::FAILED};
   auto failed_page = store_->ListOrders(failed);
@@ -177,7 +177,7 @@ TEST_P(OrderStoreConformanceTest, SnapshotHoldsTheCurrentRevision) {
 TEST_P(OrderStoreConformanceTest, EventsAfterReplaysInOrderPerOrderOrAll) {
   Order a = Create("a");
   Order b = Create("b");
-  ASSERT_TRUE(store_->UpdateOrder(a.order_id(), SetState(Order::CHECKING)).ok());
+  ASSERT_TRUE(store_->UpdateOrder(a.order_id(), MutateState(Order::CHECKING)).ok());
   auto all = store_->EventsAfter(1, "");
   ASSERT_TRUE(all.ok());
   std::vector<int64_t> revisions;
@@ -192,7 +192,7 @@ TEST_P(OrderStoreConformanceTest, EventsAfterReplaysInOrderPerOrderOrAll) {
 
 TEST_P(OrderStoreConformanceTest, TrimmedRevisionsAreOutOfRange) {
   std::unique_ptr<OrderStore> store = GetParam().make(&clock_, /*max_events=*/2);
-  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store->CreateOrder(Draft(absl::StrCat(i))).ok());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store->CreateOrder(DraftOrder(absl::StrCat(i))).ok());
   EXPECT_EQ(store->EventsAfter(0, "").status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_EQ(store->EventsAfter(1, "").status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_THAT(*store->EventsAfter(2, ""), SizeIs(2));
@@ -204,7 +204,7 @@ TEST_P(OrderStoreConformanceTest, OneRequestIdCreatesOneOrderUnderConcurrency) {
   std::atomic<int> created{0};
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
-      auto result = store.CreateOrder(Draft("same"));
+      auto result = store.CreateOrder(DraftOrder("same"));
       if (result.ok() && result->created) created.fetch_add(1);
     });
   }
@@ -222,7 +222,7 @@ TEST_P(DurableOrderStoreTest, OrdersRequestIdsAndRevisionsSurviveAReopen) {
   {
     auto store = GetParam().open(location, &clock_);
     ASSERT_TRUE(store.ok()) << store.status();
-    auto created = (*store)->CreateOrder(Draft("durable"));
+    auto created = (*store)->CreateOrder(DraftOrder("durable"));
     ASSERT_TRUE(created.ok()) << created.status();
     order_id = created->order.order_id();
     ASSERT_TRUE((*store)
@@ -240,7 +240,7 @@ TEST_P(DurableOrderStoreTest, OrdersRequestIdsAndRevisionsSurviveAReopen) {
   ASSERT_TRUE(order.ok()) << order.status();
   EXPECT_EQ(order->state(), Order::PROVISIONING);
   EXPECT_EQ((*reopened)->GetOrderByInstanceId("ins-1")->order_id(), order_id);
-  auto retried = (*reopened)->CreateOrder(Draft("durable"));
+  auto retried = (*reopened)->CreateOrder(DraftOrder("durable"));
   ASSERT_TRUE(retried.ok());
   EXPECT_FALSE(retried->created);
   EXPECT_EQ(retried->order.order_id(), order_id);
@@ -268,7 +268,7 @@ TEST_P(DurableOrderStoreTest, ConcurrentWritesShareCommitsInRevisionOrder) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kOrdersEach; ++i) {
-        auto created = (*store)->CreateOrder(Draft(absl::StrCat("t", t, "-", i)));
+        auto created = (*store)->CreateOrder(DraftOrder(absl::StrCat("t", t, "-", i)));
         if (!created.ok() || !created->created) {
           ++failures;
           continue;
@@ -297,9 +297,11 @@ TEST_P(DurableOrderStoreTest, ConcurrentWritesShareCommitsInRevisionOrder) {
 
 }  // namespace
 
-Order OrderStoreConformanceTest::Create(const std::string& request_id,
-                                        const std::string& region) {
-  auto result = store_->CreateOrder(Draft(request_id, region));
+Order OrderStoreConformanceTest::Create(const std::string& request_id, const std::string& region,
+                                        const std::string& tenant) {
+  Order draft = DraftOrder(request_id, region);
+  draft.set_tenant(tenant);
+  auto result = store_->CreateOrder(draft);
   EXPECT_TRUE(result.ok() && result->created) << result.status();
   clock_.Advance(absl::Milliseconds(1));
   return result.ok() ? result->order : Order();

@@ -17,7 +17,7 @@ constexpr int64_t kFeedBatch = 1000;
 absl::Status PostgresOrderStore::DeliverLocked(pg::Connection& connection, int64_t last) {
   while (last == 0 || delivered_ < last) {
     absl::StatusOr<std::vector<OrderEvent>> events =
-        ReadEventsLocked(connection, delivered_, "", last, kFeedBatch);
+        ReadEventsLocked(connection, delivered_, EventFilter(), last, kFeedBatch);
     if (events.status().code() == absl::StatusCode::kOutOfRange) {
       // Trimmed before this process read them (it was cut off for longer
       // than the log is long): go on from the oldest kept, and say so.

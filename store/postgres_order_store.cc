@@ -49,6 +49,19 @@ constexpr const char* kMigrations[] = {
     "CREATE TABLE node_groups (tenant TEXT COLLATE \"C\" NOT NULL,"
     "  group_id TEXT COLLATE \"C\" NOT NULL, revision BIGINT NOT NULL, body BYTEA NOT NULL,"
     "  PRIMARY KEY (tenant, group_id));",
+    // 5: each event's tenant (its order's), so a tenant's Watch replay reads
+    // only that tenant's events. The trigger fills it in for a replica not
+    // yet upgraded (it inserts events without it) during a rolling upgrade.
+    "ALTER TABLE events ADD COLUMN tenant TEXT COLLATE \"C\" NOT NULL DEFAULT '';"
+    "UPDATE events SET tenant = orders.tenant FROM orders"
+    "  WHERE orders.order_id = events.order_id;"
+    "CREATE INDEX events_by_tenant ON events (tenant, revision);"
+    "CREATE FUNCTION events_tenant() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    "  IF NEW.tenant = '' THEN"
+    "    NEW.tenant := COALESCE((SELECT tenant FROM orders WHERE order_id = NEW.order_id), '');"
+    "  END IF; RETURN NEW; END $$;"
+    "CREATE TRIGGER events_tenant BEFORE INSERT ON events FOR EACH ROW"
+    "  EXECUTE FUNCTION events_tenant();",
 };
 
 }  // namespace
@@ -169,10 +182,10 @@ absl::StatusOr<OrderEvent> PostgresOrderStore::WriteLocked(Order order, Order::S
   }
   RETURN_IF_ERROR(connection_
                       .Exec("appending an event",
-                            "INSERT INTO events (revision, order_id, previous_state, body)"
-                            " VALUES ($1, $2, $3, $4)",
+                            "INSERT INTO events (revision, order_id, previous_state, body, tenant)"
+                            " VALUES ($1, $2, $3, $4, $5)",
                             {pg::Int(order.revision()), pg::Text(order.order_id()),
-                             pg::Int(previous), pg::Bytes(body)})
+                             pg::Int(previous), pg::Bytes(body), pg::Text(order.tenant())})
                       .status());
   return OrderEvent{order.revision(), previous, std::move(order)};
 }

@@ -13,8 +13,8 @@
 // together migrate it once. Tables: orders (order_id primary key, request_key
 // = RequestKey(tenant, request_id) unique, state, region, the Order as
 // protobuf bytes), instances (instance_id → order_id), events (revision,
-// order_id, previous_state, the Order as it became), store_revision (one row:
-// the last revision).
+// order_id, previous_state, the Order as it became, its tenant; indexed by
+// order and by tenant), store_revision (one row: the last revision).
 //
 // Revisions: every write transaction first locks the store_revision row
 // (SELECT ... FOR UPDATE) and stores the new last revision before COMMIT, so
@@ -27,7 +27,9 @@
 // a failure of the transaction fails every write in it and writes none.
 //
 // Listener: called for every committed change of every process writing the
-// database, once each, in revision order. A write transaction NOTIFYs
+// database, once each, in revision order, always under the store's mutex (so
+// SetListener() waits for a call in progress, also the feed's: order_store.h
+// rule 5). A write transaction NOTIFYs
 // kEventChannel with its last revision; a feed thread LISTENs on its own
 // connection and hands the listener what other processes committed (also
 // every feed_interval without a notification, and after reconnecting). This
@@ -92,8 +94,11 @@ class PostgresOrderStore : public OrderStore {
   absl::StatusOr<Order> GetOrderByInstanceId(const std::string& instance_id) override;
   absl::StatusOr<OrderPage> ListOrders(const ListQuery& query) override;
   absl::StatusOr<OrderSnapshot> Snapshot(const std::string& order_id) override;
+  absl::StatusOr<OrderSnapshot> SnapshotOfTenant(const std::string& tenant) override;
   absl::StatusOr<std::vector<OrderEvent>> EventsAfter(int64_t revision,
                                                       const std::string& order_id) override;
+  absl::StatusOr<std::vector<OrderEvent>> EventsOfTenantAfter(const std::string& tenant,
+                                                              int64_t revision) override;
   absl::StatusOr<std::vector<Order>> OrdersInStates(
       const std::vector<Order::State>& states) override;
   void SetListener(Listener listener) override;
@@ -132,13 +137,19 @@ class PostgresOrderStore : public OrderStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<int64_t> LastRevision(pg::Connection& connection)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Which events a read returns: those whose `column` ("order_id",
+  // "tenant") is `value`; every one when `column` is null.
+  struct EventFilter {
+    const char* column = nullptr;
+    std::string value;
+  };
   // Events after `revision` (up to `last` when > 0; at most `limit` when
-  // > 0), oldest first, read on `connection`; OUT_OF_RANGE when the log no
-  // longer holds them.
+  // > 0) that `filter` keeps, oldest first, read on `connection`;
+  // OUT_OF_RANGE when the log no longer holds them.
   absl::StatusOr<std::vector<OrderEvent>> ReadEventsLocked(pg::Connection& connection,
                                                            int64_t revision,
-                                                           const std::string& order_id,
-                                                           int64_t last, int64_t limit)
+                                                           const EventFilter& filter, int64_t last,
+                                                           int64_t limit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands the listener every committed revision after delivered_ up to
   // `last` (or the newest when 0) that it has not had, reading them on

@@ -124,14 +124,39 @@ absl::StatusOr<OrderSnapshot> PostgresOrderStore::Snapshot(const std::string& or
   return snapshot;
 }
 
+absl::StatusOr<OrderSnapshot> PostgresOrderStore::SnapshotOfTenant(const std::string& tenant) {
+  absl::MutexLock lock(&mu_);
+  OrderSnapshot snapshot;
+  RETURN_IF_ERROR(
+      ReadTransaction(connection_, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+        ASSIGN_OR_RETURN(snapshot.revision, LastRevision(connection_));
+        // orders_by_tenant (tenant, order_id): this tenant's rows, in order.
+        ASSIGN_OR_RETURN(snapshot.orders,
+                         QueryOrders("SELECT body FROM orders WHERE tenant = $1 ORDER BY order_id",
+                                     {pg::Text(tenant)}));
+        return absl::OkStatus();
+      }));
+  return snapshot;
+}
+
 absl::StatusOr<std::vector<OrderEvent>> PostgresOrderStore::EventsAfter(
     int64_t revision, const std::string& order_id) {
   absl::MutexLock lock(&mu_);
-  return ReadEventsLocked(connection_, revision, order_id, 0, 0);
+  return ReadEventsLocked(connection_, revision,
+                          order_id.empty() ? EventFilter() : EventFilter{"order_id", order_id}, 0,
+                          0);
+}
+
+absl::StatusOr<std::vector<OrderEvent>> PostgresOrderStore::EventsOfTenantAfter(
+    const std::string& tenant, int64_t revision) {
+  absl::MutexLock lock(&mu_);
+  // events_by_tenant (tenant, revision): this tenant's rows after `revision`.
+  return ReadEventsLocked(connection_, revision, EventFilter{"tenant", tenant}, 0, 0);
 }
 
 absl::StatusOr<std::vector<OrderEvent>> PostgresOrderStore::ReadEventsLocked(
-    pg::Connection& connection, int64_t revision, const std::string& order_id, int64_t last, int64_t limit) {
+    pg::Connection& connection, int64_t revision, const EventFilter& filter, int64_t last,
+    int64_t limit) {
   std::vector<OrderEvent> events;
   RETURN_IF_ERROR(ReadTransaction(connection, [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
     ASSIGN_OR_RETURN(const int64_t newest, LastRevision(connection));
@@ -147,9 +172,9 @@ absl::StatusOr<std::vector<OrderEvent>> PostgresOrderStore::ReadEventsLocked(
     std::vector<pg::Param> params = {pg::Int(revision), pg::Int(last > 0 ? last : newest)};
     std::string sql =
         "SELECT revision, previous_state, body FROM events WHERE revision > $1 AND revision <= $2";
-    if (!order_id.empty()) {
-      params.push_back(pg::Text(order_id));
-      sql += " AND order_id = $3";
+    if (filter.column != nullptr) {
+      params.push_back(pg::Text(filter.value));
+      sql += absl::StrCat(" AND ", filter.column, " = $3");
     }
     sql += " ORDER BY revision";
     if (limit > 0) sql += absl::StrCat(" LIMIT ", limit);

@@ -1,11 +1,15 @@
 // The store conformance suites (OrderStoreConformanceTest, and
 // DurableOrderStoreTest: a reopen, group commit) against a real PostgreSQL 15
 // that this test starts itself (store/postgres_test_server.h; one database
-// per store), plus what only PostgreSQL promises: migrations, gap-free
-// revisions with two processes writing (each hearing all changes), and
-// UNAVAILABLE while the server is gone, recovering when it returns.
+// per store), plus what only PostgreSQL promises: migrations (and the
+// events' tenants filled in by migration 5), gap-free revisions with two
+// processes writing (each hearing all changes), detaching the listener from
+// the feed thread during a storm of notifications, and UNAVAILABLE while the
+// server is gone, recovering when it returns.
 #include "store/postgres_order_store.h"
 
+#include <atomic>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -72,12 +76,87 @@ TEST(PostgresOrderStoreTest, MigrationsAreRecordedAndANewerSchemaIsRefused) {
   auto versions =
       connection.Exec("versions", "SELECT version FROM schema_migrations ORDER BY version");
   ASSERT_TRUE(versions.ok()) << versions.status();
-  ASSERT_EQ(versions->rows(), 4);  // each once
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(versions->Int(i, 0), i + 1);
+  ASSERT_EQ(versions->rows(), 5);  // each once
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(versions->Int(i, 0), i + 1);
   ASSERT_TRUE(connection.Exec("future", "INSERT INTO schema_migrations (version) VALUES (99)")
                   .ok());
   auto refused = PostgresOrderStore::Open(db, &clock);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+}
+
+TEST(PostgresOrderStoreTest, MigrationFiveGivesTheLoggedEventsTheirTenants) {
+  FakeClock clock;
+  const std::string db = FreshDatabase();
+  {
+    auto store = PostgresOrderStore::Open(db, &clock);
+    ASSERT_TRUE(store.ok()) << store.status();
+    CreateOrdersOfTwoTenants(**store);
+  }
+  // Back to schema version 4: events without their tenant.
+  pg::Connection admin(db);
+  ASSERT_TRUE(admin
+                  .ExecScript("to version 4",
+                              "DROP TRIGGER events_tenant ON events; DROP FUNCTION events_tenant();"
+                              "DROP INDEX events_by_tenant; ALTER TABLE events DROP COLUMN tenant;"
+                              "DELETE FROM schema_migrations WHERE version = 5;")
+                  .ok());
+  auto store = PostgresOrderStore::Open(db, &clock);
+  ASSERT_TRUE(store.ok()) << store.status();
+  // A replica not yet upgraded appends events without their tenant.
+  ASSERT_TRUE(admin
+                  .ExecScript("an old binary's event",
+                              "INSERT INTO events (revision, order_id, previous_state, body)"
+                              " SELECT 100, order_id, 0, body FROM orders WHERE tenant = 'team-a'")
+                  .ok());
+  auto filled = admin.Exec("its tenant", "SELECT tenant FROM events WHERE revision = 100");
+  ASSERT_TRUE(filled.ok()) << filled.status();
+  EXPECT_EQ(filled->Bytes(0, 0), "team-a");
+  ASSERT_TRUE(admin.ExecScript("without it", "DELETE FROM events WHERE revision = 100").ok());
+  ExpectTheEventsOfTwoTenants(**store);
+}
+
+// The feed calls the listener from its own thread with another process's
+// changes (order_store.h rule 5): detaching waits for such a call, and the
+// feed, still reading a storm of notifications, calls no one after it.
+TEST(PostgresOrderStoreTest, DetachingWaitsForTheFeedsCallAndEndsItsCalls) {
+  FakeClock clock;
+  const std::string db = FreshDatabase();
+  PostgresOrderStore::Options options;
+  options.feed_interval = absl::Milliseconds(200);
+  auto listening = PostgresOrderStore::Open(db, &clock, options);
+  auto writing = PostgresOrderStore::Open(db, &clock);
+  ASSERT_TRUE(listening.ok() && writing.ok()) << listening.status() << writing.status();
+  HeldListener held;
+  (*listening)->SetListener(held.listener());
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {  // the other process: a commit (and NOTIFY) after another
+    for (int i = 0; !stop.load(); ++i) {
+      auto created = (*writing)->CreateOrder(Draft(absl::StrCat("storm-", i)));
+      if (!created.ok()) {
+        ADD_FAILURE() << created.status();
+        return;
+      }
+      written.fetch_add(1);
+    }
+  });
+  held.AwaitHeldCall();  // in the feed thread: only `writing` writes
+  held.ExpectDetachWaits(**listening);
+  const int heard = held.calls();
+  const int written_at_detach = written.load();
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (written.load() < written_at_detach + 200 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  absl::SleepFor(options.feed_interval * 3);  // the feed has read them all
+  stop = true;
+  writer.join();
+  EXPECT_GE(written.load(), written_at_detach + 200);
+  EXPECT_EQ(held.calls(), heard) << "the feed called a detached listener";
+  std::printf(
+      "feed detach: %d commits by the other store, %d feed calls before the detach, "
+      "%d after\n",
+      written.load(), heard, held.calls() - heard);
 }
 
 TEST(PostgresOrderStoreTest, TwoConnectionsWritingAtOnceLeaveNoRevisionGap) {

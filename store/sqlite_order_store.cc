@@ -43,6 +43,12 @@ constexpr const char* kMigrations[] = {
     // (tenant, group_id): the NodeGroup as protobuf bytes and its revision.
     "CREATE TABLE node_groups (tenant TEXT NOT NULL, group_id TEXT NOT NULL,"
     "  revision INTEGER NOT NULL, body BLOB NOT NULL, PRIMARY KEY (tenant, group_id));",
+    // 4: each event's tenant (its order's), so a tenant's Watch replay reads
+    // only that tenant's events.
+    "ALTER TABLE events ADD COLUMN tenant TEXT NOT NULL DEFAULT '';"
+    "UPDATE events SET tenant = COALESCE("
+    "  (SELECT tenant FROM orders WHERE orders.order_id = events.order_id), '');"
+    "CREATE INDEX events_by_tenant ON events(tenant, revision);",
 };
 
 absl::StatusOr<Order> Parse(const std::string& blob) {
@@ -140,11 +146,15 @@ absl::StatusOr<OrderEvent> SqliteOrderStore::WriteLocked(Order order, Order::Sta
                  .Run("indexing an instance");
   }
   if (status.ok()) {
-    status = Statement(db_, "INSERT INTO events VALUES (?1, ?2, ?3, ?4)", statements_)
+    status = Statement(db_,
+                       "INSERT INTO events (revision, order_id, previous_state, body, tenant)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+                       statements_)
                  .Int(1, order.revision())
                  .Text(2, order.order_id())
                  .Int(3, previous)
                  .Blob(4, body)
+                 .Text(5, order.tenant())
                  .Run("appending an event");
   }
   if (status.ok()) {
@@ -314,9 +324,33 @@ absl::StatusOr<OrderSnapshot> SqliteOrderStore::Snapshot(const std::string& orde
   return snapshot;
 }
 
+absl::StatusOr<OrderSnapshot> SqliteOrderStore::SnapshotOfTenant(const std::string& tenant) {
+  absl::MutexLock lock(&mu_);
+  OrderSnapshot snapshot;
+  snapshot.revision = revision_;
+  // orders_by_tenant (tenant, order_id): this tenant's rows, in order.
+  absl::StatusOr<std::vector<Order>> orders =
+      QueryOrders("SELECT body FROM orders WHERE tenant = ?1 ORDER BY order_id", {tenant});
+  if (!orders.ok()) return orders.status();
+  snapshot.orders = *std::move(orders);
+  return snapshot;
+}
+
 absl::StatusOr<std::vector<OrderEvent>> SqliteOrderStore::EventsAfter(
     int64_t revision, const std::string& order_id) {
   absl::MutexLock lock(&mu_);
+  return EventsLocked(revision, order_id.empty() ? nullptr : "order_id", order_id);
+}
+
+absl::StatusOr<std::vector<OrderEvent>> SqliteOrderStore::EventsOfTenantAfter(
+    const std::string& tenant, int64_t revision) {
+  absl::MutexLock lock(&mu_);
+  return EventsLocked(revision, "tenant", tenant);  // events_by_tenant (tenant, revision)
+}
+
+absl::StatusOr<std::vector<OrderEvent>> SqliteOrderStore::EventsLocked(int64_t revision,
+                                                                       const char* column,
+                                                                       const std::string& value) {
   Statement oldest_query(db_, "SELECT COALESCE(MIN(revision), 0) FROM events");
   if (oldest_query.Step() != SQLITE_ROW) return Error(db_, "reading the event log");
   const int64_t oldest = oldest_query.ColumnInt(0) == 0 ? revision_ + 1 : oldest_query.ColumnInt(0);
@@ -325,13 +359,12 @@ absl::StatusOr<std::vector<OrderEvent>> SqliteOrderStore::EventsAfter(
         "revision %d is not available: the event log holds %d to %d", revision, oldest - 1,
         revision_));
   }
-  Statement query(db_, order_id.empty()
-                           ? "SELECT revision, previous_state, body FROM events"
-                             " WHERE revision > ?1 ORDER BY revision"
-                           : "SELECT revision, previous_state, body FROM events"
-                             " WHERE revision > ?1 AND order_id = ?2 ORDER BY revision");
+  Statement query(db_, absl::StrCat("SELECT revision, previous_state, body FROM events"
+                                    " WHERE revision > ?1",
+                                    column == nullptr ? "" : absl::StrCat(" AND ", column, " = ?2"),
+                                    " ORDER BY revision"));
   query.Int(1, revision);
-  if (!order_id.empty()) query.Text(2, order_id);
+  if (column != nullptr) query.Text(2, value);
   std::vector<OrderEvent> events;
   int rc;
   while ((rc = query.Step()) == SQLITE_ROW) {

@@ -11,6 +11,10 @@
 // call still returns only once its change is on disk; an I/O error fails every
 // write of its transaction and writes none of them.
 //
+// Listener calls run under the store's mutex, so SetListener() waits for one
+// in progress (order_store.h rule 5). Each event row carries its order's
+// tenant (migration 4), indexed with the revision, as orders are by tenant.
+//
 // Errors: UNAVAILABLE when SQLite reports an I/O or busy error; INTERNAL for
 // a row that does not parse (corruption).
 #ifndef CVM_PROVISIONER_STORE_SQLITE_ORDER_STORE_H_
@@ -63,8 +67,11 @@ class SqliteOrderStore : public OrderStore {
   absl::StatusOr<Order> GetOrderByInstanceId(const std::string& instance_id) override;
   absl::StatusOr<OrderPage> ListOrders(const ListQuery& query) override;
   absl::StatusOr<OrderSnapshot> Snapshot(const std::string& order_id) override;
+  absl::StatusOr<OrderSnapshot> SnapshotOfTenant(const std::string& tenant) override;
   absl::StatusOr<std::vector<OrderEvent>> EventsAfter(int64_t revision,
                                                       const std::string& order_id) override;
+  absl::StatusOr<std::vector<OrderEvent>> EventsOfTenantAfter(const std::string& tenant,
+                                                              int64_t revision) override;
   absl::StatusOr<std::vector<Order>> OrdersInStates(
       const std::vector<Order::State>& states) override;
   void SetListener(Listener listener) override;
@@ -89,6 +96,12 @@ class SqliteOrderStore : public OrderStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<Order>> QueryOrders(const std::string& sql,
                                                  const std::vector<std::string>& args)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The events after `revision` whose `column` ("order_id", "tenant"; every
+  // event when null) is `value`, oldest first; OUT_OF_RANGE when the log no
+  // longer holds them all.
+  absl::StatusOr<std::vector<OrderEvent>> EventsLocked(int64_t revision, const char* column,
+                                                       const std::string& value)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // `sql` must be a string literal (its statement is cached by address).
   absl::StatusOr<Order> OneOrder(const char* sql, const std::string& arg,

@@ -1,6 +1,7 @@
 // The store conformance suites against SQLite (OrderStoreConformanceTest, and
 // DurableOrderStoreTest: a reopen, group commit), plus SQLite's own: a batch
-// with a failing mutation, migrating a version-one file, an unwritable path.
+// with a failing mutation, migrating a version-one file, the events' tenants
+// filled in by migration 4, an unwritable path.
 #include "store/sqlite_order_store.h"
 
 #include <sqlite3.h>
@@ -106,6 +107,31 @@ TEST(SqliteOrderStoreTest, AVersionOneDatabaseIsMigratedKeepingItsOrders) {
   Order other = Draft("old-request");
   other.set_tenant("team-b");  // the same request id, another tenant: a new order
   EXPECT_TRUE((*store)->CreateOrder(other)->created);
+}
+
+TEST(SqliteOrderStoreTest, MigrationFourGivesTheLoggedEventsTheirTenants) {
+  FakeClock clock;
+  const std::string path = FreshPath();
+  {
+    auto store = SqliteOrderStore::Open(path, &clock);
+    ASSERT_TRUE(store.ok()) << store.status();
+    CreateOrdersOfTwoTenants(**store);
+  }
+  {
+    // Back to schema version 3: events without their tenant.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DROP INDEX events_by_tenant; ALTER TABLE events DROP COLUMN tenant;"
+                           "DELETE FROM schema_migrations WHERE version = 4;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = SqliteOrderStore::Open(path, &clock);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ExpectTheEventsOfTwoTenants(**store);
 }
 
 TEST(SqliteOrderStoreTest, UnwritablePathIsUnavailable) {
