@@ -21,6 +21,10 @@
 // revision after its snapshot once, in order: deliveries == streams x
 // changes.
 //
+// With --calibrate a second floor takes the service's place: the ratios of
+// the floor to itself show how far two identical servers differ in one run
+// on this machine, which is how far any ratio here is to be trusted.
+//
 // Exit code: 0 when the run is valid (whatever the verdicts), 1 when a count
 // or ordering check failed, 2 on a setup error.
 #include <sys/resource.h>
@@ -49,18 +53,25 @@
 #include "tests/test_client.h"
 
 ABSL_FLAG(int, streams, 10000, "Watch streams per round");
-ABSL_FLAG(int, rounds, 3, "rounds per side, interleaved");
+ABSL_FLAG(int, rounds, 4,
+          "rounds per side, interleaved; even, so each side opens and starts first equally often");
 ABSL_FLAG(int, streams_per_connection, 100, "streams sharing one HTTP/2 connection");
 ABSL_FLAG(int, purchases, 12, "purchases per round and side (a burst of four changes and one single)");
 ABSL_FLAG(int, client_threads, 4, "completion queues (one thread each) reading the streams");
 ABSL_FLAG(std::vector<std::string>, floor_args, {}, "extra flags for watch_floor_server");
 ABSL_FLAG(std::string, only, "", "floor or service: run one side (for profiling; no ratios)");
+ABSL_FLAG(bool, calibrate, false,
+          "run a second floor in the service's place: the ratios of the floor to itself are "
+          "the benchmark's noise on this machine (the verdicts then mean nothing)");
 
 namespace cvm::bench {
 namespace {
 
 enum Side { kFloor = 0, kService = 1 };
-constexpr const char* kSideNames[] = {"floor", "service"};
+const char* SideName(Side side) {
+  if (side == kFloor) return "floor";
+  return absl::GetFlag(FLAGS_calibrate) ? "floor2" : "service";
+}
 
 struct Round {
   int streams = 0;
@@ -129,7 +140,7 @@ absl::StatusOr<int64_t> LatestRevision(Provisioning::Stub* stub) {
 }
 
 absl::StatusOr<std::unique_ptr<cvm::testing::ServerProcess>> StartServer(Side side) {
-  if (side == kFloor) {
+  if (side == kFloor || absl::GetFlag(FLAGS_calibrate)) {
     std::vector<std::string> args = {cvm::testing::RunfilePath("bench/watch_floor_server"),
                                      "--listen=127.0.0.1:0"};
     for (const std::string& arg : absl::GetFlag(FLAGS_floor_args)) args.push_back(arg);
@@ -304,12 +315,17 @@ int main(int argc, char** argv) {
   bool valid = true;
   for (int r = 0; r < absl::GetFlag(FLAGS_rounds); ++r) {
     std::vector<std::pair<cvm::bench::Side, std::unique_ptr<cvm::bench::SideRun>>> runs;
-    for (auto side : {cvm::bench::kFloor, cvm::bench::kService}) {
+    // Which side starts and opens its streams first alternates by round:
+    // with --calibrate the side opened first had the slower bursts (about
+    // 1.5x), whichever server it was.
+    const bool floor_first = r % 2 == 0;
+    for (auto side : {floor_first ? cvm::bench::kFloor : cvm::bench::kService,
+                      floor_first ? cvm::bench::kService : cvm::bench::kFloor}) {
       const std::string only = absl::GetFlag(FLAGS_only);
-      if (!only.empty() && only != cvm::bench::kSideNames[side]) continue;
+      if (!only.empty() && only != cvm::bench::SideName(side)) continue;
       auto run = cvm::bench::SideRun::Open(side, streams);
       if (!run.ok()) {
-        std::fprintf(stderr, "watch_bench: %s round %d: %s\n", cvm::bench::kSideNames[side],
+        std::fprintf(stderr, "watch_bench: %s round %d: %s\n", cvm::bench::SideName(side),
                      r + 1, run.status().ToString().c_str());
         return 2;
       }
@@ -327,11 +343,11 @@ int main(int argc, char** argv) {
     for (auto& [side, run] : runs) {
       absl::StatusOr<Round> round = run->Finish();
       if (!round.ok()) {
-        std::fprintf(stderr, "watch_bench: %s round %d: %s\n", cvm::bench::kSideNames[side],
+        std::fprintf(stderr, "watch_bench: %s round %d: %s\n", cvm::bench::SideName(side),
                      r + 1, round.status().ToString().c_str());
         return 2;
       }
-      cvm::bench::PrintRound(cvm::bench::kSideNames[side], r + 1, *round);
+      cvm::bench::PrintRound(cvm::bench::SideName(side), r + 1, *round);
       std::fflush(stdout);
       valid = valid && round->complete;
       Round& sum = total[side];
@@ -357,7 +373,8 @@ int main(int argc, char** argv) {
                 "reached after %.1f ms, median); burst p50 %.1f ms p99 %.1f ms max %.1f ms; %.2f "
                 "changes per message; server CPU %.2f us per delivered change; %.1f KB RSS per "
                 "stream\n",
-                r == &floor ? "floor" : "service", Percentile(r->single_us, 0.5),
+                cvm::bench::SideName(r == &floor ? cvm::bench::kFloor : cvm::bench::kService),
+                Percentile(r->single_us, 0.5),
                 Percentile(r->single_us, 0.99), Percentile(r->single_us, 1.0),
                 Percentile(r->single_first_us, 0.5),
                 Percentile(r->burst_us, 0.5), Percentile(r->burst_us, 0.99),
@@ -369,6 +386,10 @@ int main(int argc, char** argv) {
   const double burst = Percentile(service.burst_us, 0.99) / Percentile(floor.burst_us, 0.99);
   const double cpu = cpu_per_event(service) / cpu_per_event(floor);
   const double kb = service.kb_per_stream();
+  if (absl::GetFlag(FLAGS_calibrate)) {
+    std::printf("calibration: floor2 is the floor again, so these ratios are noise, and the "
+                "verdicts below do not measure the service\n");
+  }
   std::printf("ratios service / floor: single p99 %.2fx, burst p99 %.2fx, CPU per event %.2fx, "
               "KB per stream %.2fx\n",
               single, burst, cpu, kb / floor.kb_per_stream());
