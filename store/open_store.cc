@@ -29,7 +29,8 @@ OpenedStore LocalStore() {
 }  // namespace
 
 absl::StatusOr<OpenedStore> OpenStore(const std::string& uri, Clock* clock) {
-  if (uri == "memory") {
+  // "memory:" too: the scheme with an empty rest, as sqlite: and postgres: are written.
+  if (uri == "memory" || uri == "memory:") {
     OpenedStore opened = LocalStore();
     opened.orders = std::make_unique<MemoryOrderStore>(clock);
     opened.node_groups = std::make_unique<MemoryNodeGroupStore>(clock);

@@ -1,6 +1,6 @@
 // Opens a store by URI: the orders and everything that lives beside them.
 //
-//   "memory"               orders and groups in this process (lost on exit)
+//   "memory" or "memory:"  orders and groups in this process (lost on exit)
 //   "sqlite:PATH"          durable; "sqlite:PATH?sync=normal" commits survive
 //                          a process crash, not a power cut
 //   "postgres:CONNINFO"    durable and shared by replicas (a libpq connection
@@ -11,8 +11,8 @@
 // this process's own (no other process can use that store).
 //
 // Contract: OpenStore is thread-safe (it shares nothing). Errors:
-// INVALID_ARGUMENT on "store" for an unknown scheme or an empty path or
-// conninfo; the store's own error when it cannot be opened (UNAVAILABLE,
+// INVALID_ARGUMENT on "store" for an unknown scheme, an empty path or
+// conninfo, or anything after "memory:"; the store's own error when it cannot be opened (UNAVAILABLE,
 // INTERNAL for a schema it cannot migrate). Messages never repeat a conninfo
 // (it may hold a password).
 #ifndef CVM_PROVISIONER_STORE_OPEN_STORE_H_

@@ -24,10 +24,12 @@ void ExpectEveryMember(const OpenedStore& opened) {
 
 TEST(OpenStoreTest, MemoryHasEveryMemberAndClaimsOfItsOwn) {
   FakeClock clock;
-  absl::StatusOr<OpenedStore> opened = OpenStore("memory", &clock);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  ExpectEveryMember(*opened);
-  EXPECT_FALSE(opened->leases->shared());
+  for (const std::string uri : {"memory", "memory:"}) {
+    absl::StatusOr<OpenedStore> opened = OpenStore(uri, &clock);
+    ASSERT_TRUE(opened.ok()) << uri << ": " << opened.status();
+    ExpectEveryMember(*opened);
+    EXPECT_FALSE(opened->leases->shared());
+  }
 }
 
 TEST(OpenStoreTest, SqliteKeepsGroupsAcrossOpenings) {
@@ -56,7 +58,7 @@ TEST(OpenStoreTest, SqliteKeepsGroupsAcrossOpenings) {
 
 TEST(OpenStoreTest, AnUnknownSchemeOrAnEmptyPathIsInvalidOnStore) {
   FakeClock clock;
-  for (const std::string uri : {"", "mysql:db", "sqlite:", "postgres:", "Memory"}) {
+  for (const std::string uri : {"", "mysql:db", "sqlite:", "postgres:", "Memory", "memory:db"}) {
     absl::StatusOr<OpenedStore> opened = OpenStore(uri, &clock);
     ASSERT_EQ(opened.status().code(), absl::StatusCode::kInvalidArgument) << uri;
     auto bad = GetDetail<google::rpc::BadRequest>(opened.status());

@@ -17,16 +17,26 @@ Cases (one JUnit case each, see deploy/tests/junit.py):
   runfiles (tests/docs/bazel); tools/install_deps.sh only checks
   (CVM_DEPS_CHECK_ONLY=1): tools/test.sh installed everything before.
   Commands the test cannot run are skipped cases naming the reason.
+- Shown output is compared with the printed output: its first and last lines
+  with ids, numbers and spacing masked, and its "failed: CODE" lines (the
+  rule: tests/docs/doc_commands.py).
+- Every page's ```python blocks run as one script with /usr/bin/python3
+  (PYTHONPATH: bazel-bin/proto, the google.rpc modules and tests/python, the
+  repository's client helpers), its ```js blocks as one script with node, as
+  the body of an async function (top-level await works), from the workspace
+  root (require("./tests/node/...") works) with the npm packages of
+  tools/install_deps.sh on NODE_PATH, against the page's service; either
+  must exit 0 and print the output shown after it. FRAGMENTS in
+  doc_commands.py lists snippets that are not scripts.
+- Every Bazel label in a command (run or listed in NOT_RUN, as the
+  `bazel test` lines are) or an inline code span is a real target, found in
+  the BUILD.bazel files this test has as data (tests/docs/doc_labels.py).
 """
 import glob
 import os
-import queue
 import re
 import shutil
-import signal
-import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,6 +47,8 @@ SOURCE = os.path.dirname(os.path.realpath(os.path.join(ROOT, "README.md")))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "deploy", "tests"))
 import doc_commands  # noqa: E402
+import doc_labels  # noqa: E402
+from doc_processes import Service, Shell  # noqa: E402
 from junit import Cases, Skip  # noqa: E402
 
 MAX_README_LINES = 250
@@ -46,6 +58,8 @@ TMP = os.environ.get("TEST_TMPDIR", "/tmp")
 COMMAND_TIMEOUT = 420
 IDS = re.compile(r"\b(ord-[0-9a-f]{16}|ins-[0-9a-z]{8})\b")
 FAILED_CODE = re.compile(r"failed: ([A-Z_]{5,}):")
+NODE_MODULES = os.environ.get("CVM_NODE_MODULES", "/var/cache/cvm-provisioner/node/node_modules")
+RPC_PY = os.path.join(os.path.dirname(ROOT), "googleapis_rpc")  # @googleapis_rpc//:rpc_py
 
 # label -> path under bazel-bin, as tests/docs/BUILD.bazel puts them in the runfiles.
 BUILT = {
@@ -95,15 +109,6 @@ def check_required_pages():
         assert f"({page}" in readme, f"README.md does not link {page}"
 
 
-def anchors(markdown):
-    """GitHub's anchors of a page's headings."""
-    found = set()
-    for heading in re.findall(r"^#+\s+(.*)$", markdown, re.M):
-        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
-        found.add(slug)
-    return found
-
-
 def check_links(page):
     def check():
         text = re.sub(r"```.*?```", "", read(page), flags=re.S)
@@ -116,10 +121,23 @@ def check_links(page):
             resolved = os.path.normpath(os.path.join(os.path.dirname(page), path)) if path else page
             if not os.path.exists(os.path.join(SOURCE, resolved)):
                 bad.append(f"{target} ({resolved} does not exist)")
-            elif anchor and resolved.endswith(".md") and anchor not in anchors(read(resolved)):
+            elif anchor and resolved.endswith(".md") and anchor not in doc_commands.anchors(read(resolved)):
                 bad.append(f"{target} (no heading #{anchor} in {resolved})")
         print(f"{page}: {count} relative links")
         assert not bad, f"{page}: broken links: " + "; ".join(bad)
+    return check
+
+
+def check_labels(page, page_commands, build_files):
+    def check():
+        markdown = read(page)
+        places = [c.text for c in page_commands] + \
+            [text for _, text in doc_labels.prose_code_spans(markdown)]
+        count = sum(len(doc_labels.labels_in(text)) for text in places)
+        bad = doc_labels.unknown_labels(page, markdown, page_commands, build_files)
+        print(f"{page}: {count} Bazel labels")
+        assert not bad, "labels that are not targets (or whose BUILD.bazel is not in " \
+            "//tests/docs:build_files):\n" + "\n".join(bad)
     return check
 
 
@@ -169,109 +187,6 @@ def shell_env(ws, tools):
     return env
 
 
-# ---------------------------------------------------------------- processes
-
-class Shell:
-    """One bash session; Run() sends a command and reads up to its marker."""
-
-    def __init__(self, ws, env):
-        self.proc = subprocess.Popen(["bash", "--norc", "--noprofile"], cwd=ws, env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, start_new_session=True,
-                                     text=True, errors="replace")
-        self.lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        self.count = 0
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def run(self, text, timeout):
-        self.count += 1
-        marker = f"__doctest_done_{self.count}__"
-        self.proc.stdin.write(f"{{\n{text}\n}} < /dev/null\necho \"{marker} $?\"\n")
-        self.proc.stdin.flush()
-        out, deadline = [], time.time() + timeout
-        while True:
-            try:
-                line = self.lines.get(timeout=max(0.1, deadline - time.time()))
-            except queue.Empty:
-                raise AssertionError(f"no end after {timeout} s; output so far:\n" + "".join(out))
-            if line is None:
-                raise AssertionError("the shell ended; output:\n" + "".join(out))
-            if marker in line:  # after output that did not end its line
-                before, _, rc = line.partition(marker)
-                out.append(before)
-                return int(rc.split()[0]), "".join(out)
-            out.append(line)
-
-    def close(self):
-        kill_group(self.proc)
-
-
-def kill_group(proc):
-    """SIGTERM to the process group (a draining service exits 0), SIGKILL
-    after 30 s; returns once no process of the group is left, so the next
-    service finds its ports free."""
-    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        deadline = time.time() + wait
-        while time.time() < deadline:
-            proc.poll()
-            if not group_alive(proc.pid):
-                return
-            time.sleep(0.1)
-    proc.wait()
-
-
-def group_alive(pgid):
-    """Whether a process of group `pgid` still runs (zombies do not count)."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            return True
-    return False
-
-
-class Service:
-    """`bash tools/run.sh ARGS` in the background until it serves."""
-
-    def __init__(self, ws, env, command):
-        self.log = os.path.join(TMP, f"run-{time.time_ns()}.log")
-        with open(self.log, "w") as out:
-            self.proc = subprocess.Popen(["bash", "-c", command], cwd=ws, env=env, stdout=out,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            text = self.output()
-            if "provisioner: serving gRPC on port" in text:
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError(f"`{command}` did not serve; output:\n{self.output()}")
-
-    def output(self):
-        with open(self.log, errors="replace") as f:
-            return f.read()
-
-    def stop(self):
-        kill_group(self.proc)
-
-
 # ---------------------------------------------------------------- commands
 
 class PageRun:
@@ -282,6 +197,7 @@ class PageRun:
         if page != "README.md":
             self.env["PATH"] = os.path.join(ws, "bazel-bin", "cli") + ":" + env["PATH"]
         self.shell, self.service, self.ids = None, None, {}
+        self.block, self.block_output = None, ""
 
     def start(self, command="bash tools/run.sh"):
         if self.service:
@@ -314,30 +230,59 @@ class PageRun:
             code, output = self.shell.run(text, COMMAND_TIMEOUT)
             print(f"  $ {text}\n  exit {code} after {time.time() - started:.1f} s; "
                   f"last lines:\n" + "".join(f"    {line}\n" for line in output.splitlines()[-4:]))
+            if command.block != self.block:
+                self.block, self.block_output = command.block, ""
+            self.block_output += output
             if entry:
                 assert code in (0, 1), f"exit {code}:\n{output}"
                 assert re.search(entry.expect, output), f"no /{entry.expect}/ in:\n{output}"
-                return None
-            assert code == command.expected_exit, \
-                f"exit {code}, the page shows {command.expected_exit}; output:\n{output}"
-            shown_text = "\n".join(command.shown)
-            for code_name in FAILED_CODE.findall(shown_text):
-                assert code_name in output, f"the page shows {code_name}; output:\n{output}"
-            self.remember_ids(shown_text, output)
+            else:
+                assert code == command.expected_exit, \
+                    f"exit {code}, the page shows {command.expected_exit}; output:\n{output}"
+            self.compare(command.shown, self.block_output if command.block else output,
+                         doc_commands.first_line_only(command))
             return None
         return check
 
-    def python(self, script):
+    def compare(self, shown, output, first_only=False):
+        """The shown output against the printed one (doc_commands' rule)."""
+        shown_text = "\n".join(shown)
+        for code_name in FAILED_CODE.findall(shown_text):
+            assert code_name in output, f"the page shows {code_name}; output:\n{output}"
+        missing = doc_commands.unmatched_output(shown, output, first_only)
+        assert not missing, "shown lines not printed (masked: " + "; ".join(
+            doc_commands.mask(line) for line in missing) + f"); output:\n{output}"
+        if shown:
+            print(f"  shown output matches: "
+                  f"{len(doc_commands.distinctive_lines(shown, first_only))} lines")
+        self.remember_ids(shown_text, output)
+
+    def snippet(self, snippet):
         def check():
+            reason = doc_commands.fragment_reason(snippet)
+            if reason:
+                return Skip(reason)
             if not self.shell:
                 self.start()
-            path = os.path.join(TMP, f"python-{time.time_ns()}.py")
+            if snippet.language == "python":
+                path = os.path.join(TMP, f"snippet-{time.time_ns()}.py")
+                text = snippet.text
+                run = (f"PYTHONPATH=bazel-bin/proto:{RPC_PY}:tests/python "
+                       f"/usr/bin/python3 {path}")
+            else:  # in the workspace root, as the page's require("./tests/node/...") reads
+                path = os.path.join(self.ws, f".doctest-snippet-{time.time_ns()}.js")
+                text = ("(async () => {\n" + snippet.text +
+                        "})().catch((error) => { console.error(error); process.exit(1); });\n")
+                run = f"NODE_PATH={NODE_MODULES} node {path}"
             with open(path, "w") as f:
-                f.write(script)
-            code, output = self.shell.run(
-                f"PYTHONPATH=bazel-bin/proto /usr/bin/python3 {path}", COMMAND_TIMEOUT)
-            print("  " + output.replace("\n", "\n  "))
+                f.write(text)
+            started = time.time()
+            code, output = self.shell.run(run, COMMAND_TIMEOUT)
+            print(f"  $ {run}\n  exit {code} after {time.time() - started:.1f} s\n  " +
+                  output.replace("\n", "\n  "))
             assert code == 0, f"exit {code}:\n{output}"
+            self.compare(snippet.shown, output)
+            return None
         return check
 
     def remember_ids(self, shown, actual):
@@ -377,18 +322,24 @@ def main():
         assert not loose, "shell commands outside ```sh blocks and $ lines:\n" + "\n".join(loose)
     cases.run("every shell command is in a ```sh block or on a $ line", commands_tagged)
 
+    snips = {page: doc_commands.snippets(page, read(page)) for page in all_pages}
+    every_snippet = [s for page in all_pages for s in snips[page]]
+
     def lists_current():
-        stale = doc_commands.unused_entries(every)
-        assert not stale, f"entries that match no command in the docs: {stale}"
-    cases.run("every NOT_RUN and SHRUNK entry matches a command", lists_current)
+        stale = doc_commands.unused_entries(every, every_snippet)
+        assert not stale, f"entries that match no command or snippet in the docs: {stale}"
+    cases.run("every NOT_RUN, SHRUNK and FRAGMENTS entry matches", lists_current)
+
+    build_files = doc_labels.BuildFiles(ROOT, SOURCE)
+    for page in all_pages:
+        cases.run(f"{page}: Bazel labels are targets", check_labels(page, found[page],
+                                                                     build_files))
 
     ws, tools = make_workspace()
     env = shell_env(ws, tools)
     ran = skipped = scripts = 0
     for page in all_pages:
-        script = doc_commands.python_script(read(page)) \
-            if page in doc_commands.PYTHON_PAGES else ""
-        if not found[page] and not script:
+        if not found[page] and not snips[page]:
             continue
         run = PageRun(ws, env, page)
         try:
@@ -399,14 +350,15 @@ def main():
                     skipped += 1
                 else:
                     ran += 1
-            if script:
-                cases.run(f"{page}: the Python examples as one script", run.python(script))
-                scripts += 1
+            for snippet in snips[page]:
+                cases.run(f"{page}:{snippet.line}: the {snippet.language} blocks as one script",
+                          run.snippet(snippet))
+                scripts += 0 if doc_commands.fragment_reason(snippet) else 1
         finally:
             run.close()
     print(f"docs commands: {len(every)} shown, {ran} run, {skipped} not run (listed in "
           f"NOT_RUN), {sum(1 for c in every if doc_commands.shrunk(c)[1])} of them shrunk; "
-          f"{scripts} Python script(s) run")
+          f"{scripts} of {len(every_snippet)} snippet scripts run")
     cases.finish()
 
 
