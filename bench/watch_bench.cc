@@ -46,6 +46,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/watch_bench_stats.h"
 #include "bench/watch_bench_streams.h"
 #include "grpcpp/grpcpp.h"
 #include "provisioning/v1/provisioning.grpc.pb.h"
@@ -71,29 +72,6 @@ enum Side { kFloor = 0, kService = 1 };
 const char* SideName(Side side) {
   if (side == kFloor) return "floor";
   return absl::GetFlag(FLAGS_calibrate) ? "floor2" : "service";
-}
-
-struct Round {
-  int streams = 0;
-  int64_t rss_before_kb = 0, rss_after_kb = 0;
-  int64_t changes = 0, deliveries = 0, messages = 0, order_errors = 0;
-  double server_cpu_seconds = 0;  // while the changes fan out
-  int64_t order_bytes = 0;        // encoded orders of all changes, summed
-  std::vector<int32_t> single_us, burst_us;
-  // Per single change, its delay to the first stream it reached: what comes
-  // before the fan-out (commit, publication, serialization).
-  std::vector<int32_t> single_first_us;
-  bool complete = false;  // every stream held, deliveries == streams x changes, in order
-  double kb_per_stream() const {
-    return static_cast<double>(rss_after_kb - rss_before_kb) / streams;
-  }
-};
-
-double Percentile(std::vector<int32_t> delays_us, double q) {
-  if (delays_us.empty()) return 0;
-  std::sort(delays_us.begin(), delays_us.end());
-  const size_t i = std::min(delays_us.size() - 1, static_cast<size_t>(q * delays_us.size()));
-  return delays_us[i] / 1000.0;
 }
 
 // User + system CPU seconds of `pid`.
@@ -275,17 +253,6 @@ class SideRun {
   int bought_ = 0;
 };
 
-void PrintRound(const char* name, int index, const Round& r) {
-  std::printf("%-8s %5d %7d %9.1f %8lld %7lld %11lld %9lld %9.1f %9.1f %9.1f %9.1f %9.2f %7s\n",
-              name, index, r.streams, r.kb_per_stream(), static_cast<long long>(r.changes),
-              static_cast<long long>(r.changes == 0 ? 0 : r.order_bytes / r.changes),
-              static_cast<long long>(r.deliveries), static_cast<long long>(r.messages),
-              Percentile(r.single_us, 0.5), Percentile(r.single_us, 0.99),
-              Percentile(r.burst_us, 0.5), Percentile(r.burst_us, 0.99),
-              r.deliveries == 0 ? 0.0 : r.server_cpu_seconds * 1e6 / r.deliveries,
-              r.complete ? "yes" : "NO");
-}
-
 }  // namespace
 }  // namespace cvm::bench
 
@@ -303,6 +270,20 @@ int main(int argc, char** argv) {
   double load = 0;
   loadavg >> load;
   const int streams = absl::GetFlag(FLAGS_streams);
+  const std::string only = absl::GetFlag(FLAGS_only);
+  const bool one_side = !only.empty();
+  if (one_side && only != cvm::bench::SideName(cvm::bench::kFloor) &&
+      only != cvm::bench::SideName(cvm::bench::kService)) {
+    std::fprintf(stderr, "watch_bench: --only=%s: must be %s or %s\n", only.c_str(),
+                 cvm::bench::SideName(cvm::bench::kFloor),
+                 cvm::bench::SideName(cvm::bench::kService));
+    return 2;
+  }
+  if (!one_side && absl::GetFlag(FLAGS_rounds) % 2 != 0) {
+    std::fprintf(stderr, "watch_bench: --rounds=%d: must be even, so that each side opens and "
+                 "starts first in half of the rounds\n", absl::GetFlag(FLAGS_rounds));
+    return 2;
+  }
   std::printf("watch_bench: %ld cores, load average %.2f at start; %d streams, %d purchases "
               "(%d changes) per round, %d rounds per side\n",
               sysconf(_SC_NPROCESSORS_ONLN), load, streams, absl::GetFlag(FLAGS_purchases),
@@ -321,8 +302,7 @@ int main(int argc, char** argv) {
     const bool floor_first = r % 2 == 0;
     for (auto side : {floor_first ? cvm::bench::kFloor : cvm::bench::kService,
                       floor_first ? cvm::bench::kService : cvm::bench::kFloor}) {
-      const std::string only = absl::GetFlag(FLAGS_only);
-      if (!only.empty() && only != cvm::bench::SideName(side)) continue;
+      if (one_side && only != cvm::bench::SideName(side)) continue;
       auto run = cvm::bench::SideRun::Open(side, streams);
       if (!run.ok()) {
         std::fprintf(stderr, "watch_bench: %s round %d: %s\n", cvm::bench::SideName(side),
@@ -350,25 +330,14 @@ int main(int argc, char** argv) {
       cvm::bench::PrintRound(cvm::bench::SideName(side), r + 1, *round);
       std::fflush(stdout);
       valid = valid && round->complete;
-      Round& sum = total[side];
-      sum.streams += round->streams;
-      sum.rss_after_kb += round->rss_after_kb - round->rss_before_kb;
-      sum.deliveries += round->deliveries;
-      sum.messages += round->messages;
-      sum.server_cpu_seconds += round->server_cpu_seconds;
-      sum.single_us.insert(sum.single_us.end(), round->single_us.begin(), round->single_us.end());
-      sum.burst_us.insert(sum.burst_us.end(), round->burst_us.begin(), round->burst_us.end());
-      sum.single_first_us.insert(sum.single_first_us.end(), round->single_first_us.begin(),
-                                 round->single_first_us.end());
+      total[side].Add(*round);
     }
   }
   using cvm::bench::Percentile;
   const Round& floor = total[cvm::bench::kFloor];
   const Round& service = total[cvm::bench::kService];
-  auto cpu_per_event = [](const Round& r) {
-    return r.deliveries == 0 ? 0.0 : r.server_cpu_seconds * 1e6 / r.deliveries;
-  };
   for (const Round* r : {&floor, &service}) {
+    if (r->streams == 0) continue;  // not run (--only)
     std::printf("%-8s all rounds: single p50 %.1f ms p99 %.1f ms max %.1f ms (first stream "
                 "reached after %.1f ms, median); burst p50 %.1f ms p99 %.1f ms max %.1f ms; %.2f "
                 "changes per message; server CPU %.2f us per delivered change; %.1f KB RSS per "
@@ -380,11 +349,12 @@ int main(int argc, char** argv) {
                 Percentile(r->burst_us, 0.5), Percentile(r->burst_us, 0.99),
                 Percentile(r->burst_us, 1.0),
                 r->messages == 0 ? 0.0 : static_cast<double>(r->deliveries) / r->messages,
-                cpu_per_event(*r), r->kb_per_stream());
+                r->cpu_us_per_delivery(), r->kb_per_stream());
   }
+  if (one_side) return valid ? 0 : 1;  // nothing to compare with
   const double single = Percentile(service.single_us, 0.99) / Percentile(floor.single_us, 0.99);
   const double burst = Percentile(service.burst_us, 0.99) / Percentile(floor.burst_us, 0.99);
-  const double cpu = cpu_per_event(service) / cpu_per_event(floor);
+  const double cpu = service.cpu_us_per_delivery() / floor.cpu_us_per_delivery();
   const double kb = service.kb_per_stream();
   if (absl::GetFlag(FLAGS_calibrate)) {
     std::printf("calibration: floor2 is the floor again, so these ratios are noise, and the "

@@ -9,15 +9,17 @@ namespace cvm {
 
 namespace {
 
-WatchReactor::Deps WithMetrics(WatchReactor::Deps watch, ServiceMetrics* metrics) {
-  if (metrics != nullptr) watch.metrics = metrics->Find(ProvisioningService::kWatchMethod);
-  return watch;
+ProvisioningService::Deps WithWatchMetrics(ProvisioningService::Deps deps) {
+  if (deps.metrics != nullptr) {
+    deps.watch.metrics = deps.metrics->Find(ProvisioningService::kWatchMethod);
+  }
+  return deps;
 }
 
 }  // namespace
 
 ProvisioningService::ProvisioningService(Deps deps)
-    : deps_(deps), watch_(WithMetrics(deps.watch, deps.metrics)) {}
+    : deps_(WithWatchMetrics(std::move(deps))) {}
 
 grpc::ServerUnaryReactor* ProvisioningService::RunOnPool(
     grpc::CallbackServerContext* context, google::protobuf::Message* response,
@@ -135,9 +137,9 @@ grpc::ServerUnaryReactor* ProvisioningService::Terminate(
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ProvisioningService::Watch(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   absl::StatusOr<std::string> tenant = deps_.auth->TenantOf(*context);
-  if (!tenant.ok()) return WatchReactor::Refuse(tenant.status(), watch_.metrics);
+  if (!tenant.ok()) return WatchReactor::Refuse(tenant.status(), deps_.watch.metrics);
   // While draining the hub is closed, so a new watch ends UNAVAILABLE.
-  return WatchReactor::Start(*request, *tenant, watch_);
+  return WatchReactor::Start(*request, *tenant, deps_.watch);
 }
 
 }  // namespace cvm

@@ -94,8 +94,7 @@ class ProvisioningService final
       provisioning::v1::Order* response,
       std::function<absl::Status(const std::string& tenant, absl::Time deadline)> handler);
 
-  const Deps deps_;
-  const WatchReactor::Deps watch_;  // deps_.watch with its metrics
+  const Deps deps_;  // deps_.watch.metrics set from deps_.metrics
   std::atomic<bool> draining_{false};
 };
 

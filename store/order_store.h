@@ -127,8 +127,8 @@ class OrderStore {
   virtual absl::StatusOr<std::vector<Order>> OrdersInStates(
       const std::vector<Order::State>& states) = 0;
 
-  // Installs the one listener (rule 4), or detaches it with nullptr (rule 5).
-  // Call before any mutation.
+  // Installs the one listener (rule 4) before any mutation, or detaches it
+  // with nullptr (rule 5) at any time outside a listener call.
   virtual void SetListener(Listener listener) = 0;
 
   // OK when the storage answers now; UNAVAILABLE when it cannot be reached

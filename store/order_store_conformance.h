@@ -41,8 +41,11 @@ void ExpectTheEventsOfTwoTenants(OrderStore& store);
 class HeldListener {
  public:
   OrderStore::Listener listener();
-  // Waits until the first call is held.
-  void AwaitHeldCall() { entered_.WaitForNotification(); }
+  // Waits until the first call is held; false when none came within
+  // `timeout` (a store that never calls its listener fails, not hangs).
+  [[nodiscard]] bool AwaitHeldCall(absl::Duration timeout = absl::Seconds(60)) {
+    return entered_.WaitForNotificationWithTimeout(timeout);
+  }
   // Detaches the listener from `store` on another thread; expects that to
   // wait through 200 ms of the held call and return once the call did.
   void ExpectDetachWaits(OrderStore& store);

@@ -44,7 +44,10 @@ TEST_P(OrderStoreConformanceTest, DetachingTheListenerWaitsForACallInProgress) {
   HeldListener held;
   store_->SetListener(held.listener());
   std::thread writer([&] { EXPECT_TRUE(store_->CreateOrder(DraftOrder("held")).ok()); });
-  held.AwaitHeldCall();
+  if (!held.AwaitHeldCall()) {
+    writer.join();
+    FAIL() << "the store never called its listener";
+  }
   held.ExpectDetachWaits(*store_);
   writer.join();
   EXPECT_EQ(held.calls(), 1);

@@ -140,7 +140,11 @@ TEST(PostgresOrderStoreTest, DetachingWaitsForTheFeedsCallAndEndsItsCalls) {
       written.fetch_add(1);
     }
   });
-  held.AwaitHeldCall();  // in the feed thread: only `writing` writes
+  if (!held.AwaitHeldCall()) {  // in the feed thread: only `writing` writes
+    stop.store(true);
+    writer.join();
+    FAIL() << "the feed never called the listener";
+  }
   held.ExpectDetachWaits(**listening);
   const int heard = held.calls();
   const int written_at_detach = written.load();
