@@ -30,6 +30,13 @@ void CountFinish(const ServiceMetrics::PerMethod* metrics, const grpc::Status& s
   metrics->seconds->Observe(absl::ToDoubleSeconds(absl::Now() - started));
 }
 
+// The store's tenant-scoped reads returned another tenant's row: a broken
+// store, reported rather than filtered out (order_store.h rule 6), without
+// naming the order to this caller.
+absl::Status OtherTenants() {
+  return absl::InternalError("the order store returned another tenant's order to a Watch");
+}
+
 }  // namespace
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchReactor::Refuse(
@@ -107,7 +114,8 @@ absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
     event.set_revision(snapshot->revision);
     event.set_type(WatchEvent::SNAPSHOT);
     for (Order& order : snapshot->orders) {
-      if (order.tenant() == tenant_) *event.add_orders() = std::move(order);
+      if (order.tenant() != tenant_) return OtherTenants();
+      *event.add_orders() = std::move(order);
     }
     out.push_back(MakeWatchMessage(std::move(event)));
     return snapshot->revision;
@@ -118,7 +126,8 @@ absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
   if (!missed.ok()) return missed.status();
   int64_t covered = start_revision_;
   for (const OrderEvent& event : *missed) {
-    if (event.order.tenant() == tenant_) out.push_back(ChangeMessage(event));
+    if (event.order.tenant() != tenant_) return OtherTenants();
+    out.push_back(ChangeMessage(event));
     covered = event.revision;
   }
   return covered;
