@@ -19,7 +19,21 @@ ProvisioningService::Deps WithWatchMetrics(ProvisioningService::Deps deps) {
 }  // namespace
 
 ProvisioningService::ProvisioningService(Deps deps)
-    : deps_(WithWatchMetrics(std::move(deps))) {}
+    : deps_(WithWatchMetrics(std::move(deps))) {
+  WatchEndpoint::Options watch;
+  watch.request = [this](grpc::ServerContext* context, grpc::ByteBuffer* request,
+                         grpc::ServerAsyncWriter<grpc::ByteBuffer>* writer,
+                         grpc::ServerCompletionQueue* queue, void* tag) {
+    RequestWatch(context, request, writer, queue, queue, tag);
+  };
+  // While draining the hub is closed, so a new watch ends UNAVAILABLE.
+  watch.tenant_of = [auth = deps_.auth](const grpc::ServerContextBase& context) {
+    return auth->TenantOf(context);
+  };
+  watch.streams = deps_.watch;
+  watch.completion_queues = deps_.watch_queues;
+  watch_ = std::make_unique<WatchEndpoint>(std::move(watch));
+}
 
 grpc::ServerUnaryReactor* ProvisioningService::RunOnPool(
     grpc::CallbackServerContext* context, google::protobuf::Message* response,
@@ -132,14 +146,6 @@ grpc::ServerUnaryReactor* ProvisioningService::Terminate(
                      Audit(tenant, "Terminate", "", request->order_id(), status);
                      return status;
                    });
-}
-
-grpc::ServerWriteReactor<grpc::ByteBuffer>* ProvisioningService::Watch(
-    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  absl::StatusOr<std::string> tenant = deps_.auth->TenantOf(*context);
-  if (!tenant.ok()) return WatchReactor::Refuse(tenant.status(), deps_.watch.metrics);
-  // While draining the hub is closed, so a new watch ends UNAVAILABLE.
-  return WatchReactor::Start(*request, *tenant, deps_.watch);
 }
 
 }  // namespace cvm

@@ -1,16 +1,24 @@
-// The gRPC surface of provisioning.v1.Provisioning on the callback API.
+// The gRPC surface of provisioning.v1.Provisioning.
 //
-// Dispatch only: unary calls run their handler (service/order_handlers.h) on
-// the worker pool, because handlers block on backend calls; Watch streams are
-// WatchReactors. Watch is registered raw (bytes in, bytes out) so that one
-// serialized change is sent to every stream (service/watch_message.h). Every handler's absl::Status
-// goes through ToGrpcStatus once. No answer carries user data: unary answers are redacted in
-// RunOnPool, Watch messages where they are built (service/user_data_redaction.h). After
-// StartDraining() every new call is refused with UNAVAILABLE.
+// Dispatch only: unary calls run on the callback API, their handler
+// (service/order_handlers.h) on the worker pool, because handlers block on
+// backend calls. Watch runs on the async API over several completion queues
+// (service/watch_endpoint.h), one WatchStream per call, registered raw (bytes
+// in, bytes out) so that one serialized change is sent to every stream
+// (service/watch_message.h). Every handler's absl::Status goes through
+// ToGrpcStatus once. No answer carries user data: unary answers are redacted
+// in RunOnPool, Watch messages where they are built
+// (service/user_data_redaction.h). After StartDraining() every new call is
+// refused with UNAVAILABLE (a new Watch by the hub, which is closed first).
+//
+// Serving Watch takes three steps around the grpc::Server: watch().AddTo()
+// before BuildAndStart(), watch().Start() after it, and watch().Stop() after
+// its Shutdown().
 #ifndef CVM_PROVISIONER_SERVICE_PROVISIONING_SERVICE_H_
 #define CVM_PROVISIONER_SERVICE_PROVISIONING_SERVICE_H_
 
 #include <atomic>
+#include <memory>
 
 #include "common/thread_pool.h"
 #include "provisioning/v1/provisioning.grpc.pb.h"
@@ -20,14 +28,24 @@
 #include "service/node_group_manager.h"
 #include "service/order_driver.h"
 #include "service/order_workflow.h"
-#include "service/watch_reactor.h"
+#include "service/watch_endpoint.h"
+#include "service/watch_stream.h"
 #include "store/order_store.h"
 
 namespace cvm {
 
-class ProvisioningService final
-    : public provisioning::v1::Provisioning::WithRawCallbackMethod_Watch<
-          provisioning::v1::Provisioning::CallbackService> {
+// Every method on the callback API but Watch, which is raw and async.
+using ProvisioningServiceBase = provisioning::v1::Provisioning::WithRawMethod_Watch<
+    provisioning::v1::Provisioning::WithCallbackMethod_Purchase<
+        provisioning::v1::Provisioning::WithCallbackMethod_Describe<
+            provisioning::v1::Provisioning::WithCallbackMethod_Quote<
+                provisioning::v1::Provisioning::WithCallbackMethod_Terminate<
+                    provisioning::v1::Provisioning::WithCallbackMethod_TerminateInstance<
+                        provisioning::v1::Provisioning::WithCallbackMethod_StopInstance<
+                            provisioning::v1::Provisioning::WithCallbackMethod_StartInstance<
+                                provisioning::v1::Provisioning::Service>>>>>>>>;
+
+class ProvisioningService final : public ProvisioningServiceBase {
  public:
   struct Deps {
     OrderWorkflow* workflow = nullptr;
@@ -41,7 +59,9 @@ class ProvisioningService final
     NodeGroupManager* groups = nullptr;
     // Watch streams' store, hub and buffer bound; their metrics are set
     // from `metrics` here.
-    WatchReactor::Deps watch;
+    WatchStream::Deps watch;
+    // The Watch endpoint's completion queues (and threads).
+    int watch_queues = 4;
   };
   explicit ProvisioningService(Deps deps);
 
@@ -50,6 +70,7 @@ class ProvisioningService final
   static constexpr char kWatchMethod[] = "/provisioning.v1.Provisioning/Watch";
 
   void StartDraining() { draining_.store(true); }
+  WatchEndpoint& watch() { return *watch_; }
 
   grpc::ServerUnaryReactor* Purchase(grpc::CallbackServerContext* context,
                                      const provisioning::v1::PurchaseRequest* request,
@@ -73,9 +94,6 @@ class ProvisioningService final
   grpc::ServerUnaryReactor* StartInstance(grpc::CallbackServerContext* context,
                                           const provisioning::v1::StartInstanceRequest* request,
                                           provisioning::v1::Order* response) override;
-  // A provisioning.v1.WatchRequest in, a stream of WatchEvents out.
-  grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* context,
-                                                    const grpc::ByteBuffer* request) override;
 
  private:
   // Authenticates the caller, runs `handler(tenant)` on the pool and
@@ -96,6 +114,8 @@ class ProvisioningService final
 
   const Deps deps_;  // deps_.watch.metrics set from deps_.metrics
   std::atomic<bool> draining_{false};
+  // A provisioning.v1.WatchRequest in, a stream of WatchEvents out.
+  std::unique_ptr<WatchEndpoint> watch_;
 };
 
 }  // namespace cvm

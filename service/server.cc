@@ -95,11 +95,13 @@ absl::Status Server::Serve() {
       interceptors;
   interceptors.push_back(env_->metrics->NewInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  env_->service->watch().AddTo(builder);
   grpc_server_ = builder.BuildAndStart();
   if (grpc_server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot serve gRPC on ", options_.listen));
   }
+  env_->service->watch().Start();
   if (!options_.health_listen.empty()) {
     // Only the default health service is registered here (and the
     // reflection plugin, which every builder gets); API calls are
@@ -211,6 +213,7 @@ void Server::Shutdown() {
   if (grpc_server_ != nullptr) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
+  if (env != nullptr) env->service->watch().Stop();  // after the server's Shutdown()
   // Probes see NOT_SERVING (not a refused connection) until the end.
   if (health_server_ != nullptr) {
     health_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));

@@ -6,7 +6,7 @@
 // SNAPSHOT and then live changes. A control run without the bound shows the
 // memory the stuck client would hold otherwise.
 //
-// The production WatchHub and WatchReactor serve a real gRPC server in this
+// The production WatchHub, WatchEndpoint and WatchStream serve a real gRPC server in this
 // process (service/watch_test_support.h); the healthy client is the C++
 // client with batch_changes, and checks the coalesced events: every revision
 // once, in order.

@@ -1,4 +1,7 @@
-// One Watch stream, on gRPC's callback API (no thread per stream).
+// One Watch stream: what it sends, in which order, and when it ends. The
+// gRPC call it writes to is behind WatchStream::Call (service/watch_endpoint.h
+// binds it to gRPC's async API), so nothing here waits on the network and no
+// thread is held per stream.
 //
 // The stream starts with the current state (a SNAPSHOT of the watched
 // orders) or, when the client resumes from a revision, with the CHANGEs it
@@ -17,30 +20,33 @@
 // reaches the client before the status); its queue is dropped at once, so a
 // stuck client holds at most the message in flight. A resume more than
 // max_buffered / 2 revisions behind the hub starts with a fresh SNAPSHOT
-// instead of the replay. A slow client never
-// delays the others, because nothing waits for its writes. hub Close() ends the stream with the
-// hub's status (UNAVAILABLE on drain). On the hub's progress tick a stream
-// that has written nothing for the progress interval sends a PROGRESS at
-// max(hub revision, last revision covered): never backwards, never past a
-// change the client has not been sent. An all-orders stream of a tenant the
-// hub's ACCOUNT message is for sends it at the same kind of revision, and
-// starts (after the snapshot or replay) with the WARNINGs still standing; a
-// one-order stream never sends one.
+// instead of the replay. A slow client never delays the others, because
+// nothing waits for its writes. hub Close() ends the stream with the hub's
+// status (UNAVAILABLE on drain). On the hub's progress tick a stream that has
+// written nothing for the progress interval sends a PROGRESS at max(hub
+// revision, last revision covered): never backwards, never past a change the
+// client has not been sent. An all-orders stream of a tenant the hub's ACCOUNT
+// message is for sends it at the same kind of revision, and starts (after the
+// snapshot or replay) with the WARNINGs still standing; a one-order stream
+// never sends one.
 //
-// The method is registered raw (grpc::ByteBuffer in and out) so the shared
-// bytes are sent without re-serializing per stream; the request is parsed
-// here. Lifecycle: created by the handler, deletes itself in OnDone().
-#ifndef CVM_PROVISIONER_SERVICE_WATCH_REACTOR_H_
-#define CVM_PROVISIONER_SERVICE_WATCH_REACTOR_H_
+// Contract: every stream ends by calling Call::StartFinish exactly once,
+// after its last write completed, whatever ends it (its status, hub Close,
+// a failed write, Cancelled()). Destroying the stream unsubscribes it from the
+// hub (no hub callback runs on it afterwards); destroy it only once its finish
+// has completed.
+#ifndef CVM_PROVISIONER_SERVICE_WATCH_STREAM_H_
+#define CVM_PROVISIONER_SERVICE_WATCH_STREAM_H_
 
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "grpcpp/support/server_callback.h"
+#include "grpcpp/support/status.h"
 #include "provisioning/v1/provisioning.pb.h"
 #include "service/metrics.h"
 #include "service/watch_hub.h"
@@ -49,11 +55,23 @@
 
 namespace cvm {
 
-class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
-                     public WatchSubscriber {
+class WatchStream : public WatchSubscriber {
  public:
   static constexpr size_t kMaxCoalesced = 256;
   static constexpr size_t kMaxCoalescedBytes = 1 << 20;  // clients accept 4 MiB
+
+  // The gRPC call a stream writes to. Both methods only start an operation
+  // (they never block or call back into the stream); the binding reports
+  // its completion with WriteDone().
+  class Call {
+   public:
+    virtual ~Call() = default;
+    // Starts sending `bytes`, which stay valid until WriteDone(). At most
+    // one write is in flight.
+    virtual void StartWrite(const grpc::ByteBuffer* bytes) = 0;
+    // Starts sending the final status; called once, with no write in flight.
+    virtual void StartFinish(const grpc::Status& status) = 0;
+  };
 
   struct Deps {
     OrderStore* store = nullptr;
@@ -64,16 +82,20 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
     // instead of by the per-message interceptor; optional.
     const ServiceMetrics::PerMethod* metrics = nullptr;
   };
-  // Parses and validates the request (INVALID_ARGUMENT when it is not a
-  // WatchRequest) and starts the stream of `tenant`'s orders (another
-  // tenant's order id is NOT_FOUND), or finishes it with the error. The
-  // returned reactor owns itself.
-  static grpc::ServerWriteReactor<grpc::ByteBuffer>* Start(const grpc::ByteBuffer& request,
-                                                           const std::string& tenant,
-                                                           const Deps& deps);
-  // A stream that ends at once with `status` (e.g. UNAUTHENTICATED).
-  static grpc::ServerWriteReactor<grpc::ByteBuffer>* Refuse(
-      const absl::Status& status, const ServiceMetrics::PerMethod* metrics = nullptr);
+  // Starts the stream of `tenant`'s orders on `call` (which must outlive
+  // it): parses and validates the request (INVALID_ARGUMENT when it is not a
+  // WatchRequest; another tenant's order id is NOT_FOUND), subscribes and
+  // sends the first events, or finishes with the error. A `tenant` error
+  // (e.g. UNAUTHENTICATED) finishes the call with it at once.
+  static std::unique_ptr<WatchStream> Start(const grpc::ByteBuffer& request,
+                                            const absl::StatusOr<std::string>& tenant,
+                                            const Deps& deps, Call* call);
+  ~WatchStream() override;
+
+  // The binding's events: the write started last completed (`ok` false: the
+  // call is gone), and the client cancelled the call.
+  void WriteDone(bool ok);
+  void Cancelled();
 
   // WatchSubscriber
   void OnChanges(const std::vector<WatchMessagePtr>& changes) override;
@@ -81,14 +103,9 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   void OnClose(const absl::Status& status) override;
   void OnAccount(const WatchMessagePtr& account) override;
 
-  // grpc::ServerWriteReactor
-  void OnWriteDone(bool ok) override;
-  void OnCancel() override;
-  void OnDone() override;
-
  private:
-  WatchReactor(const provisioning::v1::WatchRequest& request, const std::string& tenant,
-               const Deps& deps);
+  WatchStream(const provisioning::v1::WatchRequest& request, const std::string& tenant,
+              const Deps& deps, Call* call);
   // Subscribes, then sends the snapshot or the replay (or an error).
   void Begin(OrderStore* store);
   // Builds the first events; returns the revision already covered by them.
@@ -102,8 +119,8 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   void EnqueueNoticeLocked(const WatchMessagePtr& notice) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Makes the next queued message the one in flight (with batch_changes,
   // the CHANGEs at the head of the queue coalesced into one); the caller
-  // starts its write with StartNextWrite() after releasing mu_ (gRPC may
-  // send it inline, and a send must not hold up OnChanges or OnWriteDone).
+  // starts its write with StartNextWrite() after releasing mu_ (a send must
+  // not hold up OnChanges or WriteDone).
   struct NextWrite {
     const grpc::ByteBuffer* bytes = nullptr;  // nullptr: nothing to write
   };
@@ -120,6 +137,7 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   WatchHub* const hub_;
   const size_t max_buffered_;
   const ServiceMetrics::PerMethod* const metrics_;
+  Call* const call_;
   const absl::Time started_at_;  // real time, for the handling-time histogram
   uint64_t subscription_ = 0;  // 0: not subscribed
 
@@ -142,4 +160,4 @@ class WatchReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
 
 }  // namespace cvm
 
-#endif  // CVM_PROVISIONER_SERVICE_WATCH_REACTOR_H_
+#endif  // CVM_PROVISIONER_SERVICE_WATCH_STREAM_H_

@@ -1,4 +1,4 @@
-#include "service/watch_reactor.h"
+#include "service/watch_stream.h"
 
 #include <algorithm>
 #include <iterator>
@@ -39,42 +39,30 @@ absl::Status OtherTenants() {
 
 }  // namespace
 
-grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchReactor::Refuse(
-    const absl::Status& status, const ServiceMetrics::PerMethod* metrics) {
-  class Refused : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
-   public:
-    Refused(const absl::Status& status, const ServiceMetrics::PerMethod* metrics) {
-      CountStart(metrics);
-      const grpc::Status sent = ToGrpcStatus(status);
-      CountFinish(metrics, sent, absl::Now());
-      Finish(sent);
-    }
-    void OnDone() override { delete this; }
-  };
-  return new Refused(status, metrics);
-}
-
-grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchReactor::Start(const grpc::ByteBuffer& request,
-                                                                const std::string& tenant,
-                                                                const Deps& deps) {
+std::unique_ptr<WatchStream> WatchStream::Start(const grpc::ByteBuffer& request,
+                                                const absl::StatusOr<std::string>& tenant,
+                                                const Deps& deps, Call* call) {
   WatchRequest parsed;
-  grpc::ByteBuffer copy(request);  // Deserialize consumes its buffer
-  absl::Status valid =
-      grpc::SerializationTraits<WatchRequest>::Deserialize(&copy, &parsed).ok()
-          ? ValidateWatchRequest(parsed)
-          : absl::InvalidArgumentError("the request is not a provisioning.v1.WatchRequest");
-  auto* reactor = new WatchReactor(parsed, tenant, deps);
-  if (!valid.ok()) {
-    absl::MutexLock lock(&reactor->mu_);
-    reactor->FinishLocked(valid);
-  } else {
-    reactor->Begin(deps.store);
+  absl::Status valid = tenant.status();
+  if (valid.ok()) {
+    grpc::ByteBuffer copy(request);  // Deserialize consumes its buffer
+    valid = grpc::SerializationTraits<WatchRequest>::Deserialize(&copy, &parsed).ok()
+                ? ValidateWatchRequest(parsed)
+                : absl::InvalidArgumentError("the request is not a provisioning.v1.WatchRequest");
   }
-  return reactor;
+  std::unique_ptr<WatchStream> stream(
+      new WatchStream(parsed, tenant.ok() ? *tenant : "", deps, call));
+  if (!valid.ok()) {
+    absl::MutexLock lock(&stream->mu_);
+    stream->FinishLocked(valid);
+  } else {
+    stream->Begin(deps.store);
+  }
+  return stream;
 }
 
-WatchReactor::WatchReactor(const WatchRequest& request, const std::string& tenant,
-                           const Deps& deps)
+WatchStream::WatchStream(const WatchRequest& request, const std::string& tenant,
+                         const Deps& deps, Call* call)
     : order_id_(request.order_id()),
       tenant_(tenant),
       start_revision_(request.start_revision()),
@@ -82,12 +70,17 @@ WatchReactor::WatchReactor(const WatchRequest& request, const std::string& tenan
       hub_(deps.hub),
       max_buffered_(deps.max_buffered),
       metrics_(deps.metrics),
+      call_(call),
       started_at_(absl::Now()),
       last_write_(deps.hub->Now()) {
   CountStart(metrics_);
 }
 
-absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
+WatchStream::~WatchStream() {
+  if (subscription_ != 0) hub_->Unsubscribe(subscription_);
+}
+
+absl::StatusOr<int64_t> WatchStream::InitialEvents(OrderStore* store,
                                                     std::vector<WatchMessagePtr>& out) {
   // Another tenant's order is NOT_FOUND, exactly as a missing one.
   const absl::Status not_found =
@@ -133,7 +126,7 @@ absl::StatusOr<int64_t> WatchReactor::InitialEvents(OrderStore* store,
   return covered;
 }
 
-void WatchReactor::Begin(OrderStore* store) {
+void WatchStream::Begin(OrderStore* store) {
   // Subscribe first so nothing committed after the snapshot is missed;
   // events it already covers are dropped by revision below.
   std::vector<WatchMessagePtr> standing;
@@ -173,7 +166,7 @@ void WatchReactor::Begin(OrderStore* store) {
   StartNextWrite(next);
 }
 
-void WatchReactor::OnChanges(const std::vector<WatchMessagePtr>& changes) {
+void WatchStream::OnChanges(const std::vector<WatchMessagePtr>& changes) {
   NextWrite next;
   {
     absl::MutexLock lock(&mu_);
@@ -192,7 +185,7 @@ void WatchReactor::OnChanges(const std::vector<WatchMessagePtr>& changes) {
   StartNextWrite(next);
 }
 
-void WatchReactor::OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) {
+void WatchStream::OnProgressTick(const WatchMessagePtr& progress, absl::Time idle_cutoff) {
   NextWrite next;
   {
     absl::MutexLock lock(&mu_);
@@ -205,13 +198,13 @@ void WatchReactor::OnProgressTick(const WatchMessagePtr& progress, absl::Time id
   StartNextWrite(next);
 }
 
-bool WatchReactor::WantsAccount(const WatchMessage& account) const {
+bool WatchStream::WantsAccount(const WatchMessage& account) const {
   if (!order_id_.empty()) return false;  // one-order streams carry that order only
   return account.tenants.empty() || std::find(account.tenants.begin(), account.tenants.end(),
                                               tenant_) != account.tenants.end();
 }
 
-void WatchReactor::OnAccount(const WatchMessagePtr& account) {
+void WatchStream::OnAccount(const WatchMessagePtr& account) {
   if (!WantsAccount(*account)) return;
   NextWrite next;
   {
@@ -227,19 +220,19 @@ void WatchReactor::OnAccount(const WatchMessagePtr& account) {
   StartNextWrite(next);
 }
 
-void WatchReactor::EnqueueNoticeLocked(const WatchMessagePtr& notice) {
+void WatchStream::EnqueueNoticeLocked(const WatchMessagePtr& notice) {
   // Every change up to the hub's revision has reached this stream, and it
   // has sent everything up to floor_revision_: the larger of the two is
   // safe to resume from and not below anything sent before.
   EnqueueLocked(notice->revision >= floor_revision_ ? notice : AtRevision(notice, floor_revision_));
 }
 
-void WatchReactor::OnClose(const absl::Status& status) {
+void WatchStream::OnClose(const absl::Status& status) {
   absl::MutexLock lock(&mu_);
   FinishLocked(status);
 }
 
-void WatchReactor::EnqueueLocked(WatchMessagePtr message) {
+void WatchStream::EnqueueLocked(WatchMessagePtr message) {
   if (finishing_) return;
   if (queue_.size() >= max_buffered_) {
     FinishLocked(absl::ResourceExhaustedError(
@@ -252,7 +245,7 @@ void WatchReactor::EnqueueLocked(WatchMessagePtr message) {
   queue_.push_back(std::move(message));
 }
 
-WatchReactor::NextWrite WatchReactor::TakeNextWriteLocked() {
+WatchStream::NextWrite WatchStream::TakeNextWriteLocked() {
   if (writing_ || finishing_ || queue_.empty()) return {};
   writing_ = true;
   last_write_ = hub_->Now();
@@ -281,14 +274,11 @@ WatchReactor::NextWrite WatchReactor::TakeNextWriteLocked() {
   return {&coalesced_};
 }
 
-void WatchReactor::StartNextWrite(const NextWrite& next) {
-  // No buffer hint even when more are queued: gRPC 1.51 completes a hinted
-  // write only once a later write flushes it, and the next write waits for
-  // this completion.
-  if (next.bytes != nullptr) StartWrite(next.bytes);
+void WatchStream::StartNextWrite(const NextWrite& next) {
+  if (next.bytes != nullptr) call_->StartWrite(next.bytes);
 }
 
-void WatchReactor::FinishLocked(const absl::Status& status) {
+void WatchStream::FinishLocked(const absl::Status& status) {
   if (finishing_) return;
   finishing_ = true;
   finish_status_ = status;
@@ -298,15 +288,15 @@ void WatchReactor::FinishLocked(const absl::Status& status) {
   if (!writing_) SendFinishLocked();
 }
 
-void WatchReactor::SendFinishLocked() {
+void WatchStream::SendFinishLocked() {
   if (finish_sent_) return;
   finish_sent_ = true;
   const grpc::Status status = ToGrpcStatus(finish_status_);
   CountFinish(metrics_, status, started_at_);
-  Finish(status);
+  call_->StartFinish(status);
 }
 
-void WatchReactor::OnWriteDone(bool ok) {
+void WatchStream::WriteDone(bool ok) {
   NextWrite next;
   {
     absl::MutexLock lock(&mu_);
@@ -323,14 +313,9 @@ void WatchReactor::OnWriteDone(bool ok) {
   StartNextWrite(next);
 }
 
-void WatchReactor::OnCancel() {
+void WatchStream::Cancelled() {
   absl::MutexLock lock(&mu_);
   FinishLocked(absl::CancelledError("the client cancelled the watch"));
-}
-
-void WatchReactor::OnDone() {
-  if (subscription_ != 0) hub_->Unsubscribe(subscription_);
-  delete this;
 }
 
 }  // namespace cvm

@@ -1,6 +1,6 @@
-// WatchReactor on a real in-process gRPC server: ordering, resume, progress
+// WatchStream (on the WatchEndpoint) on a real in-process gRPC server: ordering, resume, progress
 // on idle streams, the bounded buffer and drain.
-#include "service/watch_reactor.h"
+#include "service/watch_stream.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -28,77 +28,7 @@ using provisioning::v1::Provisioning;
 using provisioning::v1::WatchEvent;
 using provisioning::v1::WatchRequest;
 
-// Reads one Watch stream on its own thread; the test waits with timeouts.
-class Stream {
- public:
-  Stream(Provisioning::Stub* stub, const WatchRequest& request, const std::string& tenant = "") {
-    if (!tenant.empty()) context_.AddMetadata("tenant", tenant);
-    reader_ = stub->Watch(&context_, request);
-    thread_ = std::thread([this] {
-      WatchEvent event;
-      while (true) {
-        {
-          absl::MutexLock lock(&mu_);
-          auto go = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !paused_; };
-          mu_.Await(absl::Condition(&go));
-        }
-        if (!reader_->Read(&event)) break;
-        absl::MutexLock lock(&mu_);
-        events_.push_back(event);
-      }
-      grpc::Status status = reader_->Finish();
-      absl::MutexLock lock(&mu_);
-      status_ = status;
-      done_ = true;
-    });
-  }
-  ~Stream() {
-    context_.TryCancel();
-    Resume();
-    thread_.join();
-  }
-  // Stops reading after the event being read now.
-  void Pause() {
-    absl::MutexLock lock(&mu_);
-    paused_ = true;
-  }
-  void Resume() {
-    absl::MutexLock lock(&mu_);
-    paused_ = false;
-  }
-  // The events once there are at least `n` (fewer after 20 s).
-  std::vector<WatchEvent> Await(size_t n) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return events_.size() >= n || done_;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(20));
-    return events_;
-  }
-  std::vector<WatchEvent> events() {
-    absl::MutexLock lock(&mu_);
-    return events_;
-  }
-  // The final status once the stream ended.
-  grpc::Status AwaitEnd() {
-    absl::MutexLock lock(&mu_);
-    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_; };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(20))) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "stream still open");
-    }
-    return status_;
-  }
-
- private:
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<WatchEvent>> reader_;
-  std::thread thread_;
-  absl::Mutex mu_;
-  bool paused_ ABSL_GUARDED_BY(mu_) = false;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<WatchEvent> events_ ABSL_GUARDED_BY(mu_);
-  grpc::Status status_ ABSL_GUARDED_BY(mu_);
-};
+using Stream = WatchTestReader;
 
 std::vector<std::string> Summary(const std::vector<WatchEvent>& events) {
   std::vector<std::string> out;
@@ -108,7 +38,7 @@ std::vector<std::string> Summary(const std::vector<WatchEvent>& events) {
   return out;
 }
 
-class WatchReactorTest : public ::testing::Test {
+class WatchStreamTest : public ::testing::Test {
  protected:
   void StartServer(size_t max_buffered, absl::Duration progress_interval) {
     WatchTestServer::Options options;
@@ -146,7 +76,7 @@ class WatchReactorTest : public ::testing::Test {
   Provisioning::Stub* stub_ = nullptr;
 };
 
-TEST_F(WatchReactorTest, ProgressOnlyAfterTheStreamWasIdleForTheInterval) {
+TEST_F(WatchStreamTest, ProgressOnlyAfterTheStreamWasIdleForTheInterval) {
   // Idleness is measured on the fake clock; ticks come every 50 ms.
   StartServer(/*max_buffered=*/64, absl::Milliseconds(200));
   Create("a");
@@ -170,7 +100,7 @@ TEST_F(WatchReactorTest, ProgressOnlyAfterTheStreamWasIdleForTheInterval) {
   EXPECT_EQ(stream.events()[2].orders_size(), 0);
 }
 
-TEST_F(WatchReactorTest, OneOrderProgressCoversOtherOrdersAndIsSafeToResumeFrom) {
+TEST_F(WatchStreamTest, OneOrderProgressCoversOtherOrdersAndIsSafeToResumeFrom) {
   StartServer(/*max_buffered=*/64, absl::Milliseconds(200));
   const std::string a = Create("a");
   WatchRequest request;
@@ -196,7 +126,7 @@ TEST_F(WatchReactorTest, OneOrderProgressCoversOtherOrdersAndIsSafeToResumeFrom)
   EXPECT_EQ(Summary(resumed.Await(1)), (std::vector<std::string>{"CHANGE 5"}));
 }
 
-TEST_F(WatchReactorTest, NoProgressWhenDisabled) {
+TEST_F(WatchStreamTest, NoProgressWhenDisabled) {
   StartServer(/*max_buffered=*/64, absl::ZeroDuration());
   Stream stream(stub_, WatchRequest());
   ASSERT_EQ(stream.Await(1).size(), 1u);
@@ -205,7 +135,7 @@ TEST_F(WatchReactorTest, NoProgressWhenDisabled) {
   EXPECT_EQ(stream.events().size(), 1u);
 }
 
-TEST_F(WatchReactorTest, ResumeReplaysExactlyTheMissedChangesThenGoesLive) {
+TEST_F(WatchStreamTest, ResumeReplaysExactlyTheMissedChangesThenGoesLive) {
   StartServer(/*max_buffered=*/64, absl::ZeroDuration());
   Create("a");
   Create("b");
@@ -219,7 +149,7 @@ TEST_F(WatchReactorTest, ResumeReplaysExactlyTheMissedChangesThenGoesLive) {
             (std::vector<std::string>{"CHANGE 2", "CHANGE 3", "CHANGE 4"}));
 }
 
-TEST_F(WatchReactorTest, ASlowClientIsCutOffWhileTheOthersGetEverything) {
+TEST_F(WatchStreamTest, ASlowClientIsCutOffWhileTheOthersGetEverything) {
   StartServer(/*max_buffered=*/8, absl::ZeroDuration());
   Stream fast(stub_, WatchRequest());
   Stream slow(stub_, WatchRequest());
@@ -274,7 +204,7 @@ TEST_F(WatchReactorTest, ASlowClientIsCutOffWhileTheOthersGetEverything) {
                                       "CHANGE " + std::to_string(kChanges + 1)}));
 }
 
-TEST_F(WatchReactorTest, ABatchingStreamGetsChangesQueuedBehindAWriteInOneMessage) {
+TEST_F(WatchStreamTest, ABatchingStreamGetsChangesQueuedBehindAWriteInOneMessage) {
   StartServer(/*max_buffered=*/64, absl::ZeroDuration());
   WatchRequest batching;
   batching.set_batch_changes(true);
@@ -314,7 +244,7 @@ TEST_F(WatchReactorTest, ABatchingStreamGetsChangesQueuedBehindAWriteInOneMessag
   size_t largest = 0;
   for (const WatchEvent& event : events) largest = std::max<size_t>(largest, event.orders_size());
   EXPECT_GT(largest, 1u);
-  EXPECT_LE(largest * kBytes, WatchReactor::kMaxCoalescedBytes + kBytes);
+  EXPECT_LE(largest * kBytes, WatchStream::kMaxCoalescedBytes + kBytes);
   // A stream that did not ask gets one order per CHANGE.
   const std::vector<WatchEvent> plain = single.Await(kChanges + 1);
   EXPECT_EQ(flatten(plain), expected);
@@ -324,7 +254,7 @@ TEST_F(WatchReactorTest, ABatchingStreamGetsChangesQueuedBehindAWriteInOneMessag
               events.size() - 1, largest);
 }
 
-TEST_F(WatchReactorTest, TheHandlerCountsTheWatchSeriesWithoutAnInterceptor) {
+TEST_F(WatchStreamTest, TheHandlerCountsTheWatchSeriesWithoutAnInterceptor) {
   StartServer(/*max_buffered=*/64, absl::ZeroDuration());
   const ServiceMetrics::PerMethod* watch = &server_->metrics();
   {
@@ -350,7 +280,7 @@ TEST_F(WatchReactorTest, TheHandlerCountsTheWatchSeriesWithoutAnInterceptor) {
   EXPECT_EQ(watch->seconds->Collect().histogram.sample_count, 2u);
 }
 
-TEST_F(WatchReactorTest, HubCloseEndsStreamsWithItsStatusAndRefusesNewOnes) {
+TEST_F(WatchStreamTest, HubCloseEndsStreamsWithItsStatusAndRefusesNewOnes) {
   StartServer(/*max_buffered=*/64, absl::ZeroDuration());
   Stream open(stub_, WatchRequest());
   ASSERT_EQ(open.Await(1).size(), 1u);
@@ -360,7 +290,7 @@ TEST_F(WatchReactorTest, HubCloseEndsStreamsWithItsStatusAndRefusesNewOnes) {
   EXPECT_EQ(late.AwaitEnd().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
-TEST_F(WatchReactorTest, AccountEventsReachOnlyAllOrdersStreamsOfTheirTenants) {
+TEST_F(WatchStreamTest, AccountEventsReachOnlyAllOrdersStreamsOfTheirTenants) {
   StartServer(/*max_buffered=*/64, absl::ZeroDuration());
   const std::string a = Create("a");  // revision 1, tenant ""
   WatchRequest one;
@@ -392,7 +322,7 @@ TEST_F(WatchReactorTest, AccountEventsReachOnlyAllOrdersStreamsOfTheirTenants) {
             (std::vector<std::string>{"SNAPSHOT 1", "CHANGE 2", "CHANGE 3"}));
 }
 
-TEST_F(WatchReactorTest, ANewAllOrdersStreamStartsWithTheWarningsStillStanding) {
+TEST_F(WatchStreamTest, ANewAllOrdersStreamStartsWithTheWarningsStillStanding) {
   StartServer(/*max_buffered=*/64, absl::ZeroDuration());
   const std::string a = Create("a");  // revision 1
   provisioning::v1::AccountForecast forecast;
@@ -424,7 +354,7 @@ TEST_F(WatchReactorTest, ANewAllOrdersStreamStartsWithTheWarningsStillStanding) 
   EXPECT_EQ(Summary(single.Await(2)), (std::vector<std::string>{"SNAPSHOT 2", "CHANGE 3"}));
 }
 
-TEST_F(WatchReactorTest, InvalidRequestsAreRejected) {
+TEST_F(WatchStreamTest, InvalidRequestsAreRejected) {
   StartServer(/*max_buffered=*/64, absl::ZeroDuration());
   WatchRequest negative;
   negative.set_start_revision(-1);
