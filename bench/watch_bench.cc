@@ -4,7 +4,9 @@
 // Two servers, each a child process started fresh every round:
 //   floor    bench/watch_floor_server: a bare callback-API gRPC server with
 //            the same Watch method and message type, one message per change
-//            per stream, nothing else;
+//            per stream, nothing else (bench/watch_floor.h); with
+//            --floor_api=async, bench/watch_floor_async, the same on the
+//            async API over 4 completion queues, as the service serves Watch;
 //   service  the real provisioner (fake backend, memory store), streams
 //            opened with batch_changes.
 // A round opens --streams Watch streams of all orders (100 per connection)
@@ -61,6 +63,9 @@ ABSL_FLAG(int, purchases, 12, "purchases per round and side (a burst of four cha
 ABSL_FLAG(int, client_threads, 4, "completion queues (one thread each) reading the streams");
 ABSL_FLAG(std::vector<std::string>, floor_args, {}, "extra flags for watch_floor_server");
 ABSL_FLAG(std::string, only, "", "floor or service: run one side (for profiling; no ratios)");
+ABSL_FLAG(std::string, floor_api, "callback",
+          "callback (the floor the targets are set against) or async (gRPC on the API the "
+          "service serves Watch with)");
 ABSL_FLAG(bool, calibrate, false,
           "run a second floor in the service's place: the ratios of the floor to itself are "
           "the benchmark's noise on this machine (the verdicts then mean nothing)");
@@ -119,8 +124,10 @@ absl::StatusOr<int64_t> LatestRevision(Provisioning::Stub* stub) {
 
 absl::StatusOr<std::unique_ptr<cvm::testing::ServerProcess>> StartServer(Side side) {
   if (side == kFloor || absl::GetFlag(FLAGS_calibrate)) {
-    std::vector<std::string> args = {cvm::testing::RunfilePath("bench/watch_floor_server"),
-                                     "--listen=127.0.0.1:0"};
+    const bool async = absl::GetFlag(FLAGS_floor_api) == "async";
+    std::vector<std::string> args = {
+        cvm::testing::RunfilePath(async ? "bench/watch_floor_async" : "bench/watch_floor_server"),
+        "--listen=127.0.0.1:0"};
     for (const std::string& arg : absl::GetFlag(FLAGS_floor_args)) args.push_back(arg);
     return cvm::testing::ServerProcess::StartCommand(args);
   }
@@ -279,15 +286,21 @@ int main(int argc, char** argv) {
                  cvm::bench::SideName(cvm::bench::kService));
     return 2;
   }
+  const std::string floor_api = absl::GetFlag(FLAGS_floor_api);
+  if (floor_api != "callback" && floor_api != "async") {
+    std::fprintf(stderr, "watch_bench: --floor_api=%s: must be callback or async\n",
+                 floor_api.c_str());
+    return 2;
+  }
   if (!one_side && absl::GetFlag(FLAGS_rounds) % 2 != 0) {
     std::fprintf(stderr, "watch_bench: --rounds=%d: must be even, so that each side opens and "
                  "starts first in half of the rounds\n", absl::GetFlag(FLAGS_rounds));
     return 2;
   }
   std::printf("watch_bench: %ld cores, load average %.2f at start; %d streams, %d purchases "
-              "(%d changes) per round, %d rounds per side\n",
+              "(%d changes) per round, %d rounds per side; the floor on the %s API\n",
               sysconf(_SC_NPROCESSORS_ONLN), load, streams, absl::GetFlag(FLAGS_purchases),
-              5 * absl::GetFlag(FLAGS_purchases), absl::GetFlag(FLAGS_rounds));
+              5 * absl::GetFlag(FLAGS_purchases), absl::GetFlag(FLAGS_rounds), floor_api.c_str());
   std::printf("%-8s %5s %7s %9s %8s %7s %11s %9s %9s %9s %9s %9s %9s %7s\n", "side", "round",
               "streams", "KB/stream", "changes", "B/order", "deliveries", "messages", "single50",
               "single99", "burst50", "burst99", "cpu_us/ev", "valid");
@@ -359,6 +372,10 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_calibrate)) {
     std::printf("calibration: floor2 is the floor again, so these ratios are noise, and the "
                 "verdicts below do not measure the service\n");
+  }
+  if (floor_api == "async") {
+    std::printf("the floor is on the async API, as the service's Watch: the targets were set "
+                "against the callback floor\n");
   }
   std::printf("ratios service / floor: single p99 %.2fx, burst p99 %.2fx, CPU per event %.2fx, "
               "KB per stream %.2fx\n",
