@@ -38,8 +38,7 @@ class CallbackStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public
     in_flight_.reset();
     if (!ok || done_) {
       done_ = true;
-      lock.unlock();
-      Finish(grpc::Status::CANCELLED);
+      FinishOnce(lock);
       return;
     }
     if (queue_.empty()) return;
@@ -51,17 +50,23 @@ class CallbackStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public
   void OnCancel() override {
     std::unique_lock<std::mutex> lock(mu_);
     done_ = true;
-    if (in_flight_ == nullptr) {
-      lock.unlock();
-      Finish(grpc::Status::CANCELLED);
-    }  // else OnWriteDone(false) finishes
+    if (in_flight_ == nullptr) FinishOnce(lock);  // else OnWriteDone(false) finishes
   }
   void OnDone() override { fan_out_->Remove(floor_id); }  // may delete this
 
  private:
+  // OnWriteDone(false) and OnCancel() may both see the stream over.
+  void FinishOnce(std::unique_lock<std::mutex>& lock) {
+    if (finished_) return;
+    finished_ = true;
+    lock.unlock();
+    Finish(grpc::Status::CANCELLED);
+  }
+
   FloorFanOut* const fan_out_;
   std::mutex mu_;
   bool done_ = false;
+  bool finished_ = false;
   FloorMessage in_flight_;
   std::deque<FloorMessage> queue_;
 };
@@ -84,6 +89,6 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   cvm::bench::FloorFanOut fan_out(cvm::bench::SingleAfter());
   cvm::bench::CallbackFloor floor(&fan_out);
-  return cvm::bench::ServeFloor("watch_floor_server", &floor, [](grpc::ServerBuilder&) {},
-                                [] {});
+  return cvm::bench::ServeFloor(
+      "watch_floor_server", &floor, [](grpc::ServerBuilder&) {}, [] {});
 }

@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <utility>
 
-
 namespace cvm {
 namespace {
 
@@ -17,11 +16,12 @@ constexpr int kRequestsPerQueue = 4;
 // are its address with the operation in the low two bits.
 class WatchEndpoint::WatchCall final : public WatchStream::Call {
  public:
-  // Posts a request for the next call on `queue`.
-  WatchCall(WatchEndpoint* endpoint, grpc::ServerCompletionQueue* queue)
-      : endpoint_(endpoint), queue_(queue), writer_(&context_) {
+  // Posts a request for the next call on queue `index`.
+  WatchCall(WatchEndpoint* endpoint, size_t index)
+      : endpoint_(endpoint), index_(index), writer_(&context_) {
     context_.AsyncNotifyWhenDone(Tag(kDone));
-    endpoint_->options_.request(&context_, &request_, &writer_, queue_, Tag(kArrived));
+    grpc::ServerCompletionQueue* queue = endpoint_->queues_[index].get();
+    endpoint_->options_.request(&context_, &request_, &writer_, queue, Tag(kArrived));
   }
 
   // Handles the completion that `tag` names.
@@ -32,9 +32,7 @@ class WatchEndpoint::WatchCall final : public WatchStream::Call {
   }
 
   void StartWrite(const grpc::ByteBuffer* bytes) override { writer_.Write(*bytes, Tag(kWritten)); }
-  void StartFinish(const grpc::Status& status) override {
-    writer_.Finish(status, Tag(kFinished));
-  }
+  void StartFinish(const grpc::Status& status) override { writer_.Finish(status, Tag(kFinished)); }
 
  private:
   enum Op : uintptr_t { kArrived = 0, kWritten = 1, kFinished = 2, kDone = 3 };
@@ -47,10 +45,10 @@ class WatchEndpoint::WatchCall final : public WatchStream::Call {
         // Not ok: the server shut down before a call matched; gRPC sends
         // no done notification for a request never matched.
         if (!ok) {
-          delete this;
+          Free();
           return;
         }
-        endpoint_->PostRequest(queue_);
+        endpoint_->PostRequest(index_, /*arrived=*/true);
         stream_ = WatchStream::Start(request_, endpoint_->options_.tenant_of(context_),
                                      endpoint_->options_.streams, this);
         return;
@@ -65,11 +63,17 @@ class WatchEndpoint::WatchCall final : public WatchStream::Call {
         if (context_.IsCancelled()) stream_->Cancelled();
         break;
     }
-    if (finished_ && done_) delete this;  // the stream unsubscribes first
+    if (finished_ && done_) Free();
+  }
+
+  void Free() {
+    WatchEndpoint* const endpoint = endpoint_;
+    delete this;  // the stream unsubscribes first
+    endpoint->Freed();
   }
 
   WatchEndpoint* const endpoint_;
-  grpc::ServerCompletionQueue* const queue_;
+  const size_t index_;
   grpc::ServerContext context_;
   grpc::ByteBuffer request_;
   grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_;
@@ -86,18 +90,33 @@ void WatchEndpoint::AddTo(grpc::ServerBuilder& builder) {
   for (int i = 0; i < options_.completion_queues; ++i) {
     queues_.push_back(builder.AddCompletionQueue());
   }
+  absl::MutexLock lock(&mu_);
+  arrivals_.assign(queues_.size(), 0);
 }
 
 void WatchEndpoint::Start() {
-  for (auto& queue : queues_) {
-    for (int i = 0; i < kRequestsPerQueue; ++i) PostRequest(queue.get());
-    threads_.emplace_back([queue = queue.get()] { Drain(queue); });
+  for (size_t i = 0; i < queues_.size(); ++i) {
+    for (int k = 0; k < kRequestsPerQueue; ++k) PostRequest(i, /*arrived=*/false);
+    threads_.emplace_back([queue = queues_[i].get()] { Drain(queue); });
   }
 }
 
-void WatchEndpoint::PostRequest(grpc::ServerCompletionQueue* queue) {
-  absl::MutexLock lock(&post_mu_);
-  if (!stopping_) new WatchCall(this, queue);  // owns itself
+void WatchEndpoint::PostRequest(size_t index, bool arrived) {
+  absl::MutexLock lock(&mu_);
+  if (arrived) ++arrivals_[index];
+  if (stopping_) return;
+  ++live_calls_;
+  new WatchCall(this, index);  // owns itself
+}
+
+void WatchEndpoint::Freed() {
+  absl::MutexLock lock(&mu_);
+  --live_calls_;
+}
+
+std::vector<int64_t> WatchEndpoint::CallsPerQueue() const {
+  absl::MutexLock lock(&mu_);
+  return arrivals_;
 }
 
 void WatchEndpoint::Drain(grpc::ServerCompletionQueue* queue) {
@@ -108,9 +127,13 @@ void WatchEndpoint::Drain(grpc::ServerCompletionQueue* queue) {
 
 void WatchEndpoint::Stop() {
   {
-    absl::MutexLock lock(&post_mu_);
+    absl::MutexLock lock(&mu_);
     if (stopping_) return;
-    stopping_ = true;  // a queue takes no request after its Shutdown()
+    stopping_ = true;
+    // After the server's Shutdown() every request still posted fails and
+    // every call is cancelled: each call's last events free it.
+    auto all_freed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return live_calls_ == 0; };
+    mu_.Await(absl::Condition(&all_freed));
     for (auto& queue : queues_) queue->Shutdown();
   }
   for (std::thread& thread : threads_) thread.join();

@@ -13,11 +13,17 @@
 // and a fresh request is posted on the same queue. A call is freed once both
 // its finish and gRPC's done notification have completed; all of a call's
 // events arrive on its queue's one thread, so they never run concurrently.
+// The stream's first events (the snapshot or the replay, read from the store)
+// are built on that thread too, as the callback API built them on its own:
+// a slow store read delays the other calls of that queue meanwhile.
 //
 // Lifecycle (not thread-safe): construct, AddTo(builder) before
 // BuildAndStart(), Start() after it, and Stop() after the grpc::Server's
-// Shutdown() returned (it ends the calls still open): Stop() shuts the queues
-// down, drains them and joins their threads. The destructor calls Stop().
+// Shutdown() returned (which cancels the calls still open). Stop() waits
+// until every call is freed (their last events may still be queued when
+// Shutdown() returns, and handling them starts operations, which a queue
+// refuses once shut down), then shuts the queues down, drains them and
+// joins their threads. The destructor calls Stop().
 #ifndef CVM_PROVISIONER_SERVICE_WATCH_ENDPOINT_H_
 #define CVM_PROVISIONER_SERVICE_WATCH_ENDPOINT_H_
 
@@ -61,17 +67,24 @@ class WatchEndpoint {
   void Start();
   void Stop();
 
+  // How many calls arrived on each queue, in AddTo() order.
+  std::vector<int64_t> CallsPerQueue() const ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   class WatchCall;
-  // A new WatchCall waiting on `queue`, unless the endpoint is stopping.
-  void PostRequest(grpc::ServerCompletionQueue* queue) ABSL_LOCKS_EXCLUDED(post_mu_);
+  // A new WatchCall waiting on queue `index`, unless the endpoint is
+  // stopping; `arrived` counts the call that just arrived there.
+  void PostRequest(size_t index, bool arrived) ABSL_LOCKS_EXCLUDED(mu_);
+  void Freed() ABSL_LOCKS_EXCLUDED(mu_);  // a WatchCall was deleted
   static void Drain(grpc::ServerCompletionQueue* queue);
 
   const Options options_;
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::thread> threads_;
-  absl::Mutex post_mu_;
-  bool stopping_ ABSL_GUARDED_BY(post_mu_) = false;
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t live_calls_ ABSL_GUARDED_BY(mu_) = 0;         // posted and not yet freed
+  std::vector<int64_t> arrivals_ ABSL_GUARDED_BY(mu_);  // per queue
 };
 
 }  // namespace cvm

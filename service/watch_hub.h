@@ -17,7 +17,7 @@
 //
 // The fan-out walks a listing of the subscribers taken under the hub's lock
 // and calls each without it: opening and ending streams (Subscribe,
-// Unsubscribe from a stream's OnDone) never wait for a fan-out to thousands
+// Unsubscribe when a stream is destroyed) never wait for a fan-out to thousands
 // of streams, only, at most, for a callback of that one subscriber.
 //
 // Contract: thread-safe. Subscriber callbacks run on the fan-out thread (or,

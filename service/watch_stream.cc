@@ -61,8 +61,8 @@ std::unique_ptr<WatchStream> WatchStream::Start(const grpc::ByteBuffer& request,
   return stream;
 }
 
-WatchStream::WatchStream(const WatchRequest& request, const std::string& tenant,
-                         const Deps& deps, Call* call)
+WatchStream::WatchStream(const WatchRequest& request, const std::string& tenant, const Deps& deps,
+                         Call* call)
     : order_id_(request.order_id()),
       tenant_(tenant),
       start_revision_(request.start_revision()),
@@ -81,7 +81,7 @@ WatchStream::~WatchStream() {
 }
 
 absl::StatusOr<int64_t> WatchStream::InitialEvents(OrderStore* store,
-                                                    std::vector<WatchMessagePtr>& out) {
+                                                   std::vector<WatchMessagePtr>& out) {
   // Another tenant's order is NOT_FOUND, exactly as a missing one.
   const absl::Status not_found =
       absl::NotFoundError(absl::StrCat("order ", order_id_, " not found"));
@@ -95,9 +95,8 @@ absl::StatusOr<int64_t> WatchStream::InitialEvents(OrderStore* store,
   // A resume far behind (a client cut off for falling behind, back after a
   // long pause) would queue more than the stream may hold: the current state
   // serves it better than a replay it could not keep up with.
-  const bool too_far_behind =
-      start_revision_ > 0 &&
-      hub_->revision() - start_revision_ > static_cast<int64_t>(max_buffered_ / 2);
+  const bool too_far_behind = start_revision_ > 0 && hub_->revision() - start_revision_ >
+                                                         static_cast<int64_t>(max_buffered_ / 2);
   if (start_revision_ == 0 || too_far_behind) {
     // Only this tenant's rows are read (a one-order stream's was checked above).
     absl::StatusOr<OrderSnapshot> snapshot =
@@ -235,10 +234,9 @@ void WatchStream::OnClose(const absl::Status& status) {
 void WatchStream::EnqueueLocked(WatchMessagePtr message) {
   if (finishing_) return;
   if (queue_.size() >= max_buffered_) {
-    FinishLocked(absl::ResourceExhaustedError(
-        absl::StrCat("the client fell more than ", max_buffered_,
-                     " events behind; resume from revision ", sent_revision_,
-                     " (start_revision), the last one sent")));
+    FinishLocked(absl::ResourceExhaustedError(absl::StrCat(
+        "the client fell more than ", max_buffered_, " events behind; resume from revision ",
+        sent_revision_, " (start_revision), the last one sent")));
     return;
   }
   floor_revision_ = std::max(floor_revision_, message->revision);

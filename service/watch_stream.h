@@ -139,7 +139,7 @@ class WatchStream : public WatchSubscriber {
   const ServiceMetrics::PerMethod* const metrics_;
   Call* const call_;
   const absl::Time started_at_;  // real time, for the handling-time histogram
-  uint64_t subscription_ = 0;  // 0: not subscribed
+  uint64_t subscription_ = 0;    // 0: not subscribed
 
   absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
@@ -150,7 +150,7 @@ class WatchStream : public WatchSubscriber {
   // The revision of the last message handed to gRPC: the resume point named
   // to a client ended for falling behind.
   int64_t sent_revision_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time last_write_ ABSL_GUARDED_BY(mu_);  // hub clock
+  absl::Time last_write_ ABSL_GUARDED_BY(mu_);               // hub clock
   std::vector<WatchMessagePtr> early_ ABSL_GUARDED_BY(mu_);  // before started_
   std::deque<WatchMessagePtr> queue_ ABSL_GUARDED_BY(mu_);
   WatchMessagePtr in_flight_ ABSL_GUARDED_BY(mu_);

@@ -57,8 +57,17 @@ WatchTestServer::WatchTestServer(const Options& options, Clock* clock) {
   watch_->Start();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(-1);  // snapshots of many large orders
-  stub_ = Provisioning::NewStub(grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), args));
+  target_ = absl::StrCat("127.0.0.1:", port);
+  stub_ = Provisioning::NewStub(
+      grpc::CreateCustomChannel(target_, grpc::InsecureChannelCredentials(), args));
+}
+
+std::unique_ptr<Provisioning::Stub> WatchTestServer::NewConnection(int index) const {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt("cvm.test.connection", index);  // distinct args: a connection of its own
+  return Provisioning::NewStub(
+      grpc::CreateCustomChannel(target_, grpc::InsecureChannelCredentials(), args));
 }
 
 void WatchTestServer::StopServing(absl::Duration grace) {

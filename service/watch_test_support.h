@@ -48,6 +48,9 @@ class WatchTestServer {
   MemoryOrderStore& store() { return *store_; }
   WatchHub& hub() { return *hub_; }
   provisioning::v1::Provisioning::Stub& stub() { return *stub_; }
+  // A stub on a connection of its own (`index` tells connections apart).
+  std::unique_ptr<provisioning::v1::Provisioning::Stub> NewConnection(int index) const;
+  WatchEndpoint& endpoint() { return *watch_; }
   // The Watch method's series, counted by the streams.
   const ServiceMetrics::PerMethod& metrics() const;
 
@@ -63,6 +66,7 @@ class WatchTestServer {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<provisioning::v1::Provisioning::Stub> stub_;
   bool serving_ = true;
+  std::string target_;
 };
 
 // Reads one Watch stream on its own thread; tests wait with timeouts (20 s).

@@ -97,6 +97,10 @@ SHRUNK = [
            "bash bench/run_watch_bench.sh 200 2 --purchases=2 --calibrate",
            "200 streams, 2 rounds of 2 purchases instead of 10,000 streams, 2 rounds of 12",
            r"calibration: floor2 is the floor again"),
+    Shrunk(r"^bash bench/run_watch_bench\.sh 10000 4 --floor_api=async$",
+           "bash bench/run_watch_bench.sh 200 2 --purchases=2 --floor_api=async",
+           "200 streams, 2 rounds of 2 purchases instead of 10,000 streams, 4 rounds of 12",
+           r"the floor is on the async API"),
     Shrunk(r"^bash bench/run_replicas_bench\.sh$", "bash bench/run_replicas_bench.sh 60",
            "60 purchases per configuration instead of 3,000", r"3 replicas, PostgreSQL"),
 ]
