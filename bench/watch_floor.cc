@@ -39,6 +39,28 @@ FloorMessage Serialize(const WatchEvent& event) {
 
 absl::Duration SingleAfter() { return absl::GetFlag(FLAGS_single_after); }
 
+void FloorSink::Send(FloorMessage message) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (over_) return;
+  if (in_flight_ != nullptr) {
+    queue_.push_back(std::move(message));
+    return;
+  }
+  in_flight_ = std::move(message);
+  lock.unlock();
+  StartWriteOf(*in_flight_);
+}
+
+bool FloorSink::WriteNext(std::unique_lock<std::mutex>& lock) {
+  in_flight_.reset();
+  if (over_ || queue_.empty()) return false;
+  in_flight_ = std::move(queue_.front());
+  queue_.pop_front();
+  lock.unlock();
+  StartWriteOf(*in_flight_);
+  return true;
+}
+
 FloorFanOut::FloorFanOut(absl::Duration single_after)
     : single_after_(single_after), fan_out_([this] { Run(); }) {
   fan_out_.detach();

@@ -38,13 +38,28 @@ namespace cvm::bench {
 
 using FloorMessage = std::shared_ptr<const grpc::ByteBuffer>;
 
-// One stream of a binding.
+// One stream of a binding: writes its messages one at a time, in order.
 class FloorSink {
  public:
   virtual ~FloorSink() = default;
-  // Writes `message` after the ones sent before (a no-op once the stream is over).
-  virtual void Send(FloorMessage message) = 0;
+  // Writes `message` after the ones sent before (a no-op once over_).
+  void Send(FloorMessage message);
   uint64_t floor_id = 0;  // set by FloorFanOut::Add
+
+ protected:
+  // Starts writing `bytes`, which stay valid until the write completes.
+  virtual void StartWriteOf(const grpc::ByteBuffer& bytes) = 0;
+  // On a write's completion, with mu_ held by `lock`: starts the next queued
+  // message unless over_, and then returns true with the lock released;
+  // else false with it held.
+  bool WriteNext(std::unique_lock<std::mutex>& lock);
+
+  std::mutex mu_;
+  bool over_ = false;       // no more writes
+  FloorMessage in_flight_;  // nullptr: no write in flight
+
+ private:
+  std::deque<FloorMessage> queue_;
 };
 
 class FloorFanOut {

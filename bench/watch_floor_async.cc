@@ -5,7 +5,6 @@
 // with --floor_api=async, to show how the service compares with gRPC on the
 // same API.
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -51,22 +50,11 @@ class AsyncStream : public FloorSink {
     reinterpret_cast<AsyncStream*>(bits & ~uintptr_t{3})->Proceed(static_cast<Op>(bits & 3), ok);
   }
 
-  void Send(FloorMessage message) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (done_) return;
-    if (in_flight_ != nullptr) {
-      queue_.push_back(std::move(message));
-      return;
-    }
-    in_flight_ = std::move(message);
-    lock.unlock();
-    writer_.Write(*in_flight_, Tag(kWritten));
-  }
-
  private:
   AsyncStream(AsyncFloor* floor, grpc::ServerCompletionQueue* queue)
       : floor_(floor), queue_cq_(queue), writer_(&context_) {}
   void* Tag(Op op) { return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(this) | op); }
+  void StartWriteOf(const grpc::ByteBuffer& bytes) override { writer_.Write(bytes, Tag(kWritten)); }
 
   void Proceed(Op op, bool ok) {
     if (op == kArrived) {
@@ -78,17 +66,10 @@ class AsyncStream : public FloorSink {
     }
     std::unique_lock<std::mutex> lock(mu_);
     if (op == kWritten) {
-      in_flight_.reset();
-      if (!ok) done_ = true;  // no more writes; the done notification follows
-      if (!done_ && !queue_.empty()) {
-        in_flight_ = std::move(queue_.front());
-        queue_.pop_front();
-        lock.unlock();
-        writer_.Write(*in_flight_, Tag(kWritten));
-        return;
-      }
+      if (!ok) over_ = true;  // the done notification follows
+      if (WriteNext(lock)) return;
     } else {  // kDone: the call is over (the client went away)
-      done_ = true;
+      over_ = true;
       call_over_ = true;
     }
     // Over with no write in flight: no tag of it is pending any more.
@@ -105,12 +86,8 @@ class AsyncStream : public FloorSink {
   grpc::ServerContext context_;
   grpc::ByteBuffer request_;
   grpc::ServerAsyncWriter<grpc::ByteBuffer> writer_;
-  std::mutex mu_;
-  bool done_ = false;       // no more writes
-  bool call_over_ = false;  // the done notification came
-  bool removed_ = false;
-  FloorMessage in_flight_;
-  std::deque<FloorMessage> queue_;
+  bool call_over_ = false;  // the done notification came; guarded by mu_
+  bool removed_ = false;    // guarded by mu_
 };
 
 }  // namespace

@@ -2,7 +2,6 @@
 // the floor the Watch benchmark measures the service against. Watch is
 // registered raw on the CallbackService, as the provisioner registered it
 // before Watch moved to the async API.
-#include <deque>
 #include <memory>
 #include <mutex>
 
@@ -22,39 +21,21 @@ class CallbackStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public
     fan_out->Add(stream);
     return stream.get();
   }
-  void Send(FloorMessage message) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (done_) return;
-    if (in_flight_ != nullptr) {
-      queue_.push_back(std::move(message));
-      return;
-    }
-    in_flight_ = std::move(message);
-    lock.unlock();
-    StartWrite(in_flight_.get());
-  }
   void OnWriteDone(bool ok) override {
     std::unique_lock<std::mutex> lock(mu_);
-    in_flight_.reset();
-    if (!ok || done_) {
-      done_ = true;
-      FinishOnce(lock);
-      return;
-    }
-    if (queue_.empty()) return;
-    in_flight_ = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    StartWrite(in_flight_.get());
+    if (!ok) over_ = true;
+    if (WriteNext(lock)) return;
+    if (over_) FinishOnce(lock);
   }
   void OnCancel() override {
     std::unique_lock<std::mutex> lock(mu_);
-    done_ = true;
-    if (in_flight_ == nullptr) FinishOnce(lock);  // else OnWriteDone(false) finishes
+    over_ = true;
+    if (in_flight_ == nullptr) FinishOnce(lock);  // else OnWriteDone finishes
   }
   void OnDone() override { fan_out_->Remove(floor_id); }  // may delete this
 
  private:
+  void StartWriteOf(const grpc::ByteBuffer& bytes) override { StartWrite(&bytes); }
   // OnWriteDone(false) and OnCancel() may both see the stream over.
   void FinishOnce(std::unique_lock<std::mutex>& lock) {
     if (finished_) return;
@@ -64,11 +45,7 @@ class CallbackStream : public grpc::ServerWriteReactor<grpc::ByteBuffer>, public
   }
 
   FloorFanOut* const fan_out_;
-  std::mutex mu_;
-  bool done_ = false;
-  bool finished_ = false;
-  FloorMessage in_flight_;
-  std::deque<FloorMessage> queue_;
+  bool finished_ = false;  // guarded by mu_
 };
 
 class CallbackFloor final

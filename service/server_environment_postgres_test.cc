@@ -6,14 +6,14 @@
 // rounds, each ending in the middle of the storm. A call into the destroyed
 // poller is a use after free (AddressSanitizer reports it: run with
 // --copt=-fsanitize=address --linkopt=-fsanitize=address).
-#include <atomic>
 #include <cstdio>
-#include <thread>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "service/server_environment.h"
+#include "store/commit_storm.h"
 #include "store/postgres_order_store.h"
 #include "store/postgres_test_server.h"
 
@@ -42,24 +42,18 @@ void StopRunningParts(ServerEnvironment& env) {
   env.pool->Stop();
 }
 
-// Another replica's orders, each one a commit and a NOTIFY, until `stop`;
-// PROVISIONING without instances, so the listener hands each to the poller.
-void Storm(PostgresOrderStore& other, int round, const std::atomic<bool>& stop,
-           std::atomic<int>& committed) {
-  for (int i = 0; !stop.load(); ++i) {
+// Another replica's `round`-th storm: PROVISIONING orders without
+// instances, so the listener hands each to the poller.
+std::function<Order(int)> StormOrders(int round) {
+  return [round](int i) {
     Order order;
     order.set_request_id(absl::StrCat("storm-", round, "-", i));
     order.set_state(Order::PROVISIONING);
     order.set_backend("fake");
     order.mutable_spec()->set_region("ap-guangzhou");
     order.set_instance_count(1);
-    absl::StatusOr<CreateOrderResult> created = other.CreateOrder(order);
-    if (!created.ok()) {
-      ADD_FAILURE() << created.status();
-      return;
-    }
-    committed.fetch_add(1);
-  }
+    return order;
+  };
 }
 
 TEST(ServerEnvironmentPostgresTest, TearsDownCleanlyWhileAnotherReplicaCommits) {
@@ -76,9 +70,7 @@ TEST(ServerEnvironmentPostgresTest, TearsDownCleanlyWhileAnotherReplicaCommits) 
     (*env)->StartBackgroundWork();
     auto other = PostgresOrderStore::Open(*db, RealClock::Get());
     ASSERT_TRUE(other.ok()) << other.status();
-    std::atomic<bool> stop{false};
-    std::atomic<int> committed{0};
-    std::thread writer([&] { Storm(**other, round, stop, committed); });
+    CommitStorm storm(other->get(), StormOrders(round));
     // The feed is delivering the storm to the listener (the hub hears it).
     const absl::Time deadline = absl::Now() + absl::Seconds(30);
     while ((*env)->hub->revision() < kHeardBeforeShutdown && absl::Now() < deadline) {
@@ -90,13 +82,12 @@ TEST(ServerEnvironmentPostgresTest, TearsDownCleanlyWhileAnotherReplicaCommits) 
     StopRunningParts(**env);
     env->reset();  // the storm goes on
     slowest = std::max(slowest, absl::Now() - start);
-    const int before_stop = committed.load();
+    const int before_stop = storm.committed();
     absl::SleepFor(absl::Milliseconds(50));
-    stop = true;
-    writer.join();
-    EXPECT_GT(committed.load(), before_stop) << "the storm ended before the teardown did";
+    storm.Stop();
+    EXPECT_GT(storm.committed(), before_stop) << "the storm ended before the teardown did";
     heard_total += heard;
-    committed_total += committed.load();
+    committed_total += storm.committed();
   }
   std::printf(
       "teardown during a NOTIFY storm: %d rounds, %d commits by the other replica, "

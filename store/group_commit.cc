@@ -98,6 +98,7 @@ std::function<absl::Status(PendingWrite&)> UpdateOrderStep(const std::string& or
     }
     self.order = *current;
     self.status = mutate(self.order);
+    if (self.status.ok()) self.status = CheckMutation(*current, self.order);
     if (!self.status.ok() || MessageDifferencer::Equals(self.order, *current)) {
       return absl::OkStatus();  // the mutation's own error, or no change
     }

@@ -80,6 +80,7 @@ absl::StatusOr<Order> MemoryOrderStore::UpdateOrder(const std::string& order_id,
   }
   Order updated = it->second;
   absl::Status status = mutate(updated);
+  if (status.ok()) status = CheckMutation(it->second, updated);
   if (!status.ok()) return status;
   if (MessageDifferencer::Equals(updated, it->second)) return updated;
   const Order::State previous = it->second.state();

@@ -25,7 +25,9 @@
 //     never called again, nor kept. So an owner whose listener calls into
 //     other objects detaches it before destroying them, even when the store
 //     outlives them. Not from inside a callback (it would wait for itself).
-//  6. A mutation never changes an order's tenant. The tenant-scoped reads
+//  6. A mutation never changes an order's tenant (or its id): UpdateOrder
+//     refuses one that does with INTERNAL naming the field, and commits
+//     nothing (CheckMutation below). The tenant-scoped reads
 //     (SnapshotOfTenant, EventsOfTenantAfter) select by the tenant an order
 //     was created with and read only that tenant's rows (an index on it).
 #ifndef CVM_PROVISIONER_STORE_ORDER_STORE_H_
@@ -136,6 +138,18 @@ class OrderStore {
   // or files are always reachable.
   virtual absl::Status CheckHealth() { return absl::OkStatus(); }
 };
+
+// Rule 6, for UpdateOrder implementations: INTERNAL naming the field when
+// `mutated` has another tenant or order id than `current`, else OK.
+inline absl::Status CheckMutation(const Order& current, const Order& mutated) {
+  const char* field = current.tenant() != mutated.tenant()         ? "tenant"
+                      : current.order_id() != mutated.order_id() ? "order_id"
+                                                                   : nullptr;
+  if (field == nullptr) return absl::OkStatus();
+  return absl::InternalError(std::string("a mutation of order ") + current.order_id() +
+                             " changed its " + field + "; an order's " + field +
+                             " never changes (order_store.h rule 6)");
+}
 
 }  // namespace cvm
 

@@ -1,7 +1,8 @@
 // Conformance cases (order_store_conformance.h) for the tenant-scoped reads
-// (order_store.h rule 6): a tenant's snapshot and replay hold only that
-// tenant's orders, in order id and revision order, and a replay from a
-// revision the log no longer holds is OUT_OF_RANGE as EventsAfter() is.
+// (order_store.h rule 6): a mutation may not move an order to another
+// tenant; a tenant's snapshot and replay hold only that tenant's orders, in
+// order id and revision order, and a replay from a revision the log no longer
+// holds is OUT_OF_RANGE as EventsAfter() is.
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "store/order_store_conformance.h"
@@ -47,6 +48,35 @@ std::vector<int64_t> RevisionsOf(const std::vector<OrderEvent>& events, const st
     revisions.push_back(event.revision);
   }
   return revisions;
+}
+
+TEST_P(OrderStoreConformanceTest, AMutationThatChangesTheTenantOrIdIsRefusedAndWritesNothing) {
+  const Order a1 = Create("a1", "ap-guangzhou", "team-a");  // revision 1
+  int events = 0;
+  store_->SetListener([&](const OrderEvent&) { ++events; });
+  auto moved = store_->UpdateOrder(a1.order_id(), [](Order& o) {
+    o.set_state(Order::CHECKING);
+    o.set_tenant("team-b");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(moved.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(moved.status().message()), ::testing::HasSubstr("tenant"));
+  auto renamed = store_->UpdateOrder(a1.order_id(), [](Order& o) {
+    o.set_order_id("ord-other");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(renamed.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(renamed.status().message()), ::testing::HasSubstr("order_id"));
+  store_->SetListener(nullptr);
+  EXPECT_EQ(events, 0);
+  auto stored = store_->GetOrder(a1.order_id());
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->tenant(), "team-a");
+  EXPECT_EQ(stored->state(), Order::ACCEPTED);
+  EXPECT_EQ(stored->revision(), 1);
+  auto b = store_->SnapshotOfTenant("team-b");
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_THAT(b->orders, IsEmpty());
 }
 
 TEST_P(OrderStoreConformanceTest, TenantReadsHoldOnlyThatTenantsOrdersInOrder) {

@@ -8,7 +8,6 @@
 // server is gone, recovering when it returns.
 #include "store/postgres_order_store.h"
 
-#include <atomic>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "store/commit_storm.h"
 #include "store/order_store_conformance.h"
 #include "store/pg_connection.h"
 #include "store/postgres_test_server.h"
@@ -128,39 +128,25 @@ TEST(PostgresOrderStoreTest, DetachingWaitsForTheFeedsCallAndEndsItsCalls) {
   ASSERT_TRUE(listening.ok() && writing.ok()) << listening.status() << writing.status();
   HeldListener held;
   (*listening)->SetListener(held.listener());
-  std::atomic<bool> stop{false};
-  std::atomic<int> written{0};
-  std::thread writer([&] {  // the other process: a commit (and NOTIFY) after another
-    for (int i = 0; !stop.load(); ++i) {
-      auto created = (*writing)->CreateOrder(Draft(absl::StrCat("storm-", i)));
-      if (!created.ok()) {
-        ADD_FAILURE() << created.status();
-        return;
-      }
-      written.fetch_add(1);
-    }
-  });
-  if (!held.AwaitHeldCall()) {  // in the feed thread: only `writing` writes
-    stop.store(true);
-    writer.join();
-    FAIL() << "the feed never called the listener";
-  }
+  // The other process: a commit (and NOTIFY) after another.
+  CommitStorm storm(writing->get(), [](int i) { return Draft(absl::StrCat("storm-", i)); });
+  // In the feed thread: only `writing` writes.
+  ASSERT_TRUE(held.AwaitHeldCall()) << "the feed never called the listener";
   held.ExpectDetachWaits(**listening);
   const int heard = held.calls();
-  const int written_at_detach = written.load();
+  const int written_at_detach = storm.committed();
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (written.load() < written_at_detach + 200 && absl::Now() < deadline) {
+  while (storm.committed() < written_at_detach + 200 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));
   }
   absl::SleepFor(options.feed_interval * 3);  // the feed has read them all
-  stop = true;
-  writer.join();
-  EXPECT_GE(written.load(), written_at_detach + 200);
+  storm.Stop();
+  EXPECT_GE(storm.committed(), written_at_detach + 200);
   EXPECT_EQ(held.calls(), heard) << "the feed called a detached listener";
   std::printf(
       "feed detach: %d commits by the other store, %d feed calls before the detach, "
       "%d after\n",
-      written.load(), heard, held.calls() - heard);
+      storm.committed(), heard, held.calls() - heard);
 }
 
 TEST(PostgresOrderStoreTest, TwoConnectionsWritingAtOnceLeaveNoRevisionGap) {

@@ -133,34 +133,47 @@ std::vector<std::string> CreateOrders(MemoryOrderStore& store) {
   return ids;
 }
 
+// A server holding kOrders orders (its stream buffers bounded at
+// `max_buffered`) and a client stuck after reading its SNAPSHOT (`first`).
+struct StuckClient {
+  explicit StuckClient(size_t max_buffered)
+      : server(Options(max_buffered), RealClock::Get()), ids(CreateOrders(server.store())) {
+    stream = server.stub().Watch(&context, WatchRequest());
+    read_snapshot = stream->Read(&first) && first.type() == WatchEvent::SNAPSHOT;
+  }
+  static WatchTestServer::Options Options(size_t max_buffered) {
+    WatchTestServer::Options options;
+    options.max_buffered = max_buffered;
+    options.max_events = 2048;
+    return options;
+  }
+
+  WatchTestServer server;
+  const std::vector<std::string> ids;
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<WatchEvent>> stream;
+  WatchEvent first;
+  bool read_snapshot = false;
+};
+
 TEST(WatchBackpressureTest, AStuckClientKeepsMemoryBoundedAndComesBackWithASnapshot) {
   // Control: a bound the stuck client never reaches.
   int64_t unbounded_growth_kb = 0;
   {
-    WatchTestServer::Options options;
-    options.max_buffered = 10 * kChanges;
-    options.max_events = 2048;
-    WatchTestServer server(options, RealClock::Get());
-    const std::vector<std::string> ids = CreateOrders(server.store());
-    grpc::ClientContext context;
-    auto stuck = server.stub().Watch(&context, WatchRequest());
-    WatchEvent snapshot;
-    ASSERT_TRUE(stuck->Read(&snapshot));
-    Reader healthy(server.stub());
+    StuckClient control(10 * kChanges);
+    ASSERT_TRUE(control.read_snapshot);
+    Reader healthy(control.server.stub());
     ASSERT_GT(healthy.AwaitSnapshot(), 0);
-    unbounded_growth_kb = Produce(server.store(), ids, healthy).rss_growth_kb;
-    context.TryCancel();
+    unbounded_growth_kb = Produce(control.server.store(), control.ids, healthy).rss_growth_kb;
+    control.context.TryCancel();
   }
 
-  WatchTestServer::Options options;  // max_buffered 1024, as the server's default
-  options.max_events = 2048;
-  WatchTestServer server(options, RealClock::Get());
-  const std::vector<std::string> ids = CreateOrders(server.store());
-  grpc::ClientContext context;
-  auto stuck = server.stub().Watch(&context, WatchRequest());
-  WatchEvent event;
-  ASSERT_TRUE(stuck->Read(&event));
-  ASSERT_EQ(event.type(), WatchEvent::SNAPSHOT);
+  StuckClient bounded(1024);  // as the server's default
+  ASSERT_TRUE(bounded.read_snapshot);
+  WatchTestServer& server = bounded.server;
+  const std::vector<std::string>& ids = bounded.ids;
+  auto& stuck = bounded.stream;
+  WatchEvent event = bounded.first;
   Reader healthy(server.stub());
   const int64_t snapshot = healthy.AwaitSnapshot();
   ASSERT_EQ(snapshot, kOrders);  // nothing changed since the orders were made
