@@ -2,8 +2,9 @@
 // unary call runs its NodeGroupManager method for the caller's tenant on the
 // worker pool (service/unary_dispatch.h). WatchNodeGroup streams the group
 // now, then every new revision of it, read from the store every
-// `watch_interval` (so a change any replica makes reaches every watcher), and
-// ends OK after sending a DELETED group.
+// `watch_interval` (so a change any replica makes reaches every watcher) by
+// one thread for all watches (service/node_group_watches.h), and ends OK
+// after sending a DELETED group.
 //
 // Contract: thread-safe. After StartDraining() new calls are refused with
 // UNAVAILABLE and open watches end with it.
@@ -18,6 +19,7 @@
 #include "provisioning/v1/node_groups.grpc.pb.h"
 #include "service/authenticator.h"
 #include "service/node_group_manager.h"
+#include "service/node_group_watches.h"
 
 namespace cvm {
 
@@ -29,9 +31,15 @@ class NodeGroupsService final : public provisioning::v1::NodeGroups::CallbackSer
     const Authenticator* auth = nullptr;
     absl::Duration watch_interval = absl::Milliseconds(250);
   };
-  explicit NodeGroupsService(Deps deps) : deps_(deps) {}
+  explicit NodeGroupsService(Deps deps)
+      : deps_(deps),
+        watches_(
+            [manager = deps.manager](const std::string& tenant, const std::string& group_id) {
+              return manager->Get(tenant, group_id);
+            },
+            deps.watch_interval) {}
 
-  void StartDraining() { draining_->store(true); }
+  void StartDraining();
 
   grpc::ServerUnaryReactor* CreateNodeGroup(grpc::CallbackServerContext* context,
                                             const provisioning::v1::CreateNodeGroupRequest* request,
@@ -63,8 +71,8 @@ class NodeGroupsService final : public provisioning::v1::NodeGroups::CallbackSer
       std::function<absl::StatusOr<provisioning::v1::NodeGroup>(const std::string&)> handler);
 
   const Deps deps_;
-  // Shared with the watch threads, which may outlive a call into this.
-  std::shared_ptr<std::atomic<bool>> draining_ = std::make_shared<std::atomic<bool>>(false);
+  std::atomic<bool> draining_{false};
+  NodeGroupWatches watches_;
 };
 
 }  // namespace cvm
