@@ -13,7 +13,10 @@
 // stream with its status, after the write in flight, and refuses new ones.
 //
 // A stream's end (OnDone) waits at most for the poller's call on that one
-// stream, never for a read or a whole poll.
+// stream, never for a read or a whole poll. The reads of a poll are serial:
+// a slow store read (a PostgreSQL failover) delays every stream's next
+// message, and a stream opening during a poll gets its first message from
+// the next one, which follows at once.
 //
 // Contract: thread-safe. Destroy only once no stream is open (after the
 // gRPC server's Shutdown()); the destructor joins the thread.

@@ -38,22 +38,30 @@ class Groups {
     absl::MutexLock lock(&mu_);
     groups_[tenant + "/" + id] = group;
   }
-  absl::StatusOr<NodeGroup> Read(const std::string& tenant, const std::string& id) {
+  // From now on every read bumps the group's revision first.
+  void BumpOnRead() {
     absl::MutexLock lock(&mu_);
-    ++reads_;
+    bump_ = true;
+  }
+  // `poll`: the polls the watches had completed when they read.
+  absl::StatusOr<NodeGroup> Read(const std::string& tenant, const std::string& id, int64_t poll) {
+    absl::MutexLock lock(&mu_);
+    ++reads_per_poll_[poll];
     auto it = groups_.find(tenant + "/" + id);
     if (it == groups_.end()) return absl::NotFoundError("node group " + id + " not found");
+    if (bump_) it->second.set_revision(it->second.revision() + 1);
     return it->second;
   }
-  int64_t reads() {
+  std::map<int64_t, int> ReadsPerPoll() {
     absl::MutexLock lock(&mu_);
-    return reads_;
+    return reads_per_poll_;
   }
 
  private:
   absl::Mutex mu_;
   std::map<std::string, NodeGroup> groups_ ABSL_GUARDED_BY(mu_);
-  int64_t reads_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<int64_t, int> reads_per_poll_ ABSL_GUARDED_BY(mu_);
+  bool bump_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class Service : public NodeGroups::CallbackService {
@@ -130,7 +138,7 @@ class NodeGroupWatchesTest : public ::testing::Test {
   void Start(absl::Duration interval) {
     watches_ = std::make_unique<NodeGroupWatches>(
         [this](const std::string& tenant, const std::string& id) {
-          return groups_.Read(tenant, id);
+          return groups_.Read(tenant, id, watches_->polls());
         },
         interval);
     service_ = std::make_unique<Service>(watches_.get());
@@ -184,17 +192,28 @@ TEST_F(NodeGroupWatchesTest, ManyStreamsOfAGroupCostOneReadOfItPerPoll) {
   }
   for (auto& watch : watches) ASSERT_EQ(watch->AwaitRevision(1).size(), 1u);
   ASSERT_TRUE(AwaitOpen(30));
-  const int64_t polls = watches_->polls();
-  const int64_t reads = groups_.reads();
+  const int64_t first = watches_->polls() + 1;  // a poll begun after every stream opened
   absl::SleepFor(absl::Milliseconds(300));
-  const int64_t more_polls = watches_->polls() - polls;
-  const int64_t more_reads = groups_.reads() - reads;
-  EXPECT_GT(more_polls, 3);
-  // Two groups: two reads a poll (one more for a poll under way at either end).
-  EXPECT_GE(more_reads, 2 * (more_polls - 1));
-  EXPECT_LE(more_reads, 2 * (more_polls + 1));
-  std::printf("30 streams of 2 groups: %lld reads in %lld polls\n",
-              static_cast<long long>(more_reads), static_cast<long long>(more_polls));
+  const int64_t last = watches_->polls() - 1;  // polls completed since
+  ASSERT_GT(last - first, 3);
+  const std::map<int64_t, int> reads = groups_.ReadsPerPoll();
+  for (int64_t poll = first; poll <= last; ++poll) {
+    EXPECT_EQ(reads.count(poll) ? reads.at(poll) : 0, 2) << "poll " << poll;
+  }
+  std::printf("30 streams of 2 groups: two reads in each of %lld polls\n",
+              static_cast<long long>(last - first + 1));
+}
+
+TEST_F(NodeGroupWatchesTest, AStreamSkipsRevisionsButNeverGoesBack) {
+  groups_.Put("team", "g1", 1);
+  groups_.BumpOnRead();  // each read sees a revision one higher
+  Start(absl::Milliseconds(1));
+  Watch watch(stub_.get(), "team", "g1");
+  const std::vector<int64_t> revisions = watch.AwaitRevision(200);
+  ASSERT_GE(revisions.size(), 2u);
+  for (size_t i = 1; i < revisions.size(); ++i) {
+    EXPECT_GT(revisions[i], revisions[i - 1]) << "message " << i;
+  }
 }
 
 TEST_F(NodeGroupWatchesTest, AReadErrorEndsThatGroupsStreamsWithIt) {

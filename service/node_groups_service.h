@@ -7,7 +7,8 @@
 // after sending a DELETED group.
 //
 // Contract: thread-safe. After StartDraining() new calls are refused with
-// UNAVAILABLE and open watches end with it.
+// UNAVAILABLE and open watches end with it. Destroy only after the gRPC
+// server's Shutdown() (no watch open).
 #ifndef CVM_PROVISIONER_SERVICE_NODE_GROUPS_SERVICE_H_
 #define CVM_PROVISIONER_SERVICE_NODE_GROUPS_SERVICE_H_
 

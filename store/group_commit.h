@@ -81,7 +81,8 @@ std::function<absl::Status(PendingWrite&)> CreateOrderStep(Order& order, Clock* 
                                                            uint32_t& sequence, OrderRows rows);
 
 // UpdateOrder's step: `mutate` on the stored order; nothing written when it
-// fails or changes nothing; NOT_FOUND for an unknown order.
+// fails, changes nothing, or changes the order's tenant, id or name (INTERNAL,
+// order_store.h rule 6); NOT_FOUND for an unknown order.
 std::function<absl::Status(PendingWrite&)> UpdateOrderStep(const std::string& order_id,
                                                            const OrderStore::Mutation& mutate,
                                                            OrderRows rows);

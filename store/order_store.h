@@ -25,7 +25,7 @@
 //     never called again, nor kept. So an owner whose listener calls into
 //     other objects detaches it before destroying them, even when the store
 //     outlives them. Not from inside a callback (it would wait for itself).
-//  6. A mutation never changes an order's tenant (or its id): UpdateOrder
+//  6. A mutation never changes an order's tenant (nor its id or name): UpdateOrder
 //     refuses one that does with INTERNAL naming the field, and commits
 //     nothing (CheckMutation below). The tenant-scoped reads
 //     (SnapshotOfTenant, EventsOfTenantAfter) select by the tenant an order
@@ -140,10 +140,12 @@ class OrderStore {
 };
 
 // Rule 6, for UpdateOrder implementations: INTERNAL naming the field when
-// `mutated` has another tenant or order id than `current`, else OK.
+// `mutated` has another tenant, order id or name (orders/<id>) than
+// `current`, else OK.
 inline absl::Status CheckMutation(const Order& current, const Order& mutated) {
   const char* field = current.tenant() != mutated.tenant()         ? "tenant"
                       : current.order_id() != mutated.order_id() ? "order_id"
+                      : current.name() != mutated.name()         ? "name"
                                                                    : nullptr;
   if (field == nullptr) return absl::OkStatus();
   return absl::InternalError(std::string("a mutation of order ") + current.order_id() +

@@ -50,7 +50,7 @@ std::vector<int64_t> RevisionsOf(const std::vector<OrderEvent>& events, const st
   return revisions;
 }
 
-TEST_P(OrderStoreConformanceTest, AMutationThatChangesTheTenantOrIdIsRefusedAndWritesNothing) {
+TEST_P(OrderStoreConformanceTest, AMutationThatChangesTheTenantIdOrNameIsRefusedAndWritesNothing) {
   const Order a1 = Create("a1", "ap-guangzhou", "team-a");  // revision 1
   int events = 0;
   store_->SetListener([&](const OrderEvent&) { ++events; });
@@ -67,6 +67,12 @@ TEST_P(OrderStoreConformanceTest, AMutationThatChangesTheTenantOrIdIsRefusedAndW
   });
   EXPECT_EQ(renamed.status().code(), absl::StatusCode::kInternal);
   EXPECT_THAT(std::string(renamed.status().message()), ::testing::HasSubstr("order_id"));
+  auto named = store_->UpdateOrder(a1.order_id(), [](Order& o) {
+    o.set_name("orders/ord-other");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(named.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(named.status().message()), ::testing::HasSubstr("its name"));
   store_->SetListener(nullptr);
   EXPECT_EQ(events, 0);
   auto stored = store_->GetOrder(a1.order_id());
